@@ -1,0 +1,43 @@
+# The front door.  `make demo` and `make test` install what is missing
+# (Debian packages), build the core in ./build and run.
+BUILD      ?= build
+CMAKE_ARGS ?=
+BUSTED     ?= busted --lua=lua5.4
+LUA        ?= lua5.4
+LUA_ENV     = LUA_PATH_5_4="./lua/?.lua;./lua/?/init.lua;;" LUA_CPATH_5_4="./$(BUILD)/?.so;;"
+
+.PHONY: all deps build test demo examples sanitize memcheck rock bench clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -- --no-print-directory
+
+test: build
+	$(BUSTED) --cpath="./$(BUILD)/?.so"
+
+demo: build
+	@$(LUA_ENV) $(LUA) scripts/with_sandbox.lua $(LUA) examples/tour.lua
+
+examples: build
+	@for e in tour friend_requests inbox presence_watch; do \
+	  echo "== examples/$$e.lua"; \
+	  $(LUA_ENV) $(LUA) scripts/with_sandbox.lua $(LUA) examples/$$e.lua || exit 1; \
+	done
+
+# The specs again with the core built under ASan and UBSan; any report fails.
+sanitize:
+	@./scripts/sanitize.sh
+
+rock: deps
+	luarocks --lua-version=5.4 make --deps-mode=none --tree $${TREE:-/tmp/robloxsocial-tree} robloxsocial-scm-1.rockspec
+
+bench: build
+	@$(MAKE) --no-print-directory -C bench
+
+clean:
+	rm -rf build build-* build.luarocks

@@ -1,0 +1,72 @@
+/*
+ * client.h: the client userdata, shared by client.c (options, lifetime),
+ * url.c (where a request goes) and transport.c (sending it).
+ */
+#ifndef RS_CLIENT_H
+#define RS_CLIENT_H
+
+#include <curl/curl.h>
+
+#include "rs.h"
+
+/* What the libcurl callbacks collect about one response.  The callbacks
+ * only copy bytes into it: they never touch the Lua state. */
+typedef struct rs_response {
+    char *body;               /* malloc'd, kept between requests */
+    size_t len, cap;
+    int body_too_large;       /* the body passed RS_MAX_BODY */
+    int out_of_memory;        /* a callback could not grow the body */
+    char reason[64];          /* reason phrase of the last status line */
+    char csrf_token[256];     /* x-csrf-token of this response, or "" */
+    char retry_after[64];     /* Retry-After of this response, or "" */
+    char curl_error[CURL_ERROR_SIZE];
+} rs_response;
+
+/* Bodies past this size are refused rather than buffered without end. */
+#define RS_MAX_BODY ((size_t)64 << 20)
+
+typedef struct rs_client {
+    CURL *easy;                    /* NULL once closed */
+    CURLSH *share;
+    struct curl_slist *read_headers;   /* GET: accept and credentials */
+    struct curl_slist *write_headers;  /* writes: also content type, csrf */
+    char *origin;                  /* base_url without a trailing '/', or NULL */
+    char *domain;                  /* used when origin is NULL */
+    char *csrf_token;              /* the token the server handed out, or NULL */
+    double timeout;                /* seconds */
+    double retry_delay;            /* seconds before the first retry */
+    lua_Integer max_retries;
+    rs_response response;
+} rs_client;
+
+/* ---- client.c ---- */
+rs_client *rs_client_check(lua_State *L, int idx);  /* raises if closed */
+
+/* ---- url.c ----
+ * Pushes the URL of a request: the service's origin, the path at arg_path
+ * and the already encoded query string at arg_query (0: none).  The path
+ * must start with '/' and, like the query, hold only printable ASCII
+ * without space or '#'; the path holds no '?' either.  Raises an argument
+ * error otherwise, before anything is sent. */
+void rs_url_push(lua_State *L, const rs_client *c, const char *service,
+                 int arg_path, int arg_query);
+
+/* ---- transport.c ---- */
+
+/* Sets the options that stay the same for every request.  Returns the
+ * first libcurl error, or CURLE_OK. */
+CURLcode rs_transport_setup(rs_client *c, const char *user_agent,
+                            double connect_timeout, const char *proxy,
+                            const char *cainfo);
+
+/* Rebuilds write_headers from read_headers and the current csrf token.
+ * Returns 0 on out-of-memory, leaving the old list in place. */
+int rs_transport_write_headers(rs_client *c);
+
+/* Sends the request with retries and the csrf handshake and pushes the
+ * decoded body (returns 1) or nil and an error table (returns 2).  body is
+ * NULL for a request without one.  Raises only on out-of-memory. */
+int rs_transport_call(lua_State *L, rs_client *c, const char *method,
+                      const char *url, const char *body, size_t body_len);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * error.c: the error object of the contract, a table with the fields kind,
+ * status, code, message, errors, retry_after, method and url, and a
+ * metatable whose __tostring gives a one-line summary.
+ */
+#include <string.h>
+
+#include "rs.h"
+
+static void set_string(lua_State *L, const char *field, const char *value)
+{
+    if (value != NULL) {
+        lua_pushstring(L, value);
+        lua_setfield(L, -2, field);
+    }
+}
+
+/* Copies src[field] into dst[field] (absolute indices) when its type is
+ * one of those wanted, a bitmask of 1 << LUA_T*. */
+static void copy_field(lua_State *L, int dst, int src, const char *field, int types)
+{
+    int t = lua_getfield(L, src, field);
+    if (types & (1 << t))
+        lua_setfield(L, dst, field);
+    else
+        lua_pop(L, 1);
+}
+
+/* Takes code, message and errors from the decoded error body at src: the
+ * Roblox envelope {"errors":[{code,message,...}]} or the flat
+ * {"code":..,"message":..} shape.  Anything else leaves them unset. */
+static void copy_roblox_error(lua_State *L, int dst, int src)
+{
+    const int wanted = (1 << LUA_TNUMBER) | (1 << LUA_TSTRING);
+    if (lua_getfield(L, src, "errors") == LUA_TTABLE) {
+        if (lua_rawgeti(L, -1, 1) == LUA_TTABLE) {
+            int first = lua_gettop(L);
+            copy_field(L, dst, first, "code", wanted);
+            copy_field(L, dst, first, "message", wanted);
+        }
+        lua_pop(L, 1);
+        lua_setfield(L, dst, "errors");
+        return;
+    }
+    lua_pop(L, 1);
+    copy_field(L, dst, src, "code", wanted);
+    copy_field(L, dst, src, "message", wanted);
+}
+
+/* For an http failure: decodes the body when it is JSON and falls back to
+ * the status line, so an HTML error page still reads well. */
+static void set_http_details(lua_State *L, int dst, const rs_failure *f)
+{
+    char err[128];
+    if (f->body_len > 0 && rs_json_decode(L, f->body, f->body_len, err, sizeof err)) {
+        if (lua_istable(L, -1))
+            copy_roblox_error(L, dst, lua_gettop(L));
+        lua_pop(L, 1);
+    }
+    if (lua_getfield(L, dst, "message") == LUA_TNIL) {
+        lua_pushfstring(L, "HTTP %d%s%s", (int)f->status,
+                        f->reason && *f->reason ? " " : "",
+                        f->reason ? f->reason : "");
+        lua_setfield(L, dst, "message");
+    }
+    lua_pop(L, 1);
+}
+
+void rs_error_push(lua_State *L, const rs_failure *f)
+{
+    luaL_checkstack(L, 8, "robloxsocial: error object");
+    lua_createtable(L, 0, 8);
+    set_string(L, "kind", f->kind);
+    set_string(L, "method", f->method);
+    set_string(L, "url", f->url);
+    if (f->status > 0) {
+        lua_pushinteger(L, (lua_Integer)f->status);
+        lua_setfield(L, -2, "status");
+    }
+    if (f->retry_after >= 0) {
+        lua_Integer whole = (lua_Integer)f->retry_after;
+        if ((double)whole == f->retry_after)
+            lua_pushinteger(L, whole);
+        else
+            lua_pushnumber(L, (lua_Number)f->retry_after);
+        lua_setfield(L, -2, "retry_after");
+    }
+    if (strcmp(f->kind, "http") == 0)
+        set_http_details(L, lua_gettop(L), f);
+    else
+        set_string(L, "message", f->reason);
+    luaL_setmetatable(L, RS_ERROR_MT);
+}
+
+/* Pushes the field as a string when it has one of the types wanted and
+ * returns 1; pushes nothing and returns 0 otherwise. */
+static int push_text(lua_State *L, const char *field, int want_number)
+{
+    int t = lua_getfield(L, 1, field);
+    if (t == LUA_TSTRING || (want_number && t == LUA_TNUMBER)) {
+        luaL_tolstring(L, -1, NULL);
+        lua_remove(L, -2);
+        return 1;
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* __tostring: "robloxsocial: http 400 (code 1): <message> [GET <url>]".
+ * Built from the fields as they are now, and never raises on odd ones. */
+static int error__tostring(lua_State *L)
+{
+    int n = 1;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    lua_pushliteral(L, "robloxsocial: ");
+    if (!push_text(L, "kind", 0))
+        lua_pushliteral(L, "error");
+    n++;
+    if (push_text(L, "status", 1)) {
+        lua_pushliteral(L, " ");
+        lua_insert(L, -2);
+        n += 2;
+    }
+    if (push_text(L, "code", 1)) {
+        lua_pushfstring(L, " (code %s)", lua_tostring(L, -1));
+        lua_remove(L, -2);
+        n++;
+    }
+    if (push_text(L, "message", 0)) {
+        lua_pushliteral(L, ": ");
+        lua_insert(L, -2);
+        n += 2;
+    }
+    if (push_text(L, "method", 0)) {
+        if (push_text(L, "url", 0)) {
+            lua_pushfstring(L, " [%s %s]", lua_tostring(L, -2), lua_tostring(L, -1));
+            lua_replace(L, -3);
+            lua_pop(L, 1);
+            n++;
+        } else
+            lua_pop(L, 1);
+    }
+    lua_concat(L, n);
+    return 1;
+}
+
+void rs_error_open(lua_State *L)
+{
+    luaL_newmetatable(L, RS_ERROR_MT);
+    lua_pushcfunction(L, error__tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_setfield(L, -2, "error_mt");
+}

@@ -1,0 +1,40 @@
+/*
+ * robloxsocial.c: the entry point of robloxsocial.core.  It only builds the
+ * module table and lets each part register itself.
+ */
+#include <curl/curl.h>
+
+#include "rs.h"
+
+#if defined(__GNUC__)
+#define RS_EXPORT __attribute__((visibility("default")))
+#else
+#define RS_EXPORT
+#endif
+
+RS_EXPORT int luaopen_robloxsocial_core(lua_State *L);
+
+/* curl_global_init is not thread-safe before libcurl 7.84 and must run
+ * once per process; it is never undone, because another Lua state in the
+ * same process may still be using libcurl. */
+static int global_init_done = 0;
+
+int luaopen_robloxsocial_core(lua_State *L)
+{
+    if (!global_init_done) {
+        CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (rc != CURLE_OK)
+            return luaL_error(L, "robloxsocial: libcurl initialisation failed: %s",
+                              curl_easy_strerror(rc));
+        global_init_done = 1;
+    }
+    lua_newtable(L);
+    lua_pushliteral(L, RS_VERSION);
+    lua_setfield(L, -2, "VERSION");
+    lua_pushstring(L, curl_version());
+    lua_setfield(L, -2, "curl_version");
+    rs_json_open(L);
+    rs_error_open(L);
+    rs_client_open(L);
+    return 1;
+}

@@ -1,0 +1,80 @@
+/*
+ * rs.h: declarations shared by the parts of robloxsocial.core.
+ *
+ * Each part (json, error, client, transport) exposes a small C interface
+ * here and registers its Lua-visible functions from an rs_*_open function
+ * that the aggregator in robloxsocial.c calls.  Nothing here is exported
+ * from the shared object but luaopen_robloxsocial_core.
+ */
+#ifndef RS_H
+#define RS_H
+
+#include <stddef.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#define RS_VERSION "0.1.0"
+
+/* Registry names of the module's metatables. */
+#define RS_CLIENT_MT "robloxsocial.Client"
+#define RS_ERROR_MT "robloxsocial.Error"
+#define RS_ARRAY_MT "robloxsocial.array"
+
+/* JSON null is the light userdata NULL, the same value as cjson.null. */
+#define rs_pushnull(L) lua_pushlightuserdata((L), NULL)
+#define rs_isnull(L, i) \
+    (lua_islightuserdata((L), (i)) && lua_touserdata((L), (i)) == NULL)
+
+/* Deepest nesting of arrays and objects that the codec accepts. */
+#define RS_JSON_MAX_DEPTH 256
+
+/* ---- json_decode.c ------------------------------------------------------
+ * Decodes the len bytes at s and pushes the value.  Integers without a
+ * fraction or exponent that fit in 64 bits become Lua integers, other
+ * numbers floats, null rs_pushnull, an empty or all-blank input an empty
+ * table.  On malformed input it pushes nothing, writes a one-line reason
+ * into err (errlen bytes, NUL-terminated) and returns 0; otherwise 1.
+ * May raise only a memory error; the input is not modified. */
+int rs_json_decode(lua_State *L, const char *s, size_t len,
+                   char *err, size_t errlen);
+
+/* ---- json_encode.c ------------------------------------------------------
+ * Pushes the JSON text of the value at idx.  Integers are written exactly,
+ * floats with an integral value as integers, other floats with 17
+ * significant digits.  A sequence is an array, a table with string keys an
+ * object, an empty table {} unless its metatable is RS_ARRAY_MT.  Raises
+ * "robloxsocial: cannot encode ...: <why>" on NaN, infinities, mixed or
+ * sparse tables, functions and too deep nesting. */
+void rs_json_encode(lua_State *L, int idx);
+
+/* Adds json_decode, json_encode, null and array_mt to the table on top. */
+void rs_json_open(lua_State *L);
+
+/* ---- error.c ------------------------------------------------------------ */
+
+/* What the transport knows about a failed exchange. */
+typedef struct rs_failure {
+    const char *kind;      /* "http", "network", "timeout", "decode" */
+    long status;           /* HTTP status, 0 when there was none */
+    const char *reason;    /* HTTP reason phrase, or a transport message */
+    const char *body;      /* response body, may be NULL */
+    size_t body_len;
+    double retry_after;    /* seconds, < 0 when the server did not say */
+    const char *method;
+    const char *url;       /* never holds credentials */
+} rs_failure;
+
+/* Pushes the contract's error table for f (a table with metatable
+ * RS_ERROR_MT).  May raise only a memory error. */
+void rs_error_push(lua_State *L, const rs_failure *f);
+
+/* Creates RS_ERROR_MT and adds error_mt to the module table on top. */
+void rs_error_open(lua_State *L);
+
+/* ---- client.c / transport.c --------------------------------------------- */
+
+/* Creates RS_CLIENT_MT and adds new and methods to the table on top. */
+void rs_client_open(lua_State *L);
+
+#endif

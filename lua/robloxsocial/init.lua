@@ -1,0 +1,73 @@
+-- robloxsocial: the Roblox social web APIs (friends, presence, groups,
+-- contacts, private messages) for Lua 5.4.
+--
+--   local robloxsocial = require "robloxsocial"
+--   local client = robloxsocial.new{ cookie = os.getenv("ROBLOSECURITY") }
+--   local answer, err = client:friends_count(1)
+--
+-- The C core (robloxsocial.core) does HTTP and exact JSON; this layer adds
+-- the methods generated from endpoints.lua, batching and iterators.
+
+local core = require "robloxsocial.core"
+local endpoints = require "robloxsocial.endpoints"
+local methods = require "robloxsocial.methods"
+local batch = require "robloxsocial.batch"
+local request = require "robloxsocial.request"
+
+local robloxsocial = {
+  _NAME = "robloxsocial",
+  _VERSION = core.VERSION,
+  VERSION = core.VERSION,
+  null = core.null,             -- stands for JSON null in decoded bodies
+  array_mt = core.array_mt,     -- setmetatable({}, array_mt) encodes as []
+  error_mt = core.error_mt,     -- the metatable of error objects
+  endpoints = endpoints,
+}
+
+methods.install(core.methods, endpoints, core.client_mt)
+core.methods.request = request.method(core.client_mt)
+
+-- The batch methods and their default sizes, for checking batch_sizes.
+local batch_defaults = {}
+for _, row in ipairs(endpoints) do
+  if row.batch then batch_defaults[row.name] = row.batch.size end
+end
+robloxsocial.batch_sizes = batch_defaults
+
+local function check_batch_sizes(sizes)
+  if type(sizes) ~= "table" then
+    error("bad argument #1 to 'new' (option 'batch_sizes' must be a table)", 4)
+  end
+  local copy = {}
+  for name, size in pairs(sizes) do
+    if not batch_defaults[name] then
+      error(("bad argument #1 to 'new' (batch_sizes: '%s' is not a batch method)"):format(tostring(name)), 4)
+    end
+    if math.type(size) == nil or not math.tointeger(size) or size < 1 then
+      error(("bad argument #1 to 'new' (batch_sizes.%s must be a positive integer)"):format(name), 4)
+    end
+    copy[name] = math.tointeger(size)
+  end
+  return copy
+end
+
+-- new(options) -> client.  Every option of the contract; batch_sizes is
+-- handled here, the rest by the core, which raises on anything unknown.
+function robloxsocial.new(options)
+  if options ~= nil and type(options) ~= "table" then
+    error("bad argument #1 to 'new' (table expected, got " .. type(options) .. ")", 2)
+  end
+  local sizes, rest = nil, options
+  if options and options.batch_sizes ~= nil then
+    sizes = check_batch_sizes(options.batch_sizes)
+    rest = {}
+    for k, v in pairs(options) do
+      if k ~= "batch_sizes" then rest[k] = v end
+    end
+  end
+  local client = core.new(rest)
+  batch.set_sizes(client, sizes)
+  return client
+end
+
+return robloxsocial

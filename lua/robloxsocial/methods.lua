@@ -1,0 +1,143 @@
+-- Turns the rows of endpoints.lua into client methods.
+--
+-- A row's arguments are checked into a list of values (positional
+-- parameters, then the opts table), which build() turns into the path,
+-- query string and JSON body that core.send takes.  Batching and paging
+-- (batch.lua, paging.lua) reuse the same two steps.
+
+local core = require "robloxsocial.core"
+local args = require "robloxsocial.args"
+
+local send, json_encode = core.send, core.json_encode
+local encode_query = args.encode_query
+local format, select = string.format, select
+
+local methods = {}
+
+local function check_param(p, v)
+  local kind = p[2]
+  if v == nil and p.optional then return nil end
+  if kind == "id" then
+    local id = args.as_id(v)
+    if id then return id end
+    return nil, "positive integer expected, got " .. (math.type(v) or type(v))
+  end
+  if kind == "ids" then return args.ids(v) end
+  return args.string(v, kind == "text")
+end
+
+local function check_options(row, opts)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then return nil, "table of options expected, got " .. type(opts) end
+  local out = {}
+  for key, v in pairs(opts) do
+    local spec = row.options and row.options[key]
+    if not spec then return nil, format("unknown option '%s'", tostring(key)) end
+    local value, why = args.option(key, spec, v)
+    if why then return nil, why end
+    out[key] = value
+  end
+  return out
+end
+
+-- Returns the checked values (the opts table last, when the row has
+-- options), or nil, the argument's position and why it is wrong.
+function methods.check_args(row, ...)
+  local params, values = row.params, {}
+  for i = 1, #params do
+    local value, why = check_param(params[i], (select(i, ...)))
+    if why then return nil, i, why end
+    values[i] = value
+  end
+  if row.options then
+    local position = #params + 1
+    local opts, why = check_options(row, (select(position, ...)))
+    if not opts then return nil, position, why end
+    values[position] = opts
+  end
+  return values
+end
+
+-- Path, query string (or nil) and JSON body (or nil) of a request.
+function methods.build(row, values)
+  local path, query, body = row.path, nil, nil
+  local params = row.params
+  for i = 1, #params do
+    local p, v = params[i], values[i]
+    if v ~= nil then
+      if p.path then
+        path = row.path_head .. (p[2] == "id" and format("%d", v) or args.escape(v)) .. row.path_tail
+      elseif p.query then
+        query = query or {}
+        query[p.query] = v
+      else
+        body = body or {}
+        body[p.body] = v
+      end
+    end
+  end
+  local opts = row.options and values[#params + 1]
+  if opts then
+    for key, v in pairs(opts) do
+      local spec = row.options[key]
+      if spec.query then
+        query = query or {}
+        query[spec.query] = v
+      else
+        body = body or {}
+        body[spec.body] = v
+      end
+    end
+  end
+  if body == nil and row.method == "POST" and row.sends_body then body = {} end
+  return path, query and encode_query(query), body and json_encode(body)
+end
+
+-- Sends the request that values describe; nil, err on failure.
+function methods.call(client, row, values)
+  return send(client, row.method, row.service, methods.build(row, values))
+end
+
+-- Raises the argument error of a check_args failure at the user's call.
+function methods.raise(row, position, why, level)
+  error(format("bad argument #%d to '%s' (%s)", position, row.name, why), level + 1)
+end
+
+-- Splits the path at its placeholder once, so that a call only
+-- concatenates; rows have at most one placeholder.
+local function prepare_row(row)
+  local head, tail = row.path:match("^(.-){[%w]+}(.*)$")
+  row.path_head, row.path_tail = head or row.path, tail or ""
+  for _, p in ipairs(row.params) do
+    if p.body then row.sends_body = true end
+  end
+  for _, spec in pairs(row.options or {}) do
+    if spec.body then row.sends_body = true end
+  end
+  return row
+end
+
+local function plain_method(row, client_mt)
+  local check_args, call = methods.check_args, methods.call
+  return function(self, ...)
+    if getmetatable(self) ~= client_mt then
+      error(format("bad self to '%s' (call it as client:%s(...))", row.name, row.name), 2)
+    end
+    local values, position, why = check_args(row, ...)
+    if not values then methods.raise(row, position, why, 2) end
+    return call(self, row, values)
+  end
+end
+
+-- Fills the method table of the client metatable from the rows.
+function methods.install(target, rows, client_mt)
+  local batch = require "robloxsocial.batch"
+  local paging = require "robloxsocial.paging"
+  for _, row in ipairs(rows) do
+    prepare_row(row)
+    target[row.name] = row.batch and batch.method(row, client_mt) or plain_method(row, client_mt)
+    if row.paging then target[row.paging.iterator] = paging.iterator(row, client_mt) end
+  end
+end
+
+return methods
