@@ -45,11 +45,12 @@ static const struct option_spec {
     {NULL, OPT_STRING, 0}
 };
 
-/* Raises "bad argument #1 to 'new' (option 'x' ...)".  Never shows the
- * value: it may be a credential. */
+/* Raises "bad argument #1 to 'new' (option 'x' ...)", worded by hand
+ * because the Lua layer calls this through pcall.  Never shows the value:
+ * it may be a credential. */
 static int option_error(lua_State *L, const char *name, const char *why)
 {
-    return luaL_argerror(L, 1, lua_pushfstring(L, "option '%s' %s", name, why));
+    return luaL_error(L, "bad argument #1 to 'new' (option '%s' %s)", name, why);
 }
 
 static void read_string(lua_State *L, const struct option_spec *o, const char **out)
@@ -111,7 +112,7 @@ static void read_options(lua_State *L, int idx, rs_options *o)
     while (lua_next(L, idx)) {
         const struct option_spec *s = option_specs;
         if (lua_type(L, -2) != LUA_TSTRING)
-            luaL_argerror(L, idx, "option names must be strings");
+            luaL_error(L, "bad argument #1 to 'new' (option names must be strings)");
         while (s->name && strcmp(s->name, lua_tostring(L, -2)) != 0)
             s++;
         if (s->name == NULL)
@@ -326,11 +327,13 @@ static int client_send(lua_State *L)
     return rs_transport_call(L, c, http_methods[m], lua_tostring(L, -1), body, body_len);
 }
 
-/* core.check_client(client): raises unless it is an open client. */
-static int client_check(lua_State *L)
+/* core.is_open(client): whether the client can still be used.  The Lua
+ * layer raises itself, so that the error points at the user's call. */
+static int client_is_open(lua_State *L)
 {
-    rs_client_check(L, 1);
-    return 0;
+    rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
+    lua_pushboolean(L, c->easy != NULL);
+    return 1;
 }
 
 static const luaL_Reg client_methods[] = {
@@ -358,6 +361,6 @@ void rs_client_open(lua_State *L)
     lua_setfield(L, -2, "new");
     lua_pushcfunction(L, client_send);
     lua_setfield(L, -2, "send");
-    lua_pushcfunction(L, client_check);
-    lua_setfield(L, -2, "check_client");
+    lua_pushcfunction(L, client_is_open);
+    lua_setfield(L, -2, "is_open");
 }

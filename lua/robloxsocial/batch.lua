@@ -2,11 +2,9 @@
 -- requests of at most the endpoint's batch size, sent in order, and the
 -- answers merged into one result of the same shape as a single answer.
 
-local core = require "robloxsocial.core"
 local methods = require "robloxsocial.methods"
 
-local check_client = core.check_client
-local move, min, format = table.move, math.min, string.format
+local move, min = table.move, math.min
 
 local batch = {}
 
@@ -55,13 +53,9 @@ end
 
 function batch.method(row, client_mt)
   local at = position_of(row)
+  local check_call, name = methods.check_call, row.name
   return function(self, ...)
-    if getmetatable(self) ~= client_mt then
-      error(format("bad self to '%s' (call it as client:%s(...))", row.name, row.name), 2)
-    end
-    local values, position, why = methods.check_args(row, ...)
-    if not values then methods.raise(row, position, why, 2) end
-    check_client(self)
+    local values = check_call(row, name, client_mt, self, ...)
     local ids, size, result = values[at], batch.size(self, row), nil
     if #ids == 0 then return empty_result(row) end
     for first = 1, #ids, size do

@@ -36,15 +36,15 @@ robloxsocial.batch_sizes = batch_defaults
 
 local function check_batch_sizes(sizes)
   if type(sizes) ~= "table" then
-    error("bad argument #1 to 'new' (option 'batch_sizes' must be a table)", 4)
+    error("bad argument #1 to 'new' (option 'batch_sizes' must be a table)", 3)
   end
   local copy = {}
   for name, size in pairs(sizes) do
     if not batch_defaults[name] then
-      error(("bad argument #1 to 'new' (batch_sizes: '%s' is not a batch method)"):format(tostring(name)), 4)
+      error(("bad argument #1 to 'new' (batch_sizes: '%s' is not a batch method)"):format(tostring(name)), 3)
     end
     if math.type(size) == nil or not math.tointeger(size) or size < 1 then
-      error(("bad argument #1 to 'new' (batch_sizes.%s must be a positive integer)"):format(name), 4)
+      error(("bad argument #1 to 'new' (batch_sizes.%s must be a positive integer)"):format(name), 3)
     end
     copy[name] = math.tointeger(size)
   end
@@ -65,7 +65,11 @@ function robloxsocial.new(options)
       if k ~= "batch_sizes" then rest[k] = v end
     end
   end
-  local client = core.new(rest)
+  local ok, client = pcall(core.new, rest)
+  if not ok then
+    -- Point the core's argument error at the caller, not at this file.
+    error(type(client) == "string" and client:gsub("^[^\n]-:%d+: ", "") or client, 2)
+  end
   batch.set_sizes(client, sizes)
   return client
 end

@@ -8,7 +8,7 @@
 local core = require "robloxsocial.core"
 local args = require "robloxsocial.args"
 
-local send, json_encode = core.send, core.json_encode
+local send, json_encode, is_open = core.send, core.json_encode, core.is_open
 local encode_query = args.encode_query
 local format, select = string.format, select
 
@@ -98,9 +98,17 @@ function methods.call(client, row, values)
   return send(client, row.method, row.service, methods.build(row, values))
 end
 
--- Raises the argument error of a check_args failure at the user's call.
-function methods.raise(row, position, why, level)
-  error(format("bad argument #%d to '%s' (%s)", position, row.name, why), level + 1)
+-- Checks self and the arguments of a call to the method called name;
+-- raises at the caller of the method (level 3 from here).  Returns the
+-- checked values.
+function methods.check_call(row, name, client_mt, self, ...)
+  if getmetatable(self) ~= client_mt then
+    error(format("bad self to '%s' (call it as client:%s(...))", name, name), 3)
+  end
+  if not is_open(self) then error("robloxsocial: attempt to use a closed client", 3) end
+  local values, position, why = methods.check_args(row, ...)
+  if not values then error(format("bad argument #%d to '%s' (%s)", position, name, why), 3) end
+  return values
 end
 
 -- Splits the path at its placeholder once, so that a call only
@@ -118,13 +126,9 @@ local function prepare_row(row)
 end
 
 local function plain_method(row, client_mt)
-  local check_args, call = methods.check_args, methods.call
+  local check_call, call, name = methods.check_call, methods.call, row.name
   return function(self, ...)
-    if getmetatable(self) ~= client_mt then
-      error(format("bad self to '%s' (call it as client:%s(...))", row.name, row.name), 2)
-    end
-    local values, position, why = check_args(row, ...)
-    if not values then methods.raise(row, position, why, 2) end
+    local values = check_call(row, name, client_mt, self, ...)
     return call(self, row, values)
   end
 end

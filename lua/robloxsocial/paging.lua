@@ -7,8 +7,7 @@
 local core = require "robloxsocial.core"
 local methods = require "robloxsocial.methods"
 
-local check_client, null, error_mt = core.check_client, core.null, core.error_mt
-local format = string.format
+local null, error_mt = core.null, core.error_mt
 
 local paging = {}
 
@@ -49,13 +48,9 @@ function paging.iterator(row, client_mt)
   local advance = row.paging.numbered and advance_page or advance_cursor
   local items_field = row.paging.items
   local opts_at = #row.params + 1
+  local check_call = methods.check_call
   return function(self, ...)
-    if getmetatable(self) ~= client_mt then
-      error(format("bad self to '%s' (call it as client:%s(...))", name, name), 2)
-    end
-    local values, position, why = methods.check_args(row, ...)
-    if not values then methods.raise({ name = name }, position, why, 2) end
-    check_client(self)
+    local values = check_call(row, name, client_mt, self, ...)
     local items, i, more = {}, 0, true
     return function()
       while i >= #items do

@@ -7,7 +7,8 @@
 local core = require "robloxsocial.core"
 local args = require "robloxsocial.args"
 
-local send, json_encode, encode_query = core.send, core.json_encode, args.encode_query
+local send, json_encode, is_open = core.send, core.json_encode, core.is_open
+local encode_query = args.encode_query
 
 local request = {}
 
@@ -20,6 +21,7 @@ function request.method(client_mt)
     if getmetatable(self) ~= client_mt then
       error("bad self to 'request' (call it as client:request(...))", 2)
     end
+    if not is_open(self) then error("robloxsocial: attempt to use a closed client", 2) end
     if type(method) ~= "string" then fail(1, "HTTP method expected, got " .. type(method)) end
     if type(service) ~= "string" then fail(2, "service name expected, got " .. type(service)) end
     if type(path) ~= "string" then fail(3, "path expected, got " .. type(path)) end

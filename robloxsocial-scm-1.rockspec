@@ -1,0 +1,41 @@
+rockspec_format = "3.0"
+package = "robloxsocial"
+version = "scm-1"
+source = {
+  url = "git+file:///dev/null",   -- replaced by the release process; `luarocks make` builds the checkout
+}
+description = {
+  summary = "The Roblox social web APIs (friends, presence, contacts, private messages) for Lua 5.4",
+  detailed = [[
+A Lua 5.4 module with a C core on libcurl: every endpoint of the Roblox
+friends, presence, groups (friends' roles), contacts and private-messages
+APIs as client methods, exact 64-bit ids, CSRF handling, retries, batching
+of long id lists and lazy iterators over paged results.  Ships a local
+sandbox server (robloxsocial-sandbox) that stands in for the services in
+tests.
+]],
+  license = "MIT",
+  labels = { "roblox", "http", "api", "curl" },
+}
+dependencies = {
+  "lua >= 5.4, < 5.5",
+  "luasocket >= 3.0",     -- the sandbox server and its launcher
+}
+external_dependencies = {
+  CURL = { header = "curl/curl.h", library = "curl" },
+}
+build = {
+  type = "cmake",
+  variables = {
+    CMAKE_BUILD_TYPE = "Release",
+    CMAKE_C_FLAGS = "$(CFLAGS)",
+    CMAKE_MODULE_LINKER_FLAGS = "$(LIBFLAG)",
+    LUA_INCDIR = "$(LUA_INCDIR)",
+    LIBDIR = "$(LIBDIR)",
+    LUADIR = "$(LUADIR)",
+    CURL_INCLUDE_DIR = "$(CURL_INCDIR)",
+  },
+  install = {
+    bin = { ["robloxsocial-sandbox"] = "bin/robloxsocial-sandbox" },
+  },
+}

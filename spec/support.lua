@@ -1,0 +1,49 @@
+-- Shared by the specs: one sandbox server for the whole busted run, and
+-- clients pointed at it.  spec/helper.lua loads this module before busted
+-- insulates the spec files, so every file sees the same instance.
+
+local sandbox = require "robloxsocial.sandbox"
+local robloxsocial = require "robloxsocial"
+
+local support = {}
+local server
+
+function support.sandbox()
+  if not server then server = sandbox.start{} end
+  return server
+end
+
+-- A client of the sandbox's main user with quick retries; opts override.
+function support.client(opts)
+  local sb = support.sandbox()
+  local options = { base_url = sb.base_url, cookie = sb.credentials.cookie,
+                    retry_delay = 0.01, timeout = 10 }
+  for k, v in pairs(opts or {}) do options[k] = v end
+  return robloxsocial.new(options)
+end
+
+-- Restores the world and forgets the request log, between tests.
+function support.reset()
+  local sb = support.sandbox()
+  sb:reset()
+  sb:clear_requests()
+  return sb
+end
+
+-- The requests the sandbox saw for method and path (all when omitted).
+function support.requests(method, path)
+  local seen = {}
+  for _, r in ipairs(support.sandbox():requests()) do
+    if (not method or r.method == method) and (not path or r.path == path) then
+      seen[#seen + 1] = r
+    end
+  end
+  return seen
+end
+
+function support.stop()
+  if server then server:stop() end
+  server = nil
+end
+
+return support
