@@ -1,6 +1,6 @@
 -- lua5.4 scripts/with_sandbox.lua COMMAND...
 -- Starts the sandbox with its default world, runs COMMAND with
--- ROBLOX_BASE_URL and ROBLOSECURITY pointing at it, stops the sandbox and
+-- ROBLOX_BASE_URL, ROBLOSECURITY and ROBLOX_USER_ID pointing at it, stops the sandbox and
 -- exits with COMMAND's status.
 local sandbox = require "robloxsocial.sandbox"
 
@@ -9,8 +9,9 @@ local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 local sb = sandbox.start{}
 local words = {}
 for i = 1, #arg do words[#words + 1] = quote(arg[i]) end
-local env = ("ROBLOX_BASE_URL=%s ROBLOSECURITY=%s LUA_PATH_5_4=%s LUA_CPATH_5_4=%s")
-  :format(quote(sb.base_url), quote(sb.credentials.cookie), quote(package.path), quote(package.cpath))
+local env = ("ROBLOX_BASE_URL=%s ROBLOSECURITY=%s ROBLOX_USER_ID=%d LUA_PATH_5_4=%s LUA_CPATH_5_4=%s")
+  :format(quote(sb.base_url), quote(sb.credentials.cookie), sb.credentials.user_id,
+          quote(package.path), quote(package.cpath))
 local ok, how, code = os.execute(env .. " " .. table.concat(words, " "))
 sb:stop()
 if not ok then

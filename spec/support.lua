@@ -13,19 +13,24 @@ function support.sandbox()
   return server
 end
 
--- A client of the sandbox's main user with quick retries; opts override.
+-- A client of the sandbox's main user with quick retries; opts override,
+-- and an option set to false is left out (cookie = false: no cookie).
 function support.client(opts)
   local sb = support.sandbox()
   local options = { base_url = sb.base_url, cookie = sb.credentials.cookie,
                     retry_delay = 0.01, timeout = 10 }
-  for k, v in pairs(opts or {}) do options[k] = v end
+  for k, v in pairs(opts or {}) do
+    if v == false then options[k] = nil else options[k] = v end
+  end
   return robloxsocial.new(options)
 end
 
--- Restores the world and forgets the request log, between tests.
+-- Restores the world, drops pending faults and forgets the request log,
+-- between tests.
 function support.reset()
   local sb = support.sandbox()
   sb:reset()
+  sb:clear_faults()
   sb:clear_requests()
   return sb
 end

@@ -1,0 +1,152 @@
+-- The client object: options, lifetime and the escape hatch.
+local support = require "spec.support"
+local robloxsocial = require "robloxsocial"
+
+local sb
+
+before_each(function()
+  sb = support.reset()
+end)
+
+describe("robloxsocial", function()
+  it("has a version, a null and the contract's module fields", function()
+    assert.matches("^%d+%.%d+%.%d+$", robloxsocial.VERSION)
+    assert.equal(robloxsocial.VERSION, robloxsocial._VERSION)
+    assert.equal("robloxsocial", robloxsocial._NAME)
+    assert.equal("userdata", type(robloxsocial.null))
+    assert.equal(require("cjson").null, robloxsocial.null)
+  end)
+end)
+
+describe("robloxsocial.new()", function()
+  local function new_error(options)
+    local ok, err = pcall(robloxsocial.new, options)
+    assert.is_false(ok)
+    return err
+  end
+
+  it("accepts no options at all", function()
+    local client <close> = robloxsocial.new()
+    assert.matches("^robloxsocial%.Client %(0x%x+%)$", tostring(client))
+  end)
+
+  it("raises on options of the wrong type", function()
+    for name, bad in pairs{ cookie = 1, api_key = {}, access_token = true, domain = 5,
+                            base_url = 1, timeout = "30", connect_timeout = {}, max_retries = "3",
+                            retry_delay = "1", user_agent = 2, proxy = 3, cainfo = 4 } do
+      assert.matches("bad argument #1 to 'new' %(option '" .. name .. "' must be",
+                     new_error{ [name] = bad })
+    end
+  end)
+
+  it("raises on out-of-range numbers", function()
+    assert.equal("bad argument #1 to 'new' (option 'timeout' must be a number of seconds above 0 and at most 86400)",
+                 new_error{ timeout = 0 })
+    assert.equal("bad argument #1 to 'new' (option 'max_retries' must be an integer)",
+                 new_error{ max_retries = 1.5 })
+    assert.equal("bad argument #1 to 'new' (option 'retry_delay' must be a number of seconds from 0 to 86400)",
+                 new_error{ retry_delay = -1 })
+  end)
+
+  it("raises on unknown option names, catching typos", function()
+    assert.equal("bad argument #1 to 'new' (option 'time_out' is not an option of robloxsocial.new)",
+                 new_error{ time_out = 3 })
+  end)
+
+  it("raises on CR or LF in a header value, without showing the value", function()
+    for _, name in ipairs{ "cookie", "api_key", "access_token", "user_agent" } do
+      local err = new_error{ [name] = "abc\r\nX-Injected: 1" }
+      assert.equal("bad argument #1 to 'new' (option '" .. name .. "' must not contain CR, LF or NUL)", err)
+    end
+  end)
+
+  it("refuses a base_url with credentials or a path, and a bad domain", function()
+    assert.matches("option 'base_url' must be a plain origin", new_error{ base_url = "http://u:p@host" })
+    assert.matches("option 'base_url' must start with http", new_error{ base_url = "ftp://host" })
+    assert.matches("option 'domain' must be a host name", new_error{ domain = "evil.com/x?" })
+  end)
+
+  it("checks batch_sizes", function()
+    assert.equal("bad argument #1 to 'new' (batch_sizes: 'presense' is not a batch method)",
+                 new_error{ batch_sizes = { presense = 10 } })
+    assert.equal("bad argument #1 to 'new' (batch_sizes.presence must be a positive integer)",
+                 new_error{ batch_sizes = { presence = 0 } })
+  end)
+
+  it("reaches each service at https://<service>.<domain> without base_url", function()
+    -- curl resolves *.localhost to the loopback address, where no TLS server listens.
+    local client <close> = robloxsocial.new{ domain = "localhost", max_retries = 0, connect_timeout = 2 }
+    local _, err = client:unread_messages_count()
+    assert.equal("network", err.kind)
+    assert.equal("https://privatemessages.localhost/v1/messages/unread/count", err.url)
+    _, err = client:friends_group_roles(7)
+    assert.equal("https://groups.localhost/v1/users/7/friends/groups/roles", err.url)
+  end)
+end)
+
+describe("the client's lifetime", function()
+  it("is closed by close(), safely twice, and then raises on use", function()
+    local client = support.client()
+    client:close()
+    client:close()
+    assert.equal("robloxsocial.Client (closed)", tostring(client))
+    assert.has_error(function() client:friends_count(1) end, "robloxsocial: attempt to use a closed client")
+    assert.has_error(function() client:presence{} end, "robloxsocial: attempt to use a closed client")
+    assert.has_error(function() client:each_friend(1) end, "robloxsocial: attempt to use a closed client")
+    assert.has_error(function() client:request("GET", "friends", "/v1/metadata") end,
+                     "robloxsocial: attempt to use a closed client")
+  end)
+
+  it("is closed at the end of the scope of a <close> variable", function()
+    local kept
+    do
+      local client <close> = support.client()
+      kept = client
+      assert.is_table(client:my_friends_count())
+    end
+    assert.equal("robloxsocial.Client (closed)", tostring(kept))
+  end)
+
+  it("is collected when nothing refers to it", function()
+    local weak = setmetatable({}, { __mode = "v" })
+    weak[1] = support.client{ batch_sizes = { presence = 10 } }
+    assert.is_table(weak[1]:my_friends_count())
+    collectgarbage()
+    collectgarbage()
+    assert.is_nil(weak[1])
+  end)
+
+  it("refuses methods called with a dot instead of a colon", function()
+    local client <close> = support.client()
+    assert.has_error(function() client.friends_count(5) end,
+                     "bad self to 'friends_count' (call it as client:friends_count(...))")
+  end)
+end)
+
+describe("client:request()", function()
+  it("sends any request through the same machinery", function()
+    local client <close> = support.client()
+    local answer = assert(client:request("get", "friends", ("/v1/users/%d/friends/count"):format(sb.credentials.user_id)))
+    assert.equal("integer", math.type(answer.count))
+    answer = assert(client:request("POST", "contacts", "/v1/user/get-tags",
+                                   { body = { targetUserIds = { sb.credentials.user_id } } }))
+    assert.is_table(answer)
+  end)
+
+  it("raises on bad arguments before sending", function()
+    local client <close> = support.client()
+    assert.has_error(function() client:request("FETCH", "friends", "/v1/x") end,
+                     "bad argument #1 to 'request' (HTTP method expected: GET, POST, DELETE, PATCH or PUT)")
+    assert.has_error(function() client:request("GET", "catalog", "/v1/x") end,
+                     "bad argument #2 to 'request' (unknown service 'catalog': one of friends, presence, groups, contacts, privatemessages)")
+    assert.has_error(function() client:request("GET", "friends", "v1/x") end,
+                     "bad argument #3 to 'request' (the path must start with '/')")
+    assert.has_error(function() client:request("GET", "friends", "/v1/x?a=1") end,
+                     "bad argument #3 to 'request' (the path must be percent-encoded ASCII without spaces, '?' or '#'; pass the query in opts.query)")
+    assert.has_error(function() client:request("GET", "friends", "/v1/x", { body = {} }) end,
+                     "bad argument #4 to 'request' (a GET request has no body)")
+    assert.has_error(function() client:request("GET", "friends", "/v1/x", { qeury = {} }) end,
+                     "bad argument #4 to 'request' (unknown option 'qeury')")
+    assert.equal(0, #support.requests())
+  end)
+end)

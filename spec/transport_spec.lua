@@ -1,0 +1,386 @@
+-- The transport: CSRF handshake, retries, timeouts and the error object,
+-- driven through the sandbox's fault switches and counted at the server.
+local support = require "spec.support"
+local robloxsocial = require "robloxsocial"
+local socket = require "socket"
+
+local sb, me
+local NOBODY = 999999999999          -- no such user in the default world
+
+-- Every string inside v (recursively), for the secrets checks.
+local function strings_of(v, out)
+  out = out or {}
+  if type(v) == "string" then out[#out + 1] = v
+  elseif type(v) == "table" then
+    for k, x in pairs(v) do strings_of(k, out); strings_of(x, out) end
+  end
+  return out
+end
+
+local function count(method, path) return #support.requests(method, path) end
+
+local function friends_count_path() return ("/v1/users/%d/friends/count"):format(me) end
+
+-- A pending friend request of the main user, to accept or decline.
+local function pending_requester(client)
+  local page = assert(client:friend_requests{ limit = 10 })
+  return page.data[1].id
+end
+
+before_each(function()
+  sb = support.reset()
+  sb:clear_faults()
+  me = sb.credentials.user_id
+end)
+
+describe("the x-csrf-token handshake", function()
+  it("answers a 403 challenge by sending the write once more with the token, then reuses it", function()
+    local client <close> = support.client()
+    local first, second = pending_requester(client), nil
+    sb:clear_requests()
+    assert.is_table(client:accept_friend_request(first))
+    local posts = support.requests("POST")
+    assert.equal(2, #posts)
+    assert.is_nil(posts[1].csrf_token)
+    assert.equal(403, posts[1].status)
+    assert.is_string(posts[2].csrf_token)
+    assert.equal(200, posts[2].status)
+    second = pending_requester(client)
+    sb:clear_requests()
+    assert.is_table(client:decline_friend_request(second))
+    posts = support.requests("POST")
+    assert.equal(1, #posts)                 -- no second challenge
+    assert.equal(200, posts[1].status)
+  end)
+
+  it("replaces the stored token when the server hands out a new one", function()
+    local client <close> = support.client()
+    sb:configure{ csrf_ttl = 1 }
+    assert.is_table(client:decline_friend_request(pending_requester(client)))
+    local old = support.requests("POST")[2].csrf_token
+    socket.sleep(1.2)                      -- the sandbox's token has expired
+    sb:clear_requests()
+    assert.is_table(client:decline_friend_request(pending_requester(client)))
+    local posts = support.requests("POST")
+    assert.equal(2, #posts)
+    assert.equal(old, posts[1].csrf_token)
+    assert.equal(403, posts[1].status)
+    assert.is_string(posts[2].csrf_token)
+    assert.are_not.equal(old, posts[2].csrf_token)
+    assert.equal(200, posts[2].status)
+  end)
+
+  it("is triggered by the header, not by the message text", function()
+    local client <close> = support.client()
+    sb:fault{ method = "POST", path = "*", kind = "status", status = 403,
+              message = "XSRF token invalid" }       -- no x-csrf-token header
+    local answer, err = client:decline_all_friend_requests()
+    assert.is_nil(answer)
+    assert.same({ "http", 403, 0, "XSRF token invalid" }, { err.kind, err.status, err.code, err.message })
+    assert.equal(1, count("POST"))
+  end)
+
+  it("does not resend a GET that is answered 403 with a token", function()
+    local client <close> = support.client()
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "status", status = 403,
+              headers = { ["x-csrf-token"] = "t" } }
+    local answer, err = client:friends_count(me)
+    assert.is_nil(answer)
+    assert.equal(403, err.status)
+    assert.equal(1, count("GET", friends_count_path()))
+  end)
+
+  it("needs no token for requests made with an API key", function()
+    local client <close> = support.client{ cookie = false, api_key = sb.credentials.api_key }
+    assert.is_table(client:decline_all_friend_requests())
+    local posts = support.requests("POST")
+    assert.equal(1, #posts)
+    assert.equal("api_key", posts[1].auth)
+  end)
+end)
+
+describe("retries", function()
+  it("retries a 429 after the seconds of Retry-After, not after retry_delay", function()
+    local client <close> = support.client{ retry_delay = 0.01 }
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "status", status = 429, retry_after = "1" }
+    local started = socket.gettime()
+    local answer = client:friends_count(me)
+    assert.is_table(answer)
+    assert.is_true(socket.gettime() - started >= 1.0)
+    assert.equal(2, count("GET", friends_count_path()))
+  end)
+
+  it("understands Retry-After as an HTTP date", function()
+    local client <close> = support.client{ retry_delay = 0.01 }
+    local at = math.floor(socket.gettime()) + 2
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "status", status = 429,
+              retry_after = os.date("!%a, %d %b %Y %H:%M:%S GMT", at) }
+    local started = socket.gettime()
+    assert.is_table(client:friends_count(me))
+    assert.is_true(socket.gettime() - started >= 0.9)
+    assert.equal(2, count("GET", friends_count_path()))
+  end)
+
+  it("returns a 429 at once, with retry_after, when the wait is longer than the timeout", function()
+    local client <close> = support.client{ timeout = 5 }
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "status", status = 429, retry_after = "120" }
+    local answer, err = client:friends_count(me)
+    assert.is_nil(answer)
+    assert.same({ "http", 429, 120 }, { err.kind, err.status, err.retry_after })
+    assert.equal(1, count("GET", friends_count_path()))
+  end)
+
+  it("retries a write answered 429, which was not carried out", function()
+    local client <close> = support.client{ api_key = sb.credentials.api_key, cookie = false }
+    sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "status", status = 429 }
+    assert.is_table(client:decline_all_friend_requests())
+    assert.equal(2, count("POST", "/v1/user/friend-requests/decline-all"))
+  end)
+
+  it("retries a GET answered 503", function()
+    local client <close> = support.client()
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "status", status = 503 }
+    local answer = client:friends_count(me)
+    assert.is_table(answer)
+    assert.equal("integer", math.type(answer.count))
+    assert.equal(2, count("GET", friends_count_path()))
+  end)
+
+  it("sends a POST answered 500 exactly once", function()
+    local client <close> = support.client{ api_key = sb.credentials.api_key, cookie = false }
+    sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "status", status = 500 }
+    local answer, err = client:decline_all_friend_requests()
+    assert.is_nil(answer)
+    assert.same({ "http", 500 }, { err.kind, err.status })
+    assert.equal(1, count("POST", "/v1/user/friend-requests/decline-all"))
+  end)
+
+  it("gives up after max_retries and returns the last error", function()
+    local client <close> = support.client{ max_retries = 2 }
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "status", status = 503, count = -1 }
+    local answer, err = client:friends_count(me)
+    assert.is_nil(answer)
+    assert.same({ "http", 503 }, { err.kind, err.status })
+    assert.equal(3, count("GET", friends_count_path()))
+  end)
+
+  it("does not retry a 400", function()
+    local client <close> = support.client()
+    local answer, err = client:friends_count(NOBODY)
+    assert.is_nil(answer)
+    assert.same({ "http", 400, 1 }, { err.kind, err.status, err.code })
+    assert.equal(1, count("GET", ("/v1/users/%d/friends/count"):format(NOBODY)))
+  end)
+
+  it("retries a GET whose connection closed mid-body, and never a POST", function()
+    local client <close> = support.client{ api_key = sb.credentials.api_key, cookie = false }
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "close" }
+    assert.is_table(client:friends_count(me))
+    assert.equal(2, count("GET", friends_count_path()))
+    sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "close" }
+    local answer, err = client:decline_all_friend_requests()
+    assert.is_nil(answer)
+    assert.equal("network", err.kind)
+    assert.equal(1, count("POST", "/v1/user/friend-requests/decline-all"))
+  end)
+end)
+
+describe("failures", function()
+  it("gives kind network for a refused connection", function()
+    local probe = assert(socket.bind("127.0.0.1", 0))
+    local _, port = probe:getsockname()
+    probe:close()                                   -- nothing listens there now
+    local client <close> = robloxsocial.new{ base_url = "http://127.0.0.1:" .. port, max_retries = 0 }
+    local answer, err = client:friends_count(5)
+    assert.is_nil(answer)
+    assert.equal("network", err.kind)
+    assert.is_nil(err.status)
+    assert.equal("GET", err.method)
+    assert.equal("http://127.0.0.1:" .. port .. "/v1/users/5/friends/count", err.url)
+    assert.matches("^robloxsocial: network: .+ %[GET http://127%.0%.0%.1:%d+/v1/users/5/friends/count%]$",
+                   tostring(err))
+  end)
+
+  it("gives kind timeout when the answer takes longer than the timeout", function()
+    local client <close> = support.client{ timeout = 1, max_retries = 0 }
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "stall", seconds = 3 }
+    local answer, err = client:friends_count(me)
+    assert.is_nil(answer)
+    assert.equal("timeout", err.kind)
+  end)
+
+  it("gives kind decode, with the status, for truncated JSON", function()
+    local client <close> = support.client()
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "truncate" }
+    local answer, err = client:friends_count(me)
+    assert.is_nil(answer)
+    assert.same({ "decode", 200 }, { err.kind, err.status })
+    assert.matches("not valid JSON", err.message)
+    assert.equal(1, count("GET", friends_count_path()))
+  end)
+
+  it("gives kind decode for a body that is not JSON at all", function()
+    local client <close> = support.client()
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "malformed" }
+    local _, err = client:friends_count(me)
+    assert.equal("decode", err.kind)
+  end)
+
+  it("reads an HTML error page as an http error with a readable message", function()
+    local client <close> = support.client{ max_retries = 0 }
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "html", status = 502 }
+    local _, err = client:friends_count(me)
+    assert.same({ "http", 502, "HTTP 502 Bad Gateway" }, { err.kind, err.status, err.message })
+    assert.is_nil(err.code)
+  end)
+
+  it("takes code, message and the whole list from the Roblox error envelope", function()
+    local client <close> = support.client()
+    local _, err = client:friends_count(NOBODY)
+    assert.equal(1, err.code)
+    assert.equal("The target user is invalid or does not exist.", err.message)
+    assert.same(err.code, err.errors[1].code)
+    assert.equal("robloxsocial: http 400 (code 1): The target user is invalid or does not exist. "
+      .. "[GET " .. sb.base_url .. "/v1/users/" .. NOBODY .. "/friends/count]", tostring(err))
+    assert.equal(robloxsocial.error_mt, getmetatable(err))
+  end)
+
+  it("takes code and message from a flat error body", function()
+    local client <close> = support.client()
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "status", status = 400,
+              code = 42, message = "Flat failure", flat = true }
+    local _, err = client:friends_count(me)
+    assert.same({ 400, 42, "Flat failure" }, { err.status, err.code, err.message })
+    assert.is_nil(err.errors)
+  end)
+
+  it("gives kind network for a connection reset without an answer", function()
+    local client <close> = support.client{ max_retries = 0 }
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "reset" }
+    local _, err = client:friends_count(me)
+    assert.equal("network", err.kind)
+  end)
+end)
+
+describe("credentials", function()
+  it("never appear in errors, messages or tostring", function()
+    local creds = sb.credentials
+    local secrets = { creds.cookie, creds.api_key, creds.access_token }
+    local clients = {
+      support.client{ max_retries = 0 },
+      support.client{ cookie = false, api_key = creds.api_key, max_retries = 0 },
+      support.client{ cookie = false, access_token = creds.access_token, max_retries = 0 },
+    }
+    local seen = {}
+    for _, client in ipairs(clients) do
+      seen[#seen + 1] = tostring(client)
+      for _, kind in ipairs{ "status", "html", "truncate", "reset" } do
+        sb:fault{ method = "*", path = "*", kind = kind, status = 500 }
+        local _, err = client:friends_count(me)
+        seen[#seen + 1] = tostring(err)
+        strings_of(err, seen)
+      end
+      local _, err = client:friends_count(NOBODY)
+      strings_of(err, seen)
+      seen[#seen + 1] = tostring(err)
+      client:close()
+      seen[#seen + 1] = tostring(client)
+    end
+    local leaked = 0
+    for _, text in ipairs(seen) do
+      for _, secret in ipairs(secrets) do
+        if text:find(secret, 1, true) then leaked = leaked + 1 end
+      end
+    end
+    assert.equal(0, leaked)               -- the count only: never print a secret
+  end)
+
+  it("are sent as a cookie, an API key or a bearer token", function()
+    local creds = sb.credentials
+    for _, case in ipairs{ { { cookie = creds.cookie }, "cookie" },
+                           { { cookie = false, api_key = creds.api_key }, "api_key" },
+                           { { cookie = false, access_token = creds.access_token }, "bearer" } } do
+      sb:clear_requests()
+      local client <close> = support.client(case[1])
+      assert.is_table(client:my_friends_count())
+      assert.equal(case[2], support.requests("GET")[1].auth)
+    end
+  end)
+
+  it("are required: without them the service answers 401 code 0", function()
+    local client <close> = support.client{ cookie = false }
+    local _, err = client:my_friends_count()
+    assert.same({ "http", 401, 0, "Authorization has been denied for this request." },
+                { err.kind, err.status, err.code, err.message })
+  end)
+end)
+
+describe("requests", function()
+  it("carry the User-Agent robloxsocial/<VERSION> unless one is given", function()
+    local client <close> = support.client()
+    client:my_friends_count()
+    assert.equal("robloxsocial/" .. robloxsocial.VERSION, support.requests("GET")[1].user_agent)
+    sb:clear_requests()
+    local custom <close> = support.client{ user_agent = "my-bot/2.0" }
+    custom:my_friends_count()
+    assert.equal("my-bot/2.0", support.requests("GET")[1].user_agent)
+  end)
+
+  it("send JSON bodies with Content-Type application/json", function()
+    local client <close> = support.client()
+    client:presence{ me }
+    local post = support.requests("POST", "/v1/presence/users")
+    assert.equal("application/json", post[#post].content_type)
+    assert.equal(('{"userIds":[%d]}'):format(me), post[#post].body)
+  end)
+
+  it("percent-encode the query, in sorted key order, repeating list keys", function()
+    local client <close> = support.client()
+    client:request("GET", "friends", "/v1/metadata", { query = { z = "a b&c=é", a = { 1, 2 } } })
+    assert.equal("a=1&a=2&z=a%20b%26c%3D%C3%A9", support.requests("GET", "/v1/metadata")[1].query)
+  end)
+end)
+
+describe("64-bit ids", function()
+  local big = 9007199254740993            -- 2^53 + 1: not a double
+
+  it("decode as exact integers: a 16-digit id", function()
+    local client <close> = support.client()
+    local answer = assert(client:presence{ me })
+    assert.equal(16, #tostring(me))
+    assert.equal("integer", math.type(answer.userPresences[1].userId))
+    assert.equal(me, answer.userPresences[1].userId)
+  end)
+
+  it("go into paths, queries and bodies exactly, and come back exactly: 2^53+1", function()
+    local client <close> = support.client()
+    local answer = assert(client:presence{ big })
+    assert.equal(('{"userIds":[%d]}'):format(big), support.requests("POST", "/v1/presence/users")[1].body)
+    assert.equal("integer", math.type(answer.userPresences[1].userId))
+    assert.equal(big, answer.userPresences[1].userId)
+    client:friend_statuses(me, { big })
+    assert.equal("userIds=9007199254740993",
+                 support.requests("GET", ("/v1/users/%d/friends/statuses"):format(me))[1].query)
+    client:message(big)
+    assert.equal(1, count("GET", "/v1/messages/9007199254740993"))
+  end)
+end)
+
+describe("argument errors", function()
+  it("raise before anything is sent", function()
+    local client <close> = support.client()
+    assert.has_error(function() client:friends_count("5") end,
+      "bad argument #1 to 'friends_count' (positive integer expected, got string)")
+    assert.has_error(function() client:presence{ 1, 2.5 } end,
+      "bad argument #1 to 'presence' (list of positive integers expected, got float at index 2)")
+    assert.has_error(function() client:find_friends(me, { limit = "10" }) end,
+      "bad argument #2 to 'find_friends' (option 'limit' must be a positive integer)")
+    assert.equal(0, #support.requests())
+  end)
+
+  it("accept a float with an integral value as that integer", function()
+    local client <close> = support.client()
+    client:friends_count(12.0)
+    assert.equal(1, count("GET", "/v1/users/12/friends/count"))
+  end)
+end)
