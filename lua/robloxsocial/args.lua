@@ -12,10 +12,11 @@ local args = {}
 -- Each check returns the value to send, or nil and why it is wrong; the
 -- generated method raises, so that the error points at the user's call.
 
-local function describe(v)
+function args.describe(v)
   local t = math_type(v) or type(v)
   return t == "nil" and "no value" or t
 end
+local describe = args.describe
 
 -- A positive integer, or a float with an integral value (12.0 is 12);
 -- anything else (strings included) returns nil.
@@ -27,20 +28,24 @@ function args.as_id(v)
 end
 local as_id = args.as_id
 
--- A list of positive integers, returned as a fresh list of integers.
+-- A list of positive integers, returned as a fresh list of integers.  A
+-- table with any other key is refused, whatever its traversal order; raw
+-- access, so that metamethods cannot make a list look different.
 function args.ids(v)
   if type(v) ~= "table" then
     return nil, "list of positive integers expected, got " .. describe(v)
   end
-  local n, out = #v, {}
+  local n, out = rawlen(v), {}
   for i = 1, n do
-    local id = as_id(v[i])
+    local id = as_id(rawget(v, i))
     if not id then
-      return nil, format("list of positive integers expected, got %s at index %d", describe(v[i]), i)
+      return nil, format("list of positive integers expected, got %s at index %d", describe(rawget(v, i)), i)
     end
     out[i] = id
   end
-  if next(v, n > 0 and n or nil) ~= nil then
+  local keys = 0
+  for _ in next, v do keys = keys + 1 end
+  if keys ~= n then
     return nil, "list of positive integers expected, got a table with other keys"
   end
   return out

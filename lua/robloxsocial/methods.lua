@@ -20,7 +20,7 @@ local function check_param(p, v)
   if kind == "id" then
     local id = args.as_id(v)
     if id then return id end
-    return nil, "positive integer expected, got " .. (math.type(v) or type(v))
+    return nil, "positive integer expected, got " .. args.describe(v)
   end
   if kind == "ids" then return args.ids(v) end
   return args.string(v, kind == "text")
