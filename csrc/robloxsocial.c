@@ -2,6 +2,9 @@
  * robloxsocial.c: the entry point of robloxsocial.core.  It only builds the
  * module table and lets each part register itself.
  */
+#define _GNU_SOURCE             /* dladdr */
+#include <dlfcn.h>
+
 #include <curl/curl.h>
 
 #include "rs.h"
@@ -19,6 +22,18 @@ RS_EXPORT int luaopen_robloxsocial_core(lua_State *L);
  * same process may still be using libcurl. */
 static int global_init_done = 0;
 
+/* Keeps this module, and libcurl with it, loaded for the life of the
+ * process.  Lua unloads C modules when a state closes; unloading libcurl
+ * after curl_global_init (and while a resolver thread may still be
+ * finishing) is unsafe, and another state may load us again.  Failing to
+ * pin is harmless: the module works the same. */
+static void pin_module(void)
+{
+    Dl_info self;
+    if (dladdr(&global_init_done, &self) && self.dli_fname != NULL)
+        (void)dlopen(self.dli_fname, RTLD_NOW | RTLD_NODELETE);
+}
+
 int luaopen_robloxsocial_core(lua_State *L)
 {
     if (!global_init_done) {
@@ -27,6 +42,7 @@ int luaopen_robloxsocial_core(lua_State *L)
             return luaL_error(L, "robloxsocial: libcurl initialisation failed: %s",
                               curl_easy_strerror(rc));
         global_init_done = 1;
+        pin_module();
     }
     lua_newtable(L);
     lua_pushliteral(L, RS_VERSION);
