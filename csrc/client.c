@@ -164,7 +164,8 @@ static void client_release(rs_client *c)
     free(c->origin);
     free(c->domain);
     free(c->response.body);
-    c->csrf_token = c->origin = c->domain = c->response.body = NULL;
+    free(c->url);
+    c->csrf_token = c->origin = c->domain = c->response.body = c->url = NULL;
 }
 
 static char *copy_string(lua_State *L, const char *s, size_t len)
@@ -187,9 +188,15 @@ static void add_header(lua_State *L, struct curl_slist **list, const char *line)
     *list = grown;
 }
 
+/* User-Agent is a header line rather than CURLOPT_USERAGENT: libcurl
+ * formats the option anew for every request, a list line it only copies. */
 static void build_read_headers(lua_State *L, rs_client *c, const rs_options *o)
 {
     add_header(L, &c->read_headers, "Accept: application/json");
+    add_header(L, &c->read_headers,
+               lua_pushfstring(L, "User-Agent: %s",
+                               o->user_agent ? o->user_agent : "robloxsocial/" RS_VERSION));
+    lua_pop(L, 1);
     if (o->cookie) {
         add_header(L, &c->read_headers,
                    lua_pushfstring(L, "Cookie: .ROBLOSECURITY=%s", o->cookie));
@@ -254,9 +261,7 @@ static void client_init(lua_State *L, rs_client *c, const rs_options *o)
     build_read_headers(L, c, o);
     if (!rs_transport_write_headers(c))
         luaL_error(L, "robloxsocial: not enough memory");
-    rc = rs_transport_setup(c, o->user_agent ? o->user_agent
-                            : "robloxsocial/" RS_VERSION,
-                            o->connect_timeout, o->proxy, o->cainfo);
+    rc = rs_transport_setup(c, o->connect_timeout, o->proxy, o->cainfo);
     if (rc != CURLE_OK)
         luaL_error(L, "robloxsocial: libcurl refused an option: %s", curl_easy_strerror(rc));
 }
@@ -323,8 +328,9 @@ static int client_send(lua_State *L)
     luaL_optstring(L, 5, NULL);
     if (m == 0 && body != NULL)
         luaL_argerror(L, 6, "a GET request has no body");
-    rs_url_push(L, c, service, 4, lua_isnoneornil(L, 5) ? 0 : 5);
-    return rs_transport_call(L, c, http_methods[m], lua_tostring(L, -1), body, body_len);
+    return rs_transport_call(L, c, http_methods[m],
+                             rs_url_build(L, c, service, 4, lua_isnoneornil(L, 5) ? 0 : 5),
+                             body, body_len);
 }
 
 /* core.is_open(client): whether the client can still be used.  The Lua

@@ -35,6 +35,8 @@ typedef struct rs_client {
     char *csrf_token;              /* the token the server handed out, or NULL */
     double timeout;                /* seconds */
     double retry_delay;            /* seconds before the first retry */
+    char *url;                     /* the URL being sent, reused (malloc'd) */
+    size_t url_cap;
     lua_Integer max_retries;
     rs_response response;
 } rs_client;
@@ -43,21 +45,21 @@ typedef struct rs_client {
 rs_client *rs_client_check(lua_State *L, int idx);  /* raises if closed */
 
 /* ---- url.c ----
- * Pushes the URL of a request: the service's origin, the path at arg_path
- * and the already encoded query string at arg_query (0: none).  The path
- * must start with '/' and, like the query, hold only printable ASCII
- * without space or '#'; the path holds no '?' either.  Raises an argument
- * error otherwise, before anything is sent. */
-void rs_url_push(lua_State *L, const rs_client *c, const char *service,
-                 int arg_path, int arg_query);
+ * Builds the URL of a request into c->url and returns it: the service's
+ * origin, the path at arg_path and the already encoded query string at
+ * arg_query (0: none).  The path must start with '/' and, like the query,
+ * hold only printable ASCII without space or '#'; the path holds no '?'
+ * either.  Raises an argument error otherwise, before anything is sent,
+ * and a memory error if the buffer cannot grow. */
+const char *rs_url_build(lua_State *L, rs_client *c, const char *service,
+                         int arg_path, int arg_query);
 
 /* ---- transport.c ---- */
 
 /* Sets the options that stay the same for every request.  Returns the
  * first libcurl error, or CURLE_OK. */
-CURLcode rs_transport_setup(rs_client *c, const char *user_agent,
-                            double connect_timeout, const char *proxy,
-                            const char *cainfo);
+CURLcode rs_transport_setup(rs_client *c, double connect_timeout,
+                            const char *proxy, const char *cainfo);
 
 /* Rebuilds write_headers from read_headers and the current csrf token.
  * Returns 0 on out-of-memory, leaving the old list in place. */

@@ -99,16 +99,13 @@ static size_t on_header(char *data, size_t size, size_t count, void *userdata)
 
 /* ---- setup -------------------------------------------------------------- */
 
-CURLcode rs_transport_setup(rs_client *c, const char *user_agent,
-                            double connect_timeout, const char *proxy,
-                            const char *cainfo)
+CURLcode rs_transport_setup(rs_client *c, double connect_timeout,
+                            const char *proxy, const char *cainfo)
 {
     CURL *e = c->easy;
     TRY(curl_easy_setopt(e, CURLOPT_SHARE, c->share));
     TRY(curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L));
     TRY(curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https"));
-    TRY(curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent));
-    TRY(curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""));
     TRY(curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(c->timeout * 1000)));
     TRY(curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_timeout * 1000)));
     TRY(curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body));

@@ -3,6 +3,7 @@
  * origin and the path is kept as is; otherwise each service has its host,
  * https://<service>.<domain>.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
@@ -20,13 +21,32 @@ static size_t first_bad_byte(const char *s, size_t len, int allow_question)
     return len;
 }
 
-void rs_url_push(lua_State *L, const rs_client *c, const char *service,
-                 int arg_path, int arg_query)
+/* Appends len bytes at *at, growing c->url (a string the client owns, so
+ * a memory error leaks nothing). */
+static void append(lua_State *L, rs_client *c, size_t *at, const char *s, size_t len)
 {
-    size_t path_len, query_len = 0;
+    if (*at + len + 1 > c->url_cap) {
+        size_t cap = c->url_cap ? c->url_cap : 256;
+        char *grown;
+        while (cap < *at + len + 1)
+            cap *= 2;
+        grown = realloc(c->url, cap);
+        if (grown == NULL)
+            luaL_error(L, "robloxsocial: not enough memory");
+        c->url = grown;
+        c->url_cap = cap;
+    }
+    memcpy(c->url + *at, s, len);
+    *at += len;
+    c->url[*at] = '\0';
+}
+
+const char *rs_url_build(lua_State *L, rs_client *c, const char *service,
+                         int arg_path, int arg_query)
+{
+    size_t path_len, query_len = 0, at = 0;
     const char *path = lua_tolstring(L, arg_path, &path_len);
     const char *query = arg_query ? lua_tolstring(L, arg_query, &query_len) : NULL;
-    luaL_Buffer b;
     if (path_len == 0 || path[0] != '/')
         luaL_argerror(L, arg_path, "the path must start with '/'");
     if (first_bad_byte(path, path_len, 0) != path_len)
@@ -34,19 +54,18 @@ void rs_url_push(lua_State *L, const rs_client *c, const char *service,
                       "without '?' or '#' (pass the query separately)");
     if (query && first_bad_byte(query, query_len, 1) != query_len)
         luaL_argerror(L, arg_query, "the query must be percent-encoded printable ASCII");
-    luaL_buffinit(L, &b);
     if (c->origin)
-        luaL_addstring(&b, c->origin);
+        append(L, c, &at, c->origin, strlen(c->origin));
     else {
-        luaL_addstring(&b, "https://");
-        luaL_addstring(&b, service);
-        luaL_addchar(&b, '.');
-        luaL_addstring(&b, c->domain);
+        append(L, c, &at, "https://", 8);
+        append(L, c, &at, service, strlen(service));
+        append(L, c, &at, ".", 1);
+        append(L, c, &at, c->domain, strlen(c->domain));
     }
-    luaL_addlstring(&b, path, path_len);
+    append(L, c, &at, path, path_len);
     if (query_len > 0) {
-        luaL_addchar(&b, '?');
-        luaL_addlstring(&b, query, query_len);
+        append(L, c, &at, "?", 1);
+        append(L, c, &at, query, query_len);
     }
-    luaL_pushresult(&b);
+    return c->url;
 }
