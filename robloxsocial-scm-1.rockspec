@@ -21,8 +21,11 @@ dependencies = {
   "lua >= 5.4, < 5.5",
   "luasocket >= 3.0",     -- the sandbox server and its launcher
 }
+-- By the library only: Debian keeps curl/curl.h in the multiarch include
+-- directory, where LuaRocks does not look for headers; CMake's FindCURL
+-- finds it there.
 external_dependencies = {
-  CURL = { header = "curl/curl.h", library = "curl" },
+  CURL = { library = "curl" },
 }
 build = {
   type = "cmake",
@@ -33,7 +36,6 @@ build = {
     LUA_INCDIR = "$(LUA_INCDIR)",
     LIBDIR = "$(LIBDIR)",
     LUADIR = "$(LUADIR)",
-    CURL_INCLUDE_DIR = "$(CURL_INCDIR)",
   },
   install = {
     bin = { ["robloxsocial-sandbox"] = "bin/robloxsocial-sandbox" },
