@@ -28,3 +28,25 @@ describe("README.md's API reference", function()
     assert.same({}, missing)
   end)
 end)
+
+describe("lua/robloxsocial/types.lua, the LuaLS annotations", function()
+  local annotations = dofile("scripts/gen_annotations.lua")
+
+  it("is exactly what scripts/gen_annotations.lua makes of endpoints.lua", function()
+    local f = assert(io.open(annotations.PATH))
+    local text = f:read("a")
+    f:close()
+    assert.equal(annotations.render(), text)
+  end)
+
+  it("annotates every method of the client", function()
+    local client_methods = getmetatable(require("spec.support").client()).__index
+    local text = annotations.render()
+    local missing = {}
+    for name in pairs(client_methods) do
+      if not text:find("function Client:" .. name .. "(", 1, true) then missing[#missing + 1] = name end
+    end
+    table.sort(missing)
+    assert.same({}, missing)
+  end)
+end)
