@@ -83,11 +83,6 @@ end
 
 local client
 
-setup(function()
-  -- The default world, whatever an earlier spec file may have loaded.
-  sb:reset(sb.world_path)
-end)
-
 before_each(function()
   support.reset()
   client = support.client()

@@ -25,11 +25,11 @@ function support.client(opts)
   return robloxsocial.new(options)
 end
 
--- Restores the world, drops pending faults and forgets the request log,
--- between tests.
+-- Restores the default world (whatever world a spec may have loaded),
+-- drops pending faults and forgets the request log, between tests.
 function support.reset()
   local sb = support.sandbox()
-  sb:reset()
+  sb:reset(sb.world_path)
   sb:clear_faults()
   sb:clear_requests()
   return sb
