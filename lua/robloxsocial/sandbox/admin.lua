@@ -1,0 +1,127 @@
+-- The admin API under /_sandbox/ (no auth; never logged, never faulted):
+--   GET    /_sandbox/health     {"ok":true,"users":N}
+--   POST   /_sandbox/reset      restore the world as loaded; a world in the
+--                               body replaces it (and becomes the one reset restores)
+--   POST   /_sandbox/faults     add a fault or a list of faults (see faults.lua)
+--   GET    /_sandbox/faults     the faults still pending
+--   DELETE /_sandbox/faults     drop them
+--   GET    /_sandbox/requests   the request log since the last clear
+--   DELETE /_sandbox/requests   clear it
+--   POST   /_sandbox/config     change settings (see world.DEFAULT_SETTINGS)
+--   GET    /_sandbox/config     the settings in force
+--   POST   /_sandbox/shutdown   answer, then stop the server
+local json = require "robloxsocial.sandbox.json"
+local reply = require "robloxsocial.sandbox.reply"
+local world = require "robloxsocial.sandbox.world"
+local faults = require "robloxsocial.sandbox.faults"
+local util = require "robloxsocial.sandbox.util"
+
+local admin = {}
+
+local function bad(msg)
+  return reply.plain_error(400, 0, "sandbox: " .. msg)
+end
+
+local function decode(req)
+  if req.body == "" then return nil end
+  return json.decode(req.body)
+end
+
+local function do_reset(app, req)
+  if req.body == "" then
+    app:reset()
+  else
+    local data, err = world.parse(req.body)
+    if not data then return bad(err) end
+    app:reset(data)
+  end
+  return reply.ok { ok = true }
+end
+
+local function add_faults(app, req)
+  local body = decode(req)
+  if type(body) ~= "table" then return bad("the body must be a fault or a list of faults") end
+  local list = util.is_list(body) and body or { body }
+  local checked = {}
+  for _, f in ipairs(list) do
+    local ok, err = faults.normalise(f)
+    if not ok then return bad(err) end
+    checked[#checked + 1] = ok
+  end
+  for _, f in ipairs(checked) do app.faults[#app.faults + 1] = f end
+  return reply.ok { ok = true, pending = #app.faults }
+end
+
+local function check_rate_limits(v)
+  if type(v) ~= "table" then return "rate_limits must be an object" end
+  for key, rule in pairs(v) do
+    if type(rule) ~= "table" or not math.tointeger(rule.limit) or rule.limit < 0 then
+      return "rate_limits." .. tostring(key) .. " needs an integer limit"
+    end
+  end
+end
+
+local function configure(app, req)
+  local body = decode(req)
+  if type(body) ~= "table" then return bad("the body must be an object of settings") end
+  local settings = app:settings()
+  for key, value in pairs(body) do
+    if world.DEFAULT_SETTINGS[key] == nil then return bad("unknown setting: " .. tostring(key)) end
+    if key == "rate_limits" then
+      local err = check_rate_limits(value)
+      if err then return bad(err) end
+      app.counters = {}
+    elseif type(value) ~= type(world.DEFAULT_SETTINGS[key]) then
+      return bad("setting " .. key .. " must be a " .. type(world.DEFAULT_SETTINGS[key]))
+    end
+  end
+  for key, value in pairs(body) do settings[key] = value end
+  return reply.ok(settings)
+end
+
+local function list_or_clear(app, field)
+  return {
+    GET = function() return reply.ok(json.array(util.copy_list(app[field]))) end,
+    DELETE = function() app[field] = {}; return reply.ok { ok = true } end,
+  }
+end
+
+local function table_for(app)
+  return {
+    ["/_sandbox/health"] = { GET = function()
+      local n = 0
+      for _ in pairs(app.st.users) do n = n + 1 end
+      return reply.ok { ok = true, users = n }
+    end },
+    ["/_sandbox/reset"] = { POST = function(req) return do_reset(app, req) end },
+    ["/_sandbox/faults"] = {
+      POST = function(req) return add_faults(app, req) end,
+      GET = list_or_clear(app, "faults").GET, DELETE = list_or_clear(app, "faults").DELETE },
+    ["/_sandbox/requests"] = list_or_clear(app, "log"),
+    ["/_sandbox/config"] = {
+      POST = function(req) return configure(app, req) end,
+      GET = function() return reply.ok(app:settings()) end },
+    ["/_sandbox/shutdown"] = { POST = function()
+      if app.on_shutdown then app.on_shutdown() end
+      local r = reply.ok { ok = true }
+      r.close = true
+      return r
+    end },
+  }
+end
+
+function admin.handle(app, req)
+  app.last_activity = os.time()
+  local path = req.path:gsub("/+$", "")
+  local methods = table_for(app)[path]
+  if not methods then return reply.not_found() end
+  local fn = methods[req.method]
+  if not fn then
+    local allowed = {}
+    for m in pairs(methods) do allowed[#allowed + 1] = m end
+    return reply.method_not_allowed(req.method, allowed)
+  end
+  return fn(req)
+end
+
+return admin

@@ -1,0 +1,141 @@
+-- One sandbox: the world's live state plus what the admin API drives
+-- (faults, the request log, rate-limit counters, CSRF tokens), and the
+-- pipeline every service request goes through:
+--   admin? -> log -> fault -> route -> rate limit -> 401 -> CSRF -> body -> handler
+local http = require "robloxsocial.sandbox.http"
+local json = require "robloxsocial.sandbox.json"
+local util = require "robloxsocial.sandbox.util"
+local world = require "robloxsocial.sandbox.world"
+local reply = require "robloxsocial.sandbox.reply"
+local router = require "robloxsocial.sandbox.router"
+local auth = require "robloxsocial.sandbox.auth"
+local faults = require "robloxsocial.sandbox.faults"
+local ratelimit = require "robloxsocial.sandbox.ratelimit"
+local admin = require "robloxsocial.sandbox.admin"
+
+local App = {}
+App.__index = App
+
+local LOG_CAP = 50000
+
+-- The answer to a body that is not the JSON an endpoint expects, per
+-- service: each service's documented "invalid parameters" code.
+local BAD_BODY = {
+  friends = { 6, "Invalid parameters." },
+  contacts = { 4, "Invalid parameters." },
+}
+
+-- The flood code of each service's 429 answers.
+local FLOOD = { friends = 9, contacts = 10 }
+
+local function all_routes()
+  local routes = {}
+  for _, name in ipairs { "routes_friends", "routes_friends_lists", "routes_presence_groups",
+                          "routes_contacts", "routes_messages" } do
+    for _, r in ipairs(require("robloxsocial.sandbox." .. name)) do routes[#routes + 1] = r end
+  end
+  return routes
+end
+
+local ROUTER = router.new(all_routes())
+
+-- A new sandbox for checked world data.
+function App.new(data)
+  local self = setmetatable({ router = ROUTER, log = {}, stop_requested = false }, App)
+  self:reset(data)
+  return self
+end
+
+-- Restores the world as loaded (or replaces it) and forgets faults, the
+-- request log, rate-limit counts and CSRF tokens.
+function App:reset(data)
+  self.data = data or self.data
+  self.st = world.build(self.data)
+  self.faults, self.counters, self.csrf = {}, {}, {}
+  self.log = {}
+end
+
+function App:settings()
+  return self.st.settings
+end
+
+function App:log_request(req, carried)
+  local entry = {
+    method = req.method, path = req.path, query = req.query, body = req.body,
+    auth = carried, csrf_token = req.headers["x-csrf-token"],
+    user_agent = req.headers["user-agent"], content_type = req.headers["content-type"],
+    time = util.now_iso(),
+  }
+  if #self.log >= LOG_CAP then table.remove(self.log, 1) end
+  self.log[#self.log + 1] = entry
+  return entry
+end
+
+local function bad_body(route)
+  local b = BAD_BODY[route.service] or { 0, "Invalid parameters." }
+  return reply.error(400, b[1], b[2])
+end
+
+-- Decodes the JSON body of a route that takes one; returns body or nil, reply.
+local function decode_body(route, req)
+  if req.body == "" then return {} end
+  local ct = req.headers["content-type"] or ""
+  if not ct:lower():find("json", 1, true) then return nil, reply.unsupported_media(ct) end
+  local body = json.decode(req.body)
+  if type(body) ~= "table" then return nil, bad_body(route) end
+  return body
+end
+
+local function flood_reply(route, headers, reset)
+  headers[#headers + 1] = { "Retry-After", tostring(reset) }
+  return reply.error(429, FLOOD[route.service] or 0, "The flood limit has been exceeded.", headers)
+end
+
+local function add_headers(resp, headers)
+  for _, h in ipairs(headers or {}) do table.insert(resp.headers, h) end
+  return resp
+end
+
+-- Routing, limits, auth, CSRF and the endpoint itself.
+function App:serve(req, identity)
+  local route, params = router.match(self.router, req)
+  if not route then
+    if #params > 0 then return reply.method_not_allowed(req.method, params) end
+    return reply.not_found()
+  end
+  local caller = identity and ("user:" .. identity.uid) or ("peer:" .. tostring(req.peer))
+  local allowed, rl_headers, reset = ratelimit.check(self.counters, self:settings().rate_limits, route, caller)
+  if allowed == false then return flood_reply(route, rl_headers, reset) end
+  if route.auth and not identity then return add_headers(reply.unauthorized(), rl_headers) end
+  local token = identity and auth.csrf_challenge(self.csrf, identity, req, self:settings().csrf_ttl)
+  if token then
+    return add_headers(reply.plain_error(403, 0, "XSRF token invalid", { { "x-csrf-token", token } }), rl_headers)
+  end
+  local ctx = { app = self, st = self.st, req = req, params = params,
+                q = util.parse_query(req.query), uid = identity and identity.uid }
+  if route.body then
+    local body, err = decode_body(route, req)
+    if not body then return add_headers(err, rl_headers) end
+    ctx.body = body
+  end
+  return add_headers(route.handler(ctx), rl_headers)
+end
+
+-- The HTTP handler.
+function App:handle(req)
+  if req.path:sub(1, 10) == "/_sandbox/" then return admin.handle(self, req) end
+  self.last_activity = os.time()
+  local identity, carried = auth.identify(req, self.st.accounts)
+  local entry = self:log_request(req, carried)
+  local fault = faults.take(self.faults, req)
+  local resp = fault and faults.answer(fault)
+  if not resp then
+    if fault and fault.kind == "stall" then http.sleep(tonumber(fault.seconds) or 5) end
+    resp = self:serve(req, identity)
+    if fault then resp = faults.mangle(fault, resp) end
+  end
+  entry.status = resp.status
+  return resp
+end
+
+return App

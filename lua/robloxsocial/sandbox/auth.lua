@@ -1,0 +1,75 @@
+-- Who is asking, and the x-csrf-token handshake.
+--
+-- A request may carry the cookie (Cookie: .ROBLOSECURITY=...), an API key
+-- (x-api-key) or an OAuth token (Authorization: Bearer ...).  The world's
+-- accounts name the valid ones.  Only cookie-authenticated writes need the
+-- CSRF token, as on the live services.
+local socket = require "socket"
+
+local auth = {}
+
+local function cookie_value(req)
+  local cookies = req.headers["cookie"]
+  if not cookies then return nil end
+  for pair in (cookies .. ";"):gmatch("([^;]*);") do
+    local name, value = pair:match("^%s*([^=%s]+)%s*=%s*(.-)%s*$")
+    if name == ".ROBLOSECURITY" then return (value:gsub('^"(.*)"$', "%1")) end
+  end
+end
+
+local function bearer_value(req)
+  local h = req.headers["authorization"]
+  return h and h:match("^%s*[Bb]earer%s+(%S+)%s*$")
+end
+
+-- What the request carries, strongest first: list of {kind, value}.
+local function presented(req)
+  local out = {}
+  local bearer = bearer_value(req)
+  if bearer then out[#out + 1] = { "bearer", bearer, "access_token" } end
+  local key = req.headers["x-api-key"]
+  if key then out[#out + 1] = { "api_key", key, "api_key" } end
+  local cookie = cookie_value(req)
+  if cookie then out[#out + 1] = { "cookie", cookie, "cookie" } end
+  return out
+end
+
+-- Returns identity {uid, kind} or nil, and the kind of credential the
+-- request carried (for the request log), whether valid or not.
+function auth.identify(req, accounts)
+  local creds = presented(req)
+  for _, c in ipairs(creds) do
+    for _, a in ipairs(accounts) do
+      if a[c[3]] ~= nil and a[c[3]] == c[2] then
+        return { uid = a.user_id, kind = c[1] }, c[1]
+      end
+    end
+  end
+  return nil, creds[1] and creds[1][1]
+end
+
+local function new_token()
+  local t = {}
+  for i = 1, 12 do t[i] = ("%02x"):format(math.random(0, 255)) end
+  return table.concat(t)
+end
+
+-- Checks the CSRF token of a cookie-authenticated write.  tokens maps a
+-- user id to {value, issued}.  Returns nil when the request may proceed,
+-- or a fresh token to challenge it with.
+function auth.csrf_challenge(tokens, identity, req, ttl)
+  if identity.kind ~= "cookie" then return nil end
+  if req.method ~= "POST" and req.method ~= "DELETE"
+    and req.method ~= "PUT" and req.method ~= "PATCH" then return nil end
+  local now = socket.gettime()
+  local cur = tokens[identity.uid]
+  local sent = req.headers["x-csrf-token"]
+  if cur and sent == cur.value and now - cur.issued < ttl then return nil end
+  if not cur or now - cur.issued >= ttl then
+    cur = { value = new_token(), issued = now }
+    tokens[identity.uid] = cur
+  end
+  return cur.value
+end
+
+return auth

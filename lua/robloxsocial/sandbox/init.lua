@@ -1,0 +1,185 @@
+-- robloxsocial.sandbox: start a local stand-in for the Roblox social
+-- services in a separate process, and drive it from Lua (busted specs,
+-- scripts, examples).
+--
+--   local sandbox = require "robloxsocial.sandbox"
+--   local sb = sandbox.start()               -- or start{ world = "my_world.json" }
+--   local client = robloxsocial.new{ base_url = sb.base_url, cookie = sb.credentials.cookie }
+--   sb:fault{ path = "/v1/users/123/friends/count", kind = "status", status = 503 }
+--   sb:requests(); sb:clear_requests(); sb:reset(); sb:stop()
+--
+-- The launcher talks to the admin API with LuaSocket's socket.http, never
+-- with the robloxsocial client, which is what the sandbox is there to test.
+local socket = require "socket"
+local socket_http = require "socket.http"
+local ltn12 = require "ltn12"
+local json = require "robloxsocial.sandbox.json"
+local world = require "robloxsocial.sandbox.world"
+local util = require "robloxsocial.sandbox.util"
+
+local alive = util.process_alive
+
+local sandbox = { _NAME = "robloxsocial.sandbox", _VERSION = "0.1.0" }
+
+local Sandbox = {}
+Sandbox.__index = Sandbox
+
+local function shell_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function read_all(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- The pid of this Lua process, so the server can exit when it has gone.
+local function own_pid()
+  local f = io.open("/proc/self/stat", "r")
+  if not f then return nil end
+  local pid = f:read("n")
+  f:close()
+  return math.tointeger(pid)
+end
+
+-- The interpreter running this launcher, when it looks like a Lua 5.4
+-- (busted and scripts run under one); else "lua5.4" from the PATH.  Read
+-- from /proc rather than with a readlink process: no child is spawned.
+local function default_lua()
+  local pid = own_pid()
+  local f = pid and io.open("/proc/" .. pid .. "/cmdline", "rb")
+  local argv0 = f and (f:read("a") or ""):match("^[^%z]+")
+  if f then f:close() end
+  if argv0 and argv0:match("^[%w/._-]*lua[%d.]*$") and _VERSION == "Lua 5.4" then return argv0 end
+  return "lua5.4"
+end
+
+-- Under scripts/sanitize.sh the server inherits the ASan preload (it loads
+-- the instrumented core).  It is a fixture, not the code under test, so
+-- its leak check at exit is skipped.
+local function sanitizer_env()
+  if (os.getenv("LD_PRELOAD") or "") == "" then return "" end
+  return ("ASAN_OPTIONS=%s "):format(shell_quote((os.getenv("ASAN_OPTIONS") or "") .. ":detect_leaks=0"))
+end
+
+local function server_command(opts, log_path)
+  local args = { "--host", opts.host or "127.0.0.1", "--port", tostring(opts.port or 0),
+                 "--world", opts.world, "--quiet", "--idle-exit", tostring(opts.idle_exit or 900) }
+  local pid = own_pid()
+  if pid then args[#args + 1] = "--watch-pid"; args[#args + 1] = tostring(pid) end
+  local quoted = {}
+  for i, a in ipairs(args) do quoted[i] = ("%q"):format(a) end
+  local chunk = ('os.exit(require("robloxsocial.sandbox.cli").main{%s})'):format(table.concat(quoted, ","))
+  return ("%sLUA_PATH_5_4=%s LUA_CPATH_5_4=%s %s -e %s </dev/null >%s 2>&1 & echo $!"):format(
+    sanitizer_env(),
+    shell_quote(package.path), shell_quote(package.cpath), shell_quote(opts.lua),
+    shell_quote(chunk), shell_quote(log_path))
+end
+
+-- Waits for the "listening on" line; returns the base URL or nil, log text.
+local function wait_listening(pid, log_path, timeout)
+  local deadline = socket.gettime() + timeout
+  repeat
+    local log = read_all(log_path)
+    local url = log:match("listening on (http://%S+)")
+    if url then return url end
+    if not alive(pid) then return nil, log end
+    socket.sleep(0.02)
+  until socket.gettime() > deadline
+  return nil, read_all(log_path)
+end
+
+-- Starts a sandbox.  opts (all optional): world (a world file; default the
+-- one installed with the module), lua (the interpreter; default the one
+-- running now, else "lua5.4"),
+-- host, port (default 0: a free port), idle_exit (seconds, default 900),
+-- timeout (seconds to wait for the server, default 10).
+function sandbox.start(given)
+  local opts = {}
+  for k, v in pairs(given or {}) do opts[k] = v end
+  opts.world = opts.world or world.default_path()
+  opts.lua = opts.lua or default_lua()
+  local data, err = world.load(opts.world)
+  if not data then error("robloxsocial.sandbox: " .. err, 2) end
+  local log_path = os.tmpname()
+  local p = assert(io.popen(server_command(opts, log_path), "r"))
+  local pid = math.tointeger(tonumber(p:read("l")))
+  p:close()
+  if not pid then error("robloxsocial.sandbox: could not start " .. opts.lua, 2) end
+  local url, log = wait_listening(pid, log_path, opts.timeout or 10)
+  if not url then
+    os.execute("kill " .. pid .. " 2>/dev/null")
+    os.remove(log_path)
+    error("robloxsocial.sandbox: the server did not start:\n" .. (log or ""), 2)
+  end
+  local a = data.accounts[1]
+  return setmetatable({
+    base_url = url, port = math.tointeger(tonumber(url:match(":(%d+)$"))), pid = pid,
+    log_path = log_path, world_path = opts.world,
+    credentials = { cookie = a.cookie, api_key = a.api_key, access_token = a.access_token,
+                    user_id = a.user_id },
+    accounts = data.accounts,
+  }, Sandbox)
+end
+
+-- One admin call; returns the decoded answer, raises on failure.
+function Sandbox:admin(method, path, body)
+  assert(not self.stopped, "robloxsocial.sandbox: the sandbox has been stopped")
+  local text = body ~= nil and (type(body) == "string" and body or json.encode(body)) or ""
+  local out = {}
+  local ok, status = socket_http.request {
+    url = self.base_url .. "/_sandbox/" .. path, method = method,
+    source = ltn12.source.string(text), sink = ltn12.sink.table(out),
+    headers = { ["content-type"] = "application/json", ["content-length"] = tostring(#text) },
+  }
+  local answer = table.concat(out)
+  if not ok or status ~= 200 then
+    error(("robloxsocial.sandbox: %s /_sandbox/%s: %s %s"):format(method, path, tostring(status), answer), 3)
+  end
+  return json.decode(answer)
+end
+
+-- Restores the world as loaded.  world: optional path of a world file, or
+-- a Lua table of a world, which then replaces the loaded one.
+function Sandbox:reset(new_world)
+  if type(new_world) == "string" then
+    local text = read_all(new_world)
+    assert(text ~= "", "robloxsocial.sandbox: cannot read " .. new_world)
+    return self:admin("POST", "reset", text)
+  end
+  return self:admin("POST", "reset", new_world)
+end
+
+-- Adds a fault or a list of faults (see robloxsocial/sandbox/faults.lua).
+function Sandbox:fault(spec)
+  return self:admin("POST", "faults", spec)
+end
+
+function Sandbox:faults() return self:admin("GET", "faults") end
+function Sandbox:clear_faults() return self:admin("DELETE", "faults") end
+function Sandbox:requests() return self:admin("GET", "requests") end
+function Sandbox:clear_requests() return self:admin("DELETE", "requests") end
+function Sandbox:configure(settings) return self:admin("POST", "config", settings) end
+function Sandbox:config() return self:admin("GET", "config") end
+
+-- Stops the server and waits for it to exit.  Safe to call twice.
+function Sandbox:stop()
+  if self.stopped then return end
+  pcall(self.admin, self, "POST", "shutdown")
+  self.stopped = true
+  local deadline = socket.gettime() + 3
+  while alive(self.pid) and socket.gettime() < deadline do socket.sleep(0.02) end
+  if alive(self.pid) then os.execute("kill " .. self.pid .. " 2>/dev/null") end
+  os.remove(self.log_path)
+end
+
+Sandbox.__gc = Sandbox.stop
+Sandbox.__close = Sandbox.stop
+
+-- The path of the default world file.
+sandbox.default_world = world.default_path
+
+return sandbox

@@ -1,0 +1,104 @@
+-- The response models the services share: users in their several shapes,
+-- presence, and friend-request items.  Field names are exactly the live
+-- services' (including friends/online's PascalCase presence fields).
+local json = require "robloxsocial.sandbox.json"
+
+local models = {}
+
+local opt = json.opt
+
+models.PRESENCE_NAMES = { [0] = "Offline", "Online", "InGame", "InStudio", "Invisible" }
+local LOCATION_NAMES = { [0] = "Offline", "Website", "Game", "Studio", "Offline" }
+local DEFAULT_LOCATION = { [0] = "", "Website", "", "Studio", "" }
+
+models.SOURCE_TYPES = { [0] = "Unknown", "PlayerSearch", "QrCode", "InGame", "UserProfile",
+  "QqContactImporter", "WeChatContactImporter", "ProfileShare", "PhoneContactImporter",
+  "FriendRecommendations", "UserCommunities" }
+
+-- VerifiedSkinnyUserResponse (private messages) .
+function models.skinny(u)
+  return { hasVerifiedBadge = u.hasVerifiedBadge, id = u.id, name = u.name,
+           displayName = u.displayName }
+end
+
+-- Roblox.Friends.Api.Models.Response.UserResponse.
+function models.user_response(st, u, viewer, rank)
+  local ptype = st:visible_presence(u, viewer)
+  return {
+    isOnline = ptype >= 1 and ptype <= 3, presenceType = ptype, isDeleted = u.isDeleted,
+    friendFrequentScore = u.frequentScore, friendFrequentRank = rank or 0,
+    hasVerifiedBadge = u.hasVerifiedBadge, description = u.description,
+    created = u.created, isBanned = u.isBanned, externalAppDisplayName = json.null,
+    id = u.id, name = u.name, displayName = u.displayName,
+  }
+end
+
+local function in_game(ptype)
+  return ptype == 2
+end
+
+-- friends/online's item: UserPresenceResponse, with its mixed-case model.
+function models.online_item(st, u, viewer)
+  local p, ptype = u.presence, st:visible_presence(u, viewer)
+  local game = in_game(ptype)
+  return {
+    userPresence = {
+      UserPresenceType = models.PRESENCE_NAMES[ptype],
+      UserLocationType = LOCATION_NAMES[ptype],
+      lastLocation = p.lastLocation or DEFAULT_LOCATION[ptype],
+      placeId = game and opt(p.placeId) or json.null,
+      rootPlaceId = game and opt(p.rootPlaceId) or json.null,
+      gameInstanceId = game and opt(p.gameId) or json.null,
+      universeId = game and opt(p.universeId) or json.null,
+      lastOnline = p.lastOnline,
+    },
+    sortScore = u.frequentScore, id = u.id, name = u.name, displayName = u.displayName,
+  }
+end
+
+-- presence/users' UserPresence; an unknown id is reported offline.
+function models.user_presence(st, id, viewer)
+  local u = st:user(id)
+  if not u then
+    return { userPresenceType = 0, lastLocation = "", placeId = json.null,
+             rootPlaceId = json.null, gameId = json.null, universeId = json.null,
+             userId = id, lastOnline = json.null }
+  end
+  local p, ptype = u.presence, st:visible_presence(u, viewer)
+  local game = in_game(ptype)
+  return {
+    userPresenceType = ptype, lastLocation = p.lastLocation or DEFAULT_LOCATION[ptype],
+    placeId = game and opt(p.placeId) or json.null,
+    rootPlaceId = game and opt(p.rootPlaceId) or json.null,
+    gameId = game and opt(p.gameId) or json.null,
+    universeId = game and opt(p.universeId) or json.null,
+    userId = u.id, lastOnline = p.lastOnline,
+  }
+end
+
+local function mutual_names(st, a, b)
+  local names = {}
+  local fb = st.friends[b].set
+  for _, id in ipairs(st:friend_ids(a)) do
+    if fb[id] then names[#names + 1] = st:user(id).name end
+  end
+  return json.array(names)
+end
+
+-- An item of my/friends/requests: FriendRequestResponse.
+function models.friend_request_item(st, r)
+  local u = st:user(r.from)
+  return {
+    friendRequest = {
+      sentAt = r.sentAt, senderId = r.from, sourceUniverseId = opt(r.sourceUniverseId),
+      originSourceType = r.originSourceType, contactName = json.null,
+      senderNickname = r.nickname or "",
+    },
+    mutualFriendsList = mutual_names(st, r.from, r.to),
+    hasVerifiedBadge = u.hasVerifiedBadge, description = u.description,
+    created = u.created, isBanned = u.isBanned, externalAppDisplayName = json.null,
+    id = u.id, name = u.name, displayName = u.displayName,
+  }
+end
+
+return models

@@ -1,0 +1,225 @@
+-- friends.roblox.com, part 1: the caller's own friendship business —
+-- friend requests (sending, accepting, declining, listing, counting),
+-- unfriending, QR sessions and the page metadata.
+local json = require "robloxsocial.sandbox.json"
+local util = require "robloxsocial.sandbox.util"
+local reply = require "robloxsocial.sandbox.reply"
+local models = require "robloxsocial.sandbox.models"
+local paging = require "robloxsocial.sandbox.paging"
+local catalog = require "robloxsocial.sandbox.catalog"
+
+local fail = catalog.for_service("friends")
+local ok = reply.ok
+
+local CAPTCHA_OK = { success = true, isCaptchaRequired = false }
+
+local function live_user(st, id)
+  local u = st:user(util.to_id(id))
+  if u and not u.isDeleted then return u end
+end
+
+local function friend_count(st, uid)
+  return #st:friend_ids(uid)
+end
+
+-- Sends a friend request from the caller to target, or befriends at once
+-- when target had already asked the caller (as the live service does).
+local function send_request(ctx, target, source, nickname)
+  local st, uid = ctx.st, ctx.uid
+  if target == uid then return fail(7) end
+  if st:are_friends(uid, target) then return fail(5) end
+  if friend_count(st, uid) >= st.settings.max_friends then return fail(31) end
+  if st:find_request(target, uid) then
+    if friend_count(st, target) >= st.settings.max_friends then return fail(12) end
+    st:remove_request(target, uid)
+    st:befriend(uid, target)
+    return ok(CAPTCHA_OK)
+  end
+  st:add_request { from = uid, to = target, sentAt = util.now_iso(), nickname = nickname,
+                   originSourceType = source, isNew = true }
+  return ok(CAPTCHA_OK)
+end
+
+-- friendshipOriginSourceType as an integer 0..10 or its name; nil if bad.
+local function source_type(v)
+  if json.is_null(v) then return "Unknown" end
+  if math.type(v) == "integer" then return models.SOURCE_TYPES[v] end
+  if type(v) == "string" then
+    for i = 0, #models.SOURCE_TYPES do
+      if models.SOURCE_TYPES[i]:lower() == v:lower() then return models.SOURCE_TYPES[i] end
+    end
+  end
+end
+
+local function nickname_ok(st, nick)
+  if json.is_null(nick) or nick == "" then return true end
+  if type(nick) ~= "string" or not utf8.len(nick) then return false end
+  if utf8.len(nick) > st.settings.max_nickname_length or nick:find("%c") then return false end
+  for _, word in ipairs(st.settings.moderated_words) do
+    if nick:lower():find(word:lower(), 1, true) then return false end
+  end
+  return true
+end
+
+local function request_friendship(ctx)
+  local target = live_user(ctx.st, ctx.params.targetUserId)
+  if not target then return fail(1) end
+  local source = source_type(ctx.body.friendshipOriginSourceType)
+  if not source then return fail(6) end
+  local nick = ctx.body.senderNickname
+  if not nickname_ok(ctx.st, nick) then return fail(35) end
+  return send_request(ctx, target.id, source, not json.is_null(nick) and nick or nil)
+end
+
+local function contact_request_friendship(ctx)
+  local target = live_user(ctx.st, ctx.st.contacts[ctx.params.targetContactId])
+  if not target then return fail(1) end
+  return send_request(ctx, target.id, "PhoneContactImporter", nil)
+end
+
+-- Checks the friend limits before two users become friends.
+local function befriend_checked(st, uid, other)
+  if friend_count(st, uid) >= st.settings.max_friends then return fail(11) end
+  if friend_count(st, other) >= st.settings.max_friends then return fail(12) end
+  st:befriend(uid, other)
+end
+
+local function accept(ctx)
+  local st = ctx.st
+  local requester = live_user(st, ctx.params.requesterUserId)
+  if not requester then return fail(1) end
+  if not st:find_request(requester.id, ctx.uid) then return fail(10) end
+  local err = befriend_checked(st, ctx.uid, requester.id)
+  if err then return err end
+  st:remove_request(requester.id, ctx.uid)
+  return ok {}
+end
+
+local function decline(ctx)
+  local requester = live_user(ctx.st, ctx.params.requesterUserId)
+  if not requester then return fail(1) end
+  if not ctx.st:remove_request(requester.id, ctx.uid) then return fail(10) end
+  return ok {}
+end
+
+local function accept_with_token(ctx)
+  local st = ctx.st
+  local token = ctx.body.friendingToken
+  if type(token) ~= "string" or token == "" then return fail(6) end
+  local sender = live_user(st, ctx.params.senderUserId)
+  if not sender then return fail(1) end
+  if sender.id == ctx.uid then return fail(7) end
+  if st:are_friends(ctx.uid, sender.id) then return fail(5) end
+  if st.friending_tokens[token] ~= sender.id then return fail(6) end
+  local err = befriend_checked(st, ctx.uid, sender.id)
+  if err then return err end
+  st.friending_tokens[token] = nil
+  st:remove_request(sender.id, ctx.uid)
+  return ok {}
+end
+
+local function unfriend(ctx)
+  local target = live_user(ctx.st, ctx.params.targetUserId)
+  if not target then return fail(1) end
+  ctx.st:unfriend(ctx.uid, target.id)
+  return ok {}
+end
+
+local REQUEST_LIMITS = { [10] = true, [18] = true, [25] = true, [50] = true, [100] = true }
+
+-- The caller's pending requests in the order friendRequestSort asks:
+-- 0 and 2 newest first, 1 oldest first.
+local function sorted_requests(st, uid, sort)
+  local list = st:requests_to(uid)
+  for i, r in ipairs(list) do r._i = i end
+  table.sort(list, function(a, b)
+    if a.sentAt ~= b.sentAt then
+      if sort == 1 then return a.sentAt < b.sentAt end
+      return a.sentAt > b.sentAt
+    end
+    return a._i > b._i
+  end)
+  return list
+end
+
+local function list_requests(ctx)
+  local q, st = ctx.q, ctx.st
+  local limit = util.to_int(util.qget(q, "limit") or "10")
+  if not REQUEST_LIMITS[limit] then return fail(6) end
+  local sort = util.to_int(util.qget(q, "friendRequestSort") or "0")
+  if not sort or sort < 0 or sort > 2 then return fail(6) end
+  local key = ("requests:%d:%d"):format(ctx.uid, sort)
+  local offset = paging.offset(key, util.qget(q, "cursor"))
+  if not offset then return fail(6) end
+  local items = {}
+  for i, r in ipairs(sorted_requests(st, ctx.uid, sort)) do
+    items[i] = models.friend_request_item(st, r)
+  end
+  local page, prev, nxt = paging.page(items, offset, limit, key)
+  return ok { previousPageCursor = prev, nextPageCursor = nxt, data = page }
+end
+
+local function metadata(ctx)
+  local st = ctx.st
+  local target = util.qget(ctx.q, "targetUserId")
+  local id = ctx.uid
+  if target ~= nil and target ~= "" then
+    id = util.to_id(target)
+    if not id then return fail(6) end
+  end
+  local u = st:user(id)
+  return ok {
+    isFriendsFilterBarEnabled = true, isFriendsPageSortExperimentEnabled = false,
+    isFriendsUserDataStoreCacheEnabled = false, frequentFriendSortRollout = 0,
+    userName = u and u.name or json.null, displayName = u and u.displayName or json.null,
+  }
+end
+
+local function count_new(st, uid)
+  local n = 0
+  for _, r in ipairs(st:requests_to(uid)) do
+    if r.isNew then n = n + 1 end
+  end
+  return n
+end
+
+local function clear_new(ctx)
+  for _, r in ipairs(ctx.st:requests_to(ctx.uid)) do r.isNew = false end
+  return ok { status = true }
+end
+
+local function decline_all(ctx)
+  for _, r in ipairs(ctx.st:requests_to(ctx.uid)) do ctx.st:remove_request(r.from, r.to) end
+  return ok { backgrounded = false }
+end
+
+local F = "friends"
+return {
+  { "POST", "/v1/contacts/{targetContactId}/request-friendship", service = F, auth = true,
+    handler = contact_request_friendship },
+  { "GET", "/v1/metadata", service = F, handler = metadata },
+  { "GET", "/v1/my/friends/count", service = F, auth = true,
+    handler = function(ctx) return ok { count = friend_count(ctx.st, ctx.uid) } end },
+  { "POST", "/v1/my/friends/refresh-qr-session", service = F, auth = true,
+    handler = function(ctx) ctx.st.qr_sessions[ctx.uid] = true; return ok { Success = true } end },
+  { "GET", "/v1/my/friends/requests", service = F, auth = true, handler = list_requests },
+  { "GET", "/v1/my/friends/{userId}/check-qr-session", service = F, auth = true,
+    handler = function(ctx)
+      return ok(ctx.st.qr_sessions[util.to_id(ctx.params.userId)] == true)
+    end },
+  { "DELETE", "/v1/my/new-friend-requests", service = F, auth = true, handler = clear_new },
+  { "GET", "/v1/my/new-friend-requests/count", service = F, auth = true,
+    handler = function(ctx) return ok { count = count_new(ctx.st, ctx.uid) } end },
+  { "GET", "/v1/user/friend-requests/count", service = F, auth = true,
+    handler = function(ctx) return ok { count = #ctx.st:requests_to(ctx.uid) } end },
+  { "POST", "/v1/user/friend-requests/decline-all", service = F, auth = true, handler = decline_all },
+  { "POST", "/v1/users/{requesterUserId}/accept-friend-request", service = F, auth = true,
+    handler = accept },
+  { "POST", "/v1/users/{requesterUserId}/decline-friend-request", service = F, auth = true,
+    handler = decline },
+  { "POST", "/v1/users/{senderUserId}/accept-friend-request-with-token", service = F,
+    auth = true, body = true, handler = accept_with_token },
+  { "POST", "/v1/users/{targetUserId}/request-friendship", service = F, auth = true,
+    body = true, handler = request_friendship },
+  { "POST", "/v1/users/{targetUserId}/unfriend", service = F, auth = true, handler = unfriend },
+}

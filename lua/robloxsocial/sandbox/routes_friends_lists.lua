@@ -1,0 +1,182 @@
+-- friends.roblox.com, part 2: reading anyone's friend lists — the full
+-- list, the count, the paged find and search, inactive and online friends,
+-- friend statuses and multiget-are-friends.
+local json = require "robloxsocial.sandbox.json"
+local util = require "robloxsocial.sandbox.util"
+local reply = require "robloxsocial.sandbox.reply"
+local models = require "robloxsocial.sandbox.models"
+local paging = require "robloxsocial.sandbox.paging"
+local catalog = require "robloxsocial.sandbox.catalog"
+
+local fail = catalog.for_service("friends")
+local ok = reply.ok
+
+local MAX_IDS = 50
+
+local function path_user(ctx)
+  local u = ctx.st:user(util.to_id(ctx.params.userId))
+  if u and not u.isDeleted then return u end
+end
+
+-- An optional integer query parameter within lo..hi; false when invalid.
+local function int_param(q, name, default, lo, hi)
+  local raw = util.qget(q, name)
+  if raw == nil or raw == "" then return default end
+  local v = util.to_int(raw)
+  if not v or v < lo or v > hi then return false end
+  return v
+end
+
+-- Friends of uid in the order userSort asks: 0 as befriended, 1 online
+-- first then by name, 2 most frequent first.
+local function sorted_friends(st, uid, sort, viewer)
+  local list = {}
+  for i, id in ipairs(st:friend_ids(uid)) do list[i] = st:user(id) end
+  if sort == 0 then return list end
+  local function online(u) local t = st:visible_presence(u, viewer); return t >= 1 and t <= 3 end
+  table.sort(list, function(a, b)
+    if sort == 1 and online(a) ~= online(b) then return online(a) end
+    if sort == 2 and a.frequentScore ~= b.frequentScore then return a.frequentScore > b.frequentScore end
+    if a.name:lower() ~= b.name:lower() then return a.name:lower() < b.name:lower() end
+    return a.id < b.id
+  end)
+  return list
+end
+
+-- 1-based ranks of uid's friends by frequentScore.
+local function frequent_ranks(st, uid)
+  local list = sorted_friends(st, uid, 2)
+  local ranks = {}
+  for i, u in ipairs(list) do ranks[u.id] = i end
+  return ranks
+end
+
+local function user_list(ctx, keep)
+  local u = path_user(ctx)
+  if not u then return fail(1) end
+  local sort = int_param(ctx.q, "userSort", 0, 0, 2)
+  if not sort then return fail(6) end
+  local ranks = frequent_ranks(ctx.st, u.id)
+  local data = json.array()
+  for _, f in ipairs(sorted_friends(ctx.st, u.id, sort, ctx.uid)) do
+    if keep(f) then data[#data + 1] = models.user_response(ctx.st, f, ctx.uid, ranks[f.id]) end
+  end
+  return ok { data = data }
+end
+
+local function online_friends(ctx)
+  local st, u = ctx.st, path_user(ctx)
+  if not u then return fail(1) end
+  local sort = int_param(ctx.q, "userSort", 0, 0, 2)
+  if not sort then return fail(6) end
+  local data = json.array()
+  for _, f in ipairs(sorted_friends(st, u.id, sort, ctx.uid)) do
+    local t = st:visible_presence(f, ctx.uid)
+    if t >= 1 and t <= 3 then data[#data + 1] = models.online_item(st, f, ctx.uid) end
+  end
+  return ok { data = data }
+end
+
+-- Shared by find and search: a cursored page of {id, hasVerifiedBadge}.
+local function cursored(ctx, friends, default_limit, key)
+  local limit = int_param(ctx.q, "limit", default_limit, 1, 50)
+  if not limit then return fail(6) end
+  local offset = paging.offset(key, util.qget(ctx.q, "cursor"))
+  if not offset then return fail(6) end
+  local items = {}
+  for i, f in ipairs(friends) do items[i] = { id = f.id, hasVerifiedBadge = f.hasVerifiedBadge } end
+  local page, prev, nxt = paging.page(items, offset, limit, key)
+  return ok { PreviousCursor = prev, PageItems = page, NextCursor = nxt,
+              HasMore = nxt ~= json.null }
+end
+
+local function find_friends(ctx)
+  local u = path_user(ctx)
+  if not u then return fail(1) end
+  local sort = int_param(ctx.q, "userSort", 0, 0, 2)
+  local find_type = int_param(ctx.q, "findFriendsType", 0, 0, 1)
+  if not sort or not find_type then return fail(6) end
+  local key = ("find:%d:%d"):format(u.id, sort)
+  return cursored(ctx, sorted_friends(ctx.st, u.id, sort, ctx.uid), 50, key)
+end
+
+local function search_friends(ctx)
+  local u = path_user(ctx)
+  if not u then return fail(1) end
+  local query = (util.qget(ctx.q, "query") or ""):lower()
+  local hits = {}
+  for _, f in ipairs(sorted_friends(ctx.st, u.id, 0)) do
+    if f.name:lower():find(query, 1, true) or f.displayName:lower():find(query, 1, true) then
+      hits[#hits + 1] = f
+    end
+  end
+  return cursored(ctx, hits, 20, ("search:%d:%s"):format(u.id, query))
+end
+
+-- userIds as a repeated key or comma-separated; nil, code when invalid.
+local function status_ids(q)
+  local ids = {}
+  for _, name in ipairs { "userids", "userids[]" } do
+    for _, v in ipairs(q[name] or {}) do
+      for part in (v .. ","):gmatch("([^,]*),") do
+        local id = util.to_id(part:match("^%s*(.-)%s*$"))
+        if not id then return nil, 16 end
+        ids[#ids + 1] = id
+      end
+    end
+  end
+  if #ids == 0 then return nil, 16 end
+  if #ids > MAX_IDS then return nil, 15 end
+  return ids
+end
+
+local function friend_status(st, uid, other)
+  if st:are_friends(uid, other) then return "Friends" end
+  if st:find_request(uid, other) then return "RequestSent" end
+  if st:find_request(other, uid) then return "RequestReceived" end
+  return "NotFriends"
+end
+
+local function statuses(ctx)
+  local u = path_user(ctx)
+  if not u then return fail(1) end
+  local ids, code = status_ids(ctx.q)
+  if not ids then return fail(code) end
+  local data = json.array()
+  for i, id in ipairs(ids) do data[i] = { id = id, status = friend_status(ctx.st, u.id, id) } end
+  return ok { data = data }
+end
+
+local function multiget(ctx)
+  local u = path_user(ctx)
+  if not u then return fail(1) end
+  local ids = ctx.body.targetUserIds
+  if not util.is_list(ids) then return fail(6) end
+  if #ids > MAX_IDS then return fail(15) end
+  local out = json.array()
+  for _, v in ipairs(ids) do
+    local id = util.to_id(v)
+    if not id then return fail(6) end
+    if ctx.st:are_friends(u.id, id) then out[#out + 1] = id end
+  end
+  return ok { friendsId = out }
+end
+
+local F = "friends"
+return {
+  { "POST", "/v1/user/{userId}/multiget-are-friends", service = F, body = true, handler = multiget },
+  { "GET", "/v1/users/{userId}/friends", service = F,
+    handler = function(ctx) return user_list(ctx, function() return true end) end },
+  { "GET", "/v1/users/{userId}/friends/count", service = F,
+    handler = function(ctx)
+      local u = path_user(ctx)
+      if not u then return fail(1) end
+      return ok { count = #ctx.st:friend_ids(u.id) }
+    end },
+  { "GET", "/v1/users/{userId}/friends/find", service = F, handler = find_friends },
+  { "GET", "/v1/users/{userId}/friends/inactive", service = F, auth = true,
+    handler = function(ctx) return user_list(ctx, function(f) return f.inactive end) end },
+  { "GET", "/v1/users/{userId}/friends/online", service = F, auth = true, handler = online_friends },
+  { "GET", "/v1/users/{userId}/friends/search", service = F, auth = true, handler = search_friends },
+  { "GET", "/v1/users/{userId}/friends/statuses", service = F, handler = statuses },
+}

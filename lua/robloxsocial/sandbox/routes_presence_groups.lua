@@ -1,0 +1,67 @@
+-- presence.roblox.com (presence of a list of users) and groups.roblox.com
+-- (the groups and roles of a user's friends).
+local json = require "robloxsocial.sandbox.json"
+local util = require "robloxsocial.sandbox.util"
+local reply = require "robloxsocial.sandbox.reply"
+local models = require "robloxsocial.sandbox.models"
+local catalog = require "robloxsocial.sandbox.catalog"
+
+local ok = reply.ok
+local MAX_PRESENCE_IDS = 50
+
+-- One UserPresence per requested id, in the order asked (an unknown id is
+-- reported Offline rather than refused).
+local function presence(ctx)
+  local ids = ctx.body.userIds
+  if not util.is_list(ids) then return catalog.fail("presence", 0) end
+  if #ids > MAX_PRESENCE_IDS then return catalog.fail("presence", 2) end
+  local out = json.array()
+  for i, v in ipairs(ids) do
+    local id = util.to_id(v)
+    if not id then return catalog.fail("presence", 0) end
+    out[i] = models.user_presence(ctx.st, id, ctx.uid)
+  end
+  return ok { userPresences = out }
+end
+
+local function memberships(st, uid)
+  local groups = json.array()
+  for _, g in ipairs(st.groups) do
+    for _, m in ipairs(g.members) do
+      if m.user == uid then
+        local r = g.roles[m.role] or { id = m.role, name = "Member", rank = 1 }
+        groups[#groups + 1] = {
+          group = { id = g.id, name = g.name, memberCount = g.memberCount,
+                    hasVerifiedBadge = g.hasVerifiedBadge },
+          role = { id = r.id, name = r.name, rank = r.rank },
+        }
+      end
+    end
+  end
+  return groups
+end
+
+local function friends_group_roles(ctx)
+  local st = ctx.st
+  local u = st:user(util.to_id(ctx.params.userId))
+  if not u or u.isDeleted then return catalog.fail("groups", 3) end
+  local data = json.array()
+  for _, fid in ipairs(st:friend_ids(u.id)) do
+    local groups = memberships(st, fid)
+    if #groups > 0 then
+      local f = st:user(fid)
+      data[#data + 1] = {
+        user = { userId = f.id, username = f.name, displayName = f.displayName,
+                 hasVerifiedBadge = f.hasVerifiedBadge },
+        groups = groups,
+      }
+    end
+  end
+  return ok { data = data }
+end
+
+return {
+  { "POST", "/v1/presence/users", service = "presence", body = true, handler = presence },
+  { "GET", "/v1/users/{userId}/friends/groups/roles", service = "groups",
+    handler = friends_group_roles },
+}
