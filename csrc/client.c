@@ -136,7 +136,13 @@ static void wipe(char *s)
         *p++ = 0;
 }
 
-static void free_headers(struct curl_slist **list)
+void rs_free_secret(char *s)
+{
+    wipe(s);
+    free(s);
+}
+
+void rs_free_headers(struct curl_slist **list)
 {
     struct curl_slist *item;
     for (item = *list; item; item = item->next)
@@ -157,10 +163,9 @@ static void client_release(rs_client *c)
         curl_share_cleanup(c->share);
         c->share = NULL;
     }
-    free_headers(&c->read_headers);
-    free_headers(&c->write_headers);
-    wipe(c->csrf_token);
-    free(c->csrf_token);
+    rs_free_headers(&c->read_headers);
+    rs_free_headers(&c->write_headers);
+    rs_free_secret(c->csrf_token);
     free(c->origin);
     free(c->domain);
     free(c->response.body);

@@ -44,6 +44,11 @@ typedef struct rs_client {
 /* ---- client.c ---- */
 rs_client *rs_client_check(lua_State *L, int idx);  /* raises if closed */
 
+/* Free a secret-bearing string or header list after overwriting it, so
+ * credentials do not linger in freed memory.  NULL is fine. */
+void rs_free_secret(char *s);
+void rs_free_headers(struct curl_slist **list);
+
 /* ---- url.c ----
  * Builds the URL of a request into c->url and returns it: the service's
  * origin, the path at arg_path and the already encoded query string at

@@ -147,11 +147,11 @@ int rs_transport_write_headers(rs_client *c)
             goto fail;
         list = grown;
     }
-    curl_slist_free_all(c->write_headers);
+    rs_free_headers(&c->write_headers);
     c->write_headers = list;
     return 1;
 fail:
-    curl_slist_free_all(list);
+    rs_free_headers(&list);
     return 0;
 }
 
@@ -224,11 +224,11 @@ static void keep_csrf_token(lua_State *L, rs_client *c)
     }
     strcpy(c->csrf_token, fresh);
     if (!rs_transport_write_headers(c)) {
-        free(c->csrf_token);
+        rs_free_secret(c->csrf_token);
         c->csrf_token = old;
         luaL_error(L, "robloxsocial: not enough memory");
     }
-    free(old);
+    rs_free_secret(old);
 }
 
 /* What one attempt came to. */
