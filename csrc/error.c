@@ -142,6 +142,8 @@ static int error__tostring(lua_State *L)
             lua_pop(L, 1);
     }
     lua_concat(L, n);
+    /* One line, whatever a server put in its message. */
+    luaL_gsub(L, luaL_gsub(L, lua_tostring(L, -1), "\r", " "), "\n", " ");
     return 1;
 }
 

@@ -73,6 +73,16 @@ describe("robloxsocial.new()", function()
                  new_error{ batch_sizes = { presence = 0 } })
   end)
 
+  it("sends requests through the proxy option", function()
+    -- The origin does not resolve: only the proxy (the sandbox) can answer.
+    local me = sb.credentials.user_id
+    local client <close> = robloxsocial.new{ base_url = "http://friends.sandbox.invalid",
+                                             proxy = sb.base_url, cookie = sb.credentials.cookie }
+    local answer = assert(client:friends_count(me))
+    assert.equal("integer", math.type(answer.count))
+    assert.equal(1, #support.requests("GET", ("/v1/users/%d/friends/count"):format(me)))
+  end)
+
   it("reaches each service at https://<service>.<domain> without base_url", function()
     -- curl resolves *.localhost to the loopback address, where no TLS server listens.
     local client <close> = robloxsocial.new{ domain = "localhost", max_retries = 0, connect_timeout = 2 }

@@ -254,6 +254,16 @@ describe("failures", function()
     assert.is_nil(err.errors)
   end)
 
+  it("summarises an error on one line whatever the server's message holds", function()
+    local client <close> = support.client()
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "status", status = 400,
+              code = 3, message = "first line\r\nsecond line" }
+    local _, err = client:friends_count(me)
+    assert.equal("first line\r\nsecond line", err.message)
+    assert.is_nil(tostring(err):find("[\r\n]"))
+    assert.matches("first line  second line", tostring(err), 1, true)
+  end)
+
   it("gives kind network for a connection reset without an answer", function()
     local client <close> = support.client{ max_retries = 0 }
     sb:fault{ method = "GET", path = friends_count_path(), kind = "reset" }
