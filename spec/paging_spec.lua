@@ -380,3 +380,48 @@ describe("client:each_message()", function()
     assert.same({}, support.requests())
   end)
 end)
+
+describe("iterators facing a service that breaks the paging rules", function()
+  local function find_path() return ("/v1/users/%d/friends/find"):format(ME) end
+
+  local function page(cursor, has_more)
+    return ('{"PreviousCursor":null,"PageItems":[{"id":5,"hasVerifiedBadge":false}],"NextCursor":%s,"HasMore":%s}')
+      :format(cursor and ('"' .. cursor .. '"') or "null", tostring(has_more))
+  end
+
+  it("raises a decode error when the same cursor comes back twice, instead of looping", function()
+    sb:fault{ method = "GET", path = find_path(), kind = "body", body = page("again", true), count = 2 }
+    local seen = 0
+    local ok, err = pcall(function()
+      for _ in client:each_friend(ME) do seen = seen + 1 end
+    end)
+    assert.is_false(ok)
+    assert.same({ "decode", "the service answered the same cursor twice" }, { err.kind, err.message })
+    assert.equal(1, seen)
+    assert.equal(2, #support.requests("GET", find_path()))
+  end)
+
+  it("stops when HasMore is false, even with a cursor", function()
+    sb:fault{ method = "GET", path = find_path(), kind = "body", body = page("more", false) }
+    local seen = 0
+    for _ in client:each_friend(ME) do seen = seen + 1 end
+    assert.equal(1, seen)
+    assert.equal(1, #support.requests("GET", find_path()))
+  end)
+
+  it("raises a decode error for a messages page without totalPages", function()
+    sb:fault{ method = "GET", path = "/v1/messages", kind = "body",
+              body = '{"collection":[{"id":1}],"totalCollectionSize":1,"pageNumber":0}' }
+    local ok, err = pcall(function() for _ in client:each_message() do end end)
+    assert.is_false(ok)
+    assert.same({ "decode", "the answer has no totalPages" }, { err.kind, err.message })
+  end)
+
+  it("treats a page whose item list is null as empty", function()
+    sb:fault{ method = "GET", path = find_path(), kind = "body",
+              body = '{"PreviousCursor":null,"PageItems":null,"NextCursor":null,"HasMore":false}' }
+    local seen = 0
+    for _ in client:each_friend(ME) do seen = seen + 1 end
+    assert.equal(0, seen)
+  end)
+end)

@@ -219,6 +219,14 @@ describe("failures", function()
     assert.equal(1, count("GET", friends_count_path()))
   end)
 
+  it("returns an empty table for an empty body", function()
+    local client <close> = support.client()
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "body", body = "" }
+    local answer, err = client:friends_count(me)
+    assert.is_nil(err)
+    assert.same({}, answer)
+  end)
+
   it("gives kind decode for a body that is not JSON at all", function()
     local client <close> = support.client()
     sb:fault{ method = "GET", path = friends_count_path(), kind = "malformed" }

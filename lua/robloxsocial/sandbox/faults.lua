@@ -17,13 +17,16 @@
 --   truncate   process the request and answer 200 with its JSON cut short
 --   malformed  answer 200 with a body that is not JSON
 --   html       answer `status` (default 502) with an HTML error page
+--   body       answer `status` (default 200) with exactly the text `body`
+--              (default empty), as application/json: a way to send any
+--              answer, for instance a page that breaks the paging rules
 local json = require "robloxsocial.sandbox.json"
 local reply = require "robloxsocial.sandbox.reply"
 
 local faults = {}
 
 faults.KINDS = { status = true, close = true, reset = true, stall = true,
-                 truncate = true, malformed = true, html = true }
+                 truncate = true, malformed = true, html = true, body = true }
 
 -- Checks and normalises a fault from the admin API; nil, msg when invalid.
 function faults.normalise(f)
@@ -79,6 +82,11 @@ function faults.answer(f)
     return r
   end
   if f.kind == "reset" then return { status = 0, reset = true } end
+  if f.kind == "body" then
+    local r = reply.json(math.tointeger(f.status) or 200, {})
+    r.body = type(f.body) == "string" and f.body or ""
+    return r
+  end
 end
 
 function faults.mangle(f, resp)
