@@ -68,9 +68,9 @@ local function steps(ctx, lines)
   local empty = cost("empty")
   lines[#lines + 1] = "Lua layer, core.send stubbed out (instructions per call):"
   for _, step in ipairs(STEPS) do
-    line(lines, cost(step) - empty, step == "method" and "client:friends_count(id), whole"
-      or step == "check" and "  methods.check_call (self, closed?, argument checks, values table)"
-      or step == "build" and "  methods.build (path, query, body)"
+    line(lines, cost(step) - empty, step == "method" and "client:friends_count(id), whole (its fast path)"
+      or step == "check" and "  for comparison, the general path's methods.check_call (self, closed?, arguments, values table)"
+      or step == "build" and "  and its methods.build (path, query, body)"
       or "    of which format(\"%d\", id) and the path concatenation")
   end
 end
