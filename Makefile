@@ -6,7 +6,7 @@ BUSTED     ?= busted --lua=lua5.4
 LUA        ?= lua5.4
 LUA_ENV     = LUA_PATH_5_4="./lua/?.lua;./lua/?/init.lua;;" LUA_CPATH_5_4="./$(BUILD)/?.so;;"
 
-.PHONY: all deps build test demo examples sanitize memcheck rock bench clean
+.PHONY: all deps build test demo examples sanitize fuzz rock bench clean
 
 all: build
 
@@ -32,6 +32,15 @@ examples: build
 # The specs again with the core built under ASan and UBSan; any report fails.
 sanitize:
 	@./scripts/sanitize.sh
+
+# The JSON codec under a mutational fuzzer with ASan and UBSan.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@mkdir -p build-fuzz
+	@cc -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  -Wall -Wextra -Wpedantic -Werror -I/usr/include/lua5.4 -Icsrc \
+	  fuzz/json_fuzz.c csrc/json_decode.c csrc/json_encode.c -llua5.4 -lm -o build-fuzz/json_fuzz
+	@build-fuzz/json_fuzz $(FUZZ_SECONDS)
 
 rock: deps
 	luarocks --lua-version=5.4 make --deps-mode=none --tree $${TREE:-/tmp/robloxsocial-tree} robloxsocial-scm-1.rockspec
