@@ -153,7 +153,7 @@ void rs_free_headers(struct curl_slist **list)
 
 /* One idempotent release serves close(), __gc and __close; it runs on
  * half-built clients too, so every field may still be NULL. */
-static void client_release(rs_client *c)
+void rs_client_release(rs_client *c)
 {
     if (c->easy) {
         curl_easy_cleanup(c->easy);
@@ -171,6 +171,7 @@ static void client_release(rs_client *c)
     free(c->response.body);
     free(c->url);
     c->csrf_token = c->origin = c->domain = c->response.body = c->url = NULL;
+    c->close_pending = 0;
 }
 
 static char *copy_string(lua_State *L, const char *s, size_t len)
@@ -293,21 +294,30 @@ static int client_new(lua_State *L)
 rs_client *rs_client_check(lua_State *L, int idx)
 {
     rs_client *c = luaL_checkudata(L, idx, RS_CLIENT_MT);
-    if (c->easy == NULL)
+    if (c->easy == NULL || c->close_pending)
         luaL_error(L, "robloxsocial: attempt to use a closed client");
+    if (c->busy)
+        luaL_error(L, "robloxsocial: the client is busy with a request "
+                   "(a finalizer cannot use the client whose request it interrupted)");
     return c;
 }
 
+/* close(), __gc and __close.  During a request (a finalizer run by its
+ * decoding) the release waits for the request to end. */
 static int client_close(lua_State *L)
 {
-    client_release(luaL_checkudata(L, 1, RS_CLIENT_MT));
+    rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
+    if (c->busy)
+        c->close_pending = 1;
+    else
+        rs_client_release(c);
     return 0;
 }
 
 static int client__tostring(lua_State *L)
 {
     rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
-    if (c->easy == NULL)
+    if (c->easy == NULL || c->close_pending)
         lua_pushliteral(L, "robloxsocial.Client (closed)");
     else
         lua_pushfstring(L, "robloxsocial.Client (%p)", (void *)c);
@@ -343,7 +353,7 @@ static int client_send(lua_State *L)
 static int client_is_open(lua_State *L)
 {
     rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
-    lua_pushboolean(L, c->easy != NULL);
+    lua_pushboolean(L, c->easy != NULL && !c->close_pending);
     return 1;
 }
 

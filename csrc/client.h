@@ -37,12 +37,15 @@ typedef struct rs_client {
     double retry_delay;            /* seconds before the first retry */
     char *url;                     /* the URL being sent, reused (malloc'd) */
     size_t url_cap;
+    int busy;                      /* inside rs_transport_call */
+    int close_pending;             /* close() was called while busy */
     lua_Integer max_retries;
     rs_response response;
 } rs_client;
 
 /* ---- client.c ---- */
 rs_client *rs_client_check(lua_State *L, int idx);  /* raises if closed */
+void rs_client_release(rs_client *c);               /* idempotent, never raises */
 
 /* Free a secret-bearing string or header list after overwriting it, so
  * credentials do not linger in freed memory.  NULL is fine. */
@@ -72,7 +75,9 @@ int rs_transport_write_headers(rs_client *c);
 
 /* Sends the request with retries and the csrf handshake and pushes the
  * decoded body (returns 1) or nil and an error table (returns 2).  body is
- * NULL for a request without one.  Raises only on out-of-memory. */
+ * NULL for a request without one.  Raises only on out-of-memory.  The
+ * client is marked busy meanwhile: finalizers run by the decoding may not
+ * use it, and a close() they make waits for the end of the call. */
 int rs_transport_call(lua_State *L, rs_client *c, const char *method,
                       const char *url, const char *body, size_t body_len);
 

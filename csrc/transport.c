@@ -210,47 +210,40 @@ static void sleep_seconds(double s)
         ;
 }
 
-/* Keeps the token of a response that carries one; later writes send it. */
-static void keep_csrf_token(lua_State *L, rs_client *c)
+/* Keeps the token of a response that carries one; later writes send it.
+ * Returns 0 on out-of-memory, keeping the old token. */
+static int keep_csrf_token(rs_client *c)
 {
     const char *fresh = c->response.csrf_token;
     char *old = c->csrf_token;
     if (fresh[0] == '\0' || (old && strcmp(old, fresh) == 0))
-        return;
+        return 1;
     c->csrf_token = malloc(strlen(fresh) + 1);
     if (c->csrf_token == NULL) {
         c->csrf_token = old;
-        luaL_error(L, "robloxsocial: not enough memory");
+        return 0;
     }
     strcpy(c->csrf_token, fresh);
     if (!rs_transport_write_headers(c)) {
         rs_free_secret(c->csrf_token);
         c->csrf_token = old;
-        luaL_error(L, "robloxsocial: not enough memory");
+        return 0;
     }
     rs_free_secret(old);
+    return 1;
 }
 
 /* What one attempt came to. */
 typedef enum { DONE, RETRY, FAILED } outcome;
 
-static int push_failure(lua_State *L, rs_failure *f)
-{
-    lua_pushnil(L);
-    rs_error_push(L, f);
-    return 2;
-}
-
 /* Decides after a transfer: success, a retry after *delay seconds, or a
  * failure described in f.  A wait longer than the client's timeout is not
  * slept: the failure (with retry_after) goes back to the caller. */
-static outcome judge(lua_State *L, rs_client *c, CURLcode rc, int is_get,
-                     lua_Integer attempt, double *delay, rs_failure *f)
+static outcome judge(rs_client *c, CURLcode rc, int is_get, lua_Integer attempt,
+                     double *delay, rs_failure *f)
 {
     long status = 0;
     int retryable;
-    if (c->response.out_of_memory)
-        luaL_error(L, "robloxsocial: not enough memory for the response");
     *delay = c->retry_delay * (double)((lua_Integer)1 << (attempt < 30 ? attempt : 30));
     if (rc != CURLE_OK) {
         f->kind = rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network";
@@ -276,34 +269,77 @@ static outcome judge(lua_State *L, rs_client *c, CURLcode rc, int is_get,
     return retryable && attempt < c->max_retries && *delay <= c->timeout ? RETRY : FAILED;
 }
 
-int rs_transport_call(lua_State *L, rs_client *c, const char *method,
-                      const char *url, const char *body, size_t body_len)
+/* Sends the request until it succeeds, fails for good or runs out of
+ * retries; f->kind stays NULL on success.  Touches no Lua state.  Returns
+ * NULL, or a message when memory ran out. */
+static const char *exchange(rs_client *c, const char *method, const char *url,
+                            const char *body, size_t body_len, rs_failure *f)
 {
     int is_get = strcmp(method, "GET") == 0, handshake_done = 0;
     lua_Integer attempt = 0;
     for (;;) {
-        rs_failure f = {NULL, 0, NULL, NULL, 0, -1, method, url};
+        rs_failure fresh = {NULL, 0, NULL, NULL, 0, -1, method, url};
         double delay;
-        char err[160];
         CURLcode rc = perform(c, method, url, body, body_len);
-        outcome o = judge(L, c, rc, is_get, attempt, &delay, &f);
-        if (rc == CURLE_OK)
-            keep_csrf_token(L, c);
-        if (f.status == 403 && !is_get && !handshake_done && c->response.csrf_token[0]) {
+        outcome o;
+        *f = fresh;
+        o = judge(c, rc, is_get, attempt, &delay, f);
+        if (c->response.out_of_memory)
+            return "robloxsocial: not enough memory for the response";
+        if (rc == CURLE_OK && !keep_csrf_token(c))
+            return "robloxsocial: not enough memory";
+        if (f->status == 403 && !is_get && !handshake_done && c->response.csrf_token[0]) {
             handshake_done = 1;     /* the handshake is not a retry */
             continue;
         }
-        if (o == RETRY) {
-            sleep_seconds(delay);
-            attempt++;
-            continue;
-        }
-        if (o == FAILED)
-            return push_failure(L, &f);
+        if (o != RETRY)
+            return NULL;
+        sleep_seconds(delay);
+        attempt++;
+    }
+}
+
+/* Makes the outcome into Lua values: the decoded body, or nil and an
+ * error.  Run under lua_pcall: its allocations may run finalizers, and a
+ * memory error must not leave the client marked busy. */
+static int finish(lua_State *L)
+{
+    rs_client *c = lua_touserdata(L, 1);
+    rs_failure *f = lua_touserdata(L, 2);
+    char err[160];
+    if (f->kind == NULL) {
         if (rs_json_decode(L, c->response.body, c->response.len, err, sizeof err))
             return 1;
-        f.kind = "decode";
-        f.reason = lua_pushfstring(L, "the response is not valid JSON: %s", err);
-        return push_failure(L, &f);
+        f->kind = "decode";
+        f->reason = lua_pushfstring(L, "the response is not valid JSON: %s", err);
     }
+    lua_pushnil(L);
+    rs_error_push(L, f);
+    return 2;
+}
+
+int rs_transport_call(lua_State *L, rs_client *c, const char *method,
+                      const char *url, const char *body, size_t body_len)
+{
+    rs_failure f;
+    const char *no_memory;
+    int top, status;
+    c->busy = 1;
+    no_memory = exchange(c, method, url, body, body_len, &f);
+    top = lua_gettop(L);
+    status = LUA_OK;
+    if (no_memory == NULL) {
+        lua_pushcfunction(L, finish);
+        lua_pushlightuserdata(L, c);
+        lua_pushlightuserdata(L, &f);
+        status = lua_pcall(L, 2, LUA_MULTRET, 0);
+    }
+    c->busy = 0;
+    if (c->close_pending)           /* close() was called meanwhile */
+        rs_client_release(c);
+    if (no_memory)
+        return luaL_error(L, "%s", no_memory);
+    if (status != LUA_OK)
+        return lua_error(L);
+    return lua_gettop(L) - top;
 }

@@ -160,3 +160,52 @@ describe("client:request()", function()
     assert.equal(0, #support.requests())
   end)
 end)
+
+describe("a client used by a finalizer that runs during its own request", function()
+  local BUSY = "robloxsocial: the client is busy with a request "
+    .. "(a finalizer cannot use the client whose request it interrupted)"
+
+  -- Runs body with a collector that never pauses, so that finalizers run
+  -- inside the allocations of the decoding; restores the defaults after.
+  local function with_eager_gc(body)
+    collectgarbage("incremental", 0, 400)
+    local ok, err = pcall(body)
+    collectgarbage("incremental", 200, 100)
+    collectgarbage()
+    assert(ok, err)
+  end
+
+  it("refuses the nested request and keeps the answer intact", function()
+    local client <close> = support.client()
+    local me, outcomes = sb.credentials.user_id, {}
+    with_eager_gc(function()
+      for _ = 1, 60 do
+        setmetatable({}, { __gc = function()
+          local ok, err = pcall(client.friends_count, client, me)
+          outcomes[#outcomes + 1] = ok and "ok" or err
+        end })
+        assert.equal(130, #assert(client:friends(me)).data)
+      end
+    end)
+    local refused = 0
+    for _, outcome in ipairs(outcomes) do
+      if outcome ~= "ok" then
+        assert.equal(BUSY, outcome:gsub("^.-:%d+: ", ""))
+        refused = refused + 1
+      end
+    end
+    assert.is_true(refused > 0, "no finalizer ran during a request: the test proves nothing")
+  end)
+
+  it("defers a close() until the request is over", function()
+    local client = support.client()
+    local me = sb.credentials.user_id
+    with_eager_gc(function()
+      setmetatable({}, { __gc = function() client:close() end })
+      while tostring(client) ~= "robloxsocial.Client (closed)" do
+        assert.equal(130, #assert(client:friends(me)).data)
+      end
+    end)
+    assert.has_error(function() client:friends(me) end, "robloxsocial: attempt to use a closed client")
+  end)
+end)
