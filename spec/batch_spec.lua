@@ -72,13 +72,10 @@ local function sorted_keys(t)
 end
 
 -- Makes the next `n` requests to path go through untouched and the one
--- after them fail as `fault` says (a stall of 0 s answers normally).
+-- after them fail as `fault` says.
 local function fail_after(n, method, path, fault)
-  local list = {}
-  for i = 1, n do list[i] = { method = method, path = path, kind = "stall", seconds = 0 } end
-  fault.method, fault.path = method, path
-  list[#list + 1] = fault
-  sb:fault(list)
+  fault.method, fault.path, fault.after = method, path, n
+  sb:fault(fault)
 end
 
 local client

@@ -35,12 +35,9 @@ local MESSAGES = "/v1/messages"
 -- Lets the next n requests to path through and makes the one after fail
 -- as fault says, for good (count -1) unless fault says otherwise.
 local function fail_after(n, path, fault)
-  local list = {}
-  for i = 1, n do list[i] = { method = "GET", path = path, kind = "stall", seconds = 0 } end
-  fault.method, fault.path = "GET", path
+  fault.method, fault.path, fault.after = "GET", path, n
   fault.count = fault.count or -1
-  list[#list + 1] = fault
-  sb:fault(list)
+  sb:fault(fault)
 end
 
 -- Drains an iterator inside pcall: ok, error, number of items seen.

@@ -1052,3 +1052,25 @@ describe("robloxsocial.sandbox", function()
     end)
   end)
 end)
+
+describe("sandbox faults with after = N", function()
+  local sandbox_support = require "spec.support"
+
+  it("let the first N matching requests through and break the next", function()
+    local sb = sandbox_support.reset()
+    local http = require "socket.http"
+    local path = "/v1/users/" .. sb.credentials.user_id .. "/friends/count"
+    sb:fault{ method = "GET", path = path, kind = "status", status = 503, after = 2 }
+    local statuses = {}
+    for i = 1, 4 do
+      local _, code = http.request(sb.base_url .. path)
+      statuses[i] = code
+    end
+    assert.same({ 200, 200, 503, 200 }, statuses)
+  end)
+
+  it("refuses a negative after", function()
+    local sb = sandbox_support.reset()
+    assert.has_error(function() sb:fault{ path = "*", kind = "status", after = -1 } end)
+  end)
+end)

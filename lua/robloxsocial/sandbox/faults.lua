@@ -3,7 +3,8 @@
 --
 -- A fault is a table:
 --   { method = "GET"|"*", path = "/v1/..."|"*", kind = KIND, count = N (default 1,
---     -1 = until cleared), ... }
+--     -1 = until cleared), after = M (default 0: let the first M matching
+--     requests through untouched), ... }
 -- and KIND is one of
 --   status     answer `status` (default 503) with the error envelope; options
 --              `code`, `message`, `retry_after` (seconds or an HTTP date),
@@ -36,6 +37,8 @@ function faults.normalise(f)
   local n = f.count == nil and 1 or math.tointeger(f.count)
   if not n or n == 0 or n < -1 then return nil, "count must be a positive integer or -1" end
   f.count = n
+  f.after = math.tointeger(f.after or 0)
+  if not f.after or f.after < 0 then return nil, "after must be an integer >= 0" end
   f.method = type(f.method) == "string" and f.method:upper() or "*"
   return f
 end
@@ -44,6 +47,10 @@ end
 function faults.take(list, req)
   for i, f in ipairs(list) do
     if (f.method == "*" or f.method == req.method) and (f.path == "*" or f.path == req.path) then
+      if f.after > 0 then
+        f.after = f.after - 1           -- this one goes through; the fault waits
+        return nil
+      end
       if f.count > 0 then
         f.count = f.count - 1
         if f.count == 0 then table.remove(list, i) end
