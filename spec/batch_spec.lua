@@ -18,29 +18,12 @@ local FAILED = "Message does not exist or the current user is not authorized to 
 ---------------------------------------------------------------------------
 -- Helpers.
 
-local function unescape(s)
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
+local sent, sorted_keys = support.sent, support.sorted_keys
 
 -- The values of a repeated query key, as integers.
 local function query_ids(entry, key)
   local out = {}
-  for pair in (entry.query or ""):gmatch("[^&]+") do
-    local name, value = pair:match("^([^=]*)=?(.*)$")
-    if unescape(name) == key then out[#out + 1] = math.tointeger(tonumber(unescape(value))) end
-  end
-  return out
-end
-
--- The requests the sandbox processed (the first attempt of the CSRF
--- handshake left out: it is the same request sent again with the token).
-local function sent(method, path)
-  local out = {}
-  for _, r in ipairs(support.requests(method, path)) do
-    if not (r.status == 403 and r.csrf_token == nil and r.method ~= "GET") then
-      out[#out + 1] = r
-    end
-  end
+  for i, v in ipairs(support.query_lists(entry)[key] or {}) do out[i] = math.tointeger(tonumber(v)) end
   return out
 end
 
@@ -62,13 +45,6 @@ local function sizes(lists)
   local out = {}
   for i, list in ipairs(lists) do out[i] = #list end
   return out
-end
-
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
 end
 
 -- Makes the next `n` requests to path go through untouched and the one

@@ -36,12 +36,7 @@ local NO_USER = "The target user is invalid or does not exist."
 ---------------------------------------------------------------------------
 -- Helpers.
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys, sent, query_of = support.sorted_keys, support.sent, support.query_lists
 
 -- The table's field names are exactly `names`.
 local function assert_fields(names, t)
@@ -73,38 +68,9 @@ local function assert_http_error(status, code, message, answer, err)
   assert.equal(code, err.errors[1].code)
 end
 
-local function unescape(s)
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
--- A logged query string as { name = { value, ... } }.
-local function query_of(entry)
-  local q = {}
-  for pair in (entry.query or ""):gmatch("[^&]+") do
-    local name, value = pair:match("^([^=]*)=?(.*)$")
-    name = unescape(name)
-    q[name] = q[name] or {}
-    q[name][#q[name] + 1] = unescape(value)
-  end
-  return q
-end
-
 local function body_of(entry)
   if entry.body == nil or entry.body == "" then return nil end
   return core.json_decode(entry.body)
-end
-
--- The requests the sandbox processed for method and path: the CSRF
--- handshake's first attempt (answered 403 before carrying a token) is left
--- out, since it is the same request sent again.
-local function sent(method, path)
-  local out = {}
-  for _, r in ipairs(support.requests(method, path)) do
-    if not (r.status == 403 and r.csrf_token == nil and r.method ~= "GET") then
-      out[#out + 1] = r
-    end
-  end
-  return out
 end
 
 -- The single request sent for method and path.

@@ -14,18 +14,7 @@ local LONER = 1                          -- exists, has no friends
 ---------------------------------------------------------------------------
 -- Helpers.
 
-local function unescape(s)
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
-local function query_of(entry)
-  local q = {}
-  for pair in (entry.query or ""):gmatch("[^&]+") do
-    local name, value = pair:match("^([^=]*)=?(.*)$")
-    q[unescape(name)] = unescape(value)
-  end
-  return q
-end
+local query_of = support.query_params
 
 local FIND = "/v1/users/" .. ME .. "/friends/find"
 local SEARCH = "/v1/users/" .. ME .. "/friends/search"

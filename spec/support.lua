@@ -46,6 +46,49 @@ function support.requests(method, path)
   return seen
 end
 
+-- The requests the sandbox processed for method and path, leaving out the
+-- first attempt of a CSRF handshake (a write answered 403 before it
+-- carried a token): it is the same request, sent again with the token.
+function support.sent(method, path)
+  local out = {}
+  for _, r in ipairs(support.requests(method, path)) do
+    if not (r.status == 403 and r.csrf_token == nil and r.method ~= "GET") then
+      out[#out + 1] = r
+    end
+  end
+  return out
+end
+
+local function unescape(s)
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- A logged request's query string as { name = { value, ... } }, unescaped.
+function support.query_lists(entry)
+  local q = {}
+  for pair in (entry.query or ""):gmatch("[^&]+") do
+    local name, value = pair:match("^([^=]*)=?(.*)$")
+    name = unescape(name)
+    q[name] = q[name] or {}
+    q[name][#q[name] + 1] = unescape(value)
+  end
+  return q
+end
+
+-- The same as { name = value } (the last value of a repeated name).
+function support.query_params(entry)
+  local q = {}
+  for name, values in pairs(support.query_lists(entry)) do q[name] = values[#values] end
+  return q
+end
+
+function support.sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
+end
+
 function support.stop()
   if server then server:stop() end
   server = nil
