@@ -98,14 +98,20 @@ function methods.call(client, row, values)
   return send(client, row.method, row.service, methods.build(row, values))
 end
 
+-- Raises unless self is an open client; level is error()'s, counted from
+-- the caller of check_self.
+function methods.check_self(self, name, client_mt, level)
+  if getmetatable(self) ~= client_mt then
+    error(format("bad self to '%s' (call it as client:%s(...))", name, name), level + 1)
+  end
+  if not is_open(self) then error("robloxsocial: attempt to use a closed client", level + 1) end
+end
+
 -- Checks self and the arguments of a call to the method called name;
 -- raises at the caller of the method (level 3 from here).  Returns the
 -- checked values.
 function methods.check_call(row, name, client_mt, self, ...)
-  if getmetatable(self) ~= client_mt then
-    error(format("bad self to '%s' (call it as client:%s(...))", name, name), 3)
-  end
-  if not is_open(self) then error("robloxsocial: attempt to use a closed client", 3) end
+  methods.check_self(self, name, client_mt, 3)
   local values, position, why = methods.check_args(row, ...)
   if not values then error(format("bad argument #%d to '%s' (%s)", position, name, why), 3) end
   return values

@@ -6,9 +6,10 @@
 
 local core = require "robloxsocial.core"
 local args = require "robloxsocial.args"
+local methods = require "robloxsocial.methods"
 
-local send, json_encode, is_open = core.send, core.json_encode, core.is_open
-local encode_query = args.encode_query
+local send, json_encode = core.send, core.json_encode
+local encode_query, check_self = args.encode_query, methods.check_self
 
 local request = {}
 
@@ -47,10 +48,7 @@ end
 
 function request.method(client_mt)
   return function(self, method, service, path, opts)
-    if getmetatable(self) ~= client_mt then
-      error("bad self to 'request' (call it as client:request(...))", 2)
-    end
-    if not is_open(self) then error("robloxsocial: attempt to use a closed client", 2) end
+    check_self(self, "request", client_mt, 2)
     method = check(method, service, path, opts)
     local query, body = opts and opts.query, opts and opts.body
     if type(body) == "table" then body = json_encode(body) end
