@@ -291,7 +291,8 @@ static int client_new(lua_State *L)
 
 /* ---- methods ----------------------------------------------------------- */
 
-rs_client *rs_client_check(lua_State *L, int idx)
+/* The open, idle client at idx; raises otherwise. */
+static rs_client *client_check(lua_State *L, int idx)
 {
     rs_client *c = luaL_checkudata(L, idx, RS_CLIENT_MT);
     if (c->easy == NULL || c->close_pending)
@@ -334,7 +335,7 @@ static const char *const services[] = {
  * body, or nil and an error table. */
 static int client_send(lua_State *L)
 {
-    rs_client *c = rs_client_check(L, 1);
+    rs_client *c = client_check(L, 1);
     int m = luaL_checkoption(L, 2, NULL, http_methods);
     const char *service = services[luaL_checkoption(L, 3, NULL, services)];
     size_t body_len = 0;

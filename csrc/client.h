@@ -44,7 +44,6 @@ typedef struct rs_client {
 } rs_client;
 
 /* ---- client.c ---- */
-rs_client *rs_client_check(lua_State *L, int idx);  /* raises if closed */
 void rs_client_release(rs_client *c);               /* idempotent, never raises */
 
 /* Free a secret-bearing string or header list after overwriting it, so
