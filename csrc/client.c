@@ -1,6 +1,7 @@
 /*
- * client.c: the client userdata: options, construction, lifetime and the
- * core.send entry point that the Lua layer builds every method on.
+ * client.c: the client userdata: options, construction, lifetime, and the
+ * entry points core.send (a blocking call) and core.start (a transfer for
+ * a task) that the Lua layer builds every method on.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -14,15 +15,19 @@ typedef struct rs_options {
     const char *cookie, *api_key, *access_token;
     const char *domain, *base_url, *user_agent, *proxy, *cainfo;
     double timeout, connect_timeout, retry_delay;
-    lua_Integer max_retries;
+    lua_Integer max_retries, concurrency;
+    int http2;
 } rs_options;
 
 enum option_kind {
     OPT_HEADER,     /* string sent in a header: no CR, LF or NUL */
+    OPT_COOKIE,     /* a cookie value: RFC 6265 cookie-octets only */
     OPT_STRING,     /* other string: no control bytes */
-    OPT_POSITIVE,   /* number > 0 (seconds) */
-    OPT_NONNEG,     /* number >= 0 (seconds) */
-    OPT_COUNT       /* integer >= 0 */
+    OPT_SECONDS,    /* number of seconds, 0.001 to 86400 */
+    OPT_DELAY,      /* number of seconds, 0 to 86400 */
+    OPT_RETRIES,    /* integer 0 to 100 */
+    OPT_SLOTS,      /* integer 1 to 256 */
+    OPT_BOOLEAN
 };
 
 static const struct option_spec {
@@ -30,7 +35,7 @@ static const struct option_spec {
     enum option_kind kind;
     size_t offset;
 } option_specs[] = {
-    {"cookie", OPT_HEADER, offsetof(rs_options, cookie)},
+    {"cookie", OPT_COOKIE, offsetof(rs_options, cookie)},
     {"api_key", OPT_HEADER, offsetof(rs_options, api_key)},
     {"access_token", OPT_HEADER, offsetof(rs_options, access_token)},
     {"user_agent", OPT_HEADER, offsetof(rs_options, user_agent)},
@@ -38,10 +43,12 @@ static const struct option_spec {
     {"base_url", OPT_STRING, offsetof(rs_options, base_url)},
     {"proxy", OPT_STRING, offsetof(rs_options, proxy)},
     {"cainfo", OPT_STRING, offsetof(rs_options, cainfo)},
-    {"timeout", OPT_POSITIVE, offsetof(rs_options, timeout)},
-    {"connect_timeout", OPT_POSITIVE, offsetof(rs_options, connect_timeout)},
-    {"retry_delay", OPT_NONNEG, offsetof(rs_options, retry_delay)},
-    {"max_retries", OPT_COUNT, offsetof(rs_options, max_retries)},
+    {"timeout", OPT_SECONDS, offsetof(rs_options, timeout)},
+    {"connect_timeout", OPT_SECONDS, offsetof(rs_options, connect_timeout)},
+    {"retry_delay", OPT_DELAY, offsetof(rs_options, retry_delay)},
+    {"max_retries", OPT_RETRIES, offsetof(rs_options, max_retries)},
+    {"concurrency", OPT_SLOTS, offsetof(rs_options, concurrency)},
+    {"http2", OPT_BOOLEAN, offsetof(rs_options, http2)},
     {NULL, OPT_STRING, 0}
 };
 
@@ -51,6 +58,13 @@ static const struct option_spec {
 static int option_error(lua_State *L, const char *name, const char *why)
 {
     return luaL_error(L, "bad argument #1 to 'new' (option '%s' %s)", name, why);
+}
+
+/* RFC 6265: printable ASCII but space, DQUOTE, comma, semicolon and
+ * backslash, so that a value cannot add cookies of its own. */
+static int is_cookie_octet(unsigned char ch)
+{
+    return ch > 0x20 && ch < 0x7f && ch != '"' && ch != ',' && ch != ';' && ch != '\\';
 }
 
 static void read_string(lua_State *L, const struct option_spec *o, const char **out)
@@ -67,8 +81,26 @@ static void read_string(lua_State *L, const struct option_spec *o, const char **
             option_error(L, o->name, "must not contain CR, LF or NUL");
         if (o->kind == OPT_STRING && (ch < 0x20 || ch == 0x7f))
             option_error(L, o->name, "must not contain control characters");
+        if (o->kind == OPT_COOKIE && !is_cookie_octet(ch))
+            option_error(L, o->name, "must be a cookie value: no space, '\"', ',', ';', "
+                         "'\\' or control character");
     }
+    if (o->kind == OPT_COOKIE && len == 0)
+        option_error(L, o->name, "must not be empty");
     *out = s;
+}
+
+static lua_Integer read_integer(lua_State *L, const struct option_spec *o,
+                                lua_Integer lo, lua_Integer hi)
+{
+    lua_Number n = lua_tonumber(L, -1);
+    lua_Integer i;
+    if (!lua_isinteger(L, -1) && !(n == (lua_Number)(lua_Integer)n))
+        option_error(L, o->name, "must be an integer");
+    i = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : (lua_Integer)n;
+    if (i < lo || i > hi)
+        option_error(L, o->name, lua_pushfstring(L, "must be between %I and %I", lo, hi));
+    return i;
 }
 
 static void read_number(lua_State *L, const struct option_spec *o, void *out)
@@ -78,21 +110,24 @@ static void read_number(lua_State *L, const struct option_spec *o, void *out)
     if (lua_type(L, -1) != LUA_TNUMBER || !isnum || n != n)
         option_error(L, o->name, lua_pushfstring(L, "must be a number (got %s)",
                                                  luaL_typename(L, -1)));
-    if (o->kind == OPT_COUNT) {
-        lua_Integer i;
-        if (!lua_isinteger(L, -1) && !(n == (lua_Number)(lua_Integer)n))
-            option_error(L, o->name, "must be an integer");
-        i = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : (lua_Integer)n;
-        if (i < 0 || i > 100)
-            option_error(L, o->name, "must be between 0 and 100");
-        *(lua_Integer *)out = i;
+    if (o->kind == OPT_RETRIES || o->kind == OPT_SLOTS) {
+        *(lua_Integer *)out = o->kind == OPT_RETRIES ? read_integer(L, o, 0, 100)
+                                                     : read_integer(L, o, 1, 256);
         return;
     }
-    if (n < 0 || (o->kind == OPT_POSITIVE && n == 0) || n > 86400.0)
-        option_error(L, o->name, o->kind == OPT_POSITIVE
-                     ? "must be a number of seconds above 0 and at most 86400"
+    if (n > 86400.0 || (o->kind == OPT_SECONDS ? !(n >= 0.001) : n < 0))
+        option_error(L, o->name, o->kind == OPT_SECONDS
+                     ? "must be a number of seconds from 0.001 to 86400"
                      : "must be a number of seconds from 0 to 86400");
     *(double *)out = (double)n;
+}
+
+static void read_boolean(lua_State *L, const struct option_spec *o, int *out)
+{
+    if (lua_type(L, -1) != LUA_TBOOLEAN)
+        option_error(L, o->name, lua_pushfstring(L, "must be a boolean (got %s)",
+                                                 luaL_typename(L, -1)));
+    *out = lua_toboolean(L, -1);
 }
 
 /* Reads the options table at idx into o (strings stay owned by Lua and
@@ -105,73 +140,51 @@ static void read_options(lua_State *L, int idx, rs_options *o)
     o->connect_timeout = 10;
     o->retry_delay = 1.0;
     o->max_retries = 3;
+    o->concurrency = 8;
+    o->http2 = 1;
     if (lua_isnoneornil(L, idx))
         return;
     luaL_checktype(L, idx, LUA_TTABLE);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         const struct option_spec *s = option_specs;
+        void *field;
         if (lua_type(L, -2) != LUA_TSTRING)
             luaL_error(L, "bad argument #1 to 'new' (option names must be strings)");
         while (s->name && strcmp(s->name, lua_tostring(L, -2)) != 0)
             s++;
         if (s->name == NULL)
             option_error(L, lua_tostring(L, -2), "is not an option of robloxsocial.new");
-        if (s->kind == OPT_HEADER || s->kind == OPT_STRING)
-            read_string(L, s, (const char **)((char *)o + s->offset));
+        field = (char *)o + s->offset;
+        if (s->kind == OPT_HEADER || s->kind == OPT_STRING || s->kind == OPT_COOKIE)
+            read_string(L, s, (const char **)field);
+        else if (s->kind == OPT_BOOLEAN)
+            read_boolean(L, s, field);
         else
-            read_number(L, s, (char *)o + s->offset);
+            read_number(L, s, field);
         lua_pop(L, 1);
     }
 }
 
 /* ---- construction and release ----------------------------------------- */
 
-/* Overwrites a secret before its memory goes back to the allocator; the
- * volatile pointer keeps the compiler from dropping the stores. */
-static void wipe(char *s)
+/* One idempotent release serves close(), __gc and __close.  Transfers in
+ * flight are cancelled (a task waiting for one is resumed with a
+ * "cancelled" error); the session's memory goes once no result is being
+ * made from it (a finalizer may close the client during a decode). */
+static void client_release(rs_client *c)
 {
-    volatile char *p = s;
-    while (p && *p)
-        *p++ = 0;
-}
-
-void rs_free_secret(char *s)
-{
-    wipe(s);
-    free(s);
-}
-
-void rs_free_headers(struct curl_slist **list)
-{
-    struct curl_slist *item;
-    for (item = *list; item; item = item->next)
-        wipe(item->data);
-    curl_slist_free_all(*list);
-    *list = NULL;
-}
-
-/* One idempotent release serves close(), __gc and __close; it runs on
- * half-built clients too, so every field may still be NULL. */
-void rs_client_release(rs_client *c)
-{
-    if (c->easy) {
-        curl_easy_cleanup(c->easy);
-        c->easy = NULL;
-    }
-    if (c->share) {
-        curl_share_cleanup(c->share);
-        c->share = NULL;
-    }
-    rs_free_headers(&c->read_headers);
-    rs_free_headers(&c->write_headers);
-    rs_free_secret(c->csrf_token);
+    if (c->open && c->loop)
+        rs_loop_detach_session(c->loop, &c->session);
+    c->open = 0;
+    c->session.closed = 1;
+    if (c->session.building == 0)
+        rs_session_release(&c->session);
     free(c->origin);
     free(c->domain);
-    free(c->response.body);
     free(c->url);
-    c->csrf_token = c->origin = c->domain = c->response.body = c->url = NULL;
-    c->close_pending = 0;
+    c->origin = c->domain = c->url = NULL;
+    c->url_cap = 0;
 }
 
 static char *copy_string(lua_State *L, const char *s, size_t len)
@@ -189,33 +202,39 @@ static char *copy_string(lua_State *L, const char *s, size_t len)
 static void add_header(lua_State *L, struct curl_slist **list, const char *line)
 {
     struct curl_slist *grown = curl_slist_append(*list, line);
+    lua_pop(L, 1);              /* line, pushed by the caller */
     if (grown == NULL)
         luaL_error(L, "robloxsocial: not enough memory");
     *list = grown;
 }
 
 /* User-Agent is a header line rather than CURLOPT_USERAGENT: libcurl
- * formats the option anew for every request, a list line it only copies. */
+ * formats the option anew for every request, a list line it only copies.
+ * The credentials are also kept apart, to be redacted from errors. */
 static void build_read_headers(lua_State *L, rs_client *c, const rs_options *o)
 {
-    add_header(L, &c->read_headers, "Accept: application/json");
-    add_header(L, &c->read_headers,
-               lua_pushfstring(L, "User-Agent: %s",
-                               o->user_agent ? o->user_agent : "robloxsocial/" RS_VERSION));
-    lua_pop(L, 1);
+    rs_session *s = &c->session;
+    s->read_headers = rs_headers_new(NULL);
+    if (s->read_headers == NULL)
+        luaL_error(L, "robloxsocial: not enough memory");
+    lua_pushliteral(L, "Accept: application/json");
+    add_header(L, &s->read_headers->list, lua_tostring(L, -1));
+    lua_pushfstring(L, "User-Agent: %s", o->user_agent ? o->user_agent : "robloxsocial/" RS_VERSION);
+    add_header(L, &s->read_headers->list, lua_tostring(L, -1));
     if (o->cookie) {
-        add_header(L, &c->read_headers,
-                   lua_pushfstring(L, "Cookie: .ROBLOSECURITY=%s", o->cookie));
-        lua_pop(L, 1);
+        s->secrets[0] = copy_string(L, o->cookie, strlen(o->cookie));
+        lua_pushfstring(L, "Cookie: .ROBLOSECURITY=%s", o->cookie);
+        add_header(L, &s->read_headers->list, lua_tostring(L, -1));
     }
     if (o->api_key) {
-        add_header(L, &c->read_headers, lua_pushfstring(L, "x-api-key: %s", o->api_key));
-        lua_pop(L, 1);
+        s->secrets[1] = copy_string(L, o->api_key, strlen(o->api_key));
+        lua_pushfstring(L, "x-api-key: %s", o->api_key);
+        add_header(L, &s->read_headers->list, lua_tostring(L, -1));
     }
     if (o->access_token) {
-        add_header(L, &c->read_headers,
-                   lua_pushfstring(L, "Authorization: Bearer %s", o->access_token));
-        lua_pop(L, 1);
+        s->secrets[2] = copy_string(L, o->access_token, strlen(o->access_token));
+        lua_pushfstring(L, "Authorization: Bearer %s", o->access_token);
+        add_header(L, &s->read_headers->list, lua_tostring(L, -1));
     }
 }
 
@@ -248,28 +267,33 @@ static void check_domain(lua_State *L, const char *domain)
 
 static void client_init(lua_State *L, rs_client *c, const rs_options *o)
 {
-    CURLcode rc;
-    c->share = curl_share_init();
-    c->easy = curl_easy_init();
-    if (c->share == NULL || c->easy == NULL)
+    rs_session *s = &c->session;
+    s->share = curl_share_init();
+    if (s->share == NULL)
         luaL_error(L, "robloxsocial: libcurl could not create a handle");
-    if (curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK
-        || curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK
-        || curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK)
+    /* The client's own connections: close() frees them, and no other
+     * client's kept-alive connection carries its requests. */
+    if (curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK
+        || curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK
+        || curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK)
         luaL_error(L, "robloxsocial: libcurl refused to share its caches");
     if (o->base_url)
         set_origin(L, c, o->base_url);
     else
         c->domain = copy_string(L, o->domain, strlen(o->domain));
-    c->timeout = o->timeout;
-    c->retry_delay = o->retry_delay;
-    c->max_retries = o->max_retries;
+    if (o->proxy)
+        s->proxy = copy_string(L, o->proxy, strlen(o->proxy));
+    if (o->cainfo)
+        s->cainfo = copy_string(L, o->cainfo, strlen(o->cainfo));
+    s->timeout = o->timeout;
+    s->connect_timeout = o->connect_timeout;
+    s->retry_delay = o->retry_delay;
+    s->max_retries = o->max_retries;
+    s->concurrency = (int)o->concurrency;
+    s->http2 = o->http2;
     build_read_headers(L, c, o);
-    if (!rs_transport_write_headers(c))
+    if (!rs_session_write_headers(s))
         luaL_error(L, "robloxsocial: not enough memory");
-    rc = rs_transport_setup(c, o->connect_timeout, o->proxy, o->cainfo);
-    if (rc != CURLE_OK)
-        luaL_error(L, "robloxsocial: libcurl refused an option: %s", curl_easy_strerror(rc));
 }
 
 /* new(options): validates everything first, then builds the userdata
@@ -285,40 +309,33 @@ static int client_new(lua_State *L)
     c = lua_newuserdatauv(L, sizeof *c, 0);
     memset(c, 0, sizeof *c);
     luaL_setmetatable(L, RS_CLIENT_MT);
+    c->open = 1;
+    c->loop = rs_loop_get(L);
     client_init(L, c, &o);
     return 1;
 }
 
 /* ---- methods ----------------------------------------------------------- */
 
-/* The open, idle client at idx; raises otherwise. */
+/* The open client at idx; raises otherwise. */
 static rs_client *client_check(lua_State *L, int idx)
 {
     rs_client *c = luaL_checkudata(L, idx, RS_CLIENT_MT);
-    if (c->easy == NULL || c->close_pending)
+    if (!c->open)
         luaL_error(L, "robloxsocial: attempt to use a closed client");
-    if (c->busy)
-        luaL_error(L, "robloxsocial: the client is busy with a request "
-                   "(a finalizer cannot use the client whose request it interrupted)");
     return c;
 }
 
-/* close(), __gc and __close.  During a request (a finalizer run by its
- * decoding) the release waits for the request to end. */
 static int client_close(lua_State *L)
 {
-    rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
-    if (c->busy)
-        c->close_pending = 1;
-    else
-        rs_client_release(c);
+    client_release(luaL_checkudata(L, 1, RS_CLIENT_MT));
     return 0;
 }
 
 static int client__tostring(lua_State *L)
 {
     rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
-    if (c->easy == NULL || c->close_pending)
+    if (!c->open)
         lua_pushliteral(L, "robloxsocial.Client (closed)");
     else
         lua_pushfstring(L, "robloxsocial.Client (%p)", (void *)c);
@@ -326,27 +343,86 @@ static int client__tostring(lua_State *L)
 }
 
 static const char *const http_methods[] = {"GET", "POST", "DELETE", "PATCH", "PUT", NULL};
-static const char *const services[] = {
-    "friends", "presence", "groups", "contacts", "privatemessages", NULL
-};
 
-/* core.send(client, method, service, path[, query[, body]]): query is an
- * encoded query string without '?', body a JSON text.  Returns the decoded
- * body, or nil and an error table. */
-static int client_send(lua_State *L)
+/* A service name: lower-case letters, digits and '-', as in a host name. */
+static const char *check_service(lua_State *L, int idx)
+{
+    size_t len, i;
+    const char *name = luaL_checklstring(L, idx, &len);
+    for (i = 0; i < len; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9')
+              || (i > 0 && name[i] == '-')))
+            break;
+    if (len == 0 || i < len)
+        luaL_argerror(L, idx, "a service name of lower-case letters, digits and '-'");
+    return name;
+}
+
+/* Checks the arguments (client, method, service, path[, query[, body[,
+ * group]]]) and pushes a new transfer userdata for them, queued or
+ * started.  group (an integer, 0 for none) ties the transfers of one
+ * batch call: after one of them fails, the others still queued are
+ * cancelled. */
+static rs_transfer *push_transfer(lua_State *L, int blocking)
 {
     rs_client *c = client_check(L, 1);
     int m = luaL_checkoption(L, 2, NULL, http_methods);
-    const char *service = services[luaL_checkoption(L, 3, NULL, services)];
+    const char *service = check_service(L, 3);
     size_t body_len = 0;
     const char *body = luaL_optlstring(L, 6, NULL, &body_len);
+    const char *url;
+    rs_transfer *t;
+    lua_Integer group = luaL_optinteger(L, 7, 0);
     luaL_checkstring(L, 4);
     luaL_optstring(L, 5, NULL);
     if (m == 0 && body != NULL)
         luaL_argerror(L, 6, "a GET request has no body");
-    return rs_transport_call(L, c, http_methods[m],
-                             rs_url_build(L, c, service, 4, lua_isnoneornil(L, 5) ? 0 : 5),
-                             body, body_len);
+    t = lua_newuserdatauv(L, sizeof *t, 1);
+    memset(t, 0, sizeof *t);
+    t->ref = LUA_NOREF;
+    t->state = RS_T_SPENT;      /* until it is whole: __gc then frees only buffers */
+    luaL_setmetatable(L, RS_TRANSFER_MT);
+    c->loop->transfers++;
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);        /* the client lives as long as it */
+    if (!c->open)               /* closed by a finalizer just now */
+        luaL_error(L, "robloxsocial: attempt to use a closed client");
+    /* No Lua allocation between building the URL in the client's scratch
+     * buffer and copying it: a finalizer could use the buffer meanwhile. */
+    url = rs_url_build(L, c, service, 4, lua_isnoneornil(L, 5) ? 0 : 5);
+    if (!rs_transfer_init(t, &c->session, http_methods[m], url, body, body_len))
+        luaL_error(L, "robloxsocial: not enough memory");
+    t->blocking = blocking;
+    t->group = group;
+    rs_loop_submit(L, c->loop, t);
+    return t;
+}
+
+/* core.send(client, method, service, path[, query[, body]]): query is an
+ * encoded query string without '?', body a JSON text.  Blocks, driving
+ * the loop (other transfers move meanwhile), and returns the decoded
+ * body, or nil and an error table. */
+static int client_send(lua_State *L)
+{
+    rs_client *c = client_check(L, 1);
+    return rs_loop_take(L, c->loop, push_transfer(L, 1));
+}
+
+/* core.start(client, method, service, path[, query[, body]]): the same
+ * request as a transfer that a task waits for (core.poll lists it when
+ * it is over; core.result gives its answer). */
+static int client_start(lua_State *L)
+{
+    push_transfer(L, 0);
+    return 1;
+}
+
+/* core.start_blocking(...): a transfer that a blocking call waits for
+ * itself (a batch outside a task): it is never listed for core.poll. */
+static int client_start_blocking(lua_State *L)
+{
+    push_transfer(L, 1);
+    return 1;
 }
 
 /* core.is_open(client): whether the client can still be used.  The Lua
@@ -354,7 +430,14 @@ static int client_send(lua_State *L)
 static int client_is_open(lua_State *L)
 {
     rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
-    lua_pushboolean(L, c->easy != NULL && !c->close_pending);
+    lua_pushboolean(L, c->open);
+    return 1;
+}
+
+/* core.concurrency(client): its cap on requests in flight. */
+static int client_concurrency(lua_State *L)
+{
+    lua_pushinteger(L, client_check(L, 1)->session.concurrency);
     return 1;
 }
 
@@ -370,6 +453,16 @@ static const luaL_Reg client_meta[] = {
     {NULL, NULL}
 };
 
+static const luaL_Reg client_functions[] = {
+    {"new", client_new},
+    {"send", client_send},
+    {"start", client_start},
+    {"start_blocking", client_start_blocking},
+    {"is_open", client_is_open},
+    {"concurrency", client_concurrency},
+    {NULL, NULL}
+};
+
 void rs_client_open(lua_State *L)
 {
     luaL_newmetatable(L, RS_CLIENT_MT);
@@ -379,10 +472,5 @@ void rs_client_open(lua_State *L)
     lua_setfield(L, -3, "__index");
     lua_setfield(L, -3, "methods");
     lua_setfield(L, -2, "client_mt");
-    lua_pushcfunction(L, client_new);
-    lua_setfield(L, -2, "new");
-    lua_pushcfunction(L, client_send);
-    lua_setfield(L, -2, "send");
-    lua_pushcfunction(L, client_is_open);
-    lua_setfield(L, -2, "is_open");
+    luaL_setfuncs(L, client_functions, 0);
 }

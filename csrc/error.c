@@ -1,7 +1,11 @@
 /*
  * error.c: the error object of the contract, a table with the fields kind,
- * status, code, message, errors, retry_after, method and url, and a
+ * status, code, message, errors, retry_after, sent, method and url, and a
  * metatable whose __tostring gives a one-line summary.
+ *
+ * Whatever came from the server (the reason phrase, the body's messages)
+ * is scrubbed of the client's credentials: a server that echoes a cookie
+ * back must not put it into a log line.
  */
 #include <string.h>
 
@@ -66,6 +70,67 @@ static void set_http_details(lua_State *L, int dst, const rs_failure *f)
     lua_pop(L, 1);
 }
 
+/* Replaces every secret in the string at the top of the stack. */
+static void redact_top(lua_State *L, char *const *secrets)
+{
+    int i;
+    for (i = 0; i < 3; i++)
+        if (secrets[i] && secrets[i][0] && strstr(lua_tostring(L, -1), secrets[i])) {
+            luaL_gsub(L, lua_tostring(L, -1), secrets[i], "<redacted>");
+            lua_remove(L, -2);
+        }
+}
+
+static int holds_secret(lua_State *L, int idx, char *const *secrets)
+{
+    int i;
+    for (i = 0; i < 3; i++)
+        if (secrets[i] && secrets[i][0] && strstr(lua_tostring(L, idx), secrets[i]))
+            return 1;
+    return 0;
+}
+
+/* Redacts every string in the table at idx, keys and values, and nested
+ * tables to the codec's depth.  Values are replaced during the traversal
+ * (allowed for existing keys); keys that hold a secret are collected and
+ * renamed after it. */
+static void redact_table(lua_State *L, int idx, char *const *secrets, int depth)
+{
+    int renamed = 0, i;
+    if (depth > RS_JSON_MAX_DEPTH)
+        return;
+    luaL_checkstack(L, 8, "robloxsocial: error object");
+    lua_newtable(L);                    /* keys to rename */
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (lua_type(L, -1) == LUA_TTABLE)
+            redact_table(L, lua_gettop(L), secrets, depth + 1);
+        else if (lua_type(L, -1) == LUA_TSTRING && holds_secret(L, -1, secrets)) {
+            redact_top(L, secrets);
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, idx);
+            lua_pushnil(L);             /* popped below, like the value */
+        }
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING && holds_secret(L, -1, secrets)) {
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, -3, ++renamed);
+        }
+    }
+    for (i = 1; i <= renamed; i++) {
+        lua_rawgeti(L, -1, i);          /* old key */
+        lua_pushvalue(L, -1);
+        redact_top(L, secrets);         /* new key */
+        lua_pushvalue(L, -2);
+        lua_rawget(L, idx);             /* its value */
+        lua_rawset(L, idx);
+        lua_pushnil(L);
+        lua_rawset(L, idx);             /* the old key goes */
+    }
+    lua_pop(L, 1);
+}
+
 void rs_error_push(lua_State *L, const rs_failure *f)
 {
     luaL_checkstack(L, 8, "robloxsocial: error object");
@@ -85,10 +150,16 @@ void rs_error_push(lua_State *L, const rs_failure *f)
             lua_pushnumber(L, (lua_Number)f->retry_after);
         lua_setfield(L, -2, "retry_after");
     }
+    if (f->sent >= 0) {
+        lua_pushboolean(L, f->sent);
+        lua_setfield(L, -2, "sent");
+    }
     if (strcmp(f->kind, "http") == 0)
         set_http_details(L, lua_gettop(L), f);
     else
         set_string(L, "message", f->reason);
+    if (f->secrets)
+        redact_table(L, lua_gettop(L), f->secrets, 0);
     luaL_setmetatable(L, RS_ERROR_MT);
 }
 

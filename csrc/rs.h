@@ -1,7 +1,7 @@
 /*
  * rs.h: declarations shared by the parts of robloxsocial.core.
  *
- * Each part (json, error, client, transport) exposes a small C interface
+ * Each part (json, error, loop, transfer, client) exposes a small C interface
  * here and registers its Lua-visible functions from an rs_*_open function
  * that the aggregator in robloxsocial.c calls.  Nothing here is exported
  * from the shared object but luaopen_robloxsocial_core.
@@ -63,16 +63,23 @@ typedef struct rs_failure {
     double retry_after;    /* seconds, < 0 when the server did not say */
     const char *method;
     const char *url;       /* never holds credentials */
+    int sent;              /* writes: 0 or 1; -1 for a read (no field) */
+    char *const *secrets;  /* 3 credentials or NULLs, replaced by <redacted> */
 } rs_failure;
 
 /* Pushes the contract's error table for f (a table with metatable
- * RS_ERROR_MT).  May raise only a memory error. */
+ * RS_ERROR_MT).  Every string that came from the server is scrubbed of
+ * the secrets.  May raise only a memory error. */
 void rs_error_push(lua_State *L, const rs_failure *f);
 
 /* Creates RS_ERROR_MT and adds error_mt to the module table on top. */
 void rs_error_open(lua_State *L);
 
-/* ---- client.c / transport.c --------------------------------------------- */
+/* ---- loop.c, client.c ----------------------------------------------------- */
+
+/* Creates the loop of this Lua state (once) and adds poll, progress,
+ * next_timeout, stats, result, cancel and done to the table on top. */
+void rs_loop_open(lua_State *L);
 
 /* Creates RS_CLIENT_MT and adds new and methods to the table on top. */
 void rs_client_open(lua_State *L);

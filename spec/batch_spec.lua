@@ -1,8 +1,9 @@
 -- Methods that take a list of ids of any length: split into requests of
 -- at most the batch size (defaults from the contract, overridable with
--- batch_sizes), sent in order, merged into one answer of the same shape
--- as a single one; an empty list sends nothing; a failing batch returns
--- nil, err with err.done and err.partial.
+-- batch_sizes), sent concurrently up to the client's concurrency, merged
+-- in the order of the list into one answer of the same shape as a single
+-- one; an empty list sends nothing; a failing batch returns nil, err with
+-- err.done, err.partial and err.failed, and starts no further request.
 
 local robloxsocial = require "robloxsocial"
 local core = require "robloxsocial.core"
@@ -45,6 +46,13 @@ local function sizes(lists)
   local out = {}
   for i, list in ipairs(lists) do out[i] = #list end
   return out
+end
+
+-- The batches as the server saw them, put back in the order of the list:
+-- sent concurrently, they may arrive in any order.
+local function in_list_order(batches)
+  table.sort(batches, function(a, b) return a[1] < b[1] end)
+  return batches
 end
 
 -- Makes the next `n` requests to path go through untouched and the one
@@ -128,7 +136,7 @@ end
 ---------------------------------------------------------------------------
 
 describe("client:presence() with 123 ids", function()
-  it("sends 50 + 50 + 23 ids in order and merges the answers in order", function()
+  it("sends 50 + 50 + 23 ids and merges the answers in the order of the list", function()
     local ids = range(1001, 1123)
     local answer = assert(client:presence(ids))
 
@@ -136,6 +144,7 @@ describe("client:presence() with 123 ids", function()
     assert.equal(3, #log)
     local batches = {}
     for i, r in ipairs(log) do batches[i] = core.json_decode(r.body).userIds end
+    in_list_order(batches)
     assert.same({ 50, 50, 23 }, sizes(batches))
     assert.same(ids, concat(table.unpack(batches)))
 
@@ -158,6 +167,7 @@ describe("batch methods at their default sizes", function()
         local log = sent(m.method, m.path)
         local batches = {}
         for i, r in ipairs(log) do batches[i] = m.wire(r) end
+        in_list_order(batches)
         assert.same({ m.size, m.size, 1 }, sizes(batches))
         assert.same(ids, concat(table.unpack(batches)))
         if m.keys then assert.same(m.keys, sorted_keys(answer)) end
@@ -318,6 +328,12 @@ describe("an empty list", function()
 end)
 
 describe("a batch that fails", function()
+  -- One request at a time, so that "the second batch" is the second sent.
+  before_each(function()
+    client:close()
+    client = support.client{ concurrency = 1 }
+  end)
+
   it("returns nil and an error with err.done = 50 when the second presence batch fails", function()
     assert(client:presence{ 1 })        -- the CSRF handshake, out of the way
     sb:clear_requests()

@@ -40,7 +40,7 @@ describe("robloxsocial.new()", function()
   end)
 
   it("raises on out-of-range numbers", function()
-    assert.equal("bad argument #1 to 'new' (option 'timeout' must be a number of seconds above 0 and at most 86400)",
+    assert.equal("bad argument #1 to 'new' (option 'timeout' must be a number of seconds from 0.001 to 86400)",
                  new_error{ timeout = 0 })
     assert.equal("bad argument #1 to 'new' (option 'max_retries' must be an integer)",
                  new_error{ max_retries = 1.5 })
@@ -162,9 +162,6 @@ describe("client:request()", function()
 end)
 
 describe("a client used by a finalizer that runs during its own request", function()
-  local BUSY = "robloxsocial: the client is busy with a request "
-    .. "(a finalizer cannot use the client whose request it interrupted)"
-
   -- Runs body with a collector that never pauses, so that finalizers run
   -- inside the allocations of the decoding; restores the defaults after.
   local function with_eager_gc(body)
@@ -175,29 +172,23 @@ describe("a client used by a finalizer that runs during its own request", functi
     assert(ok, err)
   end
 
-  it("refuses the nested request and keeps the answer intact", function()
+  it("serves the nested request and keeps both answers intact", function()
     local client <close> = support.client()
     local me, outcomes = sb.credentials.user_id, {}
     with_eager_gc(function()
       for _ = 1, 60 do
         setmetatable({}, { __gc = function()
-          local ok, err = pcall(client.friends_count, client, me)
-          outcomes[#outcomes + 1] = ok and "ok" or err
+          local ok, answer = pcall(client.friends_count, client, me)
+          outcomes[#outcomes + 1] = ok and answer and answer.count or tostring(answer)
         end })
         assert.equal(130, #assert(client:friends(me)).data)
       end
     end)
-    local refused = 0
-    for _, outcome in ipairs(outcomes) do
-      if outcome ~= "ok" then
-        assert.equal(BUSY, outcome:gsub("^.-:%d+: ", ""))
-        refused = refused + 1
-      end
-    end
-    assert.is_true(refused > 0, "no finalizer ran during a request: the test proves nothing")
+    assert.is_true(#outcomes > 0, "no finalizer ran during a request: the test proves nothing")
+    for _, outcome in ipairs(outcomes) do assert.equal(130, outcome) end
   end)
 
-  it("defers a close() until the request is over", function()
+  it("closes the client at once, and the interrupted call still answers", function()
     local client = support.client()
     local me = sb.credentials.user_id
     with_eager_gc(function()

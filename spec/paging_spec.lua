@@ -382,7 +382,7 @@ describe("iterators facing a service that breaks the paging rules", function()
       for _ in client:each_friend(ME) do seen = seen + 1 end
     end)
     assert.is_false(ok)
-    assert.same({ "decode", "the service answered the same cursor twice" }, { err.kind, err.message })
+    assert.same({ "decode", "the service answered a cursor it had answered before" }, { err.kind, err.message })
     assert.equal(1, seen)
     assert.equal(2, #support.requests("GET", find_path()))
   end)

@@ -1,10 +1,15 @@
 -- Methods that take a list of ids of any length: the list is split into
--- requests of at most the endpoint's batch size, sent in order, and the
--- answers merged into one result of the same shape as a single answer.
+-- requests of at most the endpoint's batch size, sent concurrently (the
+-- client's concurrency caps them), and the answers merged in the order of
+-- the list into one result of the same shape as a single answer.
 
+local core = require "robloxsocial.core"
 local methods = require "robloxsocial.methods"
+local tasks = require "robloxsocial.tasks"
 
 local move, min = table.move, math.min
+local start, start_blocking, result, done = core.start, core.start_blocking, core.result, core.done
+local withdraw, progress = core.withdraw, core.progress
 
 local batch = {}
 
@@ -51,24 +56,94 @@ local function first_result(row, answer)
   return answer
 end
 
+-- Each call's transfers share a group: after one fails, the loop starts
+-- none of the others still waiting for a slot.
+local last_group = 0
+
+-- Starts one transfer per chunk of ids; they queue on the client.
+local function start_chunks(self, row, values, at, ids, size, in_task)
+  local begin, chunks = in_task and start or start_blocking, {}
+  last_group = last_group % 0x7fffffff + 1
+  local group = last_group
+  for first = 1, #ids, size do
+    local last = min(first + size - 1, #ids)
+    values[at] = move(ids, first, last, 1, {})
+    local path, query, body = methods.build(row, values)
+    chunks[#chunks + 1] = { first = first, last = last,
+                            t = begin(self, row.method, row.service, path, query, body, group) }
+  end
+  return chunks
+end
+
+-- Waits until a transfer of the chunks not yet settled is over.
+local function wait_some(chunks, in_task)
+  if in_task then
+    local open = {}
+    for _, c in ipairs(chunks) do
+      if not c.settled then open[#open + 1] = c.t end
+    end
+    return tasks.await_any(open)
+  end
+  progress(1.0)
+end
+
+-- Takes the answers as they come.  After the first failure no further
+-- chunk starts: the loop cancels those still waiting for a slot (and so
+-- does this, for a failure it sees first).
+local function settle(chunks, in_task)
+  local left, failed = #chunks, false
+  while left > 0 do
+    for _, c in ipairs(chunks) do
+      if not c.settled and done(c.t) then
+        c.settled, left = true, left - 1
+        c.answer, c.err = result(c.t)
+        if not c.answer then
+          failed = true
+          c.withdrawn = c.err.kind == "cancelled"
+        end
+      end
+      if failed and not c.settled and withdraw(c.t) then
+        c.settled, c.withdrawn, left = true, true, left - 1
+      end
+    end
+    if left > 0 then wait_some(chunks, in_task) end
+  end
+  return failed
+end
+
+-- The error of the first chunk that failed, in list order, with what was
+-- done: done (ids handled), partial (their merged answer), failed (the
+-- ids not handled, in order, to call the method again with).
+local function batch_error(row, chunks, ids)
+  local err, first_cancelled, partial, rest, handled = nil, nil, empty_result(row), {}, 0
+  for _, c in ipairs(chunks) do
+    if c.answer then
+      append(row, partial, first_result(row, c.answer))
+      handled = handled + (c.last - c.first + 1)
+    else
+      if not err and not c.withdrawn then err = c.err end
+      first_cancelled = first_cancelled or c.err
+      move(ids, c.first, c.last, #rest + 1, rest)
+    end
+  end
+  err = err or first_cancelled
+  err.done, err.partial, err.failed = handled, partial, rest
+  return err
+end
+
 function batch.method(row, client_mt)
   local at = position_of(row)
   local check_call, name = methods.check_call, row.name
   return function(self, ...)
     local values = check_call(row, name, client_mt, self, ...)
-    local ids, size, result = values[at], batch.size(self, row), nil
+    local ids = values[at]
     if #ids == 0 then return empty_result(row) end
-    for first = 1, #ids, size do
-      values[at] = move(ids, first, min(first + size - 1, #ids), 1, {})
-      local answer, err = methods.call(self, row, values)
-      if not answer then
-        -- What was done before the failure, so that a caller can resume.
-        err.done, err.partial = first - 1, result or empty_result(row)
-        return nil, err
-      end
-      if result then append(row, result, answer) else result = first_result(row, answer) end
-    end
-    return result
+    local in_task = tasks.current() ~= nil
+    local chunks = start_chunks(self, row, values, at, ids, batch.size(self, row), in_task)
+    if settle(chunks, in_task) then return nil, batch_error(row, chunks, ids) end
+    local merged = first_result(row, chunks[1].answer)
+    for i = 2, #chunks do append(row, merged, chunks[i].answer) end
+    return merged
   end
 end
 

@@ -5,14 +5,16 @@
 --   local client = robloxsocial.new{ cookie = os.getenv("ROBLOSECURITY") }
 --   local answer, err = client:friends_count(1)
 --
--- The C core (robloxsocial.core) does HTTP and exact JSON; this layer adds
--- the methods generated from endpoints.lua, batching and iterators.
+-- The C core (robloxsocial.core) does HTTP on a curl multi loop and exact
+-- JSON; this layer adds the methods generated from endpoints.lua,
+-- batching, iterators and tasks.
 
 local core = require "robloxsocial.core"
 local endpoints = require "robloxsocial.endpoints"
 local methods = require "robloxsocial.methods"
 local batch = require "robloxsocial.batch"
 local request = require "robloxsocial.request"
+local tasks = require "robloxsocial.tasks"
 
 local robloxsocial = {
   _NAME = "robloxsocial",
@@ -22,6 +24,12 @@ local robloxsocial = {
   array_mt = core.array_mt,     -- setmetatable({}, array_mt) encodes as []
   error_mt = core.error_mt,     -- the metatable of error objects
   endpoints = endpoints,
+  -- Doing many things at once (tasks.lua).
+  spawn = tasks.spawn,
+  step = tasks.step,
+  run = tasks.run,
+  sleep = tasks.sleep,
+  next_timeout = tasks.next_timeout,
 }
 
 methods.install(core.methods, endpoints, core.client_mt)

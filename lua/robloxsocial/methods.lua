@@ -7,8 +7,9 @@
 
 local core = require "robloxsocial.core"
 local args = require "robloxsocial.args"
+local tasks = require "robloxsocial.tasks"
 
-local send, json_encode, is_open = core.send, core.json_encode, core.is_open
+local send, json_encode, is_open = tasks.send, core.json_encode, core.is_open
 local encode_query = args.encode_query
 local format, select = string.format, select
 
@@ -93,7 +94,8 @@ function methods.build(row, values)
   return path, query and encode_query(query), body and json_encode(body)
 end
 
--- Sends the request that values describe; nil, err on failure.
+-- Sends the request that values describe; nil, err on failure.  Inside a
+-- task this suspends the task (tasks.send).
 function methods.call(client, row, values)
   return send(client, row.method, row.service, methods.build(row, values))
 end

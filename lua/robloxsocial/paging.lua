@@ -1,13 +1,21 @@
 -- Iterators over paged endpoints, in the style of io.lines:
 --   for friend in client:each_friend(user_id) do ... end
--- A page is fetched only when the previous one is used up.  When a page
+-- A page is fetched only when the previous one is used up (or, with
+-- opts.prefetch, as soon as the previous one is handed out).  When a page
 -- cannot be fetched the iterator raises the error object: ending the loop
--- would look like the end of the list.
+-- would look like the end of the list.  Nor does it run without end: a
+-- cursor seen before, or more than MAX_EMPTY pages in a row without an
+-- item, is a decode error.
 
 local core = require "robloxsocial.core"
 local methods = require "robloxsocial.methods"
+local tasks = require "robloxsocial.tasks"
 
 local null, error_mt = core.null, core.error_mt
+local start, start_blocking, result, cancel = core.start, core.start_blocking, core.result, core.cancel
+local progress = core.progress
+
+local MAX_EMPTY = 10
 
 local paging = {}
 
@@ -21,12 +29,14 @@ local function paging_error(row, message)
 end
 
 -- Moves the opts to the next page; returns false when there is none.
-local function advance_cursor(row, opts, answer)
+-- seen holds every cursor followed so far.
+local function advance_cursor(row, opts, answer, seen)
   local cursor = answer[row.paging.cursor]
   if not is_set(cursor) or answer.HasMore == false then return false end
-  if cursor == opts.cursor then
-    error(paging_error(row, "the service answered the same cursor twice"), 0)
+  if seen[cursor] or cursor == opts.cursor then
+    error(paging_error(row, "the service answered a cursor it had answered before"), 0)
   end
+  seen[cursor] = true
   opts.cursor = cursor
   return true
 end
@@ -43,6 +53,25 @@ local function advance_page(row, opts, answer)
   return true
 end
 
+-- The request of the page that values describe, started (a transfer).
+local function start_page(self, row, values)
+  local path, query, body = methods.build(row, values)
+  if tasks.current() then return start(self, row.method, row.service, path, query, body) end
+  local t = start_blocking(self, row.method, row.service, path, query, body)
+  progress(0)               -- on its way while the caller works
+  return t
+end
+
+local function take_page(t)
+  if tasks.current() then tasks.await(t) end
+  return result(t)
+end
+
+-- Closing the loop early (break, error) abandons a prefetched page.
+local closer_mt = { __close = function(state)
+  if state.pending then cancel(state.pending); state.pending = nil end
+end }
+
 function paging.iterator(row, client_mt)
   local name = row.paging.iterator
   local advance = row.paging.numbered and advance_page or advance_cursor
@@ -50,21 +79,51 @@ function paging.iterator(row, client_mt)
   local opts_at = #row.params + 1
   local check_call = methods.check_call
   return function(self, ...)
-    local values = check_call(row, name, client_mt, self, ...)
-    local items, i, more = {}, 0, true
-    return function()
-      while i >= #items do
-        if not more then return nil end
-        local answer, err = methods.call(self, row, values)
-        if not answer then error(err, 0) end
-        local page = answer[items_field]
-        items, i = type(page) == "table" and page or {}, 0
-        more = advance(row, values[opts_at], answer)
+    local opts = select(opts_at, ...)
+    local prefetch = nil
+    if type(opts) == "table" then prefetch = rawget(opts, "prefetch") end
+    if prefetch ~= nil then
+      if type(prefetch) ~= "boolean" then
+        error(("bad argument #%d to '%s' (option 'prefetch' must be a boolean)"):format(opts_at, name), 2)
       end
-      i = i + 1
-      return items[i]
+      local args = table.pack(...)
+      local copy = {}
+      for k, v in pairs(opts) do if k ~= "prefetch" then copy[k] = v end end
+      args[opts_at] = copy
+      return paging.iterator_of(row, check_call(row, name, client_mt, self, table.unpack(args, 1, args.n)),
+                                self, advance, items_field, opts_at, prefetch)
     end
+    return paging.iterator_of(row, check_call(row, name, client_mt, self, ...), self, advance,
+                              items_field, opts_at, false)
   end
+end
+
+function paging.iterator_of(row, values, self, advance, items_field, opts_at, prefetch)
+  local items, i, more, empty, seen = {}, 0, true, 0, {}
+  local state = setmetatable({}, closer_mt)
+  local function fetch()
+    local t = state.pending or start_page(self, row, values)
+    state.pending = nil
+    local answer, err = take_page(t)
+    if not answer then error(err, 0) end
+    local page = answer[items_field]
+    items, i = type(page) == "table" and page or {}, 0
+    empty = #items == 0 and empty + 1 or 0
+    if empty > MAX_EMPTY then
+      error(paging_error(row, ("the service answered more than %d pages in a row without an item")
+        :format(MAX_EMPTY)), 0)
+    end
+    more = advance(row, values[opts_at], answer, seen)
+    if more and prefetch then state.pending = start_page(self, row, values) end
+  end
+  return function()
+    while i >= #items do
+      if not more then return nil end
+      fetch()
+    end
+    i = i + 1
+    return items[i]
+  end, nil, nil, state
 end
 
 return paging

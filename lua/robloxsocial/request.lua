@@ -7,8 +7,9 @@
 local core = require "robloxsocial.core"
 local args = require "robloxsocial.args"
 local methods = require "robloxsocial.methods"
+local tasks = require "robloxsocial.tasks"
 
-local send, json_encode = core.send, core.json_encode
+local send, json_encode = tasks.send, core.json_encode
 local encode_query, check_self = args.encode_query, methods.check_self
 
 local request = {}

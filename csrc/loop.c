@@ -1,0 +1,601 @@
+/*
+ * loop.c: the loop of a Lua state.  It owns the curl multi handle, the
+ * timers of delayed retries and the list of finished transfers, and hands
+ * each session's slots to its transfers in the order they were made.
+ *
+ * Everything that libcurl calls, and everything that runs while a libcurl
+ * call may be on the stack, is C that touches no Lua state.  Lua sees the
+ * loop through core.poll (progress, then the finished transfers that tasks
+ * wait for), core.progress, core.next_timeout and the transfer functions.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loop.h"
+
+/* Registry key of the loop userdata; its user value is the anchor table
+ * that keeps transfers alive while libcurl or a queue points at them. */
+static const char loop_key = 'L';
+
+/* Longest a host loop is told it may sleep while requests are on the
+ * network: libcurl may need its sockets seen before its next timer. */
+#define RS_SOCKET_GLANCE 0.005
+
+#define RS_LOOP_MT "robloxsocial.Loop"
+
+rs_loop *rs_loop_get(lua_State *L)
+{
+    rs_loop *lp;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
+    lp = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return lp;
+}
+
+/* ---- lists ------------------------------------------------------------- */
+
+static void unlink_waiting(rs_session *s, rs_transfer *t)
+{
+    rs_transfer **p = &s->waiting_head, *prev = NULL;
+    while (*p && *p != t) {
+        prev = *p;
+        p = &(*p)->next_waiting;
+    }
+    if (*p == NULL)
+        return;
+    *p = t->next_waiting;
+    if (s->waiting_tail == t)
+        s->waiting_tail = prev;
+    t->next_waiting = NULL;
+}
+
+static void unlink_timer(rs_loop *lp, rs_transfer *t)
+{
+    rs_transfer **p = &lp->timers;
+    while (*p && *p != t)
+        p = &(*p)->next_timer;
+    if (*p)
+        *p = t->next_timer;
+    t->next_timer = NULL;
+}
+
+static void unlink_member(rs_transfer *t)
+{
+    rs_session *s = t->session;
+    if (t->prev_member)
+        t->prev_member->next_member = t->next_member;
+    else if (s && s->members == t)
+        s->members = t->next_member;
+    if (t->next_member)
+        t->next_member->prev_member = t->prev_member;
+    t->next_member = t->prev_member = NULL;
+}
+
+/* Finished transfers that a task waits for go on the done list, which
+ * core.poll hands to the scheduler; a blocking call checks its own. */
+static void list_done(rs_loop *lp, rs_transfer *t)
+{
+    if (t->blocking || t->listed)
+        return;
+    t->listed = 1;
+    t->next_done = NULL;
+    if (lp->done_tail)
+        lp->done_tail->next_done = t;
+    else
+        lp->done_head = t;
+    lp->done_tail = t;
+}
+
+/* ---- moving transfers ---------------------------------------------------- */
+
+static void start(rs_loop *lp, rs_transfer *t);
+
+/* Takes t off the multi handle, if it is on it. */
+static void off_multi(rs_loop *lp, rs_transfer *t)
+{
+    if (t->on_multi) {
+        curl_multi_remove_handle(lp->multi, t->easy);
+        t->on_multi = 0;
+        lp->on_multi--;
+    }
+}
+
+/* t ended (finished or cancelled): its slot goes to the next in line. */
+static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
+{
+    rs_session *s = t->session;
+    int had_slot = t->state == RS_T_RUNNING || t->state == RS_T_DELAYED;
+    off_multi(lp, t);
+    if (t->state == RS_T_DELAYED)
+        unlink_timer(lp, t);
+    if (t->state == RS_T_QUEUED && s)
+        unlink_waiting(s, t);
+    if (t->easy)
+        curl_easy_setopt(t->easy, CURLOPT_PRIVATE, NULL);
+    rs_transfer_drop_easy(t);
+    if (t->state == RS_T_QUEUED || had_slot)
+        lp->live--;
+    t->state = state;
+    if (had_slot && s) {
+        s->active--;
+        while (s->waiting_head && s->active < s->concurrency) {
+            rs_transfer *next = s->waiting_head;
+            unlink_waiting(s, next);
+            start(lp, next);
+        }
+    }
+}
+
+/* After a failure no further request of the same call starts: its
+ * transfers still waiting for a slot are cancelled. */
+static void withdraw_group(rs_loop *lp, rs_session *s, lua_Integer group)
+{
+    rs_transfer *t = s->waiting_head, *next;
+    for (; t; t = next) {
+        next = t->next_waiting;
+        if (t->group == group) {
+            end_transfer(lp, t, RS_T_CANCELLED);
+            list_done(lp, t);
+        }
+    }
+}
+
+/* t has its outcome: a task waiting for it finds it on the done list. */
+static void finish(rs_loop *lp, rs_transfer *t)
+{
+    if (t->group && t->outcome.kind && t->session)
+        withdraw_group(lp, t->session, t->group);
+    end_transfer(lp, t, RS_T_FINISHED);
+    list_done(lp, t);
+}
+
+/* Sends the next attempt of t; a failure to even start ends it. */
+static void launch(rs_loop *lp, rs_transfer *t)
+{
+    CURLcode rc = rs_transfer_begin(t);
+    CURLMcode mrc;
+    t->state = RS_T_RUNNING;
+    if (rc != CURLE_OK) {
+        if (rc == CURLE_OPERATION_TIMEDOUT)
+            rs_transfer_fail(t, "timeout", "the call took longer than its timeout");
+        else
+            rs_transfer_fail(t, "network", curl_easy_strerror(rc));
+        finish(lp, t);
+        return;
+    }
+    mrc = curl_multi_add_handle(lp->multi, t->easy);
+    if (mrc != CURLM_OK) {
+        rs_transfer_fail(t, "network", curl_multi_strerror(mrc));
+        finish(lp, t);
+        return;
+    }
+    t->on_multi = 1;
+    lp->on_multi++;
+}
+
+/* t takes a slot of its session: the call's clock starts now, not while
+ * it waited in line. */
+static void start(rs_loop *lp, rs_transfer *t)
+{
+    t->session->active++;
+    t->started = rs_now();
+    launch(lp, t);
+}
+
+void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t)
+{
+    rs_session *s = t->session;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
+    lua_getiuservalue(L, -1, 1);
+    lua_pushvalue(L, -3);
+    t->ref = luaL_ref(L, -2);
+    lua_pop(L, 2);
+    if (s->closed) {            /* by a finalizer that luaL_ref ran */
+        t->session = NULL;
+        t->state = RS_T_CANCELLED;
+        list_done(lp, t);
+        return;
+    }
+    t->next_member = s->members;
+    if (s->members)
+        s->members->prev_member = t;
+    s->members = t;
+    lp->live++;
+    if (s->active < s->concurrency && s->waiting_head == NULL) {
+        start(lp, t);
+        return;
+    }
+    t->state = RS_T_QUEUED;
+    if (s->waiting_tail)
+        s->waiting_tail->next_waiting = t;
+    else
+        s->waiting_head = t;
+    s->waiting_tail = t;
+}
+
+void rs_loop_unanchor(lua_State *L, rs_transfer *t)
+{
+    if (t->ref == LUA_NOREF)
+        return;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
+    lua_getiuservalue(L, -1, 1);
+    luaL_unref(L, -1, t->ref);
+    lua_pop(L, 2);
+    t->ref = LUA_NOREF;
+}
+
+/* Judges every attempt that libcurl has ended. */
+static int collect(rs_loop *lp)
+{
+    CURLMsg *msg;
+    int left, ended = 0;
+    while ((msg = curl_multi_info_read(lp->multi, &left)) != NULL) {
+        rs_transfer *t = NULL;
+        CURL *e = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        if (curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&t) != CURLE_OK || t == NULL) {
+            curl_multi_remove_handle(lp->multi, e);
+            continue;
+        }
+        off_multi(lp, t);       /* msg is gone after this */
+        switch (rs_transfer_judge(t, rc)) {
+        case RS_NEXT_RESEND:
+            launch(lp, t);
+            break;
+        case RS_NEXT_DELAY:
+            t->state = RS_T_DELAYED;
+            t->next_timer = lp->timers;
+            lp->timers = t;
+            break;
+        case RS_NEXT_FINISH:
+            finish(lp, t);
+            ended++;
+            break;
+        }
+    }
+    return ended;
+}
+
+/* Starts the retries that are due; returns seconds until the next one,
+ * or HUGE_VAL. */
+static double fire_timers(rs_loop *lp)
+{
+    double now = rs_now(), next = HUGE_VAL;
+    rs_transfer **p = &lp->timers;
+    while (*p) {
+        rs_transfer *t = *p;
+        if (t->due <= now) {
+            *p = t->next_timer;
+            t->next_timer = NULL;
+            launch(lp, t);
+        } else {
+            if (t->due - now < next)
+                next = t->due - now;
+            p = &t->next_timer;
+        }
+    }
+    return next;
+}
+
+static void perform(rs_loop *lp)
+{
+    int running;
+    CURLMcode mrc = curl_multi_perform(lp->multi, &running);
+    (void)mrc;      /* a failing handle shows up in its own CURLMsg */
+}
+
+void rs_loop_progress(rs_loop *lp, double timeout)
+{
+    double next;
+    int ended;
+    if (lp->multi == NULL)
+        return;
+    next = fire_timers(lp);
+    perform(lp);
+    ended = collect(lp);
+    if (ended || timeout <= 0)
+        return;
+    if (next < timeout)
+        timeout = next;
+    if (lp->live > 0 || timeout > 0) {
+        int ms = timeout > 86400 ? 86400000 : (int)ceil(timeout * 1000);
+        curl_multi_poll(lp->multi, NULL, 0, ms, NULL);
+    }
+    fire_timers(lp);
+    perform(lp);
+    collect(lp);
+}
+
+static int is_over(const rs_transfer *t)
+{
+    return t->state == RS_T_FINISHED || t->state == RS_T_CANCELLED || t->state == RS_T_SPENT;
+}
+
+void rs_loop_wait(rs_loop *lp, rs_transfer *t)
+{
+    while (!is_over(t))
+        rs_loop_progress(lp, 1.0);
+}
+
+void rs_loop_cancel(rs_loop *lp, rs_transfer *t)
+{
+    if (!is_over(t))
+        end_transfer(lp, t, RS_T_CANCELLED);
+}
+
+void rs_loop_detach_session(rs_loop *lp, rs_session *s)
+{
+    while (s->members) {
+        rs_transfer *t = s->members;
+        if (t->state != RS_T_SPENT) {
+            /* A task waiting for it is resumed with a "cancelled" error. */
+            rs_loop_cancel(lp, t);
+            t->state = RS_T_CANCELLED;
+            list_done(lp, t);
+        }
+        unlink_member(t);
+        t->session = NULL;
+    }
+    s->waiting_head = s->waiting_tail = NULL;
+}
+
+/* ---- the Lua face --------------------------------------------------------- */
+
+static void unlist(rs_loop *lp, rs_transfer *t)
+{
+    rs_transfer **p = &lp->done_head, *prev = NULL;
+    if (!t->listed)
+        return;
+    while (*p && *p != t) {
+        prev = *p;
+        p = &(*p)->next_done;
+    }
+    if (*p) {
+        *p = t->next_done;
+        if (lp->done_tail == t)
+            lp->done_tail = prev;
+    }
+    t->listed = 0;
+    t->next_done = NULL;
+}
+
+int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t)
+{
+    int n;
+    rs_loop_wait(lp, t);
+    unlist(lp, t);
+    unlink_member(t);
+    rs_loop_unanchor(L, t);
+    n = rs_transfer_push_result(L, t);
+    t->session = NULL;
+    return n;
+}
+
+static rs_transfer *check_transfer(lua_State *L, int idx)
+{
+    return luaL_checkudata(L, idx, RS_TRANSFER_MT);
+}
+
+/* core.result(t): the decoded body, or nil and the error; drives the loop
+ * until t is over.  A result is handed out once. */
+static int transfer_result(lua_State *L)
+{
+    rs_transfer *t = check_transfer(L, 1);
+    luaL_argcheck(L, t->state != RS_T_SPENT, 1, "its result was already taken");
+    return rs_loop_take(L, rs_loop_get(L), t);
+}
+
+/* core.cancel(t): abandons t; its result becomes a "cancelled" error. */
+static int transfer_cancel(lua_State *L)
+{
+    rs_transfer *t = check_transfer(L, 1);
+    rs_loop *lp = rs_loop_get(L);
+    if (t->state == RS_T_SPENT)
+        return 0;
+    rs_loop_cancel(lp, t);
+    unlist(lp, t);
+    rs_loop_unanchor(L, t);
+    return 0;
+}
+
+/* core.withdraw(t): cancels t if it is still waiting for a slot; returns
+ * whether it did.  A batch that failed starts no further request. */
+static int transfer_withdraw(lua_State *L)
+{
+    rs_transfer *t = check_transfer(L, 1);
+    int queued = t->state == RS_T_QUEUED;
+    if (queued)
+        transfer_cancel(L);
+    lua_pushboolean(L, queued);
+    return 1;
+}
+
+static int transfer_done(lua_State *L)
+{
+    lua_pushboolean(L, is_over(check_transfer(L, 1)));
+    return 1;
+}
+
+/* __gc: a transfer is collected only once nothing points at it (the loop
+ * anchors it while it moves), or when the Lua state closes. */
+static int transfer__gc(lua_State *L)
+{
+    rs_transfer *t = check_transfer(L, 1);
+    rs_loop *lp = rs_loop_get(L);
+    if (lp) {
+        rs_loop_cancel(lp, t);
+        unlist(lp, t);
+        lp->transfers--;
+    }
+    unlink_member(t);
+    t->session = NULL;
+    t->ref = LUA_NOREF;
+    rs_transfer_free_buffers(t);
+    t->state = RS_T_SPENT;
+    return 0;
+}
+
+static int transfer__tostring(lua_State *L)
+{
+    static const char *const names[] = {
+        "queued", "running", "delayed", "finished", "cancelled", "spent"
+    };
+    rs_transfer *t = check_transfer(L, 1);
+    lua_pushfstring(L, "robloxsocial.Transfer (%s)", names[t->state]);
+    return 1;
+}
+
+/* Seconds a timeout argument allows: nil is 0, negatives are 0. */
+static double opt_seconds(lua_State *L, int idx)
+{
+    lua_Number n = luaL_optnumber(L, idx, 0);
+    return n > 0 ? (double)n : 0;
+}
+
+/* core.poll([timeout[, out]]): moves every transfer, waiting at most
+ * timeout seconds, then puts the finished transfers that tasks wait for
+ * into out[1..n] and returns n. */
+static int loop_poll(lua_State *L)
+{
+    rs_loop *lp = rs_loop_get(L);
+    lua_Integer n = 0;
+    rs_loop_progress(lp, opt_seconds(L, 1));
+    if (lua_isnoneornil(L, 2)) {
+        lua_settop(L, 1);
+        lua_newtable(L);
+    } else {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_settop(L, 2);
+    }
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
+    lua_getiuservalue(L, -1, 1);
+    while (lp->done_head) {
+        rs_transfer *t = lp->done_head;
+        lp->done_head = t->next_done;
+        if (lp->done_head == NULL)
+            lp->done_tail = NULL;
+        t->listed = 0;
+        t->next_done = NULL;
+        if (t->ref == LUA_NOREF)
+            continue;
+        lua_rawgeti(L, -1, t->ref);
+        lua_rawseti(L, 2, ++n);
+    }
+    lua_pop(L, 2);
+    lua_pushinteger(L, n);
+    return 1;
+}
+
+/* core.progress([timeout]): moves every transfer, like a blocking call
+ * does; finished transfers stay listed for core.poll. */
+static int loop_progress(lua_State *L)
+{
+    rs_loop_progress(rs_loop_get(L), opt_seconds(L, 1));
+    return 0;
+}
+
+/* core.next_timeout(): seconds until core.poll has work, 0 when it has
+ * now, nil when nothing is in flight. */
+static int loop_next_timeout(lua_State *L)
+{
+    rs_loop *lp = rs_loop_get(L);
+    double next = HUGE_VAL, now = rs_now();
+    rs_transfer *t;
+    long ms = -1;
+    if (lp->done_head) {
+        lua_pushnumber(L, 0);
+        return 1;
+    }
+    if (lp->live == 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    for (t = lp->timers; t; t = t->next_timer)
+        if (t->due - now < next)
+            next = t->due - now;
+    if (lp->on_multi > 0) {
+        if (curl_multi_timeout(lp->multi, &ms) == CURLM_OK && ms >= 0 && ms / 1000.0 < next)
+            next = ms / 1000.0;
+        if (next > RS_SOCKET_GLANCE)
+            next = RS_SOCKET_GLANCE;
+    }
+    lua_pushnumber(L, next < 0 ? 0 : next == HUGE_VAL ? RS_SOCKET_GLANCE : next);
+    return 1;
+}
+
+/* core.stats(): counts for tests and leak checks. */
+static int loop_stats(lua_State *L)
+{
+    rs_loop *lp = rs_loop_get(L);
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, lp->live);
+    lua_setfield(L, -2, "in_flight");
+    lua_pushinteger(L, lp->on_multi);
+    lua_setfield(L, -2, "on_network");
+    lua_pushinteger(L, lp->transfers);
+    lua_setfield(L, -2, "transfers");
+    return 1;
+}
+
+/* core.now(): monotonic seconds, the clock of the loop's timers. */
+static int loop_now(lua_State *L)
+{
+    lua_pushnumber(L, rs_now());
+    return 1;
+}
+
+static int loop__gc(lua_State *L)
+{
+    rs_loop *lp = luaL_checkudata(L, 1, RS_LOOP_MT);
+    if (lp->multi) {
+        curl_multi_cleanup(lp->multi);
+        lp->multi = NULL;
+    }
+    return 0;
+}
+
+static const luaL_Reg loop_functions[] = {
+    {"poll", loop_poll},
+    {"progress", loop_progress},
+    {"next_timeout", loop_next_timeout},
+    {"stats", loop_stats},
+    {"now", loop_now},
+    {"withdraw", transfer_withdraw},
+    {"result", transfer_result},
+    {"cancel", transfer_cancel},
+    {"done", transfer_done},
+    {NULL, NULL}
+};
+
+void rs_loop_open(lua_State *L)
+{
+    rs_loop *lp;
+    luaL_newmetatable(L, RS_TRANSFER_MT);
+    lua_pushcfunction(L, transfer__gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, transfer__tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lp = lua_newuserdatauv(L, sizeof *lp, 1);
+        memset(lp, 0, sizeof *lp);
+        luaL_newmetatable(L, RS_LOOP_MT);
+        lua_pushcfunction(L, loop__gc);
+        lua_setfield(L, -2, "__gc");
+        lua_setmetatable(L, -2);
+        lua_newtable(L);
+        lua_setiuservalue(L, -2, 1);
+        lp->multi = curl_multi_init();
+        if (lp->multi == NULL
+            || curl_multi_setopt(lp->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK)
+            luaL_error(L, "robloxsocial: libcurl could not create a multi handle");
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &loop_key);
+    } else
+        lua_pop(L, 1);
+    luaL_setfuncs(L, loop_functions, 0);
+}

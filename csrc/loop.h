@@ -1,0 +1,54 @@
+/*
+ * loop.h: the loop that moves every transfer of a Lua state: the curl
+ * multi handle, the timers of delayed retries, each session's queue of
+ * transfers waiting for a slot, and the list of finished transfers that
+ * tasks wait for.  One per Lua state, shared by all its clients.
+ */
+#ifndef RS_LOOP_H
+#define RS_LOOP_H
+
+#include "transfer.h"
+
+typedef struct rs_loop {
+    CURLM *multi;               /* NULL once released */
+    rs_transfer *timers;        /* delayed transfers, unsorted */
+    rs_transfer *done_head, *done_tail;   /* finished, not yet polled */
+    int live;                   /* transfers queued, running or delayed */
+    int on_multi;               /* transfers on the multi handle */
+    int transfers;              /* transfer userdata not yet collected */
+} rs_loop;
+
+/* The loop of this Lua state (created by rs_loop_open). */
+rs_loop *rs_loop_get(lua_State *L);
+
+/* Takes the transfer userdata on top of the stack (left there): anchors
+ * it, then queues it on its session or starts it at once. */
+void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t);
+
+/* Moves every transfer: starts due retries, lets libcurl work, judges the
+ * attempts that ended, and waits at most timeout seconds for the network
+ * when nothing ended.  Touches no Lua state, never raises. */
+void rs_loop_progress(rs_loop *lp, double timeout);
+
+/* Drives the loop until t is finished or cancelled. */
+void rs_loop_wait(rs_loop *lp, rs_transfer *t);
+
+/* Abandons t wherever it is; its result becomes a "cancelled" error. */
+void rs_loop_cancel(rs_loop *lp, rs_transfer *t);
+
+/* Cancels and detaches every transfer of s (the client is closing). */
+void rs_loop_detach_session(rs_loop *lp, rs_session *s);
+
+/* Drops the loop's anchor of t, once its result has been taken. */
+void rs_loop_unanchor(lua_State *L, rs_transfer *t);
+
+/* Waits for t, then lets go of it and pushes its result: the decoded body
+ * (returns 1) or nil and the error (returns 2).  May raise a memory error;
+ * t is spent either way. */
+int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t);
+
+/* Adds poll, progress, next_timeout, stats and the transfer functions
+ * to the module table on top. */
+void rs_loop_open(lua_State *L);
+
+#endif

@@ -1,0 +1,598 @@
+/*
+ * transfer.c: one request on its way: its buffers, its attempts, and the
+ * judgement of each attempt (retries, the x-csrf-token handshake, the
+ * whole-call timeout).  The loop (loop.c) moves transfers; this file only
+ * prepares an easy handle for an attempt and reads what came back.
+ *
+ * The libcurl callbacks only copy bytes into the transfer: no Lua value is
+ * made and no Lua error raised while libcurl is on the stack.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "transfer.h"
+
+#define TRY(call) do { CURLcode rc_ = (call); if (rc_ != CURLE_OK) return rc_; } while (0)
+
+/* Longest wait that a Retry-After may ask for, in seconds; anything
+ * larger (1e400, inf) is clamped to it before any conversion. */
+#define RS_MAX_WAIT 1e9
+
+double rs_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- secrets and header lists ---------------------------------------- */
+
+/* Overwrites s before its memory goes back to the allocator; the volatile
+ * pointer keeps the compiler from dropping the stores. */
+static void wipe(char *s)
+{
+    volatile char *p = s;
+    while (p && *p)
+        *p++ = 0;
+}
+
+void rs_free_secret(char *s)
+{
+    wipe(s);
+    free(s);
+}
+
+rs_headers *rs_headers_new(struct curl_slist *list)
+{
+    rs_headers *h = malloc(sizeof *h);
+    if (h == NULL)
+        return NULL;
+    h->list = list;
+    h->refs = 1;
+    return h;
+}
+
+void rs_headers_unref(rs_headers *h)
+{
+    struct curl_slist *item;
+    if (h == NULL || --h->refs > 0)
+        return;
+    for (item = h->list; item; item = item->next)
+        wipe(item->data);
+    curl_slist_free_all(h->list);
+    free(h);
+}
+
+/* The csrf header is built on the stack: a token is at most RS_MAX_TOKEN
+ * bytes, checked when it was taken. */
+int rs_session_write_headers(rs_session *s)
+{
+    static const char *const extra[] = {
+        "Content-Type: application/json",
+        "Expect:",              /* no 100-continue round trip */
+        NULL
+    };
+    struct curl_slist *list = NULL, *item, *grown;
+    const char *const *x;
+    char line[RS_MAX_TOKEN + 32];
+    rs_headers *h;
+    for (item = s->read_headers ? s->read_headers->list : NULL; item; item = item->next)
+        if ((grown = curl_slist_append(list, item->data)) == NULL)
+            goto fail;
+        else
+            list = grown;
+    for (x = extra; *x; x++)
+        if ((grown = curl_slist_append(list, *x)) == NULL)
+            goto fail;
+        else
+            list = grown;
+    if (s->csrf_token) {
+        snprintf(line, sizeof line, "x-csrf-token: %s", s->csrf_token);
+        if ((grown = curl_slist_append(list, line)) == NULL)
+            goto fail;
+        list = grown;
+        wipe(line);
+    }
+    if ((h = rs_headers_new(list)) == NULL)
+        goto fail;
+    rs_headers_unref(s->write_headers);
+    s->write_headers = h;
+    return 1;
+fail:
+    for (item = list; item; item = item->next)
+        wipe(item->data);
+    curl_slist_free_all(list);
+    return 0;
+}
+
+void rs_session_release(rs_session *s)
+{
+    int i;
+    for (i = 0; i < s->idle_count; i++)
+        curl_easy_cleanup(s->idle[i]);
+    free(s->idle);
+    s->idle = NULL;
+    s->idle_count = s->idle_cap = 0;
+    if (s->share) {
+        curl_share_cleanup(s->share);
+        s->share = NULL;
+    }
+    rs_headers_unref(s->read_headers);
+    rs_headers_unref(s->write_headers);
+    s->read_headers = s->write_headers = NULL;
+    rs_free_secret(s->csrf_token);
+    s->csrf_token = NULL;
+    for (i = 0; i < 3; i++) {
+        rs_free_secret(s->secrets[i]);
+        s->secrets[i] = NULL;
+    }
+    free(s->proxy);
+    free(s->cainfo);
+    s->proxy = s->cainfo = NULL;
+}
+
+/* ---- libcurl callbacks: must not raise, must not touch Lua ------------ */
+
+static size_t on_body(char *data, size_t size, size_t count, void *userdata)
+{
+    rs_transfer *t = userdata;
+    size_t len = size * count;
+    if (len > RS_MAX_BODY - t->resp_len) {
+        t->too_large = 1;
+        return 0;            /* a short count makes libcurl stop */
+    }
+    if (t->resp_len + len > t->resp_cap) {
+        size_t cap = t->resp_cap ? t->resp_cap : 4096;
+        char *grown;
+        while (cap < t->resp_len + len)
+            cap *= 2;
+        grown = realloc(t->resp, cap);
+        if (grown == NULL) {
+            t->out_of_memory = 1;
+            return 0;
+        }
+        t->resp = grown;
+        t->resp_cap = cap;
+    }
+    memcpy(t->resp + t->resp_len, data, len);
+    t->resp_len += len;
+    return len;
+}
+
+/* Copies the value of a "Name: value\r\n" line into out when the name
+ * matches (case-insensitively).  A value too long for out is cut to
+ * outsize - 1 bytes, which the readers of out take as too long. */
+static void take_header(const char *line, size_t len, const char *name,
+                        char *out, size_t outsize)
+{
+    size_t n = strlen(name), vlen;
+    const char *v, *end = line + len;
+    if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
+        return;
+    for (v = line + n + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+        ;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    vlen = (size_t)(end - v);
+    if (vlen >= outsize)
+        vlen = outsize - 1;
+    memcpy(out, v, vlen);
+    out[vlen] = '\0';
+}
+
+/* A status line starts a new response (there may be several, e.g. after
+ * "100 Continue"): forget what the previous one said. */
+static void take_status_line(rs_transfer *t, const char *line, size_t len)
+{
+    const char *p = memchr(line, ' ', len), *end = line + len;
+    t->resp_len = 0;
+    t->csrf_token[0] = t->retry_after[0] = t->reason[0] = '\0';
+    if (p == NULL || (p = memchr(p + 1, ' ', (size_t)(end - p - 1))) == NULL)
+        return;
+    p++;
+    while (end > p && isspace((unsigned char)end[-1]))
+        end--;
+    if ((size_t)(end - p) < sizeof t->reason) {
+        memcpy(t->reason, p, (size_t)(end - p));
+        t->reason[end - p] = '\0';
+    }
+}
+
+static size_t on_header(char *data, size_t size, size_t count, void *userdata)
+{
+    rs_transfer *t = userdata;
+    size_t len = size * count;
+    if (len > 5 && memcmp(data, "HTTP/", 5) == 0)
+        take_status_line(t, data, len);
+    else if (len > 0 && (data[0] == 'x' || data[0] == 'X'))
+        take_header(data, len, "x-csrf-token", t->csrf_token, sizeof t->csrf_token);
+    else if (len > 0 && (data[0] == 'r' || data[0] == 'R'))
+        take_header(data, len, "retry-after", t->retry_after, sizeof t->retry_after);
+    return len;
+}
+
+/* libcurl calls this each time it is about to send the request, on a new
+ * connection or a reused one.  A second call in one attempt is libcurl
+ * sending it again by itself (a kept-alive connection died after the
+ * request went out): for a write that is refused, because the server may
+ * have carried out the first. */
+static int on_prereq(void *userdata, char *ip, char *local_ip, int port, int local_port)
+{
+    rs_transfer *t = userdata;
+    (void)ip; (void)local_ip; (void)port; (void)local_port;
+    if (t->prereqs++ > 0 && t->is_write)
+        return CURL_PREREQFUNC_ABORT;
+    return CURL_PREREQFUNC_OK;
+}
+
+/* ---- transfers -------------------------------------------------------- */
+
+static char *copy_bytes(const char *s, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (copy) {
+        memcpy(copy, s, len);
+        copy[len] = '\0';
+    }
+    return copy;
+}
+
+int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method,
+                     const char *url, const char *body, size_t body_len)
+{
+    t->state = RS_T_QUEUED;
+    t->session = s;
+    t->ref = LUA_NOREF;
+    t->method = method;
+    t->is_get = strcmp(method, "GET") == 0;
+    t->is_write = !t->is_get;
+    t->outcome.retry_after = -1;
+    if (body == NULL && strcmp(method, "POST") == 0) {
+        body = "";              /* a POST without a body is still a POST */
+        body_len = 0;
+    }
+    t->url = copy_bytes(url, strlen(url));
+    if (t->url == NULL)
+        return 0;
+    if (body != NULL) {
+        t->body = copy_bytes(body, body_len);
+        if (t->body == NULL)
+            return 0;
+        t->body_len = body_len;
+    }
+    return 1;
+}
+
+void rs_transfer_free_buffers(rs_transfer *t)
+{
+    free(t->url);
+    free(t->body);
+    free(t->resp);
+    t->url = t->body = t->resp = NULL;
+    t->resp_len = t->resp_cap = 0;
+    rs_headers_unref(t->headers);
+    t->headers = NULL;
+}
+
+/* The options that stay the same for every request of a session. */
+static CURLcode configure_easy(CURL *e, const rs_session *s)
+{
+    long ms = (long)ceil(s->connect_timeout * 1000);
+    TRY(curl_easy_setopt(e, CURLOPT_SHARE, s->share));
+    TRY(curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L));
+    TRY(curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https"));
+    TRY(curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms < 1 ? 1L : ms));
+    TRY(curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L));
+    TRY(curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body));
+    TRY(curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header));
+    TRY(curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq));
+    /* Only a proxy the caller named: "" makes libcurl ignore http_proxy
+     * and friends, which would otherwise see the credentials. */
+    TRY(curl_easy_setopt(e, CURLOPT_PROXY, s->proxy ? s->proxy : ""));
+    if (s->cainfo)
+        TRY(curl_easy_setopt(e, CURLOPT_CAINFO, s->cainfo));
+    if (s->http2) {
+        TRY(curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS));
+        TRY(curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L));
+    } else
+        TRY(curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1));
+    return CURLE_OK;
+}
+
+static CURLcode take_easy(rs_transfer *t)
+{
+    rs_session *s = t->session;
+    CURLcode rc;
+    if (t->easy)
+        return CURLE_OK;
+    if (s->idle_count > 0) {
+        t->easy = s->idle[--s->idle_count];
+        return CURLE_OK;
+    }
+    if ((t->easy = curl_easy_init()) == NULL)
+        return CURLE_OUT_OF_MEMORY;
+    if ((rc = configure_easy(t->easy, s)) != CURLE_OK) {
+        curl_easy_cleanup(t->easy);
+        t->easy = NULL;
+    }
+    return rc;
+}
+
+void rs_transfer_drop_easy(rs_transfer *t)
+{
+    rs_session *s = t->session;
+    CURL *e = t->easy;
+    if (e == NULL)
+        return;
+    t->easy = NULL;
+    if (s && !s->closed) {
+        if (s->idle_count == s->idle_cap) {
+            int cap = s->idle_cap ? s->idle_cap * 2 : 4;
+            CURL **grown = realloc(s->idle, (size_t)cap * sizeof *grown);
+            if (grown) {
+                s->idle = grown;
+                s->idle_cap = cap;
+            }
+        }
+        if (s->idle_count < s->idle_cap) {
+            s->idle[s->idle_count++] = e;
+            return;
+        }
+    }
+    curl_easy_cleanup(e);
+}
+
+void rs_transfer_fail(rs_transfer *t, const char *kind, const char *message)
+{
+    t->outcome.kind = kind;
+    snprintf(t->outcome.message, sizeof t->outcome.message, "%s", message);
+}
+
+/* Per-attempt options: everything that differs between requests is set
+ * every time, because the handle may have served another request. */
+CURLcode rs_transfer_begin(rs_transfer *t)
+{
+    rs_session *s = t->session;
+    double left = t->started + s->timeout - rs_now();
+    long ms = (long)ceil(left * 1000);
+    CURL *e;
+    if (left <= 0)
+        return CURLE_OPERATION_TIMEDOUT;
+    TRY(take_easy(t));
+    e = t->easy;
+    t->resp_len = 0;
+    t->too_large = t->out_of_memory = t->prereqs = 0;
+    t->curl_error[0] = '\0';
+    take_status_line(t, "", 0);
+    rs_headers_unref(t->headers);
+    t->headers = t->is_get ? s->read_headers : s->write_headers;
+    t->headers->refs++;
+    TRY(curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)t));
+    TRY(curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t));
+    TRY(curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t));
+    TRY(curl_easy_setopt(e, CURLOPT_PREREQDATA, (void *)t));
+    TRY(curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error));
+    TRY(curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms < 1 ? 1L : ms));
+    TRY(curl_easy_setopt(e, CURLOPT_URL, t->url));
+    if (t->body == NULL) {
+        TRY(curl_easy_setopt(e, CURLOPT_HTTPGET, 1L));
+    } else {
+        TRY(curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body_len));
+        TRY(curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body));
+    }
+    TRY(curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
+                         t->is_get || strcmp(t->method, "POST") == 0 ? NULL : t->method));
+    TRY(curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers->list));
+    return CURLE_OK;
+}
+
+/* ---- judging an attempt ------------------------------------------------ */
+
+/* Seconds the server asked us to wait (Retry-After in seconds or as an
+ * HTTP date), clamped to [0, RS_MAX_WAIT], or -1 when it did not say. */
+static double retry_after_seconds(const char *value)
+{
+    char *end;
+    double s;
+    time_t at;
+    if (value[0] == '\0')
+        return -1;
+    s = strtod(value, &end);
+    if (end != value && *end == '\0') {
+        if (s != s)
+            return -1;
+        return s < 0 ? 0 : s > RS_MAX_WAIT ? RS_MAX_WAIT : s;
+    }
+    at = curl_getdate(value, NULL);
+    if (at == (time_t)-1)
+        return -1;
+    s = difftime(at, time(NULL));
+    return s < 0 ? 0 : s > RS_MAX_WAIT ? RS_MAX_WAIT : s;
+}
+
+/* A token goes into a header line: printable ASCII without space, and no
+ * longer than RS_MAX_TOKEN.  Anything else is not taken. */
+static int token_is_clean(const char *token)
+{
+    size_t n = 0;
+    for (; token[n]; n++)
+        if ((unsigned char)token[n] <= 0x20 || (unsigned char)token[n] >= 0x7f)
+            return 0;
+    return n > 0 && n <= RS_MAX_TOKEN;
+}
+
+/* Keeps the token of a response that carries one; later writes send it.
+ * Returns 0 on out-of-memory, keeping the old token. */
+static int keep_csrf_token(rs_session *s, const char *fresh)
+{
+    char *old = s->csrf_token;
+    if (!token_is_clean(fresh) || (old && strcmp(old, fresh) == 0))
+        return 1;
+    s->csrf_token = malloc(strlen(fresh) + 1);
+    if (s->csrf_token == NULL) {
+        s->csrf_token = old;
+        return 0;
+    }
+    strcpy(s->csrf_token, fresh);
+    if (!rs_session_write_headers(s)) {
+        rs_free_secret(s->csrf_token);
+        s->csrf_token = old;
+        return 0;
+    }
+    rs_free_secret(old);
+    return 1;
+}
+
+static void set_message(rs_transfer *t, const char *text)
+{
+    snprintf(t->outcome.message, sizeof t->outcome.message, "%s", text);
+}
+
+/* A failure without an HTTP answer.  A write counts as sent once libcurl
+ * was about to send it on some connection. */
+static void judge_transport(rs_transfer *t, CURLcode rc)
+{
+    rs_outcome *o = &t->outcome;
+    o->kind = rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network";
+    o->sent = t->prereqs > 0;
+    if (t->too_large)
+        set_message(t, "the response body is larger than 64 MiB");
+    else if (t->out_of_memory)
+        set_message(t, "not enough memory for the response");
+    else if (rc == CURLE_ABORTED_BY_CALLBACK && t->prereqs > 1)
+        set_message(t, "the connection closed after the request was sent; "
+                    "a write is not sent again, it may have taken effect");
+    else if (rc == CURLE_OPERATION_TIMEDOUT)
+        set_message(t, "the call took longer than its timeout");
+    else
+        set_message(t, t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc));
+}
+
+rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
+{
+    rs_session *s = t->session;
+    rs_outcome *o = &t->outcome;
+    long status = 0;
+    int retryable;
+    double delay, left;
+    o->kind = NULL;
+    o->status = 0;
+    o->retry_after = -1;
+    o->sent = 0;
+    rs_headers_unref(t->headers);
+    t->headers = NULL;
+    delay = s->retry_delay * (double)((lua_Integer)1 << (t->attempt < 30 ? t->attempt : 30));
+    if (rc != CURLE_OK) {
+        judge_transport(t, rc);
+        retryable = t->is_get && !t->too_large && !t->out_of_memory;
+    } else {
+        if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+            status = 0;
+        o->status = status;
+        o->sent = 1;
+        o->retry_after = retry_after_seconds(t->retry_after);
+        if (!keep_csrf_token(s, t->csrf_token)) {
+            rs_transfer_fail(t, "network", "not enough memory");
+            return RS_NEXT_FINISH;
+        }
+        if (status >= 200 && status < 300)
+            return RS_NEXT_FINISH;
+        o->kind = "http";
+        set_message(t, t->reason);
+        if (status == 403 && t->is_write && !t->handshake_done && token_is_clean(t->csrf_token)) {
+            t->handshake_done = 1;      /* the handshake is not a retry */
+            return RS_NEXT_RESEND;
+        }
+        if (o->retry_after >= 0)
+            delay = o->retry_after;
+        retryable = status == 429 || (t->is_get && status >= 500);
+    }
+    if (!retryable || t->attempt >= s->max_retries)
+        return RS_NEXT_FINISH;
+    left = t->started + s->timeout - rs_now();
+    if (delay >= left)
+        return RS_NEXT_FINISH;  /* not waited: the error says retry_after */
+    t->attempt++;
+    t->due = rs_now() + delay;
+    return delay > 0 ? RS_NEXT_DELAY : RS_NEXT_RESEND;
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+typedef struct result_args {
+    rs_transfer *t;
+    int pushed;
+} result_args;
+
+/* Under lua_pcall: the decoder's allocations may run finalizers, and a
+ * memory error must not leave the session marked as building. */
+static int push_result(lua_State *L)
+{
+    result_args *a = lua_touserdata(L, 1);
+    rs_transfer *t = a->t;
+    rs_session *s = t->session;
+    rs_outcome *o = &t->outcome;
+    rs_failure f;
+    char err[160];
+    if (t->state == RS_T_CANCELLED) {
+        o->kind = "cancelled";
+        set_message(t, "the call was abandoned: its task was cancelled or its client closed");
+    }
+    if (o->kind == NULL) {
+        if (rs_json_decode(L, t->resp, t->resp_len, err, sizeof err)) {
+            a->pushed = 1;
+            return 1;
+        }
+        o->kind = "decode";
+        lua_pushfstring(L, "the response is not valid JSON: %s", err);
+        set_message(t, lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    memset(&f, 0, sizeof f);
+    f.kind = o->kind;
+    f.status = o->status;
+    f.reason = o->message;
+    f.retry_after = o->retry_after;
+    f.method = t->method;
+    f.url = t->url;
+    f.sent = t->is_write ? (strcmp(o->kind, "cancelled") == 0 ? t->prereqs > 0 : o->sent) : -1;
+    if (strcmp(o->kind, "http") == 0) {
+        f.body = t->resp;
+        f.body_len = t->resp_len;
+    }
+    f.secrets = s ? s->secrets : NULL;
+    lua_pushnil(L);
+    rs_error_push(L, &f);
+    a->pushed = 2;
+    return 2;
+}
+
+int rs_transfer_push_result(lua_State *L, rs_transfer *t)
+{
+    rs_session *s = t->session;
+    result_args a;
+    int status;
+    a.t = t;
+    a.pushed = 0;
+    if (s)
+        s->building++;
+    lua_pushcfunction(L, push_result);
+    lua_pushlightuserdata(L, &a);
+    status = lua_pcall(L, 1, 2, 0);
+    if (s && --s->building == 0 && s->closed)
+        rs_session_release(s);
+    t->state = RS_T_SPENT;
+    rs_transfer_free_buffers(t);
+    if (status != LUA_OK)
+        return lua_error(L);
+    if (a.pushed == 1)
+        lua_pop(L, 1);          /* pcall asked for two results */
+    return a.pushed;
+}

@@ -1,0 +1,162 @@
+/*
+ * transfer.h: one request on its way (a transfer), and the settings that
+ * every transfer of one client shares (a session).
+ *
+ * A transfer owns its URL, body and response buffers and, while it is on
+ * the network, one libcurl easy handle borrowed from its session's pool.
+ * It knows nothing of the client or the loop: the loop (loop.c) moves it,
+ * the client (client.c) creates it.  The libcurl callbacks here only copy
+ * bytes into the transfer; Lua values are made by rs_transfer_push_result
+ * after libcurl has returned.
+ */
+#ifndef RS_TRANSFER_H
+#define RS_TRANSFER_H
+
+#include <curl/curl.h>
+
+#include "rs.h"
+
+/* Bodies past this size are refused rather than buffered without end. */
+#define RS_MAX_BODY ((size_t)64 << 20)
+
+/* The longest x-csrf-token kept; a longer one is not a token. */
+#define RS_MAX_TOKEN 255
+
+/* A header list that transfers in flight may still be reading: replaced
+ * lists live until the last transfer using them lets go. */
+typedef struct rs_headers {
+    struct curl_slist *list;
+    int refs;                     /* the session's own reference counts too */
+} rs_headers;
+
+typedef struct rs_transfer rs_transfer;
+
+/* What the transfers of one client share.  Owned by the client. */
+typedef struct rs_session {
+    rs_headers *read_headers;     /* GET: accept, user agent, credentials */
+    rs_headers *write_headers;    /* writes: also content type, csrf token */
+    char *csrf_token;             /* the token the server handed out, or NULL */
+    char *secrets[3];             /* cookie, api key, token: redacted from errors */
+    double timeout, connect_timeout, retry_delay;   /* seconds */
+    lua_Integer max_retries;
+    int concurrency;              /* most transfers on the network at once */
+    int active;                   /* transfers holding a slot */
+    int http2;
+    char *proxy, *cainfo;         /* NULL: none given */
+    CURLSH *share;                /* DNS, TLS sessions and connections */
+    CURL **idle;                  /* configured easy handles to reuse */
+    int idle_count, idle_cap;
+    rs_transfer *waiting_head, *waiting_tail;   /* queued for a slot, in order */
+    rs_transfer *members;         /* every live transfer of this session */
+    int building;                 /* results being made: do not free secrets */
+    int closed;
+} rs_session;
+
+typedef enum {
+    RS_T_QUEUED,      /* waiting for a slot of its session */
+    RS_T_RUNNING,     /* on the multi handle */
+    RS_T_DELAYED,     /* holding its slot until a retry is due */
+    RS_T_FINISHED,    /* result ready */
+    RS_T_CANCELLED,   /* abandoned: its result is a "cancelled" error */
+    RS_T_SPENT        /* result handed out, buffers freed */
+} rs_transfer_state;
+
+/* What one transfer came to, filled when it finishes. */
+typedef struct rs_outcome {
+    const char *kind;          /* NULL on success */
+    long status;
+    double retry_after;        /* < 0: not said */
+    int sent;                  /* writes: the request may have reached the server */
+    char message[CURL_ERROR_SIZE + 64];
+} rs_outcome;
+
+struct rs_transfer {
+    rs_transfer_state state;
+    rs_session *session;       /* NULL once detached (client closed) */
+    rs_transfer *next_waiting; /* in the session's queue */
+    rs_transfer *next_member, *prev_member;   /* in session->members */
+    rs_transfer *next_timer;   /* in the loop's timer list */
+    rs_transfer *next_done;    /* in the loop's finished list */
+    CURL *easy;                /* while it has a slot */
+    rs_headers *headers;       /* the list this attempt sends */
+    const char *method;        /* a static string */
+    char *url;                 /* malloc'd, holds no credential */
+    char *body;                /* malloc'd request body or NULL */
+    size_t body_len;
+    int is_get, is_write;
+    int blocking;              /* a blocking call waits for it: not listed */
+    lua_Integer group;         /* the call it belongs to (a batch), or 0 */
+    int listed;                /* on the loop's finished list */
+    int on_multi;              /* its easy handle is on the multi handle */
+    int ref;                   /* anchor in the loop's table, or LUA_NOREF */
+    lua_Integer attempt;       /* retries so far */
+    int handshake_done;        /* the csrf handshake was made */
+    int prereqs;               /* libcurl started this attempt this often */
+    double started;            /* monotonic seconds of the first attempt */
+    double due;                /* when a delayed retry may go */
+    /* the answer of the current attempt */
+    char *resp;
+    size_t resp_len, resp_cap;
+    int too_large, out_of_memory;
+    char reason[64];
+    char csrf_token[RS_MAX_TOKEN + 2];   /* one more: a longer token is noticed */
+    char retry_after[64];
+    char curl_error[CURL_ERROR_SIZE];
+    rs_outcome outcome;
+};
+
+/* Metatable of transfer userdata. */
+#define RS_TRANSFER_MT "robloxsocial.Transfer"
+
+/* What the loop should do with a transfer whose attempt has ended. */
+typedef enum { RS_NEXT_FINISH, RS_NEXT_RESEND, RS_NEXT_DELAY } rs_next;
+
+/* Monotonic seconds. */
+double rs_now(void);
+
+/* ---- sessions ---- */
+
+/* Releases everything a session holds but its transfers (the caller
+ * detaches those first).  Idempotent, never raises. */
+void rs_session_release(rs_session *s);
+
+/* Rebuilds write_headers from read_headers and the csrf token.  Returns
+ * 0 on out-of-memory, leaving the old list in place. */
+int rs_session_write_headers(rs_session *s);
+
+/* Creates an rs_headers holding list (taken over), or NULL. */
+rs_headers *rs_headers_new(struct curl_slist *list);
+void rs_headers_unref(rs_headers *h);
+
+/* Overwrites a secret before freeing it.  NULL is fine. */
+void rs_free_secret(char *s);
+
+/* ---- transfers ---- */
+
+/* Prepares t (zeroed by the caller) to send method to url with body
+ * (copied; NULL for none).  Returns 0 on out-of-memory. */
+int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method,
+                     const char *url, const char *body, size_t body_len);
+
+/* Takes an easy handle and sets up the next attempt, whose libcurl
+ * timeout is what is left of the call's.  Returns the first libcurl error
+ * (CURLE_OPERATION_TIMEDOUT when no time is left), or CURLE_OK. */
+CURLcode rs_transfer_begin(rs_transfer *t);
+
+/* Judges the attempt that libcurl ended with rc.  Touches no Lua state. */
+rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc);
+
+/* Gives the easy handle back to the session's pool (or frees it). */
+void rs_transfer_drop_easy(rs_transfer *t);
+
+/* Ends t as failed with kind and message, e.g. out of memory. */
+void rs_transfer_fail(rs_transfer *t, const char *kind, const char *message);
+
+/* Frees the buffers.  Idempotent, never raises. */
+void rs_transfer_free_buffers(rs_transfer *t);
+
+/* Pushes the decoded body (returns 1) or nil and the error (returns 2),
+ * and frees the buffers.  May raise a memory error. */
+int rs_transfer_push_result(lua_State *L, rs_transfer *t);
+
+#endif

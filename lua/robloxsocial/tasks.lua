@@ -1,0 +1,291 @@
+-- Tasks: many calls at once on coroutines, without threads.
+--
+-- A call made inside a task starts a transfer and suspends the task; the
+-- loop in the C core moves every transfer, and step() resumes the tasks
+-- whose transfers are over.  A call made anywhere else (the main program,
+-- a coroutine of the user's own, a finalizer, a hook) blocks: it drives
+-- the loop itself until its own transfer is over, so that the transfers
+-- of tasks keep moving meanwhile, and resumes no task.  Only step(), run()
+-- and task:wait() resume tasks, so a blocking call never runs other code
+-- in the middle of the caller's.
+--
+-- A task suspends only on its own terms: its coroutine yields MARK and
+-- what it waits for.  A plain coroutine.yield() inside a task gives up the
+-- rest of this step; the task goes on at the next one.
+
+local core = require "robloxsocial.core"
+
+local start, send, result, done, poll = core.start, core.send, core.result, core.done, core.poll
+local progress, now, core_next_timeout = core.progress, core.now, core.next_timeout
+local create, resume, yield, status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.status
+local running, isyieldable, close = coroutine.running, coroutine.isyieldable, coroutine.close
+local pack, unpack, remove, min, huge = table.pack, table.unpack, table.remove, math.min, math.huge
+
+local tasks = {}
+
+local MARK = {}                 -- first value of every yield of ours
+
+local task_of = setmetatable({}, { __mode = "k" })  -- coroutine -> task
+local waiting = {}              -- transfer -> task that waits for it
+local sleepers = {}             -- tasks in robloxsocial.sleep, unsorted
+local ready = {}                -- tasks that yielded plainly: next step
+local woken = {}                -- tasks whose awaited task ended: this step
+local live = 0                  -- tasks not done
+local finished = {}             -- scratch for core.poll
+
+local Task = {}
+Task.__index = Task
+Task.__name = "robloxsocial.Task"
+
+function Task:__tostring()
+  return ("robloxsocial.Task (%s)"):format(self.cancelled and "cancelled"
+    or self.finished and (self.failed and "failed" or "done") or "running")
+end
+
+-- The task running now, when its coroutine may yield here; nil in the
+-- main program, in a coroutine that is not a task, in a finalizer, or in
+-- a hook called from C.
+local function current()
+  local co, main = running()
+  if main then return nil end
+  local task = task_of[co]
+  if task and isyieldable() then return task end
+  return nil
+end
+tasks.current = current
+
+local function cancelled_error()
+  return setmetatable({ kind = "cancelled", message = "the task was cancelled" }, core.error_mt)
+end
+
+local function finish(task, ok, ...)
+  task.finished = true
+  live = live - 1
+  if ok then task.results = pack(...) else task.failed, task.error = true, ... end
+  task_of[task.co] = nil
+  for _, joiner in ipairs(task.joiners or {}) do woken[#woken + 1] = joiner end
+  task.joiners = nil
+end
+
+-- Resumes task with the values, then files it by what it yielded.
+local function run_task(task, ...)
+  local co = task.co
+  local out = pack(resume(co, ...))
+  if status(co) == "dead" then
+    return finish(task, unpack(out, 1, out.n))
+  end
+  local mark, what, arg = out[2], out[3], out[4]
+  if mark ~= MARK then
+    ready[#ready + 1] = task
+  elseif what == "transfer" then
+    waiting[arg] = task
+    task.waits = arg
+  elseif what == "any" then
+    for _, t in ipairs(arg) do waiting[t] = task end
+    task.waits = arg
+  elseif what == "sleep" then
+    task.due = arg
+    sleepers[#sleepers + 1] = task
+  elseif what == "join" then
+    arg.joiners = arg.joiners or {}
+    arg.joiners[#arg.joiners + 1] = task
+  end
+end
+
+-- Suspends the running task until transfer t is over (at once if it is).
+function tasks.await(t)
+  if not done(t) then yield(MARK, "transfer", t) end
+end
+
+-- Suspends the running task until one of the transfers in list is over.
+function tasks.await_any(list)
+  for _, t in ipairs(list) do
+    if done(t) then return end
+  end
+  yield(MARK, "any", list)
+end
+
+-- core.send for the methods: inside a task it suspends the task, anywhere
+-- else it blocks.  The one place where the two modes part.
+function tasks.send(client, method, service, path, query, body)
+  local co, main = running()
+  if main or not task_of[co] or not isyieldable() then
+    return send(client, method, service, path, query, body)
+  end
+  local t = start(client, method, service, path, query, body)
+  if not done(t) then yield(MARK, "transfer", t) end
+  return result(t)
+end
+
+local function check_seconds(v, name, position)
+  if v ~= nil and (type(v) ~= "number" or v ~= v) then
+    error(("bad argument #%d to '%s' (number of seconds expected, got %s)")
+      :format(position, name, type(v)), 3)
+  end
+  return v
+end
+
+function tasks.spawn(fn, ...)
+  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    error(("bad argument #1 to 'spawn' (function expected, got %s)"):format(type(fn)), 2)
+  end
+  local co = create(fn)
+  local task = setmetatable({ co = co }, Task)
+  task_of[co] = task
+  live = live + 1
+  run_task(task, ...)
+  return task
+end
+
+function Task:done()
+  return self.finished == true
+end
+
+function Task:wait()
+  if not self.finished then
+    local me = current()
+    if me == self then error("robloxsocial: a task cannot wait for itself", 2) end
+    if me then
+      yield(MARK, "join", self)
+    else
+      while not self.finished do
+        local wait = tasks.next_timeout()
+        tasks.step(wait and min(wait, 1) or 0)
+      end
+    end
+  end
+  if self.cancelled then error(cancelled_error(), 2) end
+  if self.failed then error(self.error, 0) end
+  return unpack(self.results, 1, self.results.n)
+end
+
+-- Ends the task where it is suspended: a transfer it waits for is
+-- abandoned, its to-be-closed variables are closed, tasks waiting for it
+-- raise a "cancelled" error.
+function Task:cancel()
+  if self.finished then return end
+  local co = self.co
+  if co == running() then error("robloxsocial: a task cannot cancel itself (return from it instead)", 2) end
+  if status(co) ~= "suspended" then
+    error("robloxsocial: cannot cancel a task that is resuming another", 2)
+  end
+  local waits = self.waits
+  if type(waits) == "table" then
+    for _, t in ipairs(waits) do waiting[t] = nil; core.cancel(t) end
+  elseif waits then
+    waiting[waits] = nil
+    core.cancel(waits)
+  end
+  self.waits = nil
+  self.cancelled = true
+  finish(self, true)
+  close(co)
+end
+
+-- Wakes the task that waits for transfer t (finished in a poll).
+local function wake(t)
+  local task = waiting[t]
+  if not task then return end
+  local waits = task.waits
+  if type(waits) == "table" then
+    for _, other in ipairs(waits) do waiting[other] = nil end
+  else
+    waiting[t] = nil
+  end
+  task.waits = nil
+  run_task(task, t)
+end
+
+-- Resumes the sleepers that are due; returns seconds until the next one.
+local function wake_sleepers()
+  local t, next_due, i = now(), huge, 1
+  while i <= #sleepers do
+    local task = sleepers[i]
+    if task.finished then
+      remove(sleepers, i)
+    elseif task.due <= t then
+      remove(sleepers, i)
+      run_task(task)
+    else
+      if task.due < next_due then next_due = task.due end
+      i = i + 1
+    end
+  end
+  return next_due - t
+end
+
+local function run_list(list)
+  local n = #list
+  if n == 0 then return end
+  local batch = { unpack(list, 1, n) }
+  for i = n, 1, -1 do list[i] = nil end
+  for _, task in ipairs(batch) do
+    if not task.finished then run_task(task) end
+  end
+end
+
+function tasks.step(timeout)
+  timeout = check_seconds(timeout, "step", 1) or 0
+  local next_sleeper = wake_sleepers()
+  if #ready > 0 or #woken > 0 then timeout = 0 end
+  local n = poll(min(timeout, next_sleeper), finished)
+  for i = 1, n do
+    local t = finished[i]
+    finished[i] = nil
+    wake(t)
+  end
+  wake_sleepers()
+  run_list(ready)
+  while #woken > 0 do run_list(woken) end
+  return live
+end
+
+function tasks.run(timeout)
+  timeout = check_seconds(timeout, "run", 1)
+  local deadline = timeout and now() + timeout
+  while live > 0 do
+    local wait = tasks.next_timeout() or 1
+    if deadline then
+      local left = deadline - now()
+      if left <= 0 then return false end
+      wait = min(wait, left)
+    end
+    tasks.step(min(wait, 1))
+  end
+  return true
+end
+
+function tasks.sleep(seconds)
+  seconds = check_seconds(seconds, "sleep", 1)
+  if seconds == nil then error("bad argument #1 to 'sleep' (number of seconds expected, got no value)", 2) end
+  local due = now() + seconds
+  if current() then
+    yield(MARK, "sleep", due)
+    return
+  end
+  -- Not in a task: the transfers in flight keep moving while it sleeps.
+  repeat progress(due - now()) until now() >= due
+end
+
+function tasks.next_timeout()
+  if #ready > 0 or #woken > 0 then return 0 end
+  local wait = core_next_timeout()
+  if #sleepers > 0 then
+    local t, due = now(), huge
+    for _, task in ipairs(sleepers) do
+      if not task.finished and task.due < due then due = task.due end
+    end
+    if due < huge then
+      local left = due - t
+      wait = min(wait or huge, left > 0 and left or 0)
+    end
+  end
+  return wait
+end
+
+-- Tasks not done, for the specs and for host loops.
+function tasks.count()
+  return live
+end
+
+return tasks
