@@ -30,6 +30,10 @@ local tls = {}
 local NGINX = "/usr/sbin/nginx"
 local STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 
+-- Under scripts/sanitize.sh the ASan runtime is preloaded into every
+-- child; openssl, nginx and curl are fixtures, not the code under test.
+tls.CLEAN_ENV = "env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS "
+
 local function quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
@@ -54,13 +58,16 @@ local function write_file(path, text)
   f:close()
 end
 
--- Runs a shell command; raises with its output when it fails.
+-- Runs a shell command; raises with its output when it fails.  The exit
+-- status is the one the clean shell prints: io.popen's own shell may
+-- carry the sanitizers and fail at its exit for reasons of its own.
 local function run(cmd)
-  local p = assert(io.popen("{ " .. cmd .. "; } 2>&1", "r"))
+  local p = assert(io.popen(tls.CLEAN_ENV .. "sh -c " .. quote("{ " .. cmd .. "; } 2>&1; echo \"rc=$?\""), "r"))
   local out = p:read("a")
-  local ok = p:close()
-  if not ok then error("spec.tls: command failed: " .. cmd .. "\n" .. out, 3) end
-  return out
+  p:close()
+  local text, rc = out:match("^(.-)rc=(%d+)\n?$")
+  if rc ~= "0" then error("spec.tls: command failed: " .. cmd .. "\n" .. (text or out), 3) end
+  return text
 end
 
 local function own_pid()
@@ -85,7 +92,7 @@ function tls.available()
   if not exists(STREAM_MODULE) then
     return nil, "nginx's stream module is not installed (apt-get install libnginx-mod-stream)"
   end
-  if not os.execute("command -v openssl >/dev/null 2>&1") then return nil, "openssl is not installed" end
+  if not os.execute(tls.CLEAN_ENV .. "sh -c 'command -v openssl' >/dev/null 2>&1") then return nil, "openssl is not installed" end
   return true
 end
 
@@ -210,7 +217,7 @@ function tls.start(sb)
   while stream_port == https_port do stream_port = free_port() end
   local upstream = assert(sb.base_url:match("^http://([^/]+)$"), "spec.tls: the sandbox's base_url")
   write_file(dir .. "/nginx.conf", config(dir, upstream, https_port, stream_port))
-  local p = assert(io.popen(("%s -p %s -c %s -e %s </dev/null >%s 2>&1 & echo $!"):format(NGINX,
+  local p = assert(io.popen((tls.CLEAN_ENV .. "%s -p %s -c %s -e %s </dev/null >%s 2>&1 & echo $!"):format(NGINX,
     quote(dir), quote(dir .. "/nginx.conf"), quote(dir .. "/error.log"), quote(dir .. "/stdout"))))
   local pid = math.tointeger(tonumber(p:read("l")))
   p:close()
@@ -218,9 +225,9 @@ function tls.start(sb)
   -- that started it has gone, whatever way it went.
   local me = own_pid()
   if me then
-    os.execute(("(while kill -0 %d 2>/dev/null && [ -e /proc/%d ]; do sleep 1; done;"
-      .. " grep -qx nginx /proc/%d/comm 2>/dev/null && kill %d 2>/dev/null; sleep 1; rm -rf %s)"
-      .. " </dev/null >/dev/null 2>&1 &"):format(me, pid, pid, pid, quote(dir)))
+    os.execute(tls.CLEAN_ENV .. ("sh -c %s </dev/null >/dev/null 2>&1 &"):format(quote(("while kill -0 %d 2>/dev/null && [ -e /proc/%d ]; do sleep 1; done;"
+      .. " grep -qx nginx /proc/%d/comm 2>/dev/null && kill %d 2>/dev/null; sleep 1; rm -rf %s")
+      :format(me, pid, pid, pid, quote(dir)))))
   end
   local front = { base_url = ("https://127.0.0.1:%d"):format(https_port),
                   base_url_stream = ("https://127.0.0.1:%d"):format(stream_port),
@@ -229,10 +236,10 @@ function tls.start(sb)
   function front.stop()
     if stopped then return end
     stopped = true
-    if alive(pid) then os.execute("kill " .. pid .. " 2>/dev/null") end
+    if alive(pid) then os.execute(tls.CLEAN_ENV .. "kill " .. pid .. " 2>/dev/null") end
     local deadline = socket.gettime() + 5
     while alive(pid) and socket.gettime() < deadline do socket.sleep(0.02) end
-    os.execute("rm -rf " .. quote(dir))
+    os.execute(tls.CLEAN_ENV .. "rm -rf " .. quote(dir))
   end
   function front.log(n)
     if type(n) ~= "number" then n = 0 end

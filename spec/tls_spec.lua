@@ -12,7 +12,7 @@ local available, why = tls.available()
 
 -- Runs curl; returns its output (body, then the -w text) and success.
 local function curl(args)
-  local p = assert(io.popen("curl -sS " .. args .. " 2>&1", "r"))
+  local p = assert(io.popen(tls.CLEAN_ENV .. "curl -sS " .. args .. " 2>&1", "r"))
   local out = p:read("a")
   return out, p:close()
 end
@@ -30,9 +30,11 @@ describe("spec.tls", function()
     front = tls.start(sb)
   end)
   teardown(function()
-    front.stop()
-    front.stop()
-    sb:stop()
+    if front then
+      front.stop()
+      front.stop()
+    end
+    if sb then sb:stop() end
   end)
   before_each(function() sb:reset() end)
 

@@ -80,7 +80,7 @@ end
 local function check_latency(v)
   if type(v) == "number" then
     if v >= 0 then return nil end
-  elseif type(v) == "table" and not util.is_list(v) then
+  elseif type(v) == "table" and (next(v) == nil or not util.is_list(v)) then
     for key, s in pairs(v) do
       if type(key) ~= "string" or type(s) ~= "number" or s < 0 then
         return "latency." .. tostring(key) .. " must be a number of seconds >= 0"
