@@ -12,9 +12,12 @@
 --   base_url         https, HTTP/2 or HTTP/1.1 by ALPN; nginx proxies each
 --                    request to the sandbox over kept-alive HTTP/1.1 with
 --                    the request's headers (Host included) and passes the
---                    answer back as it is, unbuffered.  A connection that
---                    the sandbox closes without answering becomes a 502
---                    here, as it would behind any HTTP proxy.
+--                    answer back as it is, unbuffered (HTTP/2 has no reason
+--                    phrase).  A connection that the sandbox closes without
+--                    answering, and an answer nginx finds invalid (a bare
+--                    CR in a header), become a 502 here, as they would
+--                    behind any HTTP proxy; nginx never sends a write twice
+--                    (proxy_next_upstream off).
 --   base_url_stream  TLS terminated by nginx's stream module and the bytes
 --                    relayed to the sandbox over TCP, one connection for
 --                    one: HTTP/1.1 only, and when the sandbox closes (a drop,

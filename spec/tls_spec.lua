@@ -96,6 +96,16 @@ describe("spec.tls", function()
     assert.same({ 200, "drop", 200, "drop" }, { log[1].status, log[1].fault, log[2].status, log[2].fault })
   end)
 
+  it("relays a header with a bare CR byte for byte on the stream listener, where HTTP answers 502", function()
+    local fault = { path = FRIENDS_COUNT, kind = "status", status = 403, headers = { { "x-csrf-token", "abc\rdef" } } }
+    sb:fault(fault)
+    local out = curl(("--cacert %q -i %q"):format(front.cainfo, front.base_url_stream .. FRIENDS_COUNT))
+    assert.is_truthy(out:find("\r\nx-csrf-token: abc\rdef\r\n", 1, true))
+    sb:fault(fault)
+    out = curl(("--cacert %q -o /dev/null -w '%%{response_code}' %q"):format(front.cainfo, front.base_url .. FRIENDS_COUNT))
+    assert.equal("502", out)
+  end)
+
   it("carries the robloxsocial client over HTTP/2 with the CA given as cainfo", function()
     local robloxsocial = require "robloxsocial"
     local client <close> = robloxsocial.new { base_url = front.base_url, cainfo = front.cainfo,
