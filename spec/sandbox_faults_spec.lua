@@ -216,6 +216,13 @@ describe("the sandbox's transport faults", function()
       assert.same({ 500, "echo: no credentials", "echo: no credentials" },
                   { r.status, r.reason, r.data.errors[1].message })
     end)
+
+    it("answers a flat {code, message} with flat = true", function()
+      sb:fault { path = FRIENDS_COUNT, kind = "echo", flat = true, code = 7 }
+      local r = get(FRIENDS_COUNT)
+      assert.same({ 400, 7 }, { r.status, r.data.code })
+      assert.is_true(has(r.data.message, creds.api_key))
+    end)
   end)
 
   describe("status faults", function()

@@ -29,7 +29,7 @@
 --              .ROBLOSECURITY cookie, x-api-key, the bearer token,
 --              x-csrf-token), in the reason phrase and in an x-echo header
 --              too: a server that leaks secrets, to show a client keeps them
---              out of its errors and logs
+--              out of its errors and logs; `code`, `flat` as for status
 --   close      process the request, send the headers and `bytes` bytes of
 --              the body (default: half of it), then close the connection
 --   reset      close the connection without answering and without
@@ -155,8 +155,9 @@ end
 local function echo_reply(f, req)
   local status = math.tointeger(f.status) or 400
   local text = "echo: " .. echoed(req)
-  local r = reply.plain_error(status, math.tointeger(f.code) or 0, text,
-                              extra_headers(f, { { "x-echo", text } }))
+  local code, headers = math.tointeger(f.code) or 0, extra_headers(f, { { "x-echo", text } })
+  local r = f.flat and reply.json(status, { code = code, message = text }, headers)
+    or reply.plain_error(status, code, text, headers)
   r.reason = text
   return r
 end
