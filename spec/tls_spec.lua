@@ -106,6 +106,25 @@ describe("spec.tls", function()
     assert.equal("502", out)
   end)
 
+  it("lets a spec count client connections: nginx's log on HTTP, the sandbox's conn on the stream", function()
+    local twice = function(url) return ("%q %q"):format(url .. FRIENDS_COUNT, url .. "/v1/my/friends/count") end
+    local _, ok = curl(("--cacert %q --http2 -o /dev/null -o /dev/null -H 'x-api-key: %s' %s")
+      :format(front.cainfo, sb.credentials.api_key, twice(front.base_url)))
+    assert.is_true(ok)
+    local log = front.log(2)
+    assert.equal(log[#log - 1].connection, log[#log].connection)
+    sb:clear_requests()
+    _, ok = curl(("--cacert %q -o /dev/null -o /dev/null -H 'x-api-key: %s' %s")
+      :format(front.cainfo, sb.credentials.api_key, twice(front.base_url_stream)))
+    assert.is_true(ok)
+    _, ok = curl(("--cacert %q -o /dev/null %q"):format(front.cainfo, front.base_url_stream .. FRIENDS_COUNT))
+    assert.is_true(ok)
+    local seen = sb:requests()
+    assert.same({ 200, 200, 200 }, { seen[1].status, seen[2].status, seen[3].status })
+    assert.equal(seen[1].conn, seen[2].conn)
+    assert.are_not.equal(seen[2].conn, seen[3].conn)
+  end)
+
   it("carries the robloxsocial client over HTTP/2 with the CA given as cainfo", function()
     local robloxsocial = require "robloxsocial"
     local client <close> = robloxsocial.new { base_url = front.base_url, cainfo = front.cainfo,
