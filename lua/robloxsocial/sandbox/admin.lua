@@ -9,6 +9,10 @@
 --   DELETE /_sandbox/requests   clear it
 --   POST   /_sandbox/config     change settings (see world.DEFAULT_SETTINGS)
 --   GET    /_sandbox/config     the settings in force
+--   POST   /_sandbox/rotate-cookie  {"account": i} (default 1): a new cookie
+--                               for accounts[i], the old one refused; answers
+--                               {"account": i, "user_id": .., "cookie": ".."}
+--   GET    /_sandbox/credentials    the accounts' credentials as they are now
 --   POST   /_sandbox/shutdown   answer, then stop the server
 local json = require "robloxsocial.sandbox.json"
 local reply = require "robloxsocial.sandbox.reply"
@@ -52,13 +56,39 @@ local function add_faults(app, req)
   return reply.ok { ok = true, pending = #app.faults }
 end
 
+local function check_window(w)
+  return type(w) == "table" and math.tointeger(w.limit) and w.limit >= 0
+    and (w.window == nil or (type(w.window) == "number" and w.window > 0))
+end
+
 local function check_rate_limits(v)
   if type(v) ~= "table" then return "rate_limits must be an object" end
   for key, rule in pairs(v) do
-    if type(rule) ~= "table" or not math.tointeger(rule.limit) or rule.limit < 0 then
-      return "rate_limits." .. tostring(key) .. " needs an integer limit"
+    local ok = type(rule) == "table"
+    if ok and rule.windows ~= nil then
+      ok = util.is_list(rule.windows) and #rule.windows > 0
+      for _, w in ipairs(ok and rule.windows or {}) do ok = ok and check_window(w) end
+    elseif ok then
+      ok = check_window(rule)
+    end
+    if not ok then
+      return "rate_limits." .. tostring(key) .. " needs an integer limit (or windows of them) and a positive window"
     end
   end
+end
+
+local function check_latency(v)
+  if type(v) == "number" then
+    if v >= 0 then return nil end
+  elseif type(v) == "table" and (next(v) == nil or not util.is_list(v)) then
+    for key, s in pairs(v) do
+      if type(key) ~= "string" or type(s) ~= "number" or s < 0 then
+        return "latency." .. tostring(key) .. " must be a number of seconds >= 0"
+      end
+    end
+    return nil
+  end
+  return "latency must be seconds >= 0 or an object of them by path"
 end
 
 local function configure(app, req)
@@ -71,12 +101,33 @@ local function configure(app, req)
       local err = check_rate_limits(value)
       if err then return bad(err) end
       app.counters = {}
+    elseif key == "latency" then
+      local err = check_latency(value)
+      if err then return bad(err) end
     elseif type(value) ~= type(world.DEFAULT_SETTINGS[key]) then
       return bad("setting " .. key .. " must be a " .. type(world.DEFAULT_SETTINGS[key]))
     end
   end
   for key, value in pairs(body) do settings[key] = value end
   return reply.ok(settings)
+end
+
+local function rotate_cookie(app, req)
+  local body = decode(req)
+  local i = type(body) == "table" and body.account or 1
+  i = math.tointeger(i)
+  local value = i and app:rotate_cookie(i)
+  if not value then return bad("no account " .. tostring(i)) end
+  return reply.ok { account = i, user_id = app.st.accounts[i].user_id, cookie = value }
+end
+
+local function credentials(app)
+  local out = json.array()
+  for i, a in ipairs(app.st.accounts) do
+    out[i] = { user_id = a.user_id, cookie = json.opt(a.cookie), api_key = json.opt(a.api_key),
+               access_token = json.opt(a.access_token) }
+  end
+  return reply.ok(out)
 end
 
 local function list_or_clear(app, field)
@@ -101,6 +152,8 @@ local function table_for(app)
     ["/_sandbox/config"] = {
       POST = function(req) return configure(app, req) end,
       GET = function() return reply.ok(app:settings()) end },
+    ["/_sandbox/rotate-cookie"] = { POST = function(req) return rotate_cookie(app, req) end },
+    ["/_sandbox/credentials"] = { GET = function() return credentials(app) end },
     ["/_sandbox/shutdown"] = { POST = function()
       if app.on_shutdown then app.on_shutdown() end
       local r = reply.ok { ok = true }

@@ -1,7 +1,7 @@
 -- One sandbox: the world's live state plus what the admin API drives
 -- (faults, the request log, rate-limit counters, CSRF tokens), and the
 -- pipeline every service request goes through:
---   admin? -> log -> fault -> route -> rate limit -> 401 -> CSRF -> body -> handler
+--   admin? -> latency -> log -> fault -> route -> rate limit -> 401 -> CSRF -> body -> handler
 local http = require "robloxsocial.sandbox.http"
 local json = require "robloxsocial.sandbox.json"
 local util = require "robloxsocial.sandbox.util"
@@ -31,7 +31,7 @@ local FLOOD = { friends = 9, contacts = 10 }
 local function all_routes()
   local routes = {}
   for _, name in ipairs { "routes_friends", "routes_friends_lists", "routes_presence_groups",
-                          "routes_contacts", "routes_messages" } do
+                          "routes_contacts", "routes_messages", "routes_users" } do
     for _, r in ipairs(require("robloxsocial.sandbox." .. name)) do routes[#routes + 1] = r end
   end
   return routes
@@ -39,20 +39,81 @@ end
 
 local ROUTER = router.new(all_routes())
 
--- A new sandbox for checked world data.
-function App.new(data)
-  local self = setmetatable({ router = ROUTER, log = {}, stop_requested = false }, App)
+-- A new sandbox for checked world data.  opts.latency: seconds every
+-- answer waits unless configured otherwise (the --latency of the command).
+function App.new(data, opts)
+  local self = setmetatable({ router = ROUTER, log = {}, stop_requested = false,
+                              base_latency = opts and opts.latency }, App)
   self:reset(data)
   return self
 end
 
 -- Restores the world as loaded (or replaces it) and forgets faults, the
--- request log, rate-limit counts and CSRF tokens.
+-- request log, rate-limit counts, CSRF tokens, rotated cookies and
+-- configured settings (the latency returns to the command's).
 function App:reset(data)
   self.data = data or self.data
   self.st = world.build(self.data)
+  if self.base_latency then self.st.settings.latency = self.base_latency end
   self.faults, self.counters, self.csrf = {}, {}, {}
   self.log = {}
+end
+
+-- The seconds to wait before answering req: settings.latency is a number,
+-- or an object whose keys are "METHOD /path", "/path" (exact) or "*".
+function App:latency_for(req)
+  local l = self:settings().latency
+  if type(l) == "table" then
+    l = l[req.method .. " " .. req.path] or l[req.path] or l["*"]
+  end
+  return tonumber(l) or 0
+end
+
+-- Gives account i (default 1) a new cookie; the old one stops working.
+-- The world's accounts are copied first, so that reset brings the loaded
+-- cookies back.  Returns the new value, or nil when there is no account i.
+function App:rotate_cookie(i)
+  local st = self.st
+  if not st.own_accounts then
+    local copy = {}
+    for k, a in ipairs(st.accounts) do
+      copy[k] = {}
+      for f, v in pairs(a) do copy[k][f] = v end
+    end
+    st.accounts, st.own_accounts = copy, true
+  end
+  local a = st.accounts[i or 1]
+  if not a then return nil end
+  a.cookie = auth.new_cookie()
+  return a.cookie
+end
+
+-- The index of the account of user uid.
+function App:account_index(uid)
+  for i, a in ipairs(self.st.accounts) do
+    if a.user_id == uid then return i end
+  end
+end
+
+local COOKIE_TTL = 365 * 24 * 3600
+
+-- What a fault may need of the app: a CSRF token for the caller, and a
+-- cookie rotation that gives the Set-Cookie value.
+local function fault_ctx(self, f, identity)
+  return {
+    csrf_token = function()
+      if identity and identity.kind == "cookie" then
+        return auth.current_token(self.csrf, identity.uid, self:settings().csrf_ttl)
+      end
+      return auth.current_token({}, 0, 1)
+    end,
+    rotate = function()
+      local i = identity and self:account_index(identity.uid) or math.tointeger(f.account) or 1
+      local value = self:rotate_cookie(i) or ""
+      return (".ROBLOSECURITY=%s; domain=.roblox.com; expires=%s; path=/; secure; HttpOnly")
+        :format(value, os.date("!%a, %d-%b-%Y %H:%M:%S GMT", os.time() + COOKIE_TTL))
+    end,
+  }
 end
 
 function App:settings()
@@ -64,7 +125,7 @@ function App:log_request(req, carried)
     method = req.method, path = req.path, query = req.query, body = req.body,
     auth = carried, csrf_token = req.headers["x-csrf-token"],
     user_agent = req.headers["user-agent"], content_type = req.headers["content-type"],
-    time = util.now_iso(),
+    conn = req.conn, port = req.peer_port, time = util.now_iso(),
   }
   if #self.log >= LOG_CAP then table.remove(self.log, 1) end
   self.log[#self.log + 1] = entry
@@ -125,16 +186,20 @@ end
 function App:handle(req)
   if req.path:sub(1, 10) == "/_sandbox/" then return admin.handle(self, req) end
   self.last_activity = os.time()
+  local delay = self:latency_for(req)
+  if delay > 0 then http.sleep(delay) end
   local identity, carried = auth.identify(req, self.st.accounts)
   local entry = self:log_request(req, carried)
   local fault = faults.take(self.faults, req)
-  local resp = fault and faults.answer(fault)
+  local ctx = fault and fault_ctx(self, fault, identity)
+  local resp = fault and faults.answer(fault, req, ctx)
   if not resp then
     if fault and fault.kind == "stall" then http.sleep(tonumber(fault.seconds) or 5) end
     resp = self:serve(req, identity)
-    if fault then resp = faults.mangle(fault, resp) end
+    if fault then resp = faults.mangle(fault, resp, ctx) end
   end
   entry.status = resp.status
+  if fault then entry.fault = fault.kind end
   return resp
 end
 

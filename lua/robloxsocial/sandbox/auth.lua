@@ -22,8 +22,9 @@ local function bearer_value(req)
   return h and h:match("^%s*[Bb]earer%s+(%S+)%s*$")
 end
 
--- What the request carries, strongest first: list of {kind, value}.
-local function presented(req)
+-- What the request carries, strongest first: list of {kind, value, the
+-- account field that holds it}.
+function auth.presented(req)
   local out = {}
   local bearer = bearer_value(req)
   if bearer then out[#out + 1] = { "bearer", bearer, "access_token" } end
@@ -37,7 +38,7 @@ end
 -- Returns identity {uid, kind} or nil, and the kind of credential the
 -- request carried (for the request log), whether valid or not.
 function auth.identify(req, accounts)
-  local creds = presented(req)
+  local creds = auth.presented(req)
   for _, c in ipairs(creds) do
     for _, a in ipairs(accounts) do
       if a[c[3]] ~= nil and a[c[3]] == c[2] then
@@ -52,6 +53,22 @@ local function new_token()
   local t = {}
   for i = 1, 12 do t[i] = ("%02x"):format(math.random(0, 255)) end
   return table.concat(t)
+end
+
+-- The valid token of user uid, a fresh one when it has none or it expired.
+function auth.current_token(tokens, uid, ttl)
+  local now = socket.gettime()
+  local cur = tokens[uid]
+  if not cur or now - cur.issued >= ttl then
+    cur = { value = new_token(), issued = now }
+    tokens[uid] = cur
+  end
+  return cur.value
+end
+
+-- A new .ROBLOSECURITY value, shaped like the live ones.
+function auth.new_cookie()
+  return "_|WARNING:-DO-NOT-SHARE-THIS.--rbxsb-rotated-" .. new_token() .. new_token()
 end
 
 -- Checks the CSRF token of a cookie-authenticated write.  tokens maps a

@@ -15,6 +15,8 @@ usage: robloxsocial-sandbox [options]
   --quiet             print only the "listening on" line, no credentials
   --watch-pid PID     exit when process PID has gone
   --idle-exit SECS    exit after SECS without any request
+  --latency MS        wait MS milliseconds before each answer (other
+                      connections are served meanwhile)
   --world-path        print the default world file's path and exit
   --help              this text
 ]]
@@ -44,9 +46,14 @@ function cli.parse(args)
       if not opts[k] or opts[k] < 0 then return nil, "--" .. k .. " needs a non-negative integer" end
     end
   end
+  if opts.latency ~= nil then
+    local ms = tonumber(opts.latency)
+    if not ms or ms < 0 or ms ~= ms then return nil, "--latency needs milliseconds >= 0" end
+    opts.latency = ms
+  end
   for k in pairs(opts) do
     if not (FLAGS[k] or k == "host" or k == "port" or k == "world" or k == "watch-pid"
-            or k == "idle-exit") then
+            or k == "idle-exit" or k == "latency") then
       return nil, "unknown option --" .. k
     end
   end
@@ -91,7 +98,7 @@ function cli.main(args)
   local data, werr = world.load(opts.world)
   if not data then io.stderr:write("robloxsocial-sandbox: ", werr, "\n"); return 1 end
   math.randomseed(os.time(), math.floor(os.clock() * 1e6))
-  local app = App.new(data)
+  local app = App.new(data, { latency = opts.latency and opts.latency / 1000 })
   app.last_activity = os.time()
   local server, serr = http.new { host = opts.host, port = opts.port,
                                   handler = function(req) return app:handle(req) end }

@@ -1,18 +1,42 @@
--- Faults on demand: the next `count` requests that match a method and an
--- exact path (query ignored; "*" matches anything) are answered badly.
+-- Faults on demand: the next `count` requests that match a method and a
+-- path are answered badly.
 --
 -- A fault is a table:
---   { method = "GET"|"*", path = "/v1/..."|"*", kind = KIND, count = N (default 1,
---     -1 = until cleared), after = M (default 0: let the first M matching
---     requests through untouched), ... }
--- and KIND is one of
+--   { method = "GET"|"*", path = "/v1/..."|"*" or path_pattern = "^/v1/users/%d+/friends$",
+--     kind = KIND, count = N (default 1, -1 = until cleared),
+--     after = M (default 0: let the first M matching requests through untouched),
+--     reason = "text" (the HTTP reason phrase of an answer the fault makes),
+--     headers = { name = value } or { {name, value}, ... } (added verbatim,
+--     bytes as given, to an answer the fault makes: status, echo, body,
+--     challenge, html, malformed), ... }
+-- `path` is compared with the request's path exactly (query ignored;
+-- "*" matches anything); `path_pattern` is a Lua pattern matched against
+-- it.
+--
+-- Faults see every request as it arrives, before authentication and the
+-- CSRF check.  The first, token-less attempt of a cookie write's CSRF
+-- handshake is therefore a matching request like any other: it counts
+-- toward `after`, and with after = 0 it is the one broken (the client then
+-- never sees the CSRF 403).  To break the write that carries the token,
+-- use after = 1 on a client that has no token yet.
+--
+-- KIND is one of
 --   status     answer `status` (default 503) with the error envelope; options
 --              `code`, `message`, `retry_after` (seconds or an HTTP date),
---              `headers` ({name = value}), `flat = true` for a flat
---              {"code":..,"message":..} body instead of the envelope
+--              `flat = true` for a flat {"code":..,"message":..} body
+--   echo       answer `status` (default 400) with the envelope whose message
+--              repeats the credentials the request carried (the
+--              .ROBLOSECURITY cookie, x-api-key, the bearer token,
+--              x-csrf-token), in the reason phrase and in an x-echo header
+--              too: a server that leaks secrets, to show a client keeps them
+--              out of its errors and logs; `code`, `flat` as for status
 --   close      process the request, send the headers and `bytes` bytes of
 --              the body (default: half of it), then close the connection
---   reset      close the connection without answering at all
+--   reset      close the connection without answering and without
+--              processing the request (its body has been read; a FIN)
+--   drop       process the request (a write takes effect and the log shows
+--              the answer it would have had), then close without answering;
+--              `rst = true` aborts with a TCP RST instead of a FIN
 --   stall      wait `seconds` (default 5) and then answer normally; other
 --              connections are served meanwhile
 --   truncate   process the request and answer 200 with its JSON cut short
@@ -21,32 +45,66 @@
 --   body       answer `status` (default 200) with exactly the text `body`
 --              (default empty), as application/json: a way to send any
 --              answer, for instance a page that breaks the paging rules
+--   challenge  answer 403 "Challenge is required to authorize the request"
+--              with rblx-challenge-id (fresh), rblx-challenge-type (`type`,
+--              default "captcha") and rblx-challenge-metadata (base64 of the
+--              JSON of `metadata`, default {}); `csrf = true` adds an
+--              x-csrf-token header (the caller's valid token, for a cookie)
+--   rotate     process the request and answer it normally, plus a
+--              Set-Cookie that replaces the account's .ROBLOSECURITY: the
+--              old cookie stops working (the caller's account, else
+--              accounts[`account`], default the main one)
 local json = require "robloxsocial.sandbox.json"
 local reply = require "robloxsocial.sandbox.reply"
+local util = require "robloxsocial.sandbox.util"
+local auth = require "robloxsocial.sandbox.auth"
 
 local faults = {}
 
 faults.KINDS = { status = true, close = true, reset = true, stall = true,
-                 truncate = true, malformed = true, html = true, body = true }
+                 truncate = true, malformed = true, html = true, body = true,
+                 echo = true, drop = true, challenge = true, rotate = true }
+
+local function reason_of(status)
+  return require("robloxsocial.sandbox.http").reason(status)
+end
+
+local function check_pattern(p)
+  if type(p) ~= "string" then return false end
+  return (pcall(string.find, "", p))
+end
 
 -- Checks and normalises a fault from the admin API; nil, msg when invalid.
 function faults.normalise(f)
   if type(f) ~= "table" then return nil, "a fault must be an object" end
   if not faults.KINDS[f.kind] then return nil, "unknown fault kind: " .. tostring(f.kind) end
-  if type(f.path) ~= "string" then return nil, "a fault needs a path (or \"*\")" end
+  if f.path_pattern ~= nil then
+    if not check_pattern(f.path_pattern) then return nil, "path_pattern must be a valid Lua pattern" end
+    if f.path ~= nil then return nil, "a fault takes path or path_pattern, not both" end
+  elseif type(f.path) ~= "string" then
+    return nil, "a fault needs a path (or \"*\") or a path_pattern"
+  end
   local n = f.count == nil and 1 or math.tointeger(f.count)
   if not n or n == 0 or n < -1 then return nil, "count must be a positive integer or -1" end
   f.count = n
   f.after = math.tointeger(f.after or 0)
   if not f.after or f.after < 0 then return nil, "after must be an integer >= 0" end
+  if f.reason ~= nil and type(f.reason) ~= "string" then return nil, "reason must be a string" end
+  if f.headers ~= nil and type(f.headers) ~= "table" then return nil, "headers must be an object or a list of pairs" end
   f.method = type(f.method) == "string" and f.method:upper() or "*"
   return f
+end
+
+local function matches(f, req)
+  if f.method ~= "*" and f.method ~= req.method then return false end
+  if f.path_pattern then return req.path:find(f.path_pattern) ~= nil end
+  return f.path == "*" or f.path == req.path
 end
 
 -- Removes and returns the first fault matching the request, if any.
 function faults.take(list, req)
   for i, f in ipairs(list) do
-    if (f.method == "*" or f.method == req.method) and (f.path == "*" or f.path == req.path) then
+    if matches(f, req) then
       if f.after > 0 then
         f.after = f.after - 1           -- this one goes through; the fault waits
         return nil
@@ -60,49 +118,116 @@ function faults.take(list, req)
   end
 end
 
+-- The fault's own headers as a list of {name, value}: from a list of
+-- pairs in order, or from an object (in no particular order).
+local function extra_headers(f, into)
+  into = into or {}
+  local h = f.headers or {}
+  if util.is_list(h) then
+    for _, pair in ipairs(h) do into[#into + 1] = { tostring(pair[1]), tostring(pair[2]) } end
+  else
+    for name, value in pairs(h) do into[#into + 1] = { name, tostring(value) } end
+  end
+  return into
+end
+
 local function status_reply(f)
   local status = math.tointeger(f.status) or 503
   local headers = {}
   if f.retry_after ~= nil then headers[#headers + 1] = { "Retry-After", tostring(f.retry_after) } end
-  for name, value in pairs(type(f.headers) == "table" and f.headers or {}) do
-    headers[#headers + 1] = { name, tostring(value) }
-  end
+  extra_headers(f, headers)
   local code = math.tointeger(f.code) or (status == 429 and 9 or 0)
-  local message = f.message or (status == 429 and "The flood limit has been exceeded."
-    or require("robloxsocial.sandbox.http").reason(status))
+  local message = f.message or (status == 429 and "The flood limit has been exceeded." or reason_of(status))
   if f.flat then return reply.json(status, { code = code, message = message }, headers) end
   return reply.plain_error(status, code, message, headers)
 end
 
--- The answer of a fault that replaces the request's processing, or nil
--- when the request must be processed (stall, close, truncate), in which
--- case mangle() is applied to the processed answer.
-function faults.answer(f)
+-- The credentials a request carried, as one line of text.
+local function echoed(req)
+  local parts = {}
+  for _, c in ipairs(auth.presented(req)) do parts[#parts + 1] = c[1] .. "=" .. c[2] end
+  local csrf = req.headers["x-csrf-token"]
+  if csrf then parts[#parts + 1] = "csrf_token=" .. csrf end
+  if #parts == 0 then return "no credentials" end
+  return table.concat(parts, " ")
+end
+
+local function echo_reply(f, req)
+  local status = math.tointeger(f.status) or 400
+  local text = "echo: " .. echoed(req)
+  local code, headers = math.tointeger(f.code) or 0, extra_headers(f, { { "x-echo", text } })
+  local r = f.flat and reply.json(status, { code = code, message = text }, headers)
+    or reply.plain_error(status, code, text, headers)
+  r.reason = text
+  return r
+end
+
+local function uuid()
+  local t = {}
+  for i = 1, 16 do t[i] = math.random(0, 255) end
+  t[7] = (t[7] & 0x0f) | 0x40
+  t[9] = (t[9] & 0x3f) | 0x80
+  return ("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x"):format(table.unpack(t))
+end
+
+local function challenge_reply(f, ctx)
+  local metadata = type(f.metadata) == "table" and f.metadata or {}
+  local headers = {
+    { "rblx-challenge-id", uuid() },
+    { "rblx-challenge-type", type(f.type) == "string" and f.type or "captcha" },
+    { "rblx-challenge-metadata", util.b64encode(json.encode(metadata)) },
+  }
+  if f.csrf then headers[#headers + 1] = { "x-csrf-token", ctx.csrf_token() } end
+  return reply.plain_error(403, 0, "Challenge is required to authorize the request", extra_headers(f, headers))
+end
+
+local function body_reply(f)
+  local r = reply.json(math.tointeger(f.status) or 200, {}, extra_headers(f))
+  r.body = type(f.body) == "string" and f.body or ""
+  return r
+end
+
+local function answer(f, req, ctx)
   if f.kind == "status" then return status_reply(f) end
+  if f.kind == "echo" then return echo_reply(f, req) end
+  if f.kind == "challenge" then return challenge_reply(f, ctx) end
+  if f.kind == "body" then return body_reply(f) end
   if f.kind == "html" then
     local status = math.tointeger(f.status) or 502
-    return reply.html(status, require("robloxsocial.sandbox.http").reason(status))
+    local r = reply.html(status, reason_of(status))
+    extra_headers(f, r.headers)
+    return r
   end
   if f.kind == "malformed" then
-    local r = reply.ok({})
+    local r = reply.json(200, {}, extra_headers(f))
     r.body = '{"data":[{"id":1234567890123456,"name":}],'
     return r
   end
   if f.kind == "reset" then return { status = 0, reset = true } end
-  if f.kind == "body" then
-    local r = reply.json(math.tointeger(f.status) or 200, {})
-    r.body = type(f.body) == "string" and f.body or ""
-    return r
-  end
 end
 
-function faults.mangle(f, resp)
+-- The answer of a fault that replaces the request's processing, or nil
+-- when the request must be processed (stall, close, truncate, drop,
+-- rotate), in which case mangle() is applied to the processed answer.
+-- ctx.csrf_token() gives the CSRF token a challenge may carry.
+function faults.answer(f, req, ctx)
+  local r = answer(f, req, ctx)
+  if r and f.reason and f.kind ~= "echo" then r.reason = f.reason end
+  return r
+end
+
+-- ctx.rotate() replaces the cookie and returns the Set-Cookie value.
+function faults.mangle(f, resp, ctx)
   if f.kind == "close" then
     resp.partial = math.tointeger(f.bytes) or #(resp.body or "") // 2
   elseif f.kind == "truncate" then
     local body = resp.body or ""
     if #body < 4 then body = json.encode({ data = json.array { 1, 2, 3 } }) end
     resp.status, resp.body = 200, body:sub(1, #body // 2)
+  elseif f.kind == "drop" then
+    resp.reset, resp.rst = true, f.rst == true
+  elseif f.kind == "rotate" then
+    resp.headers[#resp.headers + 1] = { "Set-Cookie", ctx.rotate() }
   end
   return resp
 end

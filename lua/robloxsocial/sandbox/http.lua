@@ -5,11 +5,18 @@
 --
 -- Handlers receive a request table and return a response table:
 --   request  = { method, target, path, query, version, headers (lower-case
---                names), body, peer }
+--                names), body, peer (address), peer_port, conn (the number
+--                of the TCP connection, counted from 1 since the start) }
 --   response = { status, headers = { {name, value}, ... }, body,
+--                reason = text,     -- the reason phrase (default: the status's own)
 --                close = bool,      -- close the connection afterwards
 --                partial = n,       -- send only n bytes of the body, then close
---                reset = bool }     -- close at once without answering
+--                reset = bool,      -- close at once without answering
+--                rst = bool }       -- with reset: abort with a TCP RST, not a FIN
+--
+-- Header names and values are written verbatim, whatever bytes they hold
+-- (a fault may want a bare CR in a value); the server adds Content-Length,
+-- Date and Connection itself.
 local socket = require "socket"
 
 local http = {}
@@ -17,6 +24,9 @@ local http = {}
 local MAX_HEAD = 64 * 1024          -- request line and headers together
 local MAX_BODY = 16 * 1024 * 1024
 local IDLE_KEEPALIVE = 300          -- seconds a kept-alive connection may idle
+-- The listen backlog: a spec may open a hundred connections at once, and
+-- the kernel caps this at net.core.somaxconn anyway.
+local BACKLOG = 1024
 
 local REASONS = {
   [100] = "Continue", [200] = "OK", [204] = "No Content",
@@ -188,7 +198,8 @@ local function read_request(conn)
   local headers, err = parse_headers(conn)
   if not headers then return nil, err == "too long" and 431 or 400 end
   local req = { method = method, target = target, version = version,
-                headers = headers, peer = conn.peer }
+                headers = headers, peer = conn.peer, peer_port = conn.peer_port,
+                conn = conn.id }
   split_target(req)
   req.body = read_body(conn, req)
   if not req.body then return nil, 400 end
@@ -205,8 +216,8 @@ local function wants_keep_alive(req)
   return true
 end
 
-local function render_head(status, headers, body_len, keep)
-  local out = { ("HTTP/1.1 %d %s\r\n"):format(status, http.reason(status)) }
+local function render_head(status, reason, headers, body_len, keep)
+  local out = { ("HTTP/1.1 %d %s\r\n"):format(status, reason or http.reason(status)) }
   for _, h in ipairs(headers or {}) do
     out[#out + 1] = h[1] .. ": " .. h[2] .. "\r\n"
   end
@@ -224,10 +235,14 @@ end
 
 -- Writes resp; returns true when the connection may serve another request.
 local function write_response(conn, req, resp)
-  if resp.reset then return false end
+  if resp.reset then
+    -- Linger on, timeout 0: close() then sends a RST instead of a FIN.
+    if resp.rst then conn.sock:setoption("linger", { on = true, timeout = 0 }) end
+    return false
+  end
   local keep = not resp.close and not resp.partial and wants_keep_alive(req)
   local body = resp.body or ""
-  local head = render_head(resp.status, resp.headers, #body, keep)
+  local head = render_head(resp.status, resp.reason, resp.headers, #body, keep)
   if req.method == "HEAD" then body = "" end
   if resp.partial then body = body:sub(1, resp.partial) end
   return conn:send(head .. body) and keep
@@ -258,7 +273,7 @@ Server.__index = Server
 -- Creates a listening server.  opts: host, port (0 = ephemeral), handler,
 -- on_tick (called about once a second with the current time).
 function http.new(opts)
-  local sock, err = socket.bind(opts.host or "127.0.0.1", opts.port or 0, 128)
+  local sock, err = socket.bind(opts.host or "127.0.0.1", opts.port or 0, BACKLOG)
   if not sock then return nil, err end
   sock:settimeout(0)
   local host, port = sock:getsockname()
@@ -266,6 +281,7 @@ function http.new(opts)
     sock = sock, host = host, port = math.tointeger(tonumber(port)),
     handler = opts.handler, on_tick = opts.on_tick,
     conns = {},      -- coroutine -> conn
+    accepted = 0,    -- connections accepted so far (each one's number)
     running = false,
   }, Server)
 end
@@ -280,9 +296,11 @@ function Server:accept_all()
     if not client then return end
     client:settimeout(0)
     client:setoption("tcp-nodelay", true)
-    local peer = client:getpeername()
+    local peer, peer_port = client:getpeername()
+    self.accepted = self.accepted + 1
     local conn = setmetatable({ sock = client, buf = "", peer = peer,
-                                idle_since = socket.gettime() }, Conn)
+                                peer_port = math.tointeger(tonumber(peer_port)),
+                                id = self.accepted, idle_since = socket.gettime() }, Conn)
     conn.co = coroutine.create(function() serve_connection(self, conn) end)
     self.conns[conn.co] = conn
     self:resume(conn)

@@ -68,6 +68,7 @@ end
 local function server_command(opts, log_path)
   local args = { "--host", opts.host or "127.0.0.1", "--port", tostring(opts.port or 0),
                  "--world", opts.world, "--quiet", "--idle-exit", tostring(opts.idle_exit or 900) }
+  if opts.latency then args[#args + 1] = "--latency"; args[#args + 1] = tostring(opts.latency * 1000) end
   local pid = own_pid()
   if pid then args[#args + 1] = "--watch-pid"; args[#args + 1] = tostring(pid) end
   local quoted = {}
@@ -96,7 +97,8 @@ end
 -- one installed with the module), lua (the interpreter; default the one
 -- running now, else "lua5.4"),
 -- host, port (default 0: a free port), idle_exit (seconds, default 900),
--- timeout (seconds to wait for the server, default 10).
+-- timeout (seconds to wait for the server, default 10), latency (seconds
+-- before each answer, kept across reset()).
 function sandbox.start(given)
   local opts = {}
   for k, v in pairs(given or {}) do opts[k] = v end
@@ -121,6 +123,8 @@ function sandbox.start(given)
     log_path = log_path, world_path = opts.world,
     credentials = { cookie = a.cookie, api_key = a.api_key, access_token = a.access_token,
                     user_id = a.user_id },
+    loaded_credentials = { cookie = a.cookie, api_key = a.api_key, access_token = a.access_token,
+                           user_id = a.user_id },
     accounts = data.accounts,
   }, Sandbox)
 end
@@ -145,6 +149,7 @@ end
 -- Restores the world as loaded.  world: optional path of a world file, or
 -- a Lua table of a world, which then replaces the loaded one.
 function Sandbox:reset(new_world)
+  for k, v in pairs(self.loaded_credentials) do self.credentials[k] = v end
   if type(new_world) == "string" then
     local text = read_all(new_world)
     assert(text ~= "", "robloxsocial.sandbox: cannot read " .. new_world)
@@ -164,6 +169,32 @@ function Sandbox:requests() return self:admin("GET", "requests") end
 function Sandbox:clear_requests() return self:admin("DELETE", "requests") end
 function Sandbox:configure(settings) return self:admin("POST", "config", settings) end
 function Sandbox:config() return self:admin("GET", "config") end
+
+-- Gives account i (default 1, the main user) a new .ROBLOSECURITY cookie;
+-- the old one is refused from now on, until reset().  Returns the new
+-- value, which sb.credentials.cookie holds too when i is 1.
+function Sandbox:rotate_cookie(i)
+  local r = self:admin("POST", "rotate-cookie", { account = i or 1 })
+  if r.account == 1 then self.credentials.cookie = r.cookie end
+  return r.cookie
+end
+
+-- The credentials of account i (default 1) as the server has them now
+-- (after a rotate fault, say); for account 1 sb.credentials is updated too.
+-- (Not sb:credentials(): sb.credentials is the table of the main user's.)
+function Sandbox:refresh_credentials(i)
+  local list = self:admin("GET", "credentials")
+  local a = list[i or 1]
+  if not a then return nil end
+  local c = { user_id = a.user_id }
+  for _, k in ipairs { "cookie", "api_key", "access_token" } do
+    if type(a[k]) == "string" then c[k] = a[k] end
+  end
+  if (i or 1) == 1 then
+    for k, v in pairs(c) do self.credentials[k] = v end
+  end
+  return c
+end
 
 -- Stops the server and waits for it to exit.  Safe to call twice.
 function Sandbox:stop()

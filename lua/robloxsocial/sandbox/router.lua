@@ -7,7 +7,7 @@ local util = require "robloxsocial.sandbox.util"
 
 local router = {}
 
-router.SERVICES = { "friends", "presence", "groups", "contacts", "privatemessages" }
+router.SERVICES = { "friends", "presence", "groups", "contacts", "privatemessages", "users" }
 
 local function split(path)
   local segs = {}

@@ -17,6 +17,7 @@ world.DEFAULT_SETTINGS = {
   hide_invisible = false,    -- show Invisible (4) as Offline (0) to others
   moderated_words = { "badword" },
   rate_limits = {},          -- see ratelimit.lua; empty = off
+  latency = 0,               -- seconds before each answer; see App:latency_for
 }
 
 -- The path of the world.json installed beside this module.
