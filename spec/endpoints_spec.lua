@@ -278,8 +278,8 @@ describe("argument checks", function()
   end)
 
   it("raise on a bad enum value", function()
-    raises("bad argument #2 to 'find_friends' (option 'sort' must be one of 0, 1, 2)",
-      function() client:find_friends(ME, { sort = 3 }) end)
+    raises("bad argument #2 to 'find_friends' (option 'sort' must be one of 0, 1, 2, Alphabetical, "
+      .. "StatusAlphabetical, StatusFrequents)", function() client:find_friends(ME, { sort = 3 }) end)
     raises("bad argument #1 to 'messages' (option 'tab' must be one of Inbox, Sent, Archive)",
       function() client:messages{ tab = "Outbox" } end)
     raises("bad argument #2 to 'request_friendship' (option 'source' must be one of 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)",
