@@ -253,6 +253,14 @@ local function describe(v, null)
   return math.type(v) or type(v)
 end
 
+-- Is v a table with the keys 1..n only (a decoded JSON array)?
+local function is_list(v)
+  if type(v) ~= "table" then return false end
+  local n = 0
+  for _ in pairs(v) do n = n + 1 end
+  return n == #v
+end
+
 local check_value
 
 local function check_scalar(v, base, path, out, null)
@@ -299,7 +307,7 @@ function check_value(v, t, path, out, null)
     return
   end
   if list then
-    if type(v) ~= "table" or #v ~= (function() local n = 0; for _ in pairs(v) do n = n + 1 end; return n end)() then
+    if not is_list(v) then
       out[#out + 1] = ("%s: a list expected, got %s"):format(path, describe(v, null))
       return
     end
