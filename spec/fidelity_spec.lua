@@ -106,6 +106,17 @@ describe("presence", function()
   end)
 end)
 
+describe("an invisible user", function()
+  it("sees their own presence as 4, and others see it as 0", function()
+    sb:reset{ accounts = { { user_id = 10, api_key = "invisible-key" } },
+              users = { { id = 10, name = "Ghost", presence = { type = 4 } },
+                        { id = 11, name = "Shade", presence = { type = 4 } } } }
+    local ghost <close> = support.client{ cookie = false, api_key = "invisible-key" }
+    local seen = assert(ghost:presence{ 10, 11 }).userPresences
+    assert.same({ 4, 0 }, { seen[1].userPresenceType, seen[2].userPresenceType })
+  end)
+end)
+
 describe("the friend lists", function()
   it("send HasMore null from find and search, even with a NextCursor", function()
     local find = assert(client:find_friends(ME, { limit = 10 }))

@@ -123,8 +123,9 @@ models.classes = {
   -- presence.roblox.com and groups.roblox.com --------------------------
   { "Presences", doc = "Presences, in the order asked.", fields = { { "userPresences", "Presence[]" } } },
   { "Presence", doc = "A user's presence (UserPresence).",
-    fields = { { "userPresenceType", "integer", "0 offline, 1 online, 2 in game, 3 in Studio (invisible users look offline)",
-                 values = { 0, 1, 2, 3 } },
+    fields = { { "userPresenceType", "integer",
+                 "0 offline, 1 online, 2 in game, 3 in Studio; others see an invisible user as 0, only the user sees 4",
+                 values = { 0, 1, 2, 3, 4 } },
                { "lastLocation", "string" },
                { "placeId", "integer?", "set in a game" },
                { "rootPlaceId", "integer?" },

@@ -213,7 +213,7 @@ function Client:request(method, service, path, opts) end
 
 --- A user's presence (UserPresence).
 ---@class robloxsocial.Presence
----@field userPresenceType 0|1|2|3 0 offline, 1 online, 2 in game, 3 in Studio (invisible users look offline)
+---@field userPresenceType 0|1|2|3|4 0 offline, 1 online, 2 in game, 3 in Studio; others see an invisible user as 0, only the user sees 4
 ---@field lastLocation string
 ---@field placeId integer|robloxsocial.Null set in a game
 ---@field rootPlaceId integer|robloxsocial.Null
