@@ -24,7 +24,7 @@ demo: build
 	@$(LUA_ENV) $(LUA) scripts/with_sandbox.lua $(LUA) examples/tour.lua
 
 examples: build
-	@for e in tour friend_requests inbox presence_watch; do \
+	@for e in tour friend_requests inbox presence_watch moderation_bot dashboard inbox_cleaner; do \
 	  echo "== examples/$$e.lua"; \
 	  $(LUA_ENV) $(LUA) scripts/with_sandbox.lua $(LUA) examples/$$e.lua || exit 1; \
 	done

@@ -40,4 +40,7 @@ build = {
   install = {
     bin = { ["robloxsocial-sandbox"] = "bin/robloxsocial-sandbox" },
   },
+  -- Into the rock's directory (luarocks show robloxsocial): the recipes
+  -- and examples.  The sandbox's README.md installs beside its modules.
+  copy_directories = { "examples" },
 }

@@ -11,7 +11,8 @@ local function worth_accepting(request)
   return #request.mutualFriendsList > 0 and not request.isBanned
 end
 
--- Collect first: accepting while paging would move the cursor's ground.
+-- Collected first to report the total; accepting inside the loop would be
+-- fine too (see moderation_bot.lua): cursors do not move when requests go.
 local pending = {}
 for request in client:each_friend_request{ limit = 50 } do pending[#pending + 1] = request end
 

@@ -15,6 +15,19 @@ local FRIEND_ONE = 1234567890200037        -- the main user's first friend (tagg
 
 local sb, creds
 
+-- The main user's friends in the order the default world befriends them
+-- (the friend lists themselves sort by name).
+local function world_friends()
+  local f = assert(io.open(sandbox.default_world()))
+  local data = json.decode(f:read("a"))
+  f:close()
+  local ids = {}
+  for _, pair in ipairs(data.friendships) do
+    if pair[1] == MAIN then ids[#ids + 1] = pair[2] end
+  end
+  return ids
+end
+
 ---------------------------------------------------------------------------
 -- A raw HTTP/1.1 client.
 
@@ -392,12 +405,13 @@ describe("robloxsocial.sandbox", function()
   end)
 
   describe("friends: the caller's requests", function()
-    it("answers the page metadata for the caller or for targetUserId", function()
+    it("answers the page metadata, with null names unless targetUserId is given", function()
       local r = get("/v1/metadata")
-      assert.same({ "SandboxHero", "Sandbox Hero", false, 0 },
+      assert.same({ json.null, json.null, false, 0 },
                   { r.data.userName, r.data.displayName, r.data.isFriendsPageSortExperimentEnabled,
                     r.data.frequentFriendSortRollout })
       assert.equal("SandboxSidekick", get("/v1/metadata", { query = "targetUserId=" .. SIDEKICK }).data.userName)
+      assert.equal("Sandbox Hero", get("/v1/metadata", { query = "targetUserId=" .. MAIN }).data.displayName)
       assert_error(get("/v1/metadata", { query = "targetUserId=abc" }), 400, 6, "Invalid parameters.")
     end)
 
@@ -413,11 +427,12 @@ describe("robloxsocial.sandbox", function()
       assert.equal(34, count("/v1/user/friend-requests/count"))
     end)
 
-    it("pages the requests at every allowed limit, newest first, with real-shaped items", function()
+    it("pages the requests at every allowed limit, newest first with friendRequestSort=0", function()
       for _, limit in ipairs { 10, 18, 25, 50, 100 } do
         local seen, pages, cursor, last_sent = {}, 0, nil, "9"
         repeat
-          local r = get("/v1/my/friends/requests", { query = "limit=" .. limit .. (cursor and ("&cursor=" .. cursor) or "") })
+          local r = get("/v1/my/friends/requests",
+            { query = "friendRequestSort=0&limit=" .. limit .. (cursor and ("&cursor=" .. cursor) or "") })
           assert.equal(200, r.status)
           pages = pages + 1
           assert.is_true(#r.data.data <= limit)
@@ -437,7 +452,7 @@ describe("robloxsocial.sandbox", function()
     end)
 
     it("describes each request like the live service", function()
-      local item = get("/v1/my/friends/requests").data.data[1]
+      local item = get("/v1/my/friends/requests", { query = "friendRequestSort=0" }).data.data[1]
       assert.equal(REQUESTER, item.id)
       assert.equal(REQUESTER, item.friendRequest.senderId)
       for _, k in ipairs { "sentAt", "originSourceType", "senderNickname" } do
@@ -570,23 +585,28 @@ describe("robloxsocial.sandbox", function()
   end)
 
   describe("friends: friend lists", function()
-    it("lists a user's friends as UserResponse models", function()
+    it("lists a user's friends as UserResponse models, by name, without description or created", function()
       local r = get(u "/v1/users/{id}/friends", { auth = "none" })
       assert.equal(130, #r.data.data)
+      for i = 2, 130 do assert.is_true(r.data.data[i - 1].name:lower() < r.data.data[i].name:lower()) end
       local f = r.data.data[1]
-      assert.equal(FRIEND_ONE, f.id)
       for _, k in ipairs { "isOnline", "isDeleted", "hasVerifiedBadge", "isBanned" } do assert.is_boolean(f[k], k) end
       for _, k in ipairs { "presenceType", "friendFrequentScore", "friendFrequentRank", "id" } do
         assert.equal("integer", math.type(f[k]), k)
       end
-      for _, k in ipairs { "name", "displayName", "description", "created" } do assert.is_string(f[k], k) end
+      for _, k in ipairs { "name", "displayName" } do assert.is_string(f[k], k) end
+      assert.same({ json.null, "0001-01-01T05:51:00Z" }, { f.description, f.created })
       assert.equal(json.null, f.externalAppDisplayName)
     end)
 
-    it("sorts friends by frequency with userSort=2 and refuses userSort=7", function()
+    it("sorts online friends first, then by frequency, with userSort=2 and refuses userSort=7", function()
       local data = get(u "/v1/users/{id}/friends", { query = "userSort=2" }).data.data
-      for i = 2, #data do assert.is_true(data[i - 1].friendFrequentScore >= data[i].friendFrequentScore) end
-      assert.equal(1, data[1].friendFrequentRank)
+      for i = 2, #data do
+        local a, b = data[i - 1], data[i]
+        assert.is_true(a.isOnline or not b.isOnline)
+        if a.isOnline == b.isOnline then assert.is_true(a.friendFrequentScore >= b.friendFrequentScore) end
+      end
+      assert.is_true(data[1].isOnline)
       assert_error(get(u "/v1/users/{id}/friends", { query = "userSort=7" }), 400, 6)
     end)
 
@@ -617,8 +637,8 @@ describe("robloxsocial.sandbox", function()
           assert.is_nil(seen[item.id])
           seen[item.id] = true
         end
-        assert.equal(r.data.HasMore, r.data.NextCursor ~= json.null)
-        cursor = r.data.HasMore and r.data.NextCursor or nil
+        assert.equal(json.null, r.data.HasMore)
+        cursor = r.data.NextCursor ~= json.null and r.data.NextCursor or nil
         if cursor then assert.matches("^[%w+/]+=*$", cursor) end
       until not cursor
       assert.same({ 50, 50, 30 }, pages)
@@ -636,7 +656,7 @@ describe("robloxsocial.sandbox", function()
     it("lists inactive friends", function()
       local data = get(u "/v1/users/{id}/friends/inactive").data.data
       assert.equal(15, #data)
-      for _, f in ipairs(data) do assert.is_false(f.isOnline) end
+      for _, f in ipairs(data) do assert.same({}, { f.isOnline, f.presenceType }) end
     end)
 
     it("lists online friends with the mixed-case presence model", function()
@@ -646,7 +666,7 @@ describe("robloxsocial.sandbox", function()
       for _, f in ipairs(data) do
         local p = f.userPresence
         types[p.UserPresenceType] = (types[p.UserPresenceType] or 0) + 1
-        assert.is_string(p.lastOnline)
+        assert.is_nil(p.lastOnline)
         assert.is_number(f.sortScore)
         if p.UserPresenceType == "InGame" then
           assert.equal("Game", p.UserLocationType)
@@ -663,11 +683,12 @@ describe("robloxsocial.sandbox", function()
     it("searches friends by name and display name, case-insensitively, in pages", function()
       local first = get(u "/v1/users/{id}/friends/search", { query = "query=BOB" }).data
       assert.equal(20, #first.PageItems)
-      assert.is_true(first.HasMore)
+      assert.equal(json.null, first.HasMore)
+      assert.is_string(first.NextCursor)
       local second = get(u "/v1/users/{id}/friends/search", { query = "query=BOB&cursor=" .. first.NextCursor }).data
-      assert.same({ 9, false, json.null }, { #second.PageItems, second.HasMore, second.NextCursor })
+      assert.same({ 9, json.null, json.null }, { #second.PageItems, second.HasMore, second.NextCursor })
       local none = get(u "/v1/users/{id}/friends/search", { query = "query=zzzz" }).data
-      assert.same({ 0, false }, { #none.PageItems, none.HasMore })
+      assert.same({ 0, json.null }, { #none.PageItems, none.NextCursor })
       assert_error(get(u "/v1/users/{id}/friends/search", { query = "limit=51" }), 400, 6)
     end)
 
@@ -700,13 +721,12 @@ describe("robloxsocial.sandbox", function()
   end)
 
   describe("presence and groups", function()
-    it("answers presence in the order asked, exact ids, types 0 to 4", function()
-      local ids = {}
-      for _, f in ipairs(get(u "/v1/users/{id}/friends").data.data) do ids[#ids + 1] = f.id end
+    it("answers presence in the order asked, exact ids, types 0 to 3 (invisible looks offline)", function()
+      local ids = world_friends()
       local ask = { EDGE, ids[1], ids[11], ids[19], ids[22], ids[30] }
       local r = post("/v1/presence/users", { userIds = ask })
       assert.same(ask, ids_of(r.data.userPresences, "userId"))
-      assert.same({ 0, 1, 2, 3, 4, 0 }, ids_of(r.data.userPresences, "userPresenceType"))
+      assert.same({ 0, 1, 2, 3, 0, 0 }, ids_of(r.data.userPresences, "userPresenceType"))
       assert.equal("integer", math.type(r.data.userPresences[1].userId))
       local game = r.data.userPresences[3]
       for _, k in ipairs { "placeId", "rootPlaceId", "universeId" } do assert.equal("integer", math.type(game[k]), k) end

@@ -25,7 +25,11 @@
 
 local LIMIT = { query = "limit", kind = "positive" }
 local CURSOR = { query = "cursor", kind = "string" }
-local USER_SORT = { query = "userSort", kind = "enum", values = { 0, 1, 2 } }
+-- userSort: 0 Alphabetical, 1 StatusAlphabetical (online first), 2
+-- StatusFrequents (online first, then most frequent); the services take
+-- the numbers or the names.
+local USER_SORT = { query = "userSort", kind = "enum",
+                    values = { 0, 1, 2, "Alphabetical", "StatusAlphabetical", "StatusFrequents" } }
 
 return {
   -- friends.roblox.com --------------------------------------------------
@@ -155,7 +159,7 @@ return {
     params = { { "user_ids", "ids", body = "userIds" } },
     batch = { param = "user_ids", size = 50, merge = "userPresences" },
     returns = "{ userPresences }", errors = "400: 2 too many ids",
-    doc = "Presence of each user (userPresenceType 0 offline, 1 online, 2 in game, 3 in Studio, 4 invisible)." },
+    doc = "Presence of each user (userPresenceType 0 offline, 1 online, 2 in game, 3 in Studio; invisible users look offline)." },
   { name = "friends_group_roles", method = "GET", service = "groups", path = "/v1/users/{userId}/friends/groups/roles",
     params = { { "user_id", "id", path = "userId" } },
     returns = "{ data = { { user, groups }, ... } }", errors = "400: 3; 403: 3",

@@ -2,6 +2,7 @@
 --   GET    /_sandbox/health     {"ok":true,"users":N}
 --   POST   /_sandbox/reset      restore the world as loaded; a world in the
 --                               body replaces it (and becomes the one reset restores)
+--   POST   /_sandbox/world      add items to the running world (see world.lua, State:add)
 --   POST   /_sandbox/faults     add a fault or a list of faults (see faults.lua)
 --   GET    /_sandbox/faults     the faults still pending
 --   DELETE /_sandbox/faults     drop them
@@ -39,6 +40,15 @@ local function do_reset(app, req)
     if not data then return bad(err) end
     app:reset(data)
   end
+  return reply.ok { ok = true }
+end
+
+-- POST /_sandbox/world: items added to the running world (State:add).
+local function add_items(app, req)
+  local body = decode(req)
+  if type(body) ~= "table" then return bad("the body must be an object of items to add") end
+  local ok, err = app.st:add(body)
+  if not ok then return bad(err) end
   return reply.ok { ok = true }
 end
 
@@ -145,6 +155,7 @@ local function table_for(app)
       return reply.ok { ok = true, users = n }
     end },
     ["/_sandbox/reset"] = { POST = function(req) return do_reset(app, req) end },
+    ["/_sandbox/world"] = { POST = function(req) return add_items(app, req) end },
     ["/_sandbox/faults"] = {
       POST = function(req) return add_faults(app, req) end,
       GET = list_or_clear(app, "faults").GET, DELETE = list_or_clear(app, "faults").DELETE },

@@ -93,9 +93,23 @@ local function wait_listening(pid, log_path, timeout)
   return nil, read_all(log_path)
 end
 
--- Starts a sandbox.  opts (all optional): world (a world file; default the
--- one installed with the module), lua (the interpreter; default the one
--- running now, else "lua5.4"),
+-- A world given as a Lua table, checked as a world file is, and written to
+-- a temporary file for the server.  Returns the path; raises naming the
+-- first problem (an unknown key, say).
+local function world_file(t, level)
+  local text = json.encode(t)
+  local data, err = world.parse(text)
+  if not data then error("robloxsocial.sandbox: " .. err, level + 1) end
+  local path = os.tmpname()
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+-- Starts a sandbox.  opts (all optional): world (a world file, or a world
+-- as a Lua table; default the file installed with the module), lua (the
+-- interpreter; default the one running now, else "lua5.4"),
 -- host, port (default 0: a free port), idle_exit (seconds, default 900),
 -- timeout (seconds to wait for the server, default 10), latency (seconds
 -- before each answer, kept across reset()).
@@ -103,24 +117,37 @@ function sandbox.start(given)
   local opts = {}
   for k, v in pairs(given or {}) do opts[k] = v end
   opts.world = opts.world or world.default_path()
+  local temp_world
+  if type(opts.world) == "table" then
+    temp_world = world_file(opts.world, 2)
+    opts.world = temp_world
+  end
   opts.lua = opts.lua or default_lua()
   local data, err = world.load(opts.world)
-  if not data then error("robloxsocial.sandbox: " .. err, 2) end
+  if not data then
+    if temp_world then os.remove(temp_world) end
+    error("robloxsocial.sandbox: " .. err, 2)
+  end
   local log_path = os.tmpname()
   local p = assert(io.popen(server_command(opts, log_path), "r"))
   local pid = math.tointeger(tonumber(p:read("l")))
   p:close()
-  if not pid then error("robloxsocial.sandbox: could not start " .. opts.lua, 2) end
+  if not pid then
+    if temp_world then os.remove(temp_world) end
+    error("robloxsocial.sandbox: could not start " .. opts.lua, 2)
+  end
   local url, log = wait_listening(pid, log_path, opts.timeout or 10)
   if not url then
     os.execute("kill " .. pid .. " 2>/dev/null")
     os.remove(log_path)
+    if temp_world then os.remove(temp_world) end
     error("robloxsocial.sandbox: the server did not start:\n" .. (log or ""), 2)
   end
   local a = data.accounts[1]
   return setmetatable({
     base_url = url, port = math.tointeger(tonumber(url:match(":(%d+)$"))), pid = pid,
-    log_path = log_path, world_path = opts.world,
+    log_path = log_path, world_path = opts.world, temp_world = temp_world,
+    world_text = read_all(opts.world),
     credentials = { cookie = a.cookie, api_key = a.api_key, access_token = a.access_token,
                     user_id = a.user_id },
     loaded_credentials = { cookie = a.cookie, api_key = a.api_key, access_token = a.access_token,
@@ -141,21 +168,44 @@ function Sandbox:admin(method, path, body)
   }
   local answer = table.concat(out)
   if not ok or status ~= 200 then
+    local decoded = json.decode(answer)
+    local e = type(decoded) == "table" and type(decoded.errors) == "table" and decoded.errors[1]
+    if type(e) == "table" and type(e.message) == "string" then answer = e.message end
     error(("robloxsocial.sandbox: %s /_sandbox/%s: %s %s"):format(method, path, tostring(status), answer), 3)
   end
   return json.decode(answer)
 end
 
--- Restores the world as loaded.  world: optional path of a world file, or
--- a Lua table of a world, which then replaces the loaded one.
+-- Restores the world the sandbox was started with, whatever world a reset
+-- loaded since; or, given the path of a world file or a world as a Lua
+-- table, loads that one until the next reset.  Faults, the request log,
+-- rate-limit counts, CSRF tokens and config changes are cleared either way.
+-- A world that does not check raises, naming the problem.
 function Sandbox:reset(new_world)
   for k, v in pairs(self.loaded_credentials) do self.credentials[k] = v end
+  local text = self.world_text
   if type(new_world) == "string" then
-    local text = read_all(new_world)
+    text = read_all(new_world)
     assert(text ~= "", "robloxsocial.sandbox: cannot read " .. new_world)
-    return self:admin("POST", "reset", text)
+  elseif type(new_world) == "table" then
+    text = json.encode(new_world)
+  elseif new_world ~= nil then
+    error("robloxsocial.sandbox: reset takes a world file, a world table or nothing", 2)
   end
-  return self:admin("POST", "reset", new_world)
+  local ok, err = world.parse(text)
+  if not ok then error("robloxsocial.sandbox: " .. err, 2) end
+  return self:admin("POST", "reset", text)
+end
+
+-- Adds items to the running world, as a world file writes them:
+--   sb:add{ users = { { id = 42, name = "Newcomer" } }, friendships = { { 42, me } },
+--           friend_requests = { { from = 42, to = me } },
+--           messages = { { id = 7, from = 42, to = me, subject = "Hi" } } }
+-- Also tags, contacts, friending_tokens, qr_sessions, announcements and
+-- groups.  They last until the next reset.  A bad item raises, naming it.
+function Sandbox:add(items)
+  if type(items) ~= "table" then error("robloxsocial.sandbox: add takes a table of items", 2) end
+  return self:admin("POST", "world", items)
 end
 
 -- Adds a fault or a list of faults (see robloxsocial/sandbox/faults.lua).
@@ -205,6 +255,7 @@ function Sandbox:stop()
   while alive(self.pid) and socket.gettime() < deadline do socket.sleep(0.02) end
   if alive(self.pid) then os.execute("kill " .. self.pid .. " 2>/dev/null") end
   os.remove(self.log_path)
+  if self.temp_world then os.remove(self.temp_world) end
 end
 
 Sandbox.__gc = Sandbox.stop

@@ -21,16 +21,26 @@ function models.skinny(u)
            displayName = u.displayName }
 end
 
--- Roblox.Friends.Api.Models.Response.UserResponse.
-function models.user_response(st, u, viewer, rank)
-  local ptype = st:visible_presence(u, viewer)
-  return {
-    isOnline = ptype >= 1 and ptype <= 3, presenceType = ptype, isDeleted = u.isDeleted,
+-- What friend lists carry for `created`: the services leave it unset, and
+-- an unset .NET DateTime is written like this.
+models.PLACEHOLDER_CREATED = "0001-01-01T05:51:00Z"
+
+-- Roblox.Friends.Api.Models.Response.UserResponse, as friend lists fill
+-- it: no description, a placeholder `created`.  Inactive friends carry no
+-- presence fields (with_presence false).
+function models.user_response(st, u, viewer, rank, with_presence)
+  local item = {
+    isDeleted = u.isDeleted,
     friendFrequentScore = u.frequentScore, friendFrequentRank = rank or 0,
-    hasVerifiedBadge = u.hasVerifiedBadge, description = u.description,
-    created = u.created, isBanned = u.isBanned, externalAppDisplayName = json.null,
+    hasVerifiedBadge = u.hasVerifiedBadge, description = json.null,
+    created = models.PLACEHOLDER_CREATED, isBanned = u.isBanned, externalAppDisplayName = json.null,
     id = u.id, name = u.name, displayName = u.displayName,
   }
+  if with_presence ~= false then
+    local ptype = st:visible_presence(u, viewer)
+    item.isOnline, item.presenceType = ptype >= 1 and ptype <= 3, ptype
+  end
+  return item
 end
 
 local function in_game(ptype)
@@ -50,19 +60,19 @@ function models.online_item(st, u, viewer)
       rootPlaceId = game and opt(p.rootPlaceId) or json.null,
       gameInstanceId = game and opt(p.gameId) or json.null,
       universeId = game and opt(p.universeId) or json.null,
-      lastOnline = p.lastOnline,
     },
     sortScore = u.frequentScore, id = u.id, name = u.name, displayName = u.displayName,
   }
 end
 
--- presence/users' UserPresence; an unknown id is reported offline.
+-- presence/users' UserPresence; an unknown id is reported offline.  The
+-- services no longer send lastOnline.
 function models.user_presence(st, id, viewer)
   local u = st:user(id)
   if not u then
     return { userPresenceType = 0, lastLocation = "", placeId = json.null,
              rootPlaceId = json.null, gameId = json.null, universeId = json.null,
-             userId = id, lastOnline = json.null }
+             userId = id }
   end
   local p, ptype = u.presence, st:visible_presence(u, viewer)
   local game = in_game(ptype)
@@ -72,7 +82,7 @@ function models.user_presence(st, id, viewer)
     rootPlaceId = game and opt(p.rootPlaceId) or json.null,
     gameId = game and opt(p.gameId) or json.null,
     universeId = game and opt(p.universeId) or json.null,
-    userId = u.id, lastOnline = p.lastOnline,
+    userId = u.id,
   }
 end
 
@@ -90,7 +100,7 @@ function models.friend_request_item(st, r)
   local u = st:user(r.from)
   return {
     friendRequest = {
-      sentAt = r.sentAt, senderId = r.from, sourceUniverseId = opt(r.sourceUniverseId),
+      sentAt = r.sentAt, senderId = r.from, sourceUniverseId = r.sourceUniverseId or 0,
       originSourceType = r.originSourceType, contactName = json.null,
       senderNickname = r.nickname or "",
     },

@@ -127,42 +127,37 @@ end
 
 local REQUEST_LIMITS = { [10] = true, [18] = true, [25] = true, [50] = true, [100] = true }
 
--- The caller's pending requests in the order friendRequestSort asks:
--- 0 and 2 newest first, 1 oldest first.
+-- The caller's pending requests as paging entries, in the order
+-- friendRequestSort asks: 1 (the default) oldest first, 0 and 2 newest
+-- first; requests sent at the same time in the order they were made.
 local function sorted_requests(st, uid, sort)
-  local list = st:requests_to(uid)
-  for i, r in ipairs(list) do r._i = i end
-  table.sort(list, function(a, b)
-    if a.sentAt ~= b.sentAt then
-      if sort == 1 then return a.sentAt < b.sentAt end
-      return a.sentAt > b.sentAt
-    end
-    return a._i > b._i
-  end)
-  return list
+  local desc = sort ~= 1 and { true, true } or nil
+  local entries = {}
+  for i, r in ipairs(st:requests_to(uid)) do entries[i] = { key = { r.sentAt, r.seq }, value = r } end
+  table.sort(entries, function(a, b) return paging.compare(a.key, b.key, desc) < 0 end)
+  return entries, desc
 end
 
 local function list_requests(ctx)
   local q, st = ctx.q, ctx.st
   local limit = util.to_int(util.qget(q, "limit") or "10")
   if not REQUEST_LIMITS[limit] then return fail(6) end
-  local sort = util.to_int(util.qget(q, "friendRequestSort") or "0")
+  local sort = util.to_int(util.qget(q, "friendRequestSort") or "1")
   if not sort or sort < 0 or sort > 2 then return fail(6) end
+  local entries, desc = sorted_requests(st, ctx.uid, sort)
   local key = ("requests:%d:%d"):format(ctx.uid, sort)
-  local offset = paging.offset(key, util.qget(q, "cursor"))
-  if not offset then return fail(6) end
-  local items = {}
-  for i, r in ipairs(sorted_requests(st, ctx.uid, sort)) do
-    items[i] = models.friend_request_item(st, r)
-  end
-  local page, prev, nxt = paging.page(items, offset, limit, key)
+  local page, prev, nxt = paging.page(entries, util.qget(q, "cursor"), limit, key, desc)
+  if not page then return fail(6) end
+  for i, r in ipairs(page) do page[i] = models.friend_request_item(st, r) end
   return ok { previousPageCursor = prev, nextPageCursor = nxt, data = page }
 end
 
+-- Without a targetUserId, userName and displayName are null (as the
+-- services answer).
 local function metadata(ctx)
   local st = ctx.st
   local target = util.qget(ctx.q, "targetUserId")
-  local id = ctx.uid
+  local id
   if target ~= nil and target ~= "" then
     id = util.to_id(target)
     if not id then return fail(6) end

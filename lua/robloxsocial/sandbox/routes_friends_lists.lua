@@ -27,39 +27,79 @@ local function int_param(q, name, default, lo, hi)
   return v
 end
 
--- Friends of uid in the order userSort asks: 0 as befriended, 1 online
--- first then by name, 2 most frequent first.
-local function sorted_friends(st, uid, sort, viewer)
+-- userSort: 0 Alphabetical, 1 StatusAlphabetical (online first, then by
+-- name), 2 StatusFrequents (online first, then most frequent first).  The
+-- services take the numbers or the names (any case).
+local USER_SORTS = { [0] = "Alphabetical", "StatusAlphabetical", "StatusFrequents" }
+
+-- The userSort asked for, `default` when none; false when invalid.
+local function user_sort(q, default)
+  local raw = util.qget(q, "userSort")
+  if raw == nil or raw == "" then return default end
+  local n = util.to_int(raw)
+  if n then return USER_SORTS[n] and n or false end
+  for i = 0, #USER_SORTS do
+    if USER_SORTS[i]:lower() == raw:lower() then return i end
+  end
+  return false
+end
+
+-- The sort key of friend u under a userSort, and which of its parts run
+-- from high to low (see paging.lua).
+local function sort_key(st, u, sort, viewer)
+  local t = st:visible_presence(u, viewer)
+  local status = (t >= 1 and t <= 3) and 0 or 1
+  if sort == 1 then return { status, u.name:lower(), u.id } end
+  if sort == 2 then return { status, u.frequentScore, u.name:lower(), u.id } end
+  return { u.name:lower(), u.id }
+end
+local DESC = { [2] = { false, true } }
+
+-- Friends (user objects) as sorted paging entries { key, value = user }.
+local function sorted_entries(st, users, sort, viewer)
+  local entries, desc = {}, DESC[sort]
+  for i, u in ipairs(users) do entries[i] = { key = sort_key(st, u, sort, viewer), value = u } end
+  table.sort(entries, function(a, b) return paging.compare(a.key, b.key, desc) < 0 end)
+  return entries, desc
+end
+
+local function friends_of(st, uid)
   local list = {}
   for i, id in ipairs(st:friend_ids(uid)) do list[i] = st:user(id) end
-  if sort == 0 then return list end
-  local function online(u) local t = st:visible_presence(u, viewer); return t >= 1 and t <= 3 end
-  table.sort(list, function(a, b)
-    if sort == 1 and online(a) ~= online(b) then return online(a) end
-    if sort == 2 and a.frequentScore ~= b.frequentScore then return a.frequentScore > b.frequentScore end
-    if a.name:lower() ~= b.name:lower() then return a.name:lower() < b.name:lower() end
-    return a.id < b.id
-  end)
   return list
 end
 
--- 1-based ranks of uid's friends by frequentScore.
+-- Friends of uid in the order userSort asks.
+local function sorted_friends(st, uid, sort, viewer)
+  local list = {}
+  for i, e in ipairs((sorted_entries(st, friends_of(st, uid), sort, viewer))) do list[i] = e.value end
+  return list
+end
+
+-- 1-based ranks of uid's friends by frequentScore (then name).
 local function frequent_ranks(st, uid)
-  local list = sorted_friends(st, uid, 2)
+  local list = friends_of(st, uid)
+  table.sort(list, function(a, b)
+    if a.frequentScore ~= b.frequentScore then return a.frequentScore > b.frequentScore end
+    if a.name:lower() ~= b.name:lower() then return a.name:lower() < b.name:lower() end
+    return a.id < b.id
+  end)
   local ranks = {}
   for i, u in ipairs(list) do ranks[u.id] = i end
   return ranks
 end
 
-local function user_list(ctx, keep)
+local function user_list(ctx, keep, with_presence)
   local u = path_user(ctx)
   if not u then return fail(1) end
-  local sort = int_param(ctx.q, "userSort", 0, 0, 2)
+  local sort = user_sort(ctx.q, 0)
   if not sort then return fail(6) end
   local ranks = frequent_ranks(ctx.st, u.id)
   local data = json.array()
   for _, f in ipairs(sorted_friends(ctx.st, u.id, sort, ctx.uid)) do
-    if keep(f) then data[#data + 1] = models.user_response(ctx.st, f, ctx.uid, ranks[f.id]) end
+    if keep(f) then
+      data[#data + 1] = models.user_response(ctx.st, f, ctx.uid, ranks[f.id], with_presence)
+    end
   end
   return ok { data = data }
 end
@@ -67,7 +107,7 @@ end
 local function online_friends(ctx)
   local st, u = ctx.st, path_user(ctx)
   if not u then return fail(1) end
-  local sort = int_param(ctx.q, "userSort", 0, 0, 2)
+  local sort = user_sort(ctx.q, 0)
   if not sort then return fail(6) end
   local data = json.array()
   for _, f in ipairs(sorted_friends(st, u.id, sort, ctx.uid)) do
@@ -78,26 +118,26 @@ local function online_friends(ctx)
 end
 
 -- Shared by find and search: a cursored page of {id, hasVerifiedBadge}.
-local function cursored(ctx, friends, default_limit, key)
+-- HasMore is always null, as the services send it.
+local function cursored(ctx, users, sort, default_limit, key)
   local limit = int_param(ctx.q, "limit", default_limit, 1, 50)
   if not limit then return fail(6) end
-  local offset = paging.offset(key, util.qget(ctx.q, "cursor"))
-  if not offset then return fail(6) end
-  local items = {}
-  for i, f in ipairs(friends) do items[i] = { id = f.id, hasVerifiedBadge = f.hasVerifiedBadge } end
-  local page, prev, nxt = paging.page(items, offset, limit, key)
-  return ok { PreviousCursor = prev, PageItems = page, NextCursor = nxt,
-              HasMore = nxt ~= json.null }
+  local entries, desc = sorted_entries(ctx.st, users, sort, ctx.uid)
+  for _, e in ipairs(entries) do e.value = { id = e.value.id, hasVerifiedBadge = e.value.hasVerifiedBadge } end
+  local page, prev, nxt = paging.page(entries, util.qget(ctx.q, "cursor"), limit, key, desc)
+  if not page then return fail(6) end
+  return ok { PreviousCursor = prev, PageItems = page, NextCursor = nxt, HasMore = json.null }
 end
 
+-- The default userSort of find is 2 (StatusFrequents).
 local function find_friends(ctx)
   local u = path_user(ctx)
   if not u then return fail(1) end
-  local sort = int_param(ctx.q, "userSort", 0, 0, 2)
+  local sort = user_sort(ctx.q, 2)
   local find_type = int_param(ctx.q, "findFriendsType", 0, 0, 1)
   if not sort or not find_type then return fail(6) end
   local key = ("find:%d:%d"):format(u.id, sort)
-  return cursored(ctx, sorted_friends(ctx.st, u.id, sort, ctx.uid), 50, key)
+  return cursored(ctx, friends_of(ctx.st, u.id), sort, 50, key)
 end
 
 local function search_friends(ctx)
@@ -105,12 +145,12 @@ local function search_friends(ctx)
   if not u then return fail(1) end
   local query = (util.qget(ctx.q, "query") or ""):lower()
   local hits = {}
-  for _, f in ipairs(sorted_friends(ctx.st, u.id, 0)) do
+  for _, f in ipairs(friends_of(ctx.st, u.id)) do
     if f.name:lower():find(query, 1, true) or f.displayName:lower():find(query, 1, true) then
       hits[#hits + 1] = f
     end
   end
-  return cursored(ctx, hits, 20, ("search:%d:%s"):format(u.id, query))
+  return cursored(ctx, hits, 0, 20, ("search:%d:%s"):format(u.id, query))
 end
 
 -- userIds as a repeated key or comma-separated; nil, code when invalid.
@@ -175,7 +215,7 @@ return {
     end },
   { "GET", "/v1/users/{userId}/friends/find", service = F, handler = find_friends },
   { "GET", "/v1/users/{userId}/friends/inactive", service = F, auth = true,
-    handler = function(ctx) return user_list(ctx, function(f) return f.inactive end) end },
+    handler = function(ctx) return user_list(ctx, function(f) return f.inactive end, false) end },
   { "GET", "/v1/users/{userId}/friends/online", service = F, auth = true, handler = online_friends },
   { "GET", "/v1/users/{userId}/friends/search", service = F, auth = true, handler = search_friends },
   { "GET", "/v1/users/{userId}/friends/statuses", service = F, handler = statuses },

@@ -24,6 +24,29 @@ local function presence(ctx)
   return ok { userPresences = out }
 end
 
+-- A user as the groups service writes it (buildersClubMembershipType is
+-- 0 for everyone since Premium replaced Builders Club).
+local function group_user(st, id)
+  local u = st:user(id)
+  if not u then return json.null end
+  return { buildersClubMembershipType = 0, hasVerifiedBadge = u.hasVerifiedBadge,
+           userId = u.id, username = u.name, displayName = u.displayName }
+end
+
+local function group_model(st, g)
+  local shout = json.null
+  if g.shout then
+    shout = { body = g.shout.body or "", poster = group_user(st, g.shout.poster),
+              created = g.shout.created or "2026-01-01T00:00:00.000Z",
+              updated = g.shout.updated or g.shout.created or "2026-01-01T00:00:00.000Z" }
+  end
+  return { id = g.id, name = g.name, description = g.description,
+           owner = g.owner and group_user(st, g.owner) or json.null, shout = shout,
+           memberCount = g.memberCount, isBuildersClubOnly = g.isBuildersClubOnly,
+           publicEntryAllowed = g.publicEntryAllowed, isLocked = g.isLocked,
+           hasVerifiedBadge = g.hasVerifiedBadge }
+end
+
 local function memberships(st, uid)
   local groups = json.array()
   for _, g in ipairs(st.groups) do
@@ -31,9 +54,9 @@ local function memberships(st, uid)
       if m.user == uid then
         local r = g.roles[m.role] or { id = m.role, name = "Member", rank = 1 }
         groups[#groups + 1] = {
-          group = { id = g.id, name = g.name, memberCount = g.memberCount,
-                    hasVerifiedBadge = g.hasVerifiedBadge },
-          role = { id = r.id, name = r.name, rank = r.rank },
+          group = group_model(st, g),
+          role = { id = r.id, name = r.name, rank = r.rank, color = json.opt(r.color) },
+          isPrimaryGroup = m.primary and true or json.null,
         }
       end
     end
@@ -51,8 +74,7 @@ local function friends_group_roles(ctx)
     if #groups > 0 then
       local f = st:user(fid)
       data[#data + 1] = {
-        user = { userId = f.id, username = f.name, displayName = f.displayName,
-                 hasVerifiedBadge = f.hasVerifiedBadge },
+        user = group_user(st, f.id),
         groups = groups,
       }
     end

@@ -14,7 +14,6 @@ world.DEFAULT_SETTINGS = {
   max_tag_length = 100,      -- longest contact tag (characters)
   max_nickname_length = 20,  -- longest senderNickname (characters)
   max_friends = 1000,        -- friend limit (codes 11, 12, 31)
-  hide_invisible = false,    -- show Invisible (4) as Offline (0) to others
   moderated_words = { "badword" },
   rate_limits = {},          -- see ratelimit.lua; empty = off
   latency = 0,               -- seconds before each answer; see App:latency_for
@@ -39,17 +38,78 @@ local function check(cond, fmt, ...)
   if not cond then error({ world_error = ("world: " .. fmt):format(...) }) end
 end
 
-local function check_users(data)
-  check(util.is_list(data.users) and #data.users > 0, "users must be a non-empty list")
-  local seen = {}
-  for i, u in ipairs(data.users) do
-    check(type(u) == "table", "users[%d] must be an object", i)
-    check(math.type(u.id) == "integer" and u.id > 0, "users[%d].id must be a positive integer", i)
-    check(not seen[u.id], "users[%d].id %d appears twice", i, u.id)
-    check(type(u.name) == "string", "users[%d].name must be a string", i)
-    seen[u.id] = true
+-- The keys each kind of record may have; a key starting with "_" is a
+-- comment and allowed anywhere.  Anything else is refused by name, so
+-- that a typo does not silently fall back to a default.
+local KEYS = {
+  world = { "accounts", "settings", "users", "friendships", "friend_requests", "tags", "contacts",
+            "friending_tokens", "qr_sessions", "messages", "announcements", "groups" },
+  accounts = { "user_id", "cookie", "api_key", "access_token" },
+  users = { "id", "name", "displayName", "description", "created", "hasVerifiedBadge", "isBanned",
+            "isDeleted", "inactive", "frequentScore", "presence" },
+  presence = { "type", "lastLocation", "placeId", "rootPlaceId", "gameId", "universeId" },
+  friend_requests = { "from", "to", "sentAt", "nickname", "originSourceType", "sourceUniverseId", "new" },
+  tags = { "owner", "target", "tag" },
+  contacts = { "contactId", "user" },
+  friending_tokens = { "token", "sender" },
+  messages = { "id", "from", "to", "subject", "body", "created", "updated", "isRead", "archived",
+               "isSystemMessage", "isReportAbuseDisplayed" },
+  announcements = { "id", "sender", "subject", "body", "created", "updated" },
+  groups = { "id", "name", "description", "owner", "shout", "memberCount", "hasVerifiedBadge",
+             "isBuildersClubOnly", "publicEntryAllowed", "isLocked", "roles", "members" },
+  shout = { "body", "poster", "created", "updated" },
+  roles = { "id", "name", "rank", "color" },
+  members = { "user", "role", "primary" },
+}
+for kind, list in pairs(KEYS) do
+  local set = {}
+  for _, k in ipairs(list) do set[k] = true end
+  KEYS[kind] = set
+end
+
+local function check_keys(t, kind, where)
+  check(type(t) == "table" and (next(t) == nil or not util.is_list(t)), "%s must be an object", where)
+  local unknown = {}
+  for k in pairs(t) do
+    if not KEYS[kind][k] and not (type(k) == "string" and k:sub(1, 1) == "_") then
+      unknown[#unknown + 1] = tostring(k)
+    end
   end
-  return seen
+  table.sort(unknown)
+  check(#unknown == 0, "%s has an unknown key %q", where, unknown[1])
+end
+
+-- Checks that each entry of data[name] (optional) is an object of its kind.
+local function check_list(data, name)
+  local list = data[name]
+  if list == nil then return end
+  check(util.is_list(list), "%s must be a list", name)
+  if name == "friendships" or name == "qr_sessions" then return end
+  for i, r in ipairs(list) do check_keys(r, name, ("%s[%d]"):format(name, i)) end
+end
+
+local function check_settings(s)
+  if s == nil then return end
+  check(type(s) == "table", "settings must be an object")
+  for k in pairs(s) do
+    check(world.DEFAULT_SETTINGS[k] ~= nil or (type(k) == "string" and k:sub(1, 1) == "_"),
+      "settings has an unknown key %q", tostring(k))
+  end
+end
+
+-- ids: the user ids known already (a running world's); new users are added.
+local function check_users(data, ids, required)
+  if required then
+    check(util.is_list(data.users) and #data.users > 0, "users must be a non-empty list")
+  end
+  for i, u in ipairs(data.users or {}) do
+    check(math.type(u.id) == "integer" and u.id > 0, "users[%d].id must be a positive integer", i)
+    check(not ids[u.id], "users[%d].id %d appears twice", i, u.id)
+    check(type(u.name) == "string", "users[%d].name must be a string", i)
+    if u.presence ~= nil then check_keys(u.presence, "presence", ("users[%d].presence"):format(i)) end
+    ids[u.id] = true
+  end
+  return ids
 end
 
 local function check_accounts(data, ids)
@@ -67,11 +127,33 @@ local function check_pairs(list, ids, what, a, b)
   end
 end
 
--- Checks a decoded world; raises {world_error = msg} on the first problem.
-local function validate(data)
+local function check_groups(groups)
+  for i, g in ipairs(groups or {}) do
+    local where = ("groups[%d]"):format(i)
+    check(math.type(g.id) == "integer", "%s.id must be an integer", where)
+    if g.shout ~= nil then check_keys(g.shout, "shout", where .. ".shout") end
+    for j, r in ipairs(g.roles or {}) do check_keys(r, "roles", ("%s.roles[%d]"):format(where, j)) end
+    for j, m in ipairs(g.members or {}) do check_keys(m, "members", ("%s.members[%d]"):format(where, j)) end
+  end
+end
+
+-- Checks a world, or (partial = the running state's user ids) items to
+-- add to one; raises {world_error = msg} on the first problem.
+local function validate(data, known)
   check(type(data) == "table", "the world must be a JSON object")
-  local ids = check_users(data)
-  check_accounts(data, ids)
+  check_keys(data, "world", known and "the items to add" or "the world")
+  for kind in pairs(KEYS.world) do
+    if kind ~= "settings" then check_list(data, kind) end
+  end
+  local ids = {}
+  for id in pairs(known or {}) do ids[id] = true end
+  check_users(data, ids, not known)
+  if known then
+    check(data.accounts == nil and data.settings == nil, "accounts and settings cannot be added")
+  else
+    check_accounts(data, ids)
+    check_settings(data.settings)
+  end
   for i, f in ipairs(data.friendships or {}) do
     check(util.is_list(f) and #f == 2 and ids[f[1]] and ids[f[2]],
       "friendships[%d] must be a pair of user ids", i)
@@ -82,6 +164,7 @@ local function validate(data)
   for i, m in ipairs(data.messages or {}) do
     check(math.type(m.id) == "integer", "messages[%d].id must be an integer", i)
   end
+  check_groups(data.groups)
 end
 
 -- Decodes and checks a world from JSON text.  Returns data or nil, msg.
@@ -124,8 +207,7 @@ local function build_users(st, data)
       frequentScore = u.frequentScore or 0,
       presence = { type = p.type or 0, lastLocation = p.lastLocation,
                    placeId = p.placeId, rootPlaceId = p.rootPlaceId,
-                   gameId = p.gameId, universeId = p.universeId,
-                   lastOnline = p.lastOnline or u.created or "2024-01-01T00:00:00Z" },
+                   gameId = p.gameId, universeId = p.universeId },
     }
     st.friends[u.id] = { list = {}, set = {} }
   end
@@ -136,7 +218,7 @@ local function build_social(st, data)
   for _, r in ipairs(data.friend_requests or {}) do
     st:add_request { from = r.from, to = r.to, sentAt = r.sentAt or util.now_iso(),
                      nickname = r.nickname, originSourceType = r.originSourceType or "UserProfile",
-                     sourceUniverseId = r.sourceUniverseId, isNew = r.new == true }
+                     sourceUniverseId = r.sourceUniverseId or 0, isNew = r.new == true }
   end
   for _, t in ipairs(data.tags or {}) do st:set_tag(t.owner, t.target, t.tag) end
   for _, c in ipairs(data.contacts or {}) do st.contacts[tostring(c.contactId)] = c.user end
@@ -168,10 +250,15 @@ local function build_groups(st, data)
     local roles = {}
     for _, r in ipairs(g.roles or {}) do roles[r.id] = r end
     local members = {}
-    for _, m in ipairs(g.members or {}) do members[#members + 1] = { user = m.user, role = m.role } end
+    for _, m in ipairs(g.members or {}) do
+      members[#members + 1] = { user = m.user, role = m.role, primary = m.primary == true }
+    end
     st.groups[#st.groups + 1] = {
-      id = g.id, name = g.name, hasVerifiedBadge = g.hasVerifiedBadge == true,
-      memberCount = g.memberCount or #members, roles = roles, members = members }
+      id = g.id, name = g.name, description = g.description or "", owner = g.owner,
+      shout = g.shout, hasVerifiedBadge = g.hasVerifiedBadge == true,
+      isBuildersClubOnly = g.isBuildersClubOnly == true, publicEntryAllowed = g.publicEntryAllowed ~= false,
+      isLocked = g.isLocked == true, memberCount = g.memberCount or #members, roles = roles,
+      members = members }
   end
 end
 
@@ -189,6 +276,22 @@ function world.build(data)
   build_messages(st, data)
   build_groups(st, data)
   return st
+end
+
+-- Adds items to a running world: users, friendships, friend_requests,
+-- tags, contacts, friending_tokens, qr_sessions, messages, announcements
+-- and groups, as in a world file.  Checked first; returns true or nil, msg.
+function State:add(data)
+  local ok, e = pcall(validate, data, self.users)
+  if not ok then return nil, type(e) == "table" and e.world_error or tostring(e) end
+  for _, m in ipairs(data.messages or {}) do
+    if self.messages_by_id[m.id] then return nil, ("world: message id %d exists already"):format(m.id) end
+  end
+  build_users(self, { users = data.users or {} })
+  build_social(self, data)
+  build_messages(self, data)
+  build_groups(self, data)
+  return true
 end
 
 function State:user(id)
@@ -240,6 +343,8 @@ end
 
 function State:add_request(r)
   if self:find_request(r.from, r.to) then return end
+  self.request_seq = (self.request_seq or 0) + 1
+  r.seq = self.request_seq
   self.requests[#self.requests + 1] = r
 end
 
@@ -268,10 +373,11 @@ function State:get_tag(owner, target)
   return self.tags[owner] and self.tags[owner][target]
 end
 
--- The presence type that `viewer` sees for `user`.
+-- The presence type that `viewer` sees for `user`: others see an
+-- Invisible (4) user as Offline (0), as the services show them.
 function State:visible_presence(user, viewer)
   local t = user.presence.type
-  if t == 4 and self.settings.hide_invisible and viewer ~= user.id then return 0 end
+  if t == 4 and viewer ~= user.id then return 0 end
   return t
 end
 

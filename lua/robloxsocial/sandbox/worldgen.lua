@@ -6,11 +6,11 @@
 --   accounts         [{user_id, cookie, api_key, access_token}]  the first is
 --                    the main user, whose credentials the launcher hands out
 --   settings         {csrf_ttl, max_tag_length, max_nickname_length, max_friends,
---                     hide_invisible, moderated_words, rate_limits} (all optional)
+--                     moderated_words, rate_limits} (all optional)
 --   users            [{id, name, displayName, description, created, hasVerifiedBadge,
 --                      isBanned, isDeleted, inactive, frequentScore,
 --                      presence: {type 0..4, lastLocation, placeId, rootPlaceId,
---                                 gameId, universeId, lastOnline}}]
+--                                 gameId, universeId}}]
 --   friendships      [[userId, userId]]  (order = order of befriending)
 --   friend_requests  [{from, to, sentAt, nickname, originSourceType, sourceUniverseId, new}]
 --   tags             [{owner, target, tag}]
@@ -20,8 +20,12 @@
 --   messages         [{id, from, to, subject, body, created, updated, isRead,
 --                      archived, isSystemMessage, isReportAbuseDisplayed}]
 --   announcements    [{id, sender, subject, body, created, updated}]
---   groups           [{id, name, memberCount, hasVerifiedBadge,
---                      roles: [{id, name, rank}], members: [{user, role}]}]
+--   groups           [{id, name, description, owner, memberCount, hasVerifiedBadge,
+--                      isBuildersClubOnly, publicEntryAllowed, isLocked,
+--                      shout: {body, poster, created, updated},
+--                      roles: [{id, name, rank, color}], members: [{user, role, primary}]}]
+-- A key not listed here is refused, naming it; keys starting with "_" are
+-- comments.
 local worldgen = {}
 
 local seed = 20240611
@@ -49,7 +53,8 @@ local function user(id, name, display, extra)
               description = "Hi, I'm " .. (display or name) .. ".",
               created = ("20%02d-%02d-%02dT12:00:00.000Z"):format(12 + rand(12), rand(12), rand(28)),
               hasVerifiedBadge = false, frequentScore = 0,
-              presence = { type = 0, lastOnline = iso(rand(40), rand(23), rand(59)) } }
+              presence = { type = 0 } }
+  iso(rand(40), rand(23), rand(59)) -- was lastOnline; keeps the names of the world as they were
   for k, v in pairs(extra or {}) do u[k] = v end
   users[#users + 1] = u
   return u
@@ -77,7 +82,7 @@ local function make_friends()
     if i % 6 == 0 then name = "Bob" .. NOUN[rand(#NOUN)] .. i
     elseif i % 6 == 3 and i < 50 then display = "bobby " .. ADJ[rand(#ADJ)] end
     local p = presence_for(i)
-    p.lastOnline = i > 23 and iso(rand(40), rand(23), rand(59)) or "2026-06-11T09:00:00.000Z"
+    if i > 23 then iso(rand(40), rand(23), rand(59)) end -- was lastOnline, as above
     user(id, name, display, { presence = p, frequentScore = (i * 37) % 101,
                               hasVerifiedBadge = i % 25 == 0, inactive = i > 115 })
     friendships[#friendships + 1] = { MAIN, id }
@@ -98,7 +103,7 @@ local function make_requesters(friend_ids)
     requests[#requests + 1] = {
       from = id, to = MAIN, sentAt = iso(10 + i, rand(23), rand(59)), new = i > 28,
       nickname = i % 5 == 0 and ("Pal" .. i) or "", originSourceType = SOURCES[i % #SOURCES + 1],
-      sourceUniverseId = i % 3 == 0 and 13058 or nil }
+      sourceUniverseId = i % 3 == 0 and 13058 or 0 }
   end
 end
 
@@ -146,14 +151,21 @@ local function make_groups(friend_ids)
   local names = { "Builders Guild", "Obby Makers", "Pet Collectors", "Speedrunners" }
   for g = 1, 4 do
     local group = { id = 3000000000 + g * 17, name = names[g], memberCount = 1000 * g + 234,
-                    hasVerifiedBadge = g == 1,
+                    description = "The " .. names[g] .. " of the sandbox.",
+                    hasVerifiedBadge = g == 1, publicEntryAllowed = g ~= 4,
                     roles = { { id = 40000000 + g * 10 + 1, name = "Member", rank = 1 },
-                              { id = 40000000 + g * 10 + 2, name = "Admin", rank = 200 },
+                              { id = 40000000 + g * 10 + 2, name = "Admin", rank = 200, color = "#E2231A" },
                               { id = 40000000 + g * 10 + 3, name = "Owner", rank = 255 } },
                     members = {} }
     for k = 1, 12 do
       local role = group.roles[k == 1 and 3 or (k % 4 == 0 and 2 or 1)]
-      group.members[k] = { user = friend_ids[(g * 11 + k * 9) % 130 + 1], role = role.id }
+      group.members[k] = { user = friend_ids[(g * 11 + k * 9) % 130 + 1], role = role.id,
+                           primary = k % 3 == 0 or nil }
+    end
+    group.owner = group.members[1].user
+    if g <= 2 then
+      group.shout = { body = "Welcome to " .. names[g] .. "!", poster = group.owner,
+                      created = "2026-05-20T18:00:00.000Z", updated = "2026-05-20T18:00:00.000Z" }
     end
     groups[g] = group
   end
@@ -193,7 +205,7 @@ end
 function worldgen.build()
   user(ROBLOX, "Roblox", "Roblox", { hasVerifiedBadge = true, created = "2006-02-27T21:06:40.300Z" })
   user(MAIN, "SandboxHero", "Sandbox Hero", { created = "2016-03-14T15:09:26.535Z",
-    presence = { type = 1, lastLocation = "Website", lastOnline = "2026-06-11T09:00:00.000Z" } })
+    presence = { type = 1, lastLocation = "Website" } })
   user(SIDEKICK, "SandboxSidekick", "Sandbox Sidekick", { created = "2018-07-01T08:00:00.000Z" })
   local friend_ids = make_friends()
   for k = 1, 12 do friendships[#friendships + 1] = { SIDEKICK, friend_ids[k * 10] } end
