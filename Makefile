@@ -37,7 +37,7 @@ sanitize:
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@mkdir -p build-fuzz
-	@cc -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	@cc -std=c11 -g -O1 -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow \
 	  -Wall -Wextra -Wpedantic -Werror -I/usr/include/lua5.4 -Icsrc \
 	  fuzz/json_fuzz.c csrc/json_decode.c csrc/json_encode.c -llua5.4 -lm -o build-fuzz/json_fuzz
 	@build-fuzz/json_fuzz $(FUZZ_SECONDS)

@@ -365,7 +365,7 @@ static const char *check_service(lua_State *L, int idx)
  * cancelled. */
 static rs_transfer *push_transfer(lua_State *L, int blocking)
 {
-    rs_client *c = client_check(L, 1);
+    rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
     int m = luaL_checkoption(L, 2, NULL, http_methods);
     const char *service = check_service(L, 3);
     size_t body_len = 0;
@@ -385,14 +385,21 @@ static rs_transfer *push_transfer(lua_State *L, int blocking)
     c->loop->transfers++;
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);        /* the client lives as long as it */
-    if (!c->open)               /* closed by a finalizer just now */
-        luaL_error(L, "robloxsocial: attempt to use a closed client");
+    t->method = http_methods[m];
+    t->is_write = m != 0;
+    t->blocking = blocking;
+    if (!c->open) {
+        /* The Lua layer checked that the client was open; it was closed
+         * since, by a finalizer: the call is cancelled, as a call in
+         * flight is by close(). */
+        t->state = RS_T_CANCELLED;
+        return t;
+    }
     /* No Lua allocation between building the URL in the client's scratch
      * buffer and copying it: a finalizer could use the buffer meanwhile. */
     url = rs_url_build(L, c, service, 4, lua_isnoneornil(L, 5) ? 0 : 5);
     if (!rs_transfer_init(t, &c->session, http_methods[m], url, body, body_len))
         luaL_error(L, "robloxsocial: not enough memory");
-    t->blocking = blocking;
     t->group = group;
     rs_loop_submit(L, c->loop, t);
     return t;
@@ -401,11 +408,13 @@ static rs_transfer *push_transfer(lua_State *L, int blocking)
 /* core.send(client, method, service, path[, query[, body]]): query is an
  * encoded query string without '?', body a JSON text.  Blocks, driving
  * the loop (other transfers move meanwhile), and returns the decoded
- * body, or nil and an error table. */
+ * body, or nil and an error table.  The Lua layer raises on a closed
+ * client before it calls this; a client closed since gives a
+ * "cancelled" error. */
 static int client_send(lua_State *L)
 {
-    rs_client *c = client_check(L, 1);
-    return rs_loop_take(L, c->loop, push_transfer(L, 1));
+    rs_transfer *t = push_transfer(L, 1);
+    return rs_loop_take(L, rs_loop_get(L), t);
 }
 
 /* core.start(client, method, service, path[, query[, body]]): the same

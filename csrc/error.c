@@ -70,6 +70,15 @@ static void set_http_details(lua_State *L, int dst, const rs_failure *f)
     lua_pop(L, 1);
 }
 
+static int holds_secret(lua_State *L, int idx, char *const *secrets)
+{
+    int i;
+    for (i = 0; i < 3; i++)
+        if (secrets[i] && secrets[i][0] && strstr(lua_tostring(L, idx), secrets[i]))
+            return 1;
+    return 0;
+}
+
 /* Replaces every secret in the string at the top of the stack. */
 static void redact_top(lua_State *L, char *const *secrets)
 {
@@ -79,15 +88,6 @@ static void redact_top(lua_State *L, char *const *secrets)
             luaL_gsub(L, lua_tostring(L, -1), secrets[i], "<redacted>");
             lua_remove(L, -2);
         }
-}
-
-static int holds_secret(lua_State *L, int idx, char *const *secrets)
-{
-    int i;
-    for (i = 0; i < 3; i++)
-        if (secrets[i] && secrets[i][0] && strstr(lua_tostring(L, idx), secrets[i]))
-            return 1;
-    return 0;
 }
 
 /* Redacts every string in the table at idx, keys and values, and nested
@@ -131,6 +131,21 @@ static void redact_table(lua_State *L, int idx, char *const *secrets, int depth)
     lua_pop(L, 1);
 }
 
+/* The fields whose text came from the server: message (maybe the reason
+ * phrase) and the errors list.  The fields the client wrote itself (kind,
+ * method, url) are left alone, so a short credential cannot garble them. */
+static void redact_server_text(lua_State *L, int err, char *const *secrets)
+{
+    if (lua_getfield(L, err, "message") == LUA_TSTRING && holds_secret(L, -1, secrets)) {
+        redact_top(L, secrets);
+        lua_setfield(L, err, "message");
+    } else
+        lua_pop(L, 1);
+    if (lua_getfield(L, err, "errors") == LUA_TTABLE)
+        redact_table(L, lua_gettop(L), secrets, 0);
+    lua_pop(L, 1);
+}
+
 void rs_error_push(lua_State *L, const rs_failure *f)
 {
     luaL_checkstack(L, 8, "robloxsocial: error object");
@@ -159,7 +174,7 @@ void rs_error_push(lua_State *L, const rs_failure *f)
     else
         set_string(L, "message", f->reason);
     if (f->secrets)
-        redact_table(L, lua_gettop(L), f->secrets, 0);
+        redact_server_text(L, lua_gettop(L), f->secrets);
     luaL_setmetatable(L, RS_ERROR_MT);
 }
 

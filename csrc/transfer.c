@@ -199,10 +199,10 @@ static void take_status_line(rs_transfer *t, const char *line, size_t len)
     p++;
     while (end > p && isspace((unsigned char)end[-1]))
         end--;
-    if ((size_t)(end - p) < sizeof t->reason) {
-        memcpy(t->reason, p, (size_t)(end - p));
-        t->reason[end - p] = '\0';
-    }
+    if ((size_t)(end - p) >= sizeof t->reason)
+        end = p + sizeof t->reason - 1;
+    memcpy(t->reason, p, (size_t)(end - p));
+    t->reason[end - p] = '\0';
 }
 
 static size_t on_header(char *data, size_t size, size_t count, void *userdata)

@@ -98,7 +98,7 @@ struct rs_transfer {
     char *resp;
     size_t resp_len, resp_cap;
     int too_large, out_of_memory;
-    char reason[64];
+    char reason[256];          /* cut to fit */
     char csrf_token[RS_MAX_TOKEN + 2];   /* one more: a longer token is noticed */
     char retry_after[64];
     char curl_error[CURL_ERROR_SIZE];

@@ -85,6 +85,12 @@ function args.escape(s)
 end
 local escape = args.escape
 
+-- A path segment: '.' too, so that "." and ".." stay values, not steps
+-- (servers and proxies remove dot segments).
+function args.escape_segment(s)
+  return (gsub(s, "[^%w%-_~]", escape_byte))
+end
+
 local function scalar(v, key)
   local t = math_type(v)
   if t == "integer" then return format("%d", v) end

@@ -67,7 +67,7 @@ function methods.build(row, values)
     local p, v = params[i], values[i]
     if v ~= nil then
       if p.path then
-        path = row.path_head .. (p[2] == "id" and format("%d", v) or args.escape(v)) .. row.path_tail
+        path = row.path_head .. (p[2] == "id" and format("%d", v) or args.escape_segment(v)) .. row.path_tail
       elseif p.query then
         query = query or {}
         query[p.query] = v
