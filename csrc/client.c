@@ -291,6 +291,7 @@ static void client_init(lua_State *L, rs_client *c, const rs_options *o)
     s->max_retries = o->max_retries;
     s->concurrency = (int)o->concurrency;
     s->http2 = o->http2;
+    s->tls = c->origin == NULL || strncmp(c->origin, "https://", 8) == 0;
     build_read_headers(L, c, o);
     if (!rs_session_write_headers(s))
         luaL_error(L, "robloxsocial: not enough memory");

@@ -299,8 +299,10 @@ static CURLcode configure_easy(CURL *e, const rs_session *s)
     if (s->cainfo)
         TRY(curl_easy_setopt(e, CURLOPT_CAINFO, s->cainfo));
     if (s->http2) {
+        /* Over TLS a transfer waits for a connection that may multiplex
+         * rather than opening one more; plain http is HTTP/1.1 anyway. */
         TRY(curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS));
-        TRY(curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L));
+        TRY(curl_easy_setopt(e, CURLOPT_PIPEWAIT, s->tls ? 1L : 0L));
     } else
         TRY(curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1));
     return CURLE_OK;

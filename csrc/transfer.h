@@ -41,7 +41,8 @@ typedef struct rs_session {
     lua_Integer max_retries;
     int concurrency;              /* most transfers on the network at once */
     int active;                   /* transfers holding a slot */
-    int http2;
+    int http2;                    /* negotiate HTTP/2 over TLS */
+    int tls;                      /* its origins are https */
     char *proxy, *cainfo;         /* NULL: none given */
     CURLSH *share;                /* DNS, TLS sessions and connections */
     CURL **idle;                  /* configured easy handles to reuse */

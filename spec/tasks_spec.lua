@@ -1,0 +1,374 @@
+-- Doing many things at once: tasks on coroutines, step, run, sleep,
+-- next_timeout, cancel, close in flight, the concurrency cap, concurrent
+-- batches and prefetching iterators.  Concurrency is shown by what the
+-- server saw (how many connections, in what order), never by timing.
+local support = require "spec.support"
+local robloxsocial = require "robloxsocial"
+local core = require "robloxsocial.core"
+
+local sb, me
+
+before_each(function()
+  sb = support.reset()
+  me = sb.credentials.user_id
+end)
+
+after_each(function()
+  assert(robloxsocial.run(10), "tasks left running")
+  sb:configure{ latency = 0 }
+end)
+
+local function count_path(id) return ("/v1/users/%d/friends/count"):format(id) end
+
+-- The TCP connections the sandbox saw the logged requests arrive on.
+local function connections(method, path)
+  local seen, n = {}, 0
+  for _, r in ipairs(support.requests(method, path)) do
+    if not seen[r.conn] then seen[r.conn], n = true, n + 1 end
+  end
+  return n
+end
+
+-- Friends of the main user: ids that exist, for calls that must succeed.
+local function some_friends(client, n)
+  local ids = {}
+  for f in client:each_friend(me) do
+    ids[#ids + 1] = f.id
+    if #ids == n then break end
+  end
+  sb:clear_requests()
+  return ids
+end
+
+describe("robloxsocial.spawn()", function()
+  it("runs the function at once, until its first request, and returns a task", function()
+    local client <close> = support.client()
+    local reached = {}
+    local t = robloxsocial.spawn(function(a, b)
+      reached[#reached + 1] = a + b
+      local answer = assert(client:friends_count(me))
+      reached[#reached + 1] = "answered"
+      return answer.count, "second"
+    end, 1, 2)
+    assert.same({ 3 }, reached)
+    assert.is_false(t:done())
+    local count, second = t:wait()
+    assert.equal(130, count)
+    assert.equal("second", second)
+    assert.is_true(t:done())
+    assert.same({ 3, "answered" }, reached)
+  end)
+
+  it("runs calls of many tasks at once, each on its own connection", function()
+    sb:configure{ latency = 0.2 }
+    local client <close> = support.client{ concurrency = 8 }
+    local tasks = {}
+    for i = 1, 8 do
+      tasks[i] = robloxsocial.spawn(function() return assert(client:friends_count(me)).count end)
+    end
+    assert.is_true(robloxsocial.run(10))
+    for i = 1, 8 do assert.equal(130, tasks[i]:wait()) end
+    assert.equal(8, connections("GET", count_path(me)))
+  end)
+
+  it("never has more requests of a client in flight than its concurrency", function()
+    sb:configure{ latency = 0.1 }
+    local client <close> = support.client{ concurrency = 3 }
+    for _ = 1, 9 do
+      robloxsocial.spawn(function() assert(client:friends_count(me)) end)
+    end
+    assert.is_true(robloxsocial.run(10))
+    assert.equal(9, #support.requests("GET", count_path(me)))
+    assert.is_true(connections("GET", count_path(me)) <= 3)
+  end)
+
+  it("gives the calls that wait for a slot their turn in the order they were made", function()
+    local client <close> = support.client{ concurrency = 1 }
+    local ids = some_friends(client, 6)
+    for _, id in ipairs(ids) do
+      robloxsocial.spawn(function() assert(client:friends_count(id)) end)
+    end
+    assert.is_true(robloxsocial.run(10))
+    local log = support.requests("GET")
+    assert.equal(#ids, #log)
+    for i, id in ipairs(ids) do assert.equal(count_path(id), log[i].path) end
+  end)
+
+  it("lets one task use several clients", function()
+    local a <close> = support.client()
+    local b <close> = support.client{ cookie = false, api_key = sb.credentials.api_key }
+    local t = robloxsocial.spawn(function()
+      return assert(a:friends_count(me)).count + assert(b:my_friends_count()).count
+    end)
+    assert.equal(260, t:wait())
+  end)
+
+  it("suspends on each page of an iterator", function()
+    sb:configure{ latency = 0.05 }
+    local client <close> = support.client()
+    local t = robloxsocial.spawn(function()
+      local n = 0
+      for _ in client:each_friend(me, { limit = 50 }) do n = n + 1 end
+      return n
+    end)
+    assert.is_false(t:done())
+    assert.equal(130, t:wait())
+  end)
+
+  it("keeps a task's error in the task: step and run do not raise it, wait does", function()
+    local client <close> = support.client()
+    local t = robloxsocial.spawn(function()
+      assert(client:friends_count(me))
+      error({ mine = true })
+    end)
+    assert.is_true(robloxsocial.run(10))
+    assert.is_true(t:done())
+    local ok, err = pcall(t.wait, t)
+    assert.is_false(ok)
+    assert.same({ mine = true }, err)
+  end)
+
+  it("refuses what is not a function", function()
+    assert.has_error(function() robloxsocial.spawn(42) end,
+      "bad argument #1 to 'spawn' (function expected, got number)")
+  end)
+end)
+
+describe("robloxsocial.step()", function()
+  it("does not wait: with the answer 0.5 s away, step(0) returns with the task still running", function()
+    sb:configure{ latency = 0.5 }
+    local client <close> = support.client()
+    local t = robloxsocial.spawn(function() return assert(client:friends_count(me)).count end)
+    assert.equal(1, robloxsocial.step(0))
+    assert.equal(1, robloxsocial.step())
+    assert.is_false(t:done())
+    assert.equal(130, t:wait())
+    assert.equal(0, robloxsocial.step(0))
+  end)
+
+  it("resumes a task that yields plainly at the next step", function()
+    local steps = 0
+    local t = robloxsocial.spawn(function()
+      for _ = 1, 3 do coroutine.yield(); steps = steps + 1 end
+    end)
+    assert.equal(0, steps)
+    robloxsocial.step(0)
+    assert.equal(1, steps)
+    robloxsocial.step(0)
+    robloxsocial.step(0)
+    assert.equal(3, steps)
+    assert.is_true(t:done())
+  end)
+end)
+
+describe("robloxsocial.next_timeout()", function()
+  it("is nil with nothing in flight, a number of seconds while a request is, 0 when work is ready", function()
+    assert.is_nil(robloxsocial.next_timeout())
+    sb:configure{ latency = 0.3 }
+    local client <close> = support.client()
+    local t = robloxsocial.spawn(function() assert(client:friends_count(me)) end)
+    local wait = robloxsocial.next_timeout()
+    assert.equal("number", type(wait))
+    assert.is_true(wait >= 0)
+    robloxsocial.spawn(function() coroutine.yield() end)
+    assert.equal(0, robloxsocial.next_timeout())
+    t:wait()
+  end)
+end)
+
+describe("robloxsocial.run()", function()
+  it("gives up after its timeout with the tasks still running", function()
+    sb:configure{ latency = 0.5 }
+    local client <close> = support.client()
+    local t = robloxsocial.spawn(function() assert(client:friends_count(me)) end)
+    assert.is_false(robloxsocial.run(0.05))
+    assert.is_false(t:done())
+    assert.is_true(robloxsocial.run(10))
+    assert.is_true(t:done())
+  end)
+end)
+
+describe("robloxsocial.sleep()", function()
+  it("suspends only the task that sleeps", function()
+    local order = {}
+    robloxsocial.spawn(function() robloxsocial.sleep(0.1); order[#order + 1] = "slept" end)
+    robloxsocial.spawn(function() order[#order + 1] = "awake" end)
+    assert.is_true(robloxsocial.run(5))
+    assert.same({ "awake", "slept" }, order)
+  end)
+
+  it("outside a task, keeps the tasks' requests moving while it sleeps", function()
+    local client <close> = support.client()
+    robloxsocial.spawn(function() assert(client:friends_count(me)) end)
+    robloxsocial.sleep(0.3)
+    assert.equal(1, #support.requests("GET", count_path(me)))
+    assert.equal(0, core.stats().in_flight)
+  end)
+end)
+
+describe("task:cancel()", function()
+  it("abandons the request in flight and closes the task's to-be-closed variables", function()
+    sb:configure{ latency = 0.5 }
+    local client <close> = support.client()
+    local closed = false
+    local t = robloxsocial.spawn(function()
+      local _ <close> = setmetatable({}, { __close = function() closed = true end })
+      assert(client:friends_count(me))
+      error("never reached")
+    end)
+    t:cancel()
+    assert.is_true(t:done())
+    assert.is_true(closed)
+    assert.equal(0, core.stats().in_flight)
+    local ok, err = pcall(t.wait, t)
+    assert.is_false(ok)
+    assert.equal("cancelled", err.kind)
+    t:cancel()                                  -- twice is fine
+  end)
+
+  it("wakes a task waiting for the cancelled one with a cancelled error", function()
+    sb:configure{ latency = 0.5 }
+    local client <close> = support.client()
+    local target = robloxsocial.spawn(function() assert(client:friends_count(me)) end)
+    local waiter = robloxsocial.spawn(function()
+      local ok, err = pcall(target.wait, target)
+      return ok, err.kind
+    end)
+    target:cancel()
+    local ok, kind = waiter:wait()
+    assert.is_false(ok)
+    assert.equal("cancelled", kind)
+  end)
+end)
+
+describe("client:close() with requests in flight", function()
+  it("resumes the waiting tasks with a cancelled error and frees every transfer", function()
+    sb:configure{ latency = 0.5 }
+    local client = support.client{ concurrency = 2 }
+    local results = {}
+    for i = 1, 5 do
+      robloxsocial.spawn(function()
+        local answer, err = client:friends_count(me)
+        results[i] = answer and "answer" or err.kind
+      end)
+    end
+    client:close()
+    assert.is_true(robloxsocial.run(5))
+    assert.same({ "cancelled", "cancelled", "cancelled", "cancelled", "cancelled" }, results)
+    assert.equal(0, core.stats().in_flight)
+    collectgarbage(); collectgarbage()
+    assert.equal(0, core.stats().transfers)
+  end)
+end)
+
+describe("a batch", function()
+  local function range(first, last)
+    local out = {}
+    for i = first, last do out[#out + 1] = i end
+    return out
+  end
+
+  it("sends its requests concurrently, at most concurrency at once, merged in list order", function()
+    sb:configure{ latency = 0.1 }
+    local client <close> = support.client{ concurrency = 4 }
+    local ids = range(5001, 5500)
+    local answer = assert(client:presence(ids))
+    assert.equal(500, #answer.userPresences)
+    for i, p in ipairs(answer.userPresences) do assert.equal(ids[i], p.userId) end
+    assert.equal(10, #support.sent("POST", "/v1/presence/users"))   -- and the CSRF handshakes
+    local conns = connections("POST", "/v1/presence/users")
+    assert.is_true(conns > 1 and conns <= 4, conns .. " connections")
+  end)
+
+  it("starts no further request after one fails, and says what is done, partial and failed", function()
+    local client <close> = support.client{ concurrency = 2 }
+    assert(client:presence{ 1 })             -- the CSRF handshake, out of the way
+    sb:clear_requests()
+    sb:configure{ latency = 0.1 }
+    sb:fault{ method = "POST", path = "/v1/presence/users", kind = "status", status = 400, code = 2 }
+    local ids = range(6001, 6500)
+    local answer, err = client:presence(ids)
+    assert.is_nil(answer)
+    assert.equal(400, err.status)
+    assert.equal(2, #support.requests("POST", "/v1/presence/users"))
+    assert.equal(50, err.done)
+    assert.equal(50, #err.partial.userPresences)
+    assert.equal(450, #err.failed)
+    local handled = {}
+    for _, p in ipairs(err.partial.userPresences) do handled[p.userId] = true end
+    local expected = {}
+    for _, id in ipairs(ids) do if not handled[id] then expected[#expected + 1] = id end end
+    assert.same(expected, err.failed)
+    local rest = assert(client:presence(err.failed))
+    assert.equal(450, #rest.userPresences)
+  end)
+
+  it("suspends the task that calls it", function()
+    sb:configure{ latency = 0.1 }
+    local client <close> = support.client{ concurrency = 4 }
+    local other_ran = false
+    local t = robloxsocial.spawn(function() return #assert(client:presence(range(1, 200))).userPresences end)
+    robloxsocial.spawn(function() other_ran = true end)
+    assert.is_true(other_ran)
+    assert.equal(200, t:wait())
+  end)
+end)
+
+describe("an iterator with prefetch = true", function()
+  local FIND
+
+  before_each(function() FIND = "/v1/users/" .. me .. "/friends/find" end)
+
+  for _, prefetch in ipairs { true, false } do
+    it(("%s the next page while the caller works on the first"):format(prefetch and "asks for" or "without it, does not ask for"), function()
+      local client <close> = support.client()
+      local seen_during, n = nil, 0
+      for _ in client:each_friend(me, { limit = 50, prefetch = prefetch }) do
+        n = n + 1
+        if n == 1 then
+          robloxsocial.sleep(0.2)            -- the caller's work; the loop moves meanwhile
+          seen_during = #support.requests("GET", FIND)
+        end
+      end
+      assert.equal(130, n)
+      assert.equal(prefetch and 2 or 1, seen_during)
+      assert.equal(3, #support.requests("GET", FIND))
+    end)
+  end
+
+  it("abandons the prefetched page when the loop ends early", function()
+    local client <close> = support.client()
+    for _ in client:each_friend(me, { limit = 50, prefetch = true }) do break end
+    assert.equal(0, core.stats().in_flight)
+  end)
+
+  it("refuses a prefetch that is not a boolean", function()
+    local client <close> = support.client()
+    assert.has_error(function() client:each_friend(me, { prefetch = 1 }) end,
+      "bad argument #2 to 'each_friend' (option 'prefetch' must be a boolean)")
+  end)
+end)
+
+describe("a luv event loop", function()
+  local ok_luv, uv = pcall(require, "luv")
+  local luv_it = ok_luv and it or pending
+  luv_it("drives the tasks with step(0) on a timer set by next_timeout()", function()
+    sb:configure{ latency = 0.05 }
+    local client <close> = support.client()
+    local tasks = {}
+    for i = 1, 5 do
+      tasks[i] = robloxsocial.spawn(function() return assert(client:friends_count(me)).count end)
+    end
+    local timer, ticks = uv.new_timer(), 0
+    local function tick()
+      ticks = ticks + 1
+      if robloxsocial.step(0) == 0 then timer:close(); return end
+      local wait = robloxsocial.next_timeout() or 0.01
+      timer:start(math.max(1, math.floor(wait * 1000)), 0, tick)
+    end
+    timer:start(0, 0, tick)
+    uv.run()
+    for i = 1, 5 do assert.equal(130, tasks[i]:wait()) end
+    assert.is_true(ticks > 1)
+  end)
+end)
