@@ -20,13 +20,21 @@ build: deps
 test: build
 	$(BUSTED) --cpath="./$(BUILD)/?.so"
 
+# The tour, then a job done one request at a time and concurrently with
+# the sandbox 50 ms away, as the services are.
 demo: build
 	@$(LUA_ENV) $(LUA) scripts/with_sandbox.lua $(LUA) examples/tour.lua
+	@echo
+	@SANDBOX_LATENCY=0.05 $(LUA_ENV) $(LUA) scripts/with_sandbox.lua $(LUA) examples/many_at_once.lua
 
 examples: build
 	@for e in tour friend_requests inbox presence_watch moderation_bot dashboard inbox_cleaner; do \
 	  echo "== examples/$$e.lua"; \
 	  $(LUA_ENV) $(LUA) scripts/with_sandbox.lua $(LUA) examples/$$e.lua || exit 1; \
+	done
+	@for e in many_at_once game_loop; do \
+	  echo "== examples/$$e.lua (the sandbox 50 ms away)"; \
+	  SANDBOX_LATENCY=0.05 $(LUA_ENV) $(LUA) scripts/with_sandbox.lua $(LUA) examples/$$e.lua || exit 1; \
 	done
 
 # The specs again with the core built under ASan and UBSan; any report fails.

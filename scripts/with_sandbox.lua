@@ -1,12 +1,13 @@
 -- lua5.4 scripts/with_sandbox.lua COMMAND...
 -- Starts the sandbox with its default world, runs COMMAND with
 -- ROBLOX_BASE_URL, ROBLOSECURITY and ROBLOX_USER_ID pointing at it, stops the sandbox and
--- exits with COMMAND's status.
+-- exits with COMMAND's status.  SANDBOX_LATENCY (seconds) delays every
+-- answer, as the real services are tens of milliseconds away.
 local sandbox = require "robloxsocial.sandbox"
 
 local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
-local sb = sandbox.start{}
+local sb = sandbox.start{ latency = tonumber(os.getenv("SANDBOX_LATENCY") or "") }
 local words = {}
 for i = 1, #arg do words[#words + 1] = quote(arg[i]) end
 local env = ("ROBLOX_BASE_URL=%s ROBLOSECURITY=%s ROBLOX_USER_ID=%d LUA_PATH_5_4=%s LUA_CPATH_5_4=%s")
