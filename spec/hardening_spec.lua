@@ -345,7 +345,11 @@ describe("memory", function()
   -- is still held.  Its first call warms the connection and the code
   -- paths; the second gets the large answer.  (The chunk goes through the
   -- shell as one line: no comments in it.)
-  it("held for a large answer goes back once the answer has been taken", function()
+  -- Under AddressSanitizer freed memory sits in its quarantine: RSS says
+  -- nothing there, and its leak checker covers the same ground.
+  local under_asan = (os.getenv("LD_PRELOAD") or ""):find("asan", 1, true)
+  local rss_it = under_asan and pending or it
+  rss_it("held for a large answer goes back once the answer has been taken", function()
     local size, report = 12 << 20, os.tmpname()
     local chunk = ([[
       local function rss()

@@ -284,8 +284,10 @@ describe("a batch", function()
     local client <close> = support.client{ concurrency = 2 }
     assert(client:presence{ 1 })             -- the CSRF handshake, out of the way
     sb:clear_requests()
-    sb:configure{ latency = 0.1 }
+    -- The first request fails at once; the second is still in flight then
+    -- (it stalls), so the failure is seen before any slot frees.
     sb:fault{ method = "POST", path = "/v1/presence/users", kind = "status", status = 400, code = 2 }
+    sb:fault{ method = "POST", path = "/v1/presence/users", kind = "stall", seconds = 0.5 }
     local ids = range(6001, 6500)
     local answer, err = client:presence(ids)
     assert.is_nil(answer)
