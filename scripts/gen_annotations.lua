@@ -34,17 +34,19 @@ local robloxsocial = {}
 ---@field access_token? string OAuth 2.0 bearer token
 ---@field domain? string services at https://<service>.<domain> (default "roblox.com")
 ---@field base_url? string one origin for every service, e.g. "http://127.0.0.1:8123"
----@field timeout? number seconds for a whole request (default 30)
----@field connect_timeout? number seconds to connect (default 10)
+---@field timeout? number seconds for a whole call, retry waits included (0.001 to 86400; default 30)
+---@field connect_timeout? number seconds to connect (0.001 to 86400; default 10)
 ---@field max_retries? integer retries after a 429, and for GET after a 5xx or network failure (default 3)
 ---@field retry_delay? number seconds before the first retry, doubling (default 1.0)
 ---@field user_agent? string the User-Agent header
 ---@field proxy? string a proxy URL for libcurl
 ---@field cainfo? string a CA bundle file
 ---@field batch_sizes? table<string, integer> per-method batch sizes, e.g. { presence = 25 }
+---@field concurrency? integer most requests in flight at once, 1 to 256 (default 8)
+---@field http2? boolean negotiate HTTP/2 over TLS and multiplex (default true)
 
 ---@class robloxsocial.Error
----@field kind "http"|"network"|"timeout"|"decode"
+---@field kind "http"|"network"|"timeout"|"decode"|"cancelled"
 ---@field status? integer the HTTP status
 ---@field code? integer|string the first Roblox error code
 ---@field message? string
@@ -52,14 +54,53 @@ local robloxsocial = {}
 ---@field retry_after? number seconds, where the server said
 ---@field method string
 ---@field url string never holds credentials
----@field done? integer batch methods: ids handled before the failing batch
----@field partial? table batch methods: the merged answer of those ids
+---@field sent? boolean writes: true when the request may have reached the server
+---@field done? integer batch methods: how many ids were handled
+---@field partial? table batch methods: the merged answer of those ids, in list order
+---@field failed? integer[] batch methods: the ids not handled, in order
 
 ---@alias robloxsocial.Null lightuserdata JSON null, the value robloxsocial.null
 
 ---@param options? robloxsocial.Options
 ---@return robloxsocial.Client
 function robloxsocial.new(options) end
+
+---@class robloxsocial.Task
+local Task = {}
+
+--- Whether the task has finished.
+---@return boolean
+function Task:done() end
+
+--- Steps until the task is done; returns what its function returned, or raises what it raised.
+---@return any ...
+function Task:wait() end
+
+--- Ends the task where it is suspended; its request in flight is abandoned.
+function Task:cancel() end
+
+--- Runs fn(...) as a task, at once until its first request.
+---@param fn fun(...): ...
+---@return robloxsocial.Task
+function robloxsocial.spawn(fn, ...) end
+
+--- Moves every request, resumes the tasks whose answers came, waits at most timeout seconds.
+---@param timeout? number seconds (default 0)
+---@return integer tasks_not_done
+function robloxsocial.step(timeout) end
+
+--- Steps until every task is done (true) or timeout seconds have passed (false).
+---@param timeout? number
+---@return boolean
+function robloxsocial.run(timeout) end
+
+--- In a task, suspends it for that long; elsewhere sleeps while requests keep moving.
+---@param seconds number
+function robloxsocial.sleep(seconds) end
+
+--- Seconds until step has work: 0 now, nil when nothing is in flight.
+---@return number?
+function robloxsocial.next_timeout() end
 
 ---@class robloxsocial.Client
 local Client = {}
@@ -77,7 +118,7 @@ function Client:close() end
 function Client:request(method, service, path, opts) end
 ]]
 
-local function options_type(row)
+local function options_type(row, iterator)
   local keys, fields = {}, {}
   for k in pairs(row.options) do keys[#keys + 1] = k end
   table.sort(keys)
@@ -91,6 +132,7 @@ local function options_type(row)
     end
     fields[#fields + 1] = ("%s?: %s"):format(k, t)
   end
+  if iterator then fields[#fields + 1] = "prefetch?: boolean" end
   return "{ " .. table.concat(fields, ", ") .. " }"
 end
 
@@ -137,7 +179,7 @@ local function method(out, row, name, returns)
   end
   if row.options then
     names[#names + 1] = "opts"
-    out[#out + 1] = "---@param opts? " .. options_type(row)
+    out[#out + 1] = "---@param opts? " .. options_type(row, returns.iterator)
   end
   for _, r in ipairs(returns) do out[#out + 1] = "---@return " .. r end
   out[#out + 1] = ("function Client:%s(%s) end"):format(name, table.concat(names, ", "))
@@ -152,8 +194,8 @@ local function render()
     if row.batch then doc[2] = ("--- Any number of ids, sent %d at a time (batch_sizes.%s)."):format(row.batch.size, row.name) end
     method(out, row, row.name, { doc = doc, answer_type(row) .. " answer", "robloxsocial.Error|nil err" })
     if row.paging then
-      method(out, row, row.paging.iterator, {
-        doc = { ("--- Iterates over every item of %s, fetching pages lazily; raises the error object."):format(row.name) },
+      method(out, row, row.paging.iterator, { iterator = true,
+        doc = { ("--- Iterates over every item of %s, fetching pages lazily (or ahead, with prefetch); raises the error object."):format(row.name) },
         ("fun(): %s iterator"):format(item_type(row)) })
     end
   end

@@ -19,17 +19,19 @@ local robloxsocial = {}
 ---@field access_token? string OAuth 2.0 bearer token
 ---@field domain? string services at https://<service>.<domain> (default "roblox.com")
 ---@field base_url? string one origin for every service, e.g. "http://127.0.0.1:8123"
----@field timeout? number seconds for a whole request (default 30)
----@field connect_timeout? number seconds to connect (default 10)
+---@field timeout? number seconds for a whole call, retry waits included (0.001 to 86400; default 30)
+---@field connect_timeout? number seconds to connect (0.001 to 86400; default 10)
 ---@field max_retries? integer retries after a 429, and for GET after a 5xx or network failure (default 3)
 ---@field retry_delay? number seconds before the first retry, doubling (default 1.0)
 ---@field user_agent? string the User-Agent header
 ---@field proxy? string a proxy URL for libcurl
 ---@field cainfo? string a CA bundle file
 ---@field batch_sizes? table<string, integer> per-method batch sizes, e.g. { presence = 25 }
+---@field concurrency? integer most requests in flight at once, 1 to 256 (default 8)
+---@field http2? boolean negotiate HTTP/2 over TLS and multiplex (default true)
 
 ---@class robloxsocial.Error
----@field kind "http"|"network"|"timeout"|"decode"
+---@field kind "http"|"network"|"timeout"|"decode"|"cancelled"
 ---@field status? integer the HTTP status
 ---@field code? integer|string the first Roblox error code
 ---@field message? string
@@ -37,14 +39,53 @@ local robloxsocial = {}
 ---@field retry_after? number seconds, where the server said
 ---@field method string
 ---@field url string never holds credentials
----@field done? integer batch methods: ids handled before the failing batch
----@field partial? table batch methods: the merged answer of those ids
+---@field sent? boolean writes: true when the request may have reached the server
+---@field done? integer batch methods: how many ids were handled
+---@field partial? table batch methods: the merged answer of those ids, in list order
+---@field failed? integer[] batch methods: the ids not handled, in order
 
 ---@alias robloxsocial.Null lightuserdata JSON null, the value robloxsocial.null
 
 ---@param options? robloxsocial.Options
 ---@return robloxsocial.Client
 function robloxsocial.new(options) end
+
+---@class robloxsocial.Task
+local Task = {}
+
+--- Whether the task has finished.
+---@return boolean
+function Task:done() end
+
+--- Steps until the task is done; returns what its function returned, or raises what it raised.
+---@return any ...
+function Task:wait() end
+
+--- Ends the task where it is suspended; its request in flight is abandoned.
+function Task:cancel() end
+
+--- Runs fn(...) as a task, at once until its first request.
+---@param fn fun(...): ...
+---@return robloxsocial.Task
+function robloxsocial.spawn(fn, ...) end
+
+--- Moves every request, resumes the tasks whose answers came, waits at most timeout seconds.
+---@param timeout? number seconds (default 0)
+---@return integer tasks_not_done
+function robloxsocial.step(timeout) end
+
+--- Steps until every task is done (true) or timeout seconds have passed (false).
+---@param timeout? number
+---@return boolean
+function robloxsocial.run(timeout) end
+
+--- In a task, suspends it for that long; elsewhere sleeps while requests keep moving.
+---@param seconds number
+function robloxsocial.sleep(seconds) end
+
+--- Seconds until step has work: 0 now, nil when nothing is in flight.
+---@return number?
+function robloxsocial.next_timeout() end
 
 ---@class robloxsocial.Client
 local Client = {}
@@ -366,8 +407,8 @@ function Client:refresh_qr_session() end
 ---@return robloxsocial.Error|nil err
 function Client:friend_requests(opts) end
 
---- Iterates over every item of friend_requests, fetching pages lazily; raises the error object.
----@param opts? { cursor?: string, limit?: integer, session_id?: string, sort?: 0|1|2 }
+--- Iterates over every item of friend_requests, fetching pages lazily (or ahead, with prefetch); raises the error object.
+---@param opts? { cursor?: string, limit?: integer, session_id?: string, sort?: 0|1|2, prefetch?: boolean }
 ---@return fun(): robloxsocial.FriendRequest iterator
 function Client:each_friend_request(opts) end
 
@@ -457,9 +498,9 @@ function Client:friends_count(user_id) end
 ---@return robloxsocial.Error|nil err
 function Client:find_friends(user_id, opts) end
 
---- Iterates over every item of find_friends, fetching pages lazily; raises the error object.
+--- Iterates over every item of find_friends, fetching pages lazily (or ahead, with prefetch); raises the error object.
 ---@param user_id integer
----@param opts? { cursor?: string, find_type?: 0|1, limit?: integer, sort?: 0|1|2|"Alphabetical"|"StatusAlphabetical"|"StatusFrequents" }
+---@param opts? { cursor?: string, find_type?: 0|1, limit?: integer, sort?: 0|1|2|"Alphabetical"|"StatusAlphabetical"|"StatusFrequents", prefetch?: boolean }
 ---@return fun(): robloxsocial.FriendItem iterator
 function Client:each_friend(user_id, opts) end
 
@@ -484,10 +525,10 @@ function Client:online_friends(user_id, opts) end
 ---@return robloxsocial.Error|nil err
 function Client:search_friends(user_id, query, opts) end
 
---- Iterates over every item of search_friends, fetching pages lazily; raises the error object.
+--- Iterates over every item of search_friends, fetching pages lazily (or ahead, with prefetch); raises the error object.
 ---@param user_id integer
 ---@param query string
----@param opts? { cursor?: string, limit?: integer }
+---@param opts? { cursor?: string, limit?: integer, prefetch?: boolean }
 ---@return fun(): robloxsocial.FriendItem iterator
 function Client:each_friend_search(user_id, query, opts) end
 
@@ -548,8 +589,8 @@ function Client:announcements_metadata() end
 ---@return robloxsocial.Error|nil err
 function Client:messages(opts) end
 
---- Iterates over every item of messages, fetching pages lazily; raises the error object.
----@param opts? { page?: integer, page_size?: integer, tab?: "Inbox"|"Sent"|"Archive" }
+--- Iterates over every item of messages, fetching pages lazily (or ahead, with prefetch); raises the error object.
+---@param opts? { page?: integer, page_size?: integer, tab?: "Inbox"|"Sent"|"Archive", prefetch?: boolean }
 ---@return fun(): robloxsocial.Message iterator
 function Client:each_message(opts) end
 
