@@ -16,7 +16,8 @@ typedef struct rs_options {
     const char *domain, *base_url, *user_agent, *proxy, *cainfo;
     double timeout, connect_timeout, retry_delay;
     lua_Integer max_retries, concurrency;
-    int http2;
+    int http2, pace;
+    int hooks;          /* on_response or on_cookie given */
 } rs_options;
 
 enum option_kind {
@@ -27,7 +28,8 @@ enum option_kind {
     OPT_DELAY,      /* number of seconds, 0 to 86400 */
     OPT_RETRIES,    /* integer 0 to 100 */
     OPT_SLOTS,      /* integer 1 to 256 */
-    OPT_BOOLEAN
+    OPT_BOOLEAN,
+    OPT_FUNCTION    /* a hook: kept in the client's user value */
 };
 
 static const struct option_spec {
@@ -49,6 +51,9 @@ static const struct option_spec {
     {"max_retries", OPT_RETRIES, offsetof(rs_options, max_retries)},
     {"concurrency", OPT_SLOTS, offsetof(rs_options, concurrency)},
     {"http2", OPT_BOOLEAN, offsetof(rs_options, http2)},
+    {"pace", OPT_BOOLEAN, offsetof(rs_options, pace)},
+    {"on_response", OPT_FUNCTION, offsetof(rs_options, hooks)},
+    {"on_cookie", OPT_FUNCTION, offsetof(rs_options, hooks)},
     {NULL, OPT_STRING, 0}
 };
 
@@ -142,6 +147,7 @@ static void read_options(lua_State *L, int idx, rs_options *o)
     o->max_retries = 3;
     o->concurrency = 8;
     o->http2 = 1;
+    o->pace = 1;
     if (lua_isnoneornil(L, idx))
         return;
     luaL_checktype(L, idx, LUA_TTABLE);
@@ -160,6 +166,12 @@ static void read_options(lua_State *L, int idx, rs_options *o)
             read_string(L, s, (const char **)field);
         else if (s->kind == OPT_BOOLEAN)
             read_boolean(L, s, field);
+        else if (s->kind == OPT_FUNCTION) {
+            if (lua_type(L, -1) != LUA_TFUNCTION)
+                option_error(L, s->name, lua_pushfstring(L, "must be a function (got %s)",
+                                                         luaL_typename(L, -1)));
+            *(int *)field = 1;
+        }
         else
             read_number(L, s, field);
         lua_pop(L, 1);
@@ -292,9 +304,27 @@ static void client_init(lua_State *L, rs_client *c, const rs_options *o)
     s->concurrency = (int)o->concurrency;
     s->http2 = o->http2;
     s->tls = c->origin == NULL || strncmp(c->origin, "https://", 8) == 0;
+    s->pace = o->pace;
     build_read_headers(L, c, o);
     if (!rs_session_write_headers(s))
         luaL_error(L, "robloxsocial: not enough memory");
+}
+
+/* The hooks go into a table, the client's user value, which each of its
+ * transfers also holds; on_response makes the transfers record their
+ * attempts. */
+static void keep_hooks(lua_State *L, rs_client *c, int options)
+{
+    static const char *const names[] = {"on_response", "on_cookie"};
+    int i;
+    lua_createtable(L, 0, 2);
+    for (i = 0; i < 2; i++) {
+        lua_getfield(L, options, names[i]);
+        lua_setfield(L, -2, names[i]);
+    }
+    c->session.record = lua_getfield(L, -1, "on_response") == LUA_TFUNCTION;
+    lua_pop(L, 1);
+    lua_setiuservalue(L, -2, 1);
 }
 
 /* new(options): validates everything first, then builds the userdata
@@ -307,12 +337,14 @@ static int client_new(lua_State *L)
     read_options(L, 1, &o);
     if (o.base_url == NULL)
         check_domain(L, o.domain);
-    c = lua_newuserdatauv(L, sizeof *c, 0);
+    c = lua_newuserdatauv(L, sizeof *c, 1);
     memset(c, 0, sizeof *c);
     luaL_setmetatable(L, RS_CLIENT_MT);
     c->open = 1;
     c->loop = rs_loop_get(L);
     client_init(L, c, &o);
+    if (o.hooks)
+        keep_hooks(L, c, 1);
     return 1;
 }
 
@@ -359,11 +391,29 @@ static const char *check_service(lua_State *L, int idx)
     return name;
 }
 
+/* Copies the header lines of the table at idx (client:request's headers,
+ * already checked by the Lua layer) into t->extra. */
+static void take_extra_headers(lua_State *L, rs_transfer *t, int idx)
+{
+    lua_Integer i, n = luaL_len(L, idx);
+    for (i = 1; i <= n; i++) {
+        struct curl_slist *grown;
+        lua_rawgeti(L, idx, i);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_argerror(L, idx, "header lines expected");
+        grown = curl_slist_append(t->extra, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        if (grown == NULL)
+            luaL_error(L, "robloxsocial: not enough memory");
+        t->extra = grown;
+    }
+}
+
 /* Checks the arguments (client, method, service, path[, query[, body[,
- * group]]]) and pushes a new transfer userdata for them, queued or
- * started.  group (an integer, 0 for none) ties the transfers of one
- * batch call: after one of them fails, the others still queued are
- * cancelled. */
+ * group[, headers]]]]) and pushes a new transfer userdata for them,
+ * queued or started.  group (an integer, 0 for none) ties the transfers
+ * of one batch call: after one of them fails, the others still queued
+ * are cancelled.  headers is a list of extra "Name: value" lines. */
 static rs_transfer *push_transfer(lua_State *L, int blocking)
 {
     rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
@@ -374,11 +424,14 @@ static rs_transfer *push_transfer(lua_State *L, int blocking)
     const char *url;
     rs_transfer *t;
     lua_Integer group = luaL_optinteger(L, 7, 0);
+    int has_headers = !lua_isnoneornil(L, 8);
     luaL_checkstring(L, 4);
     luaL_optstring(L, 5, NULL);
     if (m == 0 && body != NULL)
         luaL_argerror(L, 6, "a GET request has no body");
-    t = lua_newuserdatauv(L, sizeof *t, 1);
+    if (has_headers)
+        luaL_checktype(L, 8, LUA_TTABLE);
+    t = lua_newuserdatauv(L, sizeof *t, 2);
     memset(t, 0, sizeof *t);
     t->ref = LUA_NOREF;
     t->state = RS_T_SPENT;      /* until it is whole: __gc then frees only buffers */
@@ -386,6 +439,8 @@ static rs_transfer *push_transfer(lua_State *L, int blocking)
     c->loop->transfers++;
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);        /* the client lives as long as it */
+    lua_getiuservalue(L, 1, 1);
+    lua_setiuservalue(L, -2, 2);        /* and its hooks, or nil */
     t->method = http_methods[m];
     t->is_write = m != 0;
     t->blocking = blocking;
@@ -399,8 +454,10 @@ static rs_transfer *push_transfer(lua_State *L, int blocking)
     /* No Lua allocation between building the URL in the client's scratch
      * buffer and copying it: a finalizer could use the buffer meanwhile. */
     url = rs_url_build(L, c, service, 4, lua_isnoneornil(L, 5) ? 0 : 5);
-    if (!rs_transfer_init(t, &c->session, http_methods[m], url, body, body_len))
+    if (!rs_transfer_init(t, &c->session, http_methods[m], service, url, body, body_len))
         luaL_error(L, "robloxsocial: not enough memory");
+    if (has_headers)
+        take_extra_headers(L, t, 8);
     t->group = group;
     rs_loop_submit(L, c->loop, t);
     return t;
@@ -415,7 +472,7 @@ static rs_transfer *push_transfer(lua_State *L, int blocking)
 static int client_send(lua_State *L)
 {
     rs_transfer *t = push_transfer(L, 1);
-    return rs_loop_take(L, rs_loop_get(L), t);
+    return rs_loop_take(L, rs_loop_get(L), t, lua_gettop(L));
 }
 
 /* core.start(client, method, service, path[, query[, body]]): the same
@@ -451,8 +508,21 @@ static int client_concurrency(lua_State *L)
     return 1;
 }
 
+/* client:rate_limit(service): what the service's last answer said of its
+ * limits, or nil. */
+static int client_rate_limit(lua_State *L)
+{
+    rs_client *c = client_check(L, 1);
+    const rs_service *v = rs_session_service(&c->session, luaL_checkstring(L, 2));
+    if (v == NULL)
+        return 0;
+    rs_rate_push(L, &v->rate, rs_now() - v->read_at);
+    return 1;
+}
+
 static const luaL_Reg client_methods[] = {
     {"close", client_close},
+    {"rate_limit", client_rate_limit},
     {NULL, NULL}
 };
 

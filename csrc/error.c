@@ -73,7 +73,7 @@ static void set_http_details(lua_State *L, int dst, const rs_failure *f)
 static int holds_secret(lua_State *L, int idx, char *const *secrets)
 {
     int i;
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < RS_SECRETS; i++)
         if (secrets[i] && secrets[i][0] && strstr(lua_tostring(L, idx), secrets[i]))
             return 1;
     return 0;
@@ -83,7 +83,7 @@ static int holds_secret(lua_State *L, int idx, char *const *secrets)
 static void redact_top(lua_State *L, char *const *secrets)
 {
     int i;
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < RS_SECRETS; i++)
         if (secrets[i] && secrets[i][0] && strstr(lua_tostring(L, -1), secrets[i])) {
             luaL_gsub(L, lua_tostring(L, -1), secrets[i], "<redacted>");
             lua_remove(L, -2);
@@ -149,7 +149,7 @@ static void redact_server_text(lua_State *L, int err, char *const *secrets)
 void rs_error_push(lua_State *L, const rs_failure *f)
 {
     luaL_checkstack(L, 8, "robloxsocial: error object");
-    lua_createtable(L, 0, 8);
+    lua_createtable(L, 0, 10);
     set_string(L, "kind", f->kind);
     set_string(L, "method", f->method);
     set_string(L, "url", f->url);
@@ -175,6 +175,18 @@ void rs_error_push(lua_State *L, const rs_failure *f)
         set_string(L, "message", f->reason);
     if (f->secrets)
         redact_server_text(L, lua_gettop(L), f->secrets);
+    if (f->rate && f->rate->has) {
+        rs_rate_push(L, f->rate, -1);
+        lua_setfield(L, -2, "rate_limit");
+    }
+    if (f->challenge_id || f->challenge_type) {
+        lua_createtable(L, 0, 3);
+        set_string(L, "id", f->challenge_id);
+        set_string(L, "type", f->challenge_type);
+        rs_push_challenge_metadata(L, f->challenge_metadata);
+        lua_setfield(L, -2, "metadata");
+        lua_setfield(L, -2, "challenge");
+    }
     luaL_setmetatable(L, RS_ERROR_MT);
 }
 

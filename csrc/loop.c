@@ -94,6 +94,7 @@ static void start(rs_loop *lp, rs_transfer *t);
 /* Takes t off the multi handle, if it is on it. */
 static void off_multi(rs_loop *lp, rs_transfer *t)
 {
+    rs_transfer_count_on_service(t, 0);
     if (t->on_multi) {
         curl_multi_remove_handle(lp->multi, t->easy);
         t->on_multi = 0;
@@ -150,11 +151,35 @@ static void finish(rs_loop *lp, rs_transfer *t)
     list_done(lp, t);
 }
 
-/* Sends the next attempt of t; a failure to even start ends it. */
+static void delay(rs_loop *lp, rs_transfer *t, double due)
+{
+    t->state = RS_T_DELAYED;
+    t->due = due;
+    t->next_timer = lp->timers;
+    lp->timers = t;
+}
+
+/* Sends the next attempt of t; a failure to even start ends it.  With
+ * pace on, an attempt to a service that said none remain waits for its
+ * reset (a timer), unless that passes the call's timeout. */
 static void launch(rs_loop *lp, rs_transfer *t)
 {
-    CURLcode rc = rs_transfer_begin(t);
+    double wait = rs_transfer_pace_wait(t);
+    CURLcode rc;
     CURLMcode mrc;
+    if (wait > 0) {
+        double now = rs_now();
+        if (now + wait < t->started + t->session->timeout) {
+            delay(lp, t, now + wait);
+            return;
+        }
+        t->state = RS_T_RUNNING;
+        rs_transfer_fail(t, "timeout", "the service's rate limit resets after the call's timeout");
+        t->outcome.retry_after = wait;
+        finish(lp, t);
+        return;
+    }
+    rc = rs_transfer_begin(t);
     t->state = RS_T_RUNNING;
     if (rc != CURLE_OK) {
         if (rc == CURLE_OPERATION_TIMEDOUT)
@@ -172,6 +197,7 @@ static void launch(rs_loop *lp, rs_transfer *t)
     }
     t->on_multi = 1;
     lp->on_multi++;
+    rs_transfer_count_on_service(t, 1);
 }
 
 /* t takes a slot of its session: the call's clock starts now, not while
@@ -246,9 +272,7 @@ static int collect(rs_loop *lp)
             launch(lp, t);
             break;
         case RS_NEXT_DELAY:
-            t->state = RS_T_DELAYED;
-            t->next_timer = lp->timers;
-            lp->timers = t;
+            delay(lp, t, t->due);
             break;
         case RS_NEXT_FINISH:
             finish(lp, t);
@@ -362,15 +386,106 @@ static void unlist(rs_loop *lp, rs_transfer *t)
     t->next_done = NULL;
 }
 
-int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t)
+/* Pushes the on_response argument for attempt i of t. */
+static void push_attempt_info(lua_State *L, const rs_transfer *t, int i)
 {
-    int n;
+    const rs_attempt *a = &t->attempts[i];
+    const rs_session *s = t->session;
+    lua_createtable(L, 0, 10);
+    lua_pushstring(L, t->method);
+    lua_setfield(L, -2, "method");
+    if (s && t->service >= 0 && t->service < s->service_count) {
+        lua_pushstring(L, s->services[t->service].name);
+        lua_setfield(L, -2, "service");
+    }
+    lua_pushstring(L, t->url);
+    lua_setfield(L, -2, "url");
+    if (a->status > 0) {
+        lua_pushinteger(L, a->status);
+        lua_setfield(L, -2, "status");
+    }
+    lua_pushinteger(L, i);
+    lua_setfield(L, -2, "attempt");
+    lua_pushnumber(L, a->seconds);
+    lua_setfield(L, -2, "seconds");
+    lua_pushinteger(L, (lua_Integer)a->bytes);
+    lua_setfield(L, -2, "bytes");
+    if (a->retry_in >= 0) {
+        lua_pushnumber(L, a->retry_in);
+        lua_setfield(L, -2, "retry_in");
+    }
+    if (a->rate.has) {
+        rs_rate_push(L, &a->rate, -1);
+        lua_setfield(L, -2, "rate_limit");
+    }
+    if (a->error_kind) {
+        lua_pushstring(L, a->error_kind);
+        lua_setfield(L, -2, "error_kind");
+    }
+}
+
+/* Calls the hook in field name of the hooks table at hooks with the value
+ * on top (popped).  On an error, keeps the first one at *first (a stack
+ * slot) and goes on. */
+static void call_hook(lua_State *L, int hooks, const char *name, int *first)
+{
+    if (lua_getfield(L, hooks, name) != LUA_TFUNCTION) {
+        lua_pop(L, 2);
+        return;
+    }
+    lua_insert(L, -2);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        if (*first)
+            lua_pop(L, 1);
+        else
+            *first = lua_gettop(L);
+    }
+}
+
+/* The hooks of t's client, called after the exchange is over, outside
+ * libcurl.  Leaves the first error a hook raised on the stack and returns
+ * 1, or returns 0. */
+static int call_hooks(lua_State *L, rs_transfer *t, int tidx)
+{
+    int hooks, first = 0, i;
+    if (t->attempt_count == 0 && t->new_cookie == NULL)
+        return 0;
+    if (lua_getiuservalue(L, tidx, 2) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    hooks = lua_gettop(L);
+    for (i = 0; i < t->attempt_count; i++) {
+        push_attempt_info(L, t, i);
+        call_hook(L, hooks, "on_response", &first);
+    }
+    if (t->new_cookie) {
+        lua_pushstring(L, t->new_cookie);
+        call_hook(L, hooks, "on_cookie", &first);
+    }
+    if (first) {
+        lua_replace(L, hooks);      /* the error takes the hooks' slot */
+        lua_settop(L, hooks);
+        return 1;
+    }
+    lua_settop(L, hooks - 1);
+    return 0;
+}
+
+int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int tidx)
+{
+    int n, failed;
     rs_loop_wait(lp, t);
     unlist(lp, t);
     unlink_member(t);
     rs_loop_unanchor(L, t);
+    failed = call_hooks(L, t, tidx);
     n = rs_transfer_push_result(L, t);
     t->session = NULL;
+    if (failed) {
+        lua_pop(L, n);
+        return lua_error(L);   /* a hook's error, once the request is settled */
+    }
     return n;
 }
 
@@ -385,7 +500,7 @@ static int transfer_result(lua_State *L)
 {
     rs_transfer *t = check_transfer(L, 1);
     luaL_argcheck(L, t->state != RS_T_SPENT, 1, "its result was already taken");
-    return rs_loop_take(L, rs_loop_get(L), t);
+    return rs_loop_take(L, rs_loop_get(L), t, 1);
 }
 
 /* core.cancel(t): abandons t; its result becomes a "cancelled" error. */

@@ -42,10 +42,11 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s);
 /* Drops the loop's anchor of t, once its result has been taken. */
 void rs_loop_unanchor(lua_State *L, rs_transfer *t);
 
-/* Waits for t, then lets go of it and pushes its result: the decoded body
- * (returns 1) or nil and the error (returns 2).  May raise a memory error;
- * t is spent either way. */
-int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t);
+/* Waits for t (its userdata at stack index tidx), then lets go of it,
+ * calls its client's hooks and pushes its result: the decoded body
+ * (returns 1) or nil and the error (returns 2).  Raises a hook's error,
+ * or a memory error; t is spent either way. */
+int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int tidx);
 
 /* Adds poll, progress, next_timeout, stats and the transfer functions
  * to the module table on top. */

@@ -51,6 +51,29 @@ void rs_json_encode(lua_State *L, int idx);
 /* Adds json_decode, json_encode, null and array_mt to the table on top. */
 void rs_json_open(lua_State *L);
 
+/* ---- ratelimit.c -------------------------------------------------------- */
+
+#define RS_RATE_WINDOWS 8
+
+/* What one answer's x-ratelimit-* headers said. */
+typedef struct rs_rate {
+    int has;
+    double limit, remaining, reset;      /* reset: seconds from the reading */
+    int windows;
+    struct { double limit, seconds; } window[RS_RATE_WINDOWS];
+} rs_rate;
+
+/* Parses the three header values ("" when absent) into r; returns r->has:
+ * 0 unless limit and remaining are numbers. */
+int rs_rate_parse(rs_rate *r, const char *limit, const char *remaining, const char *reset);
+
+/* Pushes { limit, remaining, reset, windows = { {limit, seconds}, ... } }
+ * and, when age >= 0, age: the seconds since it was read. */
+void rs_rate_push(lua_State *L, const rs_rate *r, double age);
+
+/* Pushes the decoded JSON of base64 text, or nil when it is neither. */
+void rs_push_challenge_metadata(lua_State *L, const char *b64);
+
 /* ---- error.c ------------------------------------------------------------ */
 
 /* What the transport knows about a failed exchange. */
@@ -64,8 +87,14 @@ typedef struct rs_failure {
     const char *method;
     const char *url;       /* never holds credentials */
     int sent;              /* writes: 0 or 1; -1 for a read (no field) */
-    char *const *secrets;  /* 3 credentials or NULLs, replaced by <redacted> */
+    char *const *secrets;  /* RS_SECRETS credentials or NULLs, replaced by <redacted> */
+    const rs_rate *rate;   /* the answer's rate limit, or NULL */
+    const char *challenge_id, *challenge_type, *challenge_metadata;  /* or NULL */
 } rs_failure;
+
+/* Credentials a session redacts: cookie, API key, token, and the cookie
+ * that a rotation replaced. */
+#define RS_SECRETS 4
 
 /* Pushes the contract's error table for f (a table with metatable
  * RS_ERROR_MT).  Every string that came from the server is scrubbed of

@@ -25,6 +25,9 @@
  * larger (1e400, inf) is clamped to it before any conversion. */
 #define RS_MAX_WAIT 1e9
 
+/* How soon a transfer paced past its service's reset looks again. */
+#define RS_PACE_GLANCE 0.01
+
 double rs_now(void)
 {
     struct timespec ts;
@@ -129,10 +132,13 @@ void rs_session_release(rs_session *s)
     s->read_headers = s->write_headers = NULL;
     rs_free_secret(s->csrf_token);
     s->csrf_token = NULL;
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < RS_SECRETS; i++) {
         rs_free_secret(s->secrets[i]);
         s->secrets[i] = NULL;
     }
+    free(s->services);
+    s->services = NULL;
+    s->service_count = s->service_cap = 0;
     free(s->proxy);
     free(s->cainfo);
     s->proxy = s->cainfo = NULL;
@@ -187,6 +193,48 @@ static void take_header(const char *line, size_t len, const char *name,
     out[vlen] = '\0';
 }
 
+/* The value of a "Name: value" line as a malloc'd string, when the name
+ * matches; NULL otherwise, or when memory ran out (then it is as if the
+ * header had not come). */
+static char *copy_header(const char *line, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    const char *v, *end = line + len;
+    char *out;
+    if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
+        return NULL;
+    for (v = line + n + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+        ;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    if ((out = malloc((size_t)(end - v) + 1)) != NULL) {
+        memcpy(out, v, (size_t)(end - v));
+        out[end - v] = '\0';
+    }
+    return out;
+}
+
+/* Set-Cookie: .ROBLOSECURITY=<value>; ... keeps the value (another
+ * cookie, or an empty value that deletes it, is not a rotation). */
+static void take_set_cookie(rs_transfer *t, const char *line, size_t len)
+{
+    static const char name[] = ".ROBLOSECURITY=";
+    char *value = copy_header(line, len, "set-cookie"), *end;
+    if (value == NULL)
+        return;
+    if (strncmp(value, name, sizeof name - 1) == 0) {
+        memmove(value, value + sizeof name - 1, strlen(value + sizeof name - 1) + 1);
+        if ((end = strchr(value, ';')) != NULL)
+            *end = '\0';
+        if (value[0]) {
+            rs_free_secret(t->set_cookie);
+            t->set_cookie = value;
+            return;
+        }
+    }
+    rs_free_secret(value);
+}
+
 /* A status line starts a new response (there may be several, e.g. after
  * "100 Continue"): forget what the previous one said. */
 static void take_status_line(rs_transfer *t, const char *line, size_t len)
@@ -194,6 +242,12 @@ static void take_status_line(rs_transfer *t, const char *line, size_t len)
     const char *p = memchr(line, ' ', len), *end = line + len;
     t->resp_len = 0;
     t->csrf_token[0] = t->retry_after[0] = t->reason[0] = '\0';
+    t->rl_limit[0] = t->rl_remaining[0] = t->rl_reset[0] = '\0';
+    t->challenge_id[0] = t->challenge_type[0] = '\0';
+    free(t->challenge_metadata);
+    t->challenge_metadata = NULL;
+    rs_free_secret(t->set_cookie);
+    t->set_cookie = NULL;
     if (p == NULL || (p = memchr(p + 1, ' ', (size_t)(end - p - 1))) == NULL)
         return;
     p++;
@@ -209,12 +263,34 @@ static size_t on_header(char *data, size_t size, size_t count, void *userdata)
 {
     rs_transfer *t = userdata;
     size_t len = size * count;
-    if (len > 5 && memcmp(data, "HTTP/", 5) == 0)
-        take_status_line(t, data, len);
-    else if (len > 0 && (data[0] == 'x' || data[0] == 'X'))
-        take_header(data, len, "x-csrf-token", t->csrf_token, sizeof t->csrf_token);
-    else if (len > 0 && (data[0] == 'r' || data[0] == 'R'))
-        take_header(data, len, "retry-after", t->retry_after, sizeof t->retry_after);
+    if (len < 4)
+        return len;
+    switch (data[0]) {
+    case 'H':
+        if (len > 5 && memcmp(data, "HTTP/", 5) == 0)
+            take_status_line(t, data, len);
+        break;
+    case 'x': case 'X':
+        if (len > 12 && (data[2] == 'r' || data[2] == 'R')) {
+            take_header(data, len, "x-ratelimit-limit", t->rl_limit, sizeof t->rl_limit);
+            take_header(data, len, "x-ratelimit-remaining", t->rl_remaining, sizeof t->rl_remaining);
+            take_header(data, len, "x-ratelimit-reset", t->rl_reset, sizeof t->rl_reset);
+        } else
+            take_header(data, len, "x-csrf-token", t->csrf_token, sizeof t->csrf_token);
+        break;
+    case 'r': case 'R':
+        if (data[1] == 'b' || data[1] == 'B') {
+            take_header(data, len, "rblx-challenge-id", t->challenge_id, sizeof t->challenge_id);
+            take_header(data, len, "rblx-challenge-type", t->challenge_type, sizeof t->challenge_type);
+            if (t->challenge_metadata == NULL)
+                t->challenge_metadata = copy_header(data, len, "rblx-challenge-metadata");
+        } else
+            take_header(data, len, "retry-after", t->retry_after, sizeof t->retry_after);
+        break;
+    case 's': case 'S':
+        take_set_cookie(t, data, len);
+        break;
+    }
     return len;
 }
 
@@ -244,7 +320,38 @@ static char *copy_bytes(const char *s, size_t len)
     return copy;
 }
 
-int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method,
+/* The index of the service called name in s->services, added if new;
+ * -1 when memory ran out. */
+static int service_index(rs_session *s, const char *name)
+{
+    int i;
+    for (i = 0; i < s->service_count; i++)
+        if (strcmp(s->services[i].name, name) == 0)
+            return i;
+    if (s->service_count == s->service_cap) {
+        int cap = s->service_cap ? s->service_cap * 2 : 8;
+        rs_service *grown = realloc(s->services, (size_t)cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        s->services = grown;
+        s->service_cap = cap;
+    }
+    memset(&s->services[i], 0, sizeof s->services[i]);
+    snprintf(s->services[i].name, sizeof s->services[i].name, "%s", name);
+    s->service_count++;
+    return i;
+}
+
+const rs_service *rs_session_service(const rs_session *s, const char *name)
+{
+    int i;
+    for (i = 0; i < s->service_count; i++)
+        if (strcmp(s->services[i].name, name) == 0)
+            return s->services[i].rate.has ? &s->services[i] : NULL;
+    return NULL;
+}
+
+int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const char *service,
                      const char *url, const char *body, size_t body_len)
 {
     t->state = RS_T_QUEUED;
@@ -254,6 +361,8 @@ int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method,
     t->is_get = strcmp(method, "GET") == 0;
     t->is_write = !t->is_get;
     t->outcome.retry_after = -1;
+    if ((t->service = service_index(s, service)) < 0)
+        return 0;
     if (body == NULL && strcmp(method, "POST") == 0) {
         body = "";              /* a POST without a body is still a POST */
         body_len = 0;
@@ -270,15 +379,77 @@ int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method,
     return 1;
 }
 
+static void free_list(struct curl_slist **list)
+{
+    struct curl_slist *item;
+    for (item = *list; item; item = item->next)
+        wipe(item->data);
+    curl_slist_free_all(*list);
+    *list = NULL;
+}
+
 void rs_transfer_free_buffers(rs_transfer *t)
 {
     free(t->url);
     free(t->body);
     free(t->resp);
-    t->url = t->body = t->resp = NULL;
+    free(t->challenge_metadata);
+    free(t->attempts);
+    rs_free_secret(t->set_cookie);
+    rs_free_secret(t->new_cookie);
+    t->url = t->body = t->resp = t->challenge_metadata = t->set_cookie = t->new_cookie = NULL;
+    t->attempts = NULL;
+    t->attempt_count = t->attempt_cap = 0;
     t->resp_len = t->resp_cap = 0;
+    free_list(&t->extra);
+    free_list(&t->own);
     rs_headers_unref(t->headers);
     t->headers = NULL;
+}
+
+void rs_transfer_count_on_service(rs_transfer *t, int on)
+{
+    rs_session *s = t->session;
+    if (s == NULL || t->service < 0 || t->service >= s->service_count || t->on_service == on)
+        return;
+    t->on_service = on;
+    s->services[t->service].in_flight += on ? 1 : -1;
+}
+
+double rs_transfer_pace_wait(const rs_transfer *t)
+{
+    const rs_session *s = t->session;
+    const rs_service *v;
+    double until;
+    if (s == NULL || !s->pace || t->service < 0 || t->service >= s->service_count)
+        return 0;
+    v = &s->services[t->service];
+    if (!v->rate.has)
+        return 0;
+    until = v->read_at + v->rate.reset - rs_now();
+    if (until > 0)      /* the window the service spoke of: its remaining count */
+        return v->rate.remaining - v->in_flight > 0 ? 0 : until;
+    /* Past its reset the window is full again, up to its limit; beyond
+     * that, look again soon: the answers in flight will say more. */
+    return v->rate.limit - v->in_flight > 0 ? 0 : RS_PACE_GLANCE;
+}
+
+/* The session's lines, then the caller's own (client:request's headers). */
+static int build_own_headers(rs_transfer *t)
+{
+    struct curl_slist *item, *grown;
+    free_list(&t->own);
+    for (item = t->headers->list; item; item = item->next)
+        if ((grown = curl_slist_append(t->own, item->data)) == NULL)
+            return 0;
+        else
+            t->own = grown;
+    for (item = t->extra; item; item = item->next)
+        if ((grown = curl_slist_append(t->own, item->data)) == NULL)
+            return 0;
+        else
+            t->own = grown;
+    return 1;
 }
 
 /* The options that stay the same for every request of a session. */
@@ -391,7 +562,9 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     }
     TRY(curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
                          t->is_get || strcmp(t->method, "POST") == 0 ? NULL : t->method));
-    TRY(curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers->list));
+    if (t->extra && !build_own_headers(t))
+        return CURLE_OUT_OF_MEMORY;
+    TRY(curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->extra ? t->own : t->headers->list));
     return CURLE_OK;
 }
 
@@ -477,19 +650,121 @@ static void judge_transport(rs_transfer *t, CURLcode rc)
         set_message(t, t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc));
 }
 
-rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
+/* A cookie value as new() accepts it (RFC 6265 cookie-octets). */
+static int cookie_is_clean(const char *v)
+{
+    for (; *v; v++)
+        if ((unsigned char)*v <= 0x20 || (unsigned char)*v >= 0x7f || *v == '"' || *v == ','
+            || *v == ';' || *v == '\\')
+            return 0;
+    return 1;
+}
+
+/* The session's header lists with the Cookie line of value. */
+static int rotate_cookie(rs_session *s, const char *value)
+{
+    struct curl_slist *list = NULL, *item, *grown;
+    rs_headers *fresh, *old = s->read_headers;
+    char *copy = malloc(strlen(value) + 1), *line = malloc(strlen(value) + 32);
+    if (copy == NULL || line == NULL)
+        goto fail;
+    strcpy(copy, value);
+    snprintf(line, strlen(value) + 32, "Cookie: .ROBLOSECURITY=%s", value);
+    for (item = old->list; item; item = item->next) {
+        const char *data = strncmp(item->data, "Cookie: ", 8) == 0 ? line : item->data;
+        if ((grown = curl_slist_append(list, data)) == NULL)
+            goto fail;
+        list = grown;
+    }
+    if ((fresh = rs_headers_new(list)) == NULL)
+        goto fail;
+    s->read_headers = fresh;
+    if (!rs_session_write_headers(s)) {
+        s->read_headers = old;
+        list = NULL;
+        rs_headers_unref(fresh);
+        goto fail;
+    }
+    rs_headers_unref(old);
+    rs_free_secret(s->secrets[3]);
+    s->secrets[3] = s->secrets[0];      /* the old one stays redacted */
+    s->secrets[0] = copy;
+    rs_free_secret(line);
+    return 1;
+fail:
+    free_list(&list);
+    rs_free_secret(copy);
+    rs_free_secret(line);
+    return 0;
+}
+
+/* Within the window the service last spoke of, its remaining count only
+ * goes down: answers of concurrent requests arrive in any order, and an
+ * older, higher count must not open the gate again. */
+static void note_rate(rs_service *v, const rs_rate *r)
+{
+    double now = rs_now();
+    if (v->rate.has && v->read_at + v->rate.reset > now && r->remaining >= v->rate.remaining)
+        return;
+    v->rate = *r;
+    v->read_at = now;
+}
+
+/* What an answer says beyond its status: the service's limits, and a new
+ * cookie (taken up only by a client that sends one).  Returns 0 when
+ * memory ran out. */
+static int take_answer_headers(rs_transfer *t)
+{
+    rs_session *s = t->session;
+    if (rs_rate_parse(&t->rate, t->rl_limit, t->rl_remaining, t->rl_reset)
+        && t->service >= 0 && t->service < s->service_count)
+        note_rate(&s->services[t->service], &t->rate);
+    if (t->set_cookie && s->secrets[0] && cookie_is_clean(t->set_cookie)
+        && strcmp(t->set_cookie, s->secrets[0]) != 0) {
+        if (!rotate_cookie(s, t->set_cookie))
+            return 0;
+        rs_free_secret(t->new_cookie);
+        t->new_cookie = t->set_cookie;      /* for on_cookie */
+        t->set_cookie = NULL;
+    }
+    return 1;
+}
+
+/* Keeps what the on_response hook will be told of this attempt. */
+static void record_attempt(rs_transfer *t, double retry_in)
+{
+    rs_attempt *a;
+    double seconds = 0;
+    curl_off_t bytes = 0;
+    if (t->attempt_count == t->attempt_cap) {
+        int cap = t->attempt_cap ? t->attempt_cap * 2 : 4;
+        rs_attempt *grown = realloc(t->attempts, (size_t)cap * sizeof *grown);
+        if (grown == NULL)
+            return;             /* the hook misses this one, nothing else */
+        t->attempts = grown;
+        t->attempt_cap = cap;
+    }
+    a = &t->attempts[t->attempt_count++];
+    if (curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME, &seconds) != CURLE_OK)
+        seconds = 0;
+    if (curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &bytes) != CURLE_OK)
+        bytes = 0;
+    a->status = t->outcome.status;
+    a->seconds = seconds;
+    a->bytes = (double)bytes;
+    a->retry_in = retry_in;
+    a->error_kind = t->outcome.kind;
+    a->rate = t->rate;
+}
+
+/* Decides what follows the attempt; the retry delay goes to t->due. */
+static rs_next decide(rs_transfer *t, CURLcode rc)
 {
     rs_session *s = t->session;
     rs_outcome *o = &t->outcome;
     long status = 0;
     int retryable;
     double delay, left;
-    o->kind = NULL;
-    o->status = 0;
-    o->retry_after = -1;
-    o->sent = 0;
-    rs_headers_unref(t->headers);
-    t->headers = NULL;
     delay = s->retry_delay * (double)((lua_Integer)1 << (t->attempt < 30 ? t->attempt : 30));
     if (rc != CURLE_OK) {
         judge_transport(t, rc);
@@ -500,7 +775,7 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
         o->status = status;
         o->sent = 1;
         o->retry_after = retry_after_seconds(t->retry_after);
-        if (!keep_csrf_token(s, t->csrf_token)) {
+        if (!take_answer_headers(t) || !keep_csrf_token(s, t->csrf_token)) {
             rs_transfer_fail(t, "network", "not enough memory");
             return RS_NEXT_FINISH;
         }
@@ -508,8 +783,11 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
             return RS_NEXT_FINISH;
         o->kind = "http";
         set_message(t, t->reason);
+        if (status == 403 && (t->challenge_id[0] || t->challenge_type[0]))
+            return RS_NEXT_FINISH;      /* a challenge: never retried, not the handshake */
         if (status == 403 && t->is_write && !t->handshake_done && token_is_clean(t->csrf_token)) {
             t->handshake_done = 1;      /* the handshake is not a retry */
+            t->due = rs_now();
             return RS_NEXT_RESEND;
         }
         if (o->retry_after >= 0)
@@ -524,6 +802,24 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
     t->attempt++;
     t->due = rs_now() + delay;
     return delay > 0 ? RS_NEXT_DELAY : RS_NEXT_RESEND;
+}
+
+rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
+{
+    rs_outcome *o = &t->outcome;
+    rs_next next;
+    o->kind = NULL;
+    o->status = 0;
+    o->retry_after = -1;
+    o->sent = 0;
+    t->rate.has = 0;
+    rs_transfer_count_on_service(t, 0);
+    rs_headers_unref(t->headers);
+    t->headers = NULL;
+    next = decide(t, rc);
+    if (t->session->record)
+        record_attempt(t, next == RS_NEXT_FINISH ? -1 : t->due - rs_now() > 0 ? t->due - rs_now() : 0);
+    return next;
 }
 
 /* ---- results ------------------------------------------------------------ */
@@ -570,6 +866,12 @@ static int push_result(lua_State *L)
         f.body_len = t->resp_len;
     }
     f.secrets = s ? s->secrets : NULL;
+    f.rate = &t->rate;
+    if (o->status == 403 && (t->challenge_id[0] || t->challenge_type[0])) {
+        f.challenge_id = t->challenge_id;
+        f.challenge_type = t->challenge_type;
+        f.challenge_metadata = t->challenge_metadata;
+    }
     lua_pushnil(L);
     rs_error_push(L, &f);
     a->pushed = 2;

@@ -31,12 +31,33 @@ typedef struct rs_headers {
 
 typedef struct rs_transfer rs_transfer;
 
+/* What a session knows of one service's limits. */
+typedef struct rs_service {
+    char name[64];
+    rs_rate rate;                 /* its last answer's x-ratelimit-* */
+    double read_at;               /* monotonic seconds of that answer */
+    int in_flight;                /* attempts on the network now */
+} rs_service;
+
+/* One exchange, for the on_response hook. */
+typedef struct rs_attempt {
+    long status;                  /* 0: no answer */
+    double seconds, bytes;
+    double retry_in;              /* < 0: no further attempt */
+    const char *error_kind;       /* NULL on success */
+    rs_rate rate;
+} rs_attempt;
+
 /* What the transfers of one client share.  Owned by the client. */
 typedef struct rs_session {
     rs_headers *read_headers;     /* GET: accept, user agent, credentials */
     rs_headers *write_headers;    /* writes: also content type, csrf token */
     char *csrf_token;             /* the token the server handed out, or NULL */
-    char *secrets[3];             /* cookie, api key, token: redacted from errors */
+    char *secrets[RS_SECRETS];    /* cookie, api key, token, old cookie: redacted */
+    rs_service *services;         /* by name, as transfers name them */
+    int service_count, service_cap;
+    int pace;                     /* wait while a service said 0 remain */
+    int record;                   /* an on_response hook wants the attempts */
     double timeout, connect_timeout, retry_delay;   /* seconds */
     lua_Integer max_retries;
     int concurrency;              /* most transfers on the network at once */
@@ -80,6 +101,10 @@ struct rs_transfer {
     rs_transfer *next_done;    /* in the loop's finished list */
     CURL *easy;                /* while it has a slot */
     rs_headers *headers;       /* the list this attempt sends */
+    struct curl_slist *extra;  /* the caller's own header lines, or NULL */
+    struct curl_slist *own;    /* headers plus extra, for this attempt */
+    int service;               /* index into session->services */
+    int on_service;            /* counted in that service's in_flight */
     const char *method;        /* a static string */
     char *url;                 /* malloc'd, holds no credential */
     char *body;                /* malloc'd request body or NULL */
@@ -102,6 +127,14 @@ struct rs_transfer {
     char reason[256];          /* cut to fit */
     char csrf_token[RS_MAX_TOKEN + 2];   /* one more: a longer token is noticed */
     char retry_after[64];
+    char rl_limit[128], rl_remaining[32], rl_reset[32];
+    char challenge_id[128], challenge_type[64];
+    char *challenge_metadata;  /* malloc'd by the header callback */
+    char *set_cookie;          /* a .ROBLOSECURITY the answer set (malloc'd) */
+    char *new_cookie;          /* one taken up, for on_cookie (malloc'd) */
+    rs_rate rate;              /* of the last answer */
+    rs_attempt *attempts;      /* when session->record */
+    int attempt_count, attempt_cap;
     char curl_error[CURL_ERROR_SIZE];
     rs_outcome outcome;
 };
@@ -134,10 +167,20 @@ void rs_free_secret(char *s);
 
 /* ---- transfers ---- */
 
-/* Prepares t (zeroed by the caller) to send method to url with body
- * (copied; NULL for none).  Returns 0 on out-of-memory. */
-int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method,
+/* Prepares t (zeroed by the caller) to send method to service's url with
+ * body (copied; NULL for none).  Returns 0 on out-of-memory. */
+int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const char *service,
                      const char *url, const char *body, size_t body_len);
+
+/* Seconds t must wait before its next attempt because its service said
+ * that no request remains until its reset (pace), or 0. */
+double rs_transfer_pace_wait(const rs_transfer *t);
+
+/* Counts t in (on != 0) or out of its service's attempts in flight. */
+void rs_transfer_count_on_service(rs_transfer *t, int on);
+
+/* The session's state of a service, or NULL when it has heard nothing. */
+const rs_service *rs_session_service(const rs_session *s, const char *name);
 
 /* Takes an easy handle and sets up the next attempt, whose libcurl
  * timeout is what is left of the call's.  Returns the first libcurl error

@@ -147,8 +147,16 @@ describe("client:request()", function()
     local client <close> = support.client()
     assert.has_error(function() client:request("FETCH", "friends", "/v1/x") end,
                      "bad argument #1 to 'request' (HTTP method expected: GET, POST, DELETE, PATCH or PUT)")
-    assert.has_error(function() client:request("GET", "catalog", "/v1/x") end,
-                     "bad argument #2 to 'request' (unknown service 'catalog': one of friends, presence, groups, contacts, privatemessages)")
+    assert.has_error(function() client:request("GET", "Catalog!", "/v1/x") end,
+                     "bad argument #2 to 'request' (a service name expected (lower-case letters, digits and '-', e.g. \"users\"), got 'Catalog!')")
+    assert.has_error(function() client:request("GET", "users", "/v1/x", { headers = { Cookie = "a=b" } }) end,
+                     "bad argument #4 to 'request' (opts.headers: Cookie is the client's own header)")
+    assert.has_error(function() client:request("GET", "users", "/v1/x", { headers = { ["X-CSRF-TOKEN"] = "t" } }) end,
+                     "bad argument #4 to 'request' (opts.headers: X-CSRF-TOKEN is the client's own header)")
+    assert.has_error(function() client:request("GET", "users", "/v1/x", { headers = { ["x-a"] = "1\r\nX-B: 2" } }) end,
+                     "bad argument #4 to 'request' (opts.headers.x-a must not contain CR, LF or NUL)")
+    assert.has_error(function() client:request("GET", "users", "/v1/x", { headers = { ["bad name"] = "1" } }) end,
+                     "bad argument #4 to 'request' (opts.headers: header names must be HTTP tokens)")
     assert.has_error(function() client:request("GET", "friends", "v1/x") end,
                      "bad argument #3 to 'request' (the path must start with '/')")
     assert.has_error(function() client:request("GET", "friends", "/v1/x?a=1") end,

@@ -149,7 +149,7 @@ describe("the client's methods", function()
     return
   end
 
-  it("are exactly the contract's methods, its four iterators, request and close", function()
+  it("are exactly the contract's methods, its four iterators, request, rate_limit and close", function()
     local section = assert(text:match("\n## The methods\n(.*)$"), "no '## The methods' section")
     local methods, seen = {}, {}
     for line in section:gmatch("[^\n]+") do
@@ -165,7 +165,8 @@ describe("the client's methods", function()
     table.sort(iterators)
     assert.same({ "each_friend", "each_friend_request", "each_friend_search", "each_message" }, iterators)
 
-    local expected = { request = true, close = true }
+    assert.truthy(text:find("`client:rate_limit(service)`", 1, true))
+    local expected = { request = true, close = true, rate_limit = true }
     for _, name in ipairs(methods) do expected[name] = true end
     for _, name in ipairs(iterators) do expected[name] = true end
 

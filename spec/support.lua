@@ -14,13 +14,17 @@ function support.sandbox()
 end
 
 -- A client of the sandbox's main user with quick retries; opts override,
--- and an option set to false is left out (cookie = false: no cookie).
+-- and a credential set to false is left out (cookie = false: no cookie).
 function support.client(opts)
   local sb = support.sandbox()
   local options = { base_url = sb.base_url, cookie = sb.credentials.cookie,
                     retry_delay = 0.01, timeout = 10 }
   for k, v in pairs(opts or {}) do
-    if v == false then options[k] = nil else options[k] = v end
+    if v == false and (k == "cookie" or k == "api_key" or k == "access_token") then
+      options[k] = nil
+    else
+      options[k] = v
+    end
   end
   return robloxsocial.new(options)
 end

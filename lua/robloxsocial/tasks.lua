@@ -107,12 +107,12 @@ end
 
 -- core.send for the methods: inside a task it suspends the task, anywhere
 -- else it blocks.  The one place where the two modes part.
-function tasks.send(client, method, service, path, query, body)
+function tasks.send(client, method, service, path, query, body, headers)
   local co, main = running()
   if main or not task_of[co] or not isyieldable() then
-    return send(client, method, service, path, query, body)
+    return send(client, method, service, path, query, body, nil, headers)
   end
-  local t = start(client, method, service, path, query, body)
+  local t = start(client, method, service, path, query, body, nil, headers)
   if not done(t) then yield(MARK, "transfer", t) end
   return result(t)
 end

@@ -29,6 +29,9 @@ local robloxsocial = {}
 ---@field batch_sizes? table<string, integer> per-method batch sizes, e.g. { presence = 25 }
 ---@field concurrency? integer most requests in flight at once, 1 to 256 (default 8)
 ---@field http2? boolean negotiate HTTP/2 over TLS and multiplex (default true)
+---@field pace? boolean wait while a service said no request remains, until its reset (default true)
+---@field on_response? fun(info: table) called after every exchange, each attempt included
+---@field on_cookie? fun(cookie: string) called with a rotated .ROBLOSECURITY value
 
 ---@class robloxsocial.Error
 ---@field kind "http"|"network"|"timeout"|"decode"|"cancelled"
@@ -43,6 +46,8 @@ local robloxsocial = {}
 ---@field done? integer batch methods: how many ids were handled
 ---@field partial? table batch methods: the merged answer of those ids, in list order
 ---@field failed? integer[] batch methods: the ids not handled, in order
+---@field challenge? { id: string, type: string, metadata: table|nil } a 403 with Roblox's challenge headers
+---@field rate_limit? table the answer's x-ratelimit-* headers, as client:rate_limit gives them
 
 ---@alias robloxsocial.Null lightuserdata JSON null, the value robloxsocial.null
 
@@ -90,14 +95,19 @@ function robloxsocial.next_timeout() end
 ---@class robloxsocial.Client
 local Client = {}
 
---- Frees the connections; safe to call twice.
+--- Frees the connections and cancels the calls in flight; safe to call twice.
 function Client:close() end
 
---- Sends any request through the same machinery (auth, CSRF, retries, decoding).
+--- What the service's last answer said in its x-ratelimit-* headers, or nil.
+---@param service string e.g. "friends"
+---@return { limit: number, remaining: number, reset: number, age: number, windows: number[][] }|nil
+function Client:rate_limit(service) end
+
+--- Sends any request to any service through the same machinery (auth, CSRF, retries, decoding, pacing, hooks).
 ---@param method "GET"|"POST"|"DELETE"|"PATCH"|"PUT"
----@param service "friends"|"presence"|"groups"|"contacts"|"privatemessages"
+---@param service string "friends", "users", "thumbnails", ...: https://<service>.<domain>
 ---@param path string
----@param opts? { query?: table, body?: table|string }
+---@param opts? { query?: table, body?: table|string, headers?: table<string, string> }
 ---@return any|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:request(method, service, path, opts) end

@@ -1,0 +1,170 @@
+/*
+ * ratelimit.c: what a service says of its limits.  Parses the
+ * x-ratelimit-limit, -remaining and -reset headers (a limit header may
+ * hold several windows: "1000, 1000;w=60, 50;w=1"), pushes them as the
+ * contract's table, and decodes a challenge's base64 metadata.  Plain
+ * functions of strings: no libcurl, no transfer.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rs.h"
+
+/* A number at *p (after blanks); advances *p.  Returns 0 if none. */
+static int read_number(const char **p, double *out)
+{
+    char *end;
+    double v;
+    while (**p == ' ' || **p == '\t')
+        (*p)++;
+    v = strtod(*p, &end);
+    if (end == *p || v != v || v < 0 || v > 1e15)
+        return 0;
+    *out = v;
+    *p = end;
+    return 1;
+}
+
+/* The "w=S" parameter of the element at p (up to the next comma), or 0. */
+static double window_of(const char *p)
+{
+    double w;
+    for (; *p && *p != ','; p++)
+        if (p[0] == 'w' && p[1] == '=' ) {
+            const char *v = p + 2;
+            return read_number(&v, &w) ? w : 0;
+        }
+    return 0;
+}
+
+int rs_rate_parse(rs_rate *r, const char *limit, const char *remaining, const char *reset)
+{
+    const char *p = limit;
+    int first = 1;
+    memset(r, 0, sizeof *r);
+    if (!read_number(&remaining, &r->remaining))
+        return 0;
+    if (!read_number(&reset, &r->reset))
+        r->reset = 0;
+    /* Elements "N" or "N;w=S", comma-separated; the first is the limit of
+     * now, each with a window is a window. */
+    for (;;) {
+        double n, w;
+        if (read_number(&p, &n)) {
+            if (first)
+                r->limit = n;
+            w = window_of(p);
+            if (w > 0 && r->windows < RS_RATE_WINDOWS) {
+                r->window[r->windows].limit = n;
+                r->window[r->windows].seconds = w;
+                r->windows++;
+            }
+        } else if (first)
+            return 0;
+        first = 0;
+        if ((p = strchr(p, ',')) == NULL)
+            break;
+        p++;
+    }
+    r->has = 1;
+    return 1;
+}
+
+static void push_number(lua_State *L, double v)
+{
+    if (v == floor(v) && v <= 9007199254740992.0)
+        lua_pushinteger(L, (lua_Integer)v);
+    else
+        lua_pushnumber(L, (lua_Number)v);
+}
+
+static void set_number(lua_State *L, const char *field, double v)
+{
+    push_number(L, v);
+    lua_setfield(L, -2, field);
+}
+
+void rs_rate_push(lua_State *L, const rs_rate *r, double age)
+{
+    int i;
+    luaL_checkstack(L, 4, "robloxsocial: rate limit");
+    lua_createtable(L, 0, 5);
+    set_number(L, "limit", r->limit);
+    set_number(L, "remaining", r->remaining);
+    set_number(L, "reset", r->reset);
+    if (age >= 0)
+        lua_pushnumber(L, age), lua_setfield(L, -2, "age");
+    lua_createtable(L, r->windows, 0);
+    for (i = 0; i < r->windows; i++) {
+        lua_createtable(L, 2, 0);
+        push_number(L, r->window[i].limit);
+        lua_rawseti(L, -2, 1);
+        push_number(L, r->window[i].seconds);
+        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "windows");
+}
+
+static int b64_value(int c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+}
+
+/* Decodes base64 (standard or URL alphabet, padding optional) into out,
+ * which holds at least 3/4 of len; returns the length, or -1. */
+static long b64_decode(const char *s, size_t len, char *out)
+{
+    unsigned long acc = 0;
+    int bits = 0;
+    long n = 0;
+    size_t i;
+    for (i = 0; i < len; i++) {
+        int v;
+        if (s[i] == '=')
+            break;
+        if ((v = b64_value((unsigned char)s[i])) < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned long)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    return n;
+}
+
+void rs_push_challenge_metadata(lua_State *L, const char *b64)
+{
+    size_t len = b64 ? strlen(b64) : 0;
+    char err[64];
+    luaL_Buffer b;
+    long n;
+    char *out;
+    if (len == 0) {
+        lua_pushnil(L);
+        return;
+    }
+    out = luaL_buffinitsize(L, &b, len);
+    n = b64_decode(b64, len, out);
+    if (n < 0) {
+        luaL_pushresultsize(&b, 0);
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        return;
+    }
+    luaL_pushresultsize(&b, (size_t)n);
+    if (rs_json_decode(L, lua_tostring(L, -1), (size_t)n, err, sizeof err))
+        lua_remove(L, -2);
+    else {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+}

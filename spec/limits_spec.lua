@@ -1,0 +1,315 @@
+-- The services' limits and the client's view of every exchange: rate-limit
+-- state, pacing, challenges, cookie rotation, the on_response and
+-- on_cookie hooks, and client:request to any service.
+local support = require "spec.support"
+local robloxsocial = require "robloxsocial"
+
+local sb, me
+
+before_each(function()
+  sb = support.reset()
+  me = sb.credentials.user_id
+end)
+
+local function count_path(id) return ("/v1/users/%d/friends/count"):format(id or me) end
+
+local function statuses(method, path)
+  local out = {}
+  for i, r in ipairs(support.requests(method, path)) do out[i] = r.status end
+  return out
+end
+
+describe("client:rate_limit()", function()
+  it("is nil before the service said anything", function()
+    local client <close> = support.client()
+    assert.is_nil(client:rate_limit("friends"))
+  end)
+
+  it("holds what the last answer said, per service", function()
+    sb:configure{ rate_limits = { friends = { limit = 10, window = 60 } } }
+    local client <close> = support.client()
+    assert(client:friends_count(me))
+    assert(client:friends_count(me))
+    local rl = client:rate_limit("friends")
+    assert.equal(10, rl.limit)
+    assert.equal(8, rl.remaining)
+    assert.is_true(rl.reset > 0 and rl.reset <= 60)
+    assert.is_true(rl.age >= 0)
+    assert.same({}, rl.windows)
+    assert.is_nil(client:rate_limit("presence"))
+  end)
+
+  it("reads every window of a multi-window header", function()
+    sb:configure{ rate_limits = { ["*"] = { windows = { { limit = 5, window = 2 }, { limit = 100, window = 60 } } } } }
+    local client <close> = support.client{ pace = false }
+    assert(client:friends_count(me))
+    local rl = client:rate_limit("friends")
+    assert.equal(5, rl.limit)
+    assert.equal(4, rl.remaining)
+    assert.same({ { 5, 2 }, { 100, 60 } }, rl.windows)
+  end)
+
+  it("comes with an error as err.rate_limit", function()
+    sb:configure{ rate_limits = { ["*"] = { limit = 1, window = 30, policy = true } } }
+    local client <close> = support.client{ pace = false, max_retries = 0 }
+    assert(client:friends_count(me))
+    local _, err = client:friends_count(me)
+    assert.equal(429, err.status)
+    assert.equal(0, err.rate_limit.remaining)
+    assert.same({ { 1, 30 } }, err.rate_limit.windows)
+  end)
+end)
+
+describe("pacing", function()
+  local RULE = { ["*"] = { limit = 3, window = 1 } }
+
+  it("waits for the reset when the service said none remain: no 429", function()
+    sb:configure{ rate_limits = RULE }
+    local client <close> = support.client{ max_retries = 0 }
+    for _ = 1, 7 do assert(client:friends_count(me)) end
+    assert.same({ 200, 200, 200, 200, 200, 200, 200 }, statuses("GET", count_path()))
+  end)
+
+  it("is off with pace = false: the same run meets a 429", function()
+    sb:configure{ rate_limits = RULE }
+    local client <close> = support.client{ pace = false, max_retries = 0 }
+    local failures = 0
+    for _ = 1, 7 do
+      local answer, err = client:friends_count(me)
+      if not answer then
+        assert.equal(429, err.status)
+        failures = failures + 1
+      end
+    end
+    assert.is_true(failures > 0)
+  end)
+
+  it("keeps concurrent requests within what the service said remains", function()
+    sb:configure{ rate_limits = RULE }
+    local client <close> = support.client{ concurrency = 8, max_retries = 0 }
+    assert(client:friends_count(me))           -- the service speaks: 2 remain
+    for _ = 1, 8 do
+      robloxsocial.spawn(function() assert(client:friends_count(me)) end)
+    end
+    assert.is_true(robloxsocial.run(20))
+    for _, status in ipairs(statuses("GET", count_path())) do assert.equal(200, status) end
+    assert.equal(9, #support.requests("GET", count_path()))
+  end)
+
+  it("does not block other tasks while one waits for a reset", function()
+    sb:configure{ rate_limits = { friends = { limit = 1, window = 1 } } }
+    local client <close> = support.client{ max_retries = 0 }
+    assert(client:friends_count(me))            -- friends: none remain for a second
+    local order = {}
+    robloxsocial.spawn(function() assert(client:friends_count(me)); order[#order + 1] = "friends" end)
+    robloxsocial.spawn(function() assert(client:unread_messages_count()); order[#order + 1] = "messages" end)
+    assert.is_true(robloxsocial.run(10))
+    assert.same({ "messages", "friends" }, order)
+  end)
+
+  it("does not wait past the call's timeout: the error says retry_after", function()
+    sb:configure{ rate_limits = { ["*"] = { limit = 1, window = 30 } } }
+    local client <close> = support.client{ timeout = 1 }
+    assert(client:friends_count(me))
+    local answer, err = client:friends_count(me)
+    assert.is_nil(answer)
+    assert.equal("timeout", err.kind)
+    assert.is_true(err.retry_after > 1)
+    assert.equal(1, #support.requests("GET", count_path()))
+  end)
+end)
+
+describe("a challenge", function()
+  for _, with_csrf in ipairs { false, true } do
+    it("is an http error with err.challenge, never retried" .. (with_csrf and ", not taken for the CSRF handshake" or ""), function()
+      local client <close> = support.client()
+      assert(client:decline_all_friend_requests())   -- a token, so the next write carries it
+      sb:clear_requests()
+      sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "challenge",
+                type = "twostepverification", metadata = { userId = me, challengeId = "abc" }, csrf = with_csrf }
+      local answer, err = client:decline_all_friend_requests()
+      assert.is_nil(answer)
+      assert.equal("http", err.kind)
+      assert.equal(403, err.status)
+      assert.equal("twostepverification", err.challenge.type)
+      assert.equal("string", type(err.challenge.id))
+      assert.same({ userId = me, challengeId = "abc" }, err.challenge.metadata)
+      assert.equal(1, #support.requests("POST", "/v1/user/friend-requests/decline-all"))
+    end)
+  end
+
+  it("of a GET is not retried either, and a plain 403 has no challenge", function()
+    local client <close> = support.client()
+    sb:fault{ method = "GET", path = count_path(), kind = "challenge" }
+    local _, err = client:friends_count(me)
+    assert.equal("captcha", err.challenge.type)
+    assert.equal(1, #support.requests("GET", count_path()))
+    sb:fault{ method = "GET", path = count_path(), kind = "status", status = 403 }
+    _, err = client:friends_count(me)
+    assert.is_nil(err.challenge)
+  end)
+end)
+
+describe("a rotated cookie", function()
+  it("is sent from the next request on, handed to on_cookie, and the old one fails", function()
+    local old = sb.credentials.cookie
+    local seen = {}
+    local client <close> = support.client{ on_cookie = function(value) seen[#seen + 1] = value end }
+    sb:fault{ method = "GET", path = count_path(), kind = "rotate" }
+    assert(client:friends_count(me))
+    local fresh = sb:refresh_credentials().cookie
+    assert.are_not.equal(old, fresh)
+    assert.same({ fresh }, seen)
+    assert(client:my_friends_count())            -- with the new cookie
+    assert(client:decline_all_friend_requests())  -- writes too
+    local stale <close> = support.client{ cookie = old }
+    local _, err = stale:my_friends_count()
+    assert.equal(401, err.status)
+  end)
+
+  it("never shows in an error or a hook's argument", function()
+    local infos = {}
+    local client <close> = support.client{ on_response = function(info) infos[#infos + 1] = info end }
+    sb:fault{ method = "GET", path = count_path(), kind = "rotate" }
+    assert(client:friends_count(me))
+    local fresh = sb:refresh_credentials().cookie
+    sb:fault{ method = "GET", path = "*", kind = "echo" }
+    local _, err = client:my_friends_count()
+    assert.is_nil(tostring(err):find(fresh, 1, true))
+    assert.is_nil(err.message:find(fresh, 1, true))
+    for _, info in ipairs(infos) do
+      for _, v in pairs(info) do assert.is_nil(tostring(v):find(fresh, 1, true)) end
+    end
+  end)
+
+  it("is not taken up by a client that sends no cookie", function()
+    local seen = 0
+    local client <close> = support.client{ cookie = false, api_key = sb.credentials.api_key,
+                                           on_cookie = function() seen = seen + 1 end }
+    sb:fault{ method = "GET", path = count_path(), kind = "rotate" }
+    assert(client:friends_count(me))
+    assert.equal(0, seen)
+  end)
+end)
+
+describe("the on_response hook", function()
+  it("is told of every exchange, the CSRF handshake and retries included", function()
+    local infos = {}
+    local client <close> = support.client{ on_response = function(info) infos[#infos + 1] = info end }
+    sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "status", status = 429,
+              retry_after = 0, after = 1 }
+    assert(client:decline_all_friend_requests())
+    assert.equal(3, #infos)                      -- 403 (handshake), 429, 200
+    assert.same({ 403, 429, 200 }, { infos[1].status, infos[2].status, infos[3].status })
+    assert.same({ 0, 1, 2 }, { infos[1].attempt, infos[2].attempt, infos[3].attempt })
+    assert.same({ "http", "http" }, { infos[1].error_kind, infos[2].error_kind })
+    assert.is_nil(infos[3].error_kind)
+    assert.is_nil(infos[3].retry_in)
+    assert.equal("number", type(infos[2].retry_in))
+    for _, info in ipairs(infos) do
+      assert.equal("POST", info.method)
+      assert.equal("friends", info.service)
+      assert.equal(sb.base_url .. "/v1/user/friend-requests/decline-all", info.url)
+      assert.equal("number", type(info.seconds))
+      assert.equal("integer", math.type(info.bytes))
+    end
+  end)
+
+  it("holds no credentials, has no status without an answer, and sees rate limits", function()
+    sb:configure{ rate_limits = { ["*"] = { limit = 10, window = 60 } } }
+    local infos = {}
+    local client <close> = support.client{ max_retries = 0, on_response = function(info) infos[#infos + 1] = info end }
+    assert(client:friends_count(me))
+    assert.equal(9, infos[1].rate_limit.remaining)
+    -- twice: libcurl sends a GET again by itself on a fresh connection
+    sb:fault{ method = "GET", path = count_path(), kind = "reset", count = 2 }
+    client:friends_count(me)
+    local last = infos[#infos]
+    assert.is_nil(last.status)
+    assert.equal("network", last.error_kind)
+    for _, info in ipairs(infos) do
+      for _, v in pairs(info) do
+        assert.is_nil(tostring(v):find(sb.credentials.cookie, 1, true))
+      end
+    end
+  end)
+
+  it("raises its error from the call, once the request is settled", function()
+    local client <close> = support.client{ on_response = function() error("hook broke") end }
+    local ok, err = pcall(client.decline_all_friend_requests, client)
+    assert.is_false(ok)
+    assert.matches("hook broke", err)
+    assert.equal(0, require("robloxsocial.core").stats().in_flight)
+    -- the request went through and the next call works without the hook failing it twice
+    assert.equal(2, #support.requests("POST", "/v1/user/friend-requests/decline-all"))
+  end)
+
+  it("runs inside a task's call too, and may itself make a call", function()
+    local nested
+    local client
+    client = support.client{ on_response = function(info)
+      if info.url == sb.base_url .. count_path() and not nested then
+        nested = assert(client:my_friends_count()).count
+      end
+    end }
+    local t = robloxsocial.spawn(function() return assert(client:friends_count(me)).count end)
+    assert.equal(130, t:wait())
+    assert.equal(130, nested)
+    client:close()
+  end)
+
+  it("must be a function", function()
+    assert.has_error(function() robloxsocial.new{ on_response = 1 } end,
+      "bad argument #1 to 'new' (option 'on_response' must be a function (got number))")
+  end)
+end)
+
+describe("client:request() to any service", function()
+  it("asks the users service who the caller is", function()
+    local client <close> = support.client()
+    local me_info = assert(client:request("GET", "users", "/v1/users/authenticated"))
+    assert.equal(me, me_info.id)
+    assert.equal("string", type(me_info.name))
+  end)
+
+  it("goes to https://<service>.<domain> without base_url", function()
+    local client <close> = robloxsocial.new{ domain = "invalid", timeout = 2, max_retries = 0 }
+    local _, err = client:request("GET", "thumbnails", "/v1/users/avatar")
+    assert.equal("https://thumbnails.invalid/v1/users/avatar", err.url)
+  end)
+
+  it("sends opts.headers as given, after the client's own", function()
+    local socket = require "socket"
+    local server = assert(socket.bind("127.0.0.1", 0))
+    local port = select(2, server:getsockname())
+    server:settimeout(0.01)
+    local client <close> = robloxsocial.new{ base_url = "http://127.0.0.1:" .. port, cookie = "c00kie",
+                                             timeout = 5 }
+    local t = robloxsocial.spawn(function()
+      return client:request("GET", "users", "/v1/x", { headers = { ["X-Extra"] = "yes", ["X-Also"] = 2 } })
+    end)
+    local conn
+    for _ = 1, 500 do
+      robloxsocial.step(0.01)
+      conn = server:accept()
+      if conn then break end
+    end
+    assert(conn, "the client did not connect")
+    conn:settimeout(0.01)
+    local head = {}
+    for _ = 1, 500 do
+      robloxsocial.step(0.01)
+      local line = conn:receive("*l")
+      if line == "" then break end
+      if line then head[#head + 1] = line end
+    end
+    conn:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+    assert.same({}, t:wait())
+    conn:close()
+    server:close()
+    local text = table.concat(head, "\n")
+    assert.truthy(text:find("\nX-Also: 2", 1, true))
+    assert.truthy(text:find("\nX-Extra: yes", 1, true))
+    assert.truthy(text:find("\nCookie: .ROBLOSECURITY=c00kie", 1, true))
+  end)
+end)
