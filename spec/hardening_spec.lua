@@ -31,15 +31,7 @@ local function warm_client(opts)
   return client
 end
 
--- Every string inside v, keys and values, recursively.
-local function strings_of(v, out)
-  out = out or {}
-  if type(v) == "string" then out[#out + 1] = v
-  elseif type(v) == "table" then
-    for k, x in pairs(v) do strings_of(k, out); strings_of(x, out) end
-  end
-  return out
-end
+local strings_of = support.strings_of
 
 describe("a write", function()
   for _, case in ipairs {

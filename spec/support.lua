@@ -86,6 +86,17 @@ function support.query_params(entry)
   return q
 end
 
+-- Every string inside v, keys and values, recursively: for the checks
+-- that no credential shows anywhere in an error.
+function support.strings_of(v, out)
+  out = out or {}
+  if type(v) == "string" then out[#out + 1] = v
+  elseif type(v) == "table" then
+    for k, x in pairs(v) do support.strings_of(k, out); support.strings_of(x, out) end
+  end
+  return out
+end
+
 function support.sorted_keys(t)
   local keys = {}
   for k in pairs(t) do keys[#keys + 1] = k end

@@ -73,21 +73,8 @@ local function run(cmd)
   return text
 end
 
-local function own_pid()
-  local f = io.open("/proc/self/stat", "r")
-  if not f then return nil end
-  local pid = f:read("n")
-  f:close()
-  return math.tointeger(pid)
-end
-
-local function alive(pid)
-  local f = io.open("/proc/" .. pid .. "/stat", "r")
-  if not f then return false end
-  local state = (f:read("a") or ""):match("^%d+ %b() (%a)")
-  f:close()
-  return state ~= "Z"
-end
+local util = require "robloxsocial.sandbox.util"
+local own_pid, alive = util.own_pid, util.process_alive
 
 -- Is everything the harness needs installed?  true, or nil and why not.
 function tls.available()

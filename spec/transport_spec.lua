@@ -7,15 +7,7 @@ local socket = require "socket"
 local sb, me
 local NOBODY = 999999999999          -- no such user in the default world
 
--- Every string inside v (recursively), for the secrets checks.
-local function strings_of(v, out)
-  out = out or {}
-  if type(v) == "string" then out[#out + 1] = v
-  elseif type(v) == "table" then
-    for k, x in pairs(v) do strings_of(k, out); strings_of(x, out) end
-  end
-  return out
-end
+local strings_of = support.strings_of
 
 local function count(method, path) return #support.requests(method, path) end
 

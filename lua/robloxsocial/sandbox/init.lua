@@ -36,14 +36,7 @@ local function read_all(path)
   return s
 end
 
--- The pid of this Lua process, so the server can exit when it has gone.
-local function own_pid()
-  local f = io.open("/proc/self/stat", "r")
-  if not f then return nil end
-  local pid = f:read("n")
-  f:close()
-  return math.tointeger(pid)
-end
+local own_pid = util.own_pid
 
 -- The interpreter running this launcher, when it looks like a Lua 5.4
 -- (busted and scripts run under one); else "lua5.4" from the PATH.  Read

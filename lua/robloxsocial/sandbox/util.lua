@@ -90,6 +90,15 @@ end
 
 -- Is process pid still running?  A zombie (exited, not yet reaped by a
 -- parent that may never reap it) counts as gone.
+-- The pid of this Lua process (from /proc: no child is spawned), or nil.
+function util.own_pid()
+  local f = io.open("/proc/self/stat", "r")
+  if not f then return nil end
+  local pid = f:read("n")
+  f:close()
+  return math.tointeger(pid)
+end
+
 function util.process_alive(pid)
   local f = io.open("/proc/" .. pid .. "/stat", "r")
   if f then
