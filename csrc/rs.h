@@ -51,6 +51,11 @@ void rs_json_encode(lua_State *L, int idx);
 /* Adds json_decode, json_encode, null and array_mt to the table on top. */
 void rs_json_open(lua_State *L);
 
+/* ---- ids.c --------------------------------------------------------------
+ * Adds ids_check and ids_body (a list of ids checked, and written as a
+ * one-field JSON body) to the table on top. */
+void rs_ids_open(lua_State *L);
+
 /* ---- error.c ------------------------------------------------------------ */
 
 /* What the transport knows about a failed exchange. */

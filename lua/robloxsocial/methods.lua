@@ -9,6 +9,7 @@ local core = require "robloxsocial.core"
 local args = require "robloxsocial.args"
 
 local send, json_encode, is_open = core.send, core.json_encode, core.is_open
+local ids_body = core.ids_body
 local encode_query = args.encode_query
 local format, select = string.format, select
 
@@ -70,6 +71,8 @@ function methods.build(row, values)
       elseif p.query then
         query = query or {}
         query[p.query] = v
+      elseif row.ids_body then
+        body = ids_body(v, p.body, 1, rawlen(v))  -- the whole body, checked
       else
         body = body or {}
         body[p.body] = v
@@ -90,7 +93,8 @@ function methods.build(row, values)
     end
   end
   if body == nil and row.method == "POST" and row.sends_body then body = {} end
-  return path, query and encode_query(query), body and json_encode(body)
+  if type(body) == "table" then body = json_encode(body) end
+  return path, query and encode_query(query), body
 end
 
 -- Sends the request that values describe; nil, err on failure.
@@ -122,12 +126,18 @@ end
 local function prepare_row(row)
   local head, tail = row.path:match("^(.-){[%w]+}(.*)$")
   row.path_head, row.path_tail = head or row.path, tail or ""
+  local bodies, ids = 0, nil
   for _, p in ipairs(row.params) do
-    if p.body then row.sends_body = true end
+    if p.body then
+      row.sends_body, bodies = true, bodies + 1
+      if p[2] == "ids" then ids = p.body end
+    end
   end
   for _, spec in pairs(row.options or {}) do
-    if spec.body then row.sends_body = true end
+    if spec.body then row.sends_body, bodies = true, bodies + 2 end
   end
+  -- A body that is one list of ids is written by core.ids_body.
+  row.ids_body = bodies == 1 and ids or nil
   return row
 end
 
