@@ -148,58 +148,105 @@ static int ids_check(lua_State *L)
     return 1;
 }
 
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) \
+    && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+
+/* The eight decimal digits of v < 10^8, leading zeros included, as eight
+ * ASCII bytes of a little-endian word (the first digit in the lowest
+ * byte).  Paul Khuong's method: the two halves of four digits, then their
+ * pairs, then the single digits are split in parallel, each step with one
+ * multiply by a reciprocal that is exact over its range. */
+static uint64_t eight_digits(uint32_t v)
+{
+    uint64_t merged = (uint64_t)(v / 10000) | (uint64_t)(v % 10000) << 32;
+    uint64_t hundreds = (merged * 10486) >> 20 & 0x0000007F0000007Fu;
+    uint64_t tens;
+    hundreds = (merged - 100 * hundreds) << 16 | hundreds;
+    tens = (hundreds * 103) >> 10 & 0x000F000F000F000Fu;
+    tens |= (hundreds - 10 * tens) << 8;
+    return tens | 0x3030303030303030u;
+}
+
+/* "00" to "99", for heads of one or two digits (most ids have ten). */
+static const char pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* Writes 1 <= v < 10^8 without leading zeros at o, as a whole word (the
+ * caller leaves 8 bytes of room); returns the number of digits. */
+static size_t put_head(char *o, uint32_t v)
+{
+    size_t n;
+    uint64_t w;
+    if (v < 100) {
+        o[0] = pairs[v * 2 + (v < 10)];
+        o[1] = pairs[v * 2 + 1];
+        return 1 + (v >= 10);
+    }
+    n = v < 10000 ? (v < 1000 ? 3 : 4)
+                  : (v < 1000000 ? (v < 100000 ? 5 : 6)
+                                 : (v < 10000000 ? 7 : 8));
+    w = eight_digits(v) >> (8 * (8 - n));
+    memcpy(o, &w, 8);
+    return n;
+}
+
+static void put_eight(char *o, uint32_t v)
+{
+    uint64_t w = eight_digits(v);
+    memcpy(o, &w, 8);
+}
+
+/* Writes the decimal digits of u > 0 at o (with 8 bytes of room beyond
+ * them); returns the number of bytes.  At most two 64-bit divisions, the
+ * rest in parallel in one word. */
+static size_t put_uint(char *o, uint64_t u)
+{
+    const uint64_t e8 = 100000000u;
+    size_t n;
+    if (u < e8)
+        return put_head(o, (uint32_t)u);
+    if (u < e8 * e8) {
+        n = put_head(o, (uint32_t)(u / e8));
+        put_eight(o + n, (uint32_t)(u % e8));
+        return n + 8;
+    }
+    n = put_head(o, (uint32_t)(u / (e8 * e8)));
+    u %= e8 * e8;
+    put_eight(o + n, (uint32_t)(u / e8));
+    put_eight(o + n + 8, (uint32_t)(u % e8));
+    return n + 16;
+}
+
+#else
+
 /* Two digits at a time, as many integer formatters do. */
 static const char pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233"
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
-/* Writes the 2k digits of v < 100^k ending at q, leading zeros included;
- * returns the first one. */
-static char *put_pairs(char *q, uint32_t v, int k)
-{
-    while (k-- > 0) {
-        uint32_t d = v % 100 * 2;
-        v /= 100;
-        *--q = pairs[d + 1];
-        *--q = pairs[d];
-    }
-    return q;
-}
-
-/* Writes the decimal digits of u at o; returns the number of bytes.  Ids
- * have 10 to 19 digits: one 64-bit division splits off the low eight,
- * the rest is 32-bit arithmetic. */
 static size_t put_uint(char *o, uint64_t u)
 {
     char tmp[ID_MAX], *end = tmp + sizeof tmp, *q = end;
-    uint32_t hi;
-    size_t n;
-    if (u >= 100000000u) {
-        q = put_pairs(q, (uint32_t)(u % 100000000u), 4);
-        u /= 100000000u;
-        if (u >= 100000000u) {
-            q = put_pairs(q, (uint32_t)(u % 100000000u), 4);
-            u /= 100000000u;
-        }
-    }
-    hi = (uint32_t)u;                   /* < 10^8 */
-    while (hi >= 100) {
-        uint32_t d = hi % 100 * 2;
-        hi /= 100;
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100) * 2;
+        u /= 100;
         *--q = pairs[d + 1];
         *--q = pairs[d];
     }
-    if (hi >= 10) {
-        *--q = pairs[hi * 2 + 1];
-        *--q = pairs[hi * 2];
+    if (u >= 10) {
+        *--q = pairs[u * 2 + 1];
+        *--q = pairs[u * 2];
     } else {
-        *--q = (char)('0' + hi);
+        *--q = (char)('0' + u);
     }
-    n = (size_t)(end - q);
-    memcpy(o, q, n);
-    return n;
+    memcpy(o, q, (size_t)(end - q));
+    return (size_t)(end - q);
 }
+
+#endif
 
 /* A field name goes into the body as it is: no quote, backslash or
  * control character. */
@@ -273,9 +320,9 @@ static int ids_body(lua_State *L)
     luaL_argcheck(L, first >= 1 && first <= n + 1, 3, "range start out of the list");
     luaL_argcheck(L, last >= first - 1 && last <= n, 4, "range end out of the list");
     lua_settop(L, 2);
-    if ((lua_Integer)((((size_t)-1) - flen - 8) / ID_MAX) < last - first + 1)
+    if ((lua_Integer)((((size_t)-1) - flen - 16) / ID_MAX) < last - first + 1)
         return luaL_error(L, "robloxsocial: list of ids too long");
-    cap = flen + 7 + (size_t)(last - first + 1) * ID_MAX;
+    cap = flen + 7 + 8 + (size_t)(last - first + 1) * ID_MAX;  /* 8: put_uint's room */
     if (cap > sizeof local)
         start = lua_newuserdatauv(L, cap, 0);
     o = start;
