@@ -49,6 +49,17 @@ typedef const unsigned char *cursor;
 #define KEYCACHE_MIN 512
 #define KEYMAX 40                          /* LUAI_MAXSHORTLEN */
 
+/* Key order remembered per level (see decoder.shape). */
+#define SHAPE_DEPTH 16
+#define SHAPE_KEYS 32
+#define SHAPE_NONE 0xFF
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* Array elements wait on the stack, up to ACHUNK of them, so that the
  * table is made at its final size instead of growing. */
 #define ACHUNK 64
@@ -68,6 +79,12 @@ typedef struct decoder {
     unsigned char klen[KEYCACHE];          /* 0: empty slot */
     const char *kptr[KEYCACHE];
     int ohint[RS_JSON_MAX_DEPTH + 1];      /* keys of the last object */
+    /* The cache slots of the keys of the last object at each of the
+     * first SHAPE_DEPTH levels, in order (SHAPE_NONE: not cached): the
+     * items of a page repeat them, so the next object's keys are
+     * checked against these first, with no scan, hash or lookup. */
+    unsigned char shape[SHAPE_DEPTH][SHAPE_KEYS];
+    unsigned char shape_n[SHAPE_DEPTH];
 } decoder;
 
 /* Bytes a string scan stops at: '"', '\\' and control characters. */
@@ -87,7 +104,7 @@ static const char unescapes[256] = {
     ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t'
 };
 
-static cursor parse_value(decoder *d, cursor p);
+static ALWAYS_INLINE cursor parse_value(decoder *d, cursor p);
 
 /* JSON whitespace is all <= ' ', so one compare rejects most bytes. */
 static cursor skip_ws(cursor p, cursor end)
@@ -348,13 +365,13 @@ static int same_key(const char *a, cursor b, size_t n)
 /* Pushes the key p[0..n).  Every item of a page repeats the same keys,
  * so short keys stay in stack slots (two-way, by a cheap hash) and are
  * pushed again with lua_pushvalue instead of being hashed and interned
- * each time. */
-static void push_key(decoder *d, cursor p, size_t n)
+ * each time.  Returns the slot, or SHAPE_NONE for a key not cached. */
+static unsigned push_key(decoder *d, cursor p, size_t n)
 {
     unsigned h;
     if (d->kbase == 0 || n == 0 || n > KEYMAX) {
         lua_pushlstring(d->L, (const char *)p, n);
-        return;
+        return SHAPE_NONE;
     }
     h = (unsigned)(n * 31 + p[0] * 7u + p[n - 1] + p[n >> 1] * 3u)
         & (KEYCACHE - 1);
@@ -365,21 +382,46 @@ static void push_key(decoder *d, cursor p, size_t n)
             d->kptr[h] = lua_pushlstring(d->L, (const char *)p, n);
             d->klen[h] = (unsigned char)n;
             lua_copy(d->L, -1, d->kbase + (int)h);
-            return;
+            return h;
         }
     }
     lua_pushvalue(d->L, d->kbase + (int)h);
+    return h;
 }
 
-/* Pushes the object key whose opening quote is at p. */
-static cursor parse_key(decoder *d, cursor p)
+/* Pushes the object key whose opening quote is at p, the i-th of its
+ * object.  The key the last object at this level had in place i is
+ * tried first: when the bytes match that cached string (which has no
+ * escapes, so neither have they), it is pushed as it is. */
+static cursor parse_key(decoder *d, cursor p, int i)
 {
-    cursor q = scan_plain(++p, d->end);
-    if (q < d->end && *q == '"') {
-        push_key(d, p, (size_t)(q - p));
-        return q + 1;
+    cursor q;
+    unsigned h = SHAPE_NONE;
+    int level = d->depth - 1;
+    if (level < SHAPE_DEPTH && i < SHAPE_KEYS) {
+        if (i < d->shape_n[level]) {
+            size_t n;
+            h = d->shape[level][i];
+            n = h == SHAPE_NONE ? 0 : d->klen[h];
+            if (n > 0 && (size_t)(d->end - p) > n + 1 && p[n + 1] == '"'
+                && same_key(d->kptr[h], p + 1, n)) {
+                lua_pushvalue(d->L, d->kbase + (int)h);
+                return p + n + 2;
+            }
+        }
+        d->shape_n[level] = (unsigned char)(i + 1);
     }
-    return parse_escaped(d, p, q);
+    q = scan_plain(++p, d->end);
+    if (q < d->end && *q == '"') {
+        h = push_key(d, p, (size_t)(q - p));
+        q++;
+    } else {
+        h = SHAPE_NONE;
+        q = parse_escaped(d, p, q);
+    }
+    if (level < SHAPE_DEPTH && i < SHAPE_KEYS)
+        d->shape[level][i] = (unsigned char)h;
+    return q;
 }
 
 /* ---- numbers ---------------------------------------------------------- */
@@ -590,21 +632,27 @@ static NOINLINE cursor parse_array(decoder *d, cursor p)
     return p;
 }
 
-/* Reads one "key": value pair into the table below the top. */
-static cursor parse_member(decoder *d, cursor p)
+/* Reads the i-th "key": value pair into the table below the top.  Most
+ * bodies have no whitespace: the punctuation is looked for first. */
+static cursor parse_member(decoder *d, cursor p, int i)
 {
     cursor end = d->end;
     if (p >= end || *p != '"')
         return fail(d, p, "expected a string key");
-    if (!(p = parse_key(d, p)))
+    if (!(p = parse_key(d, p, i)))
         return NULL;
-    p = skip_ws(p, end);
-    if (p >= end || *p != ':')
-        return fail(d, p, "expected ':'");
-    if (!(p = parse_value(d, skip_ws(p + 1, end))))
+    if (p >= end || *p != ':') {
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return fail(d, p, "expected ':'");
+    }
+    p++;
+    if (p < end && *p <= ' ')
+        p = skip_ws(p, end);
+    if (!(p = parse_value(d, p)))
         return NULL;
     lua_rawset(d->L, -3);
-    return skip_ws(p, end);
+    return p < end && *p <= ' ' ? skip_ws(p, end) : p;
 }
 
 static NOINLINE cursor parse_object(decoder *d, cursor p)
@@ -619,7 +667,7 @@ static NOINLINE cursor parse_object(decoder *d, cursor p)
         p++;
     } else {
         for (;;) {
-            if (!(p = parse_member(d, p)))
+            if (!(p = parse_member(d, p, n < INT_MAX ? (int)n : INT_MAX)))
                 return NULL;
             n++;
             if (p < end && *p == ',') {
@@ -636,8 +684,9 @@ static NOINLINE cursor parse_object(decoder *d, cursor p)
     return p;
 }
 
-/* Pushes the value that starts at p (whitespace already skipped). */
-static cursor parse_value(decoder *d, cursor p)
+/* Pushes the value that starts at p (whitespace already skipped).
+ * Inlined into the loops of the containers: most values are scalars. */
+static ALWAYS_INLINE cursor parse_value(decoder *d, cursor p)
 {
     if (p >= d->end)
         return fail(d, p, NULL);
@@ -682,6 +731,7 @@ int rs_json_decode(lua_State *L, const char *s, size_t len,
     d.err = err;
     d.errlen = err ? errlen : 0;
     d.depth = d.seen = 0;
+    memset(d.shape_n, 0, sizeof d.shape_n);
     if ((p = skip_ws(d.start, d.end)) == d.end) {
         lua_newtable(L);                /* an empty body is an empty table */
         return 1;
