@@ -4,8 +4,9 @@
 --
 --   lua5.4 ids_body.lua STEP N
 --
--- STEP: both (check and build), check, build, or empty (the loop alone,
--- to subtract).  For callgrind's difference method: run it with two
+-- STEP: both (check and build), check, build, onepass (core.ids_body of
+-- the whole list: check, stray keys and body in one call), or empty (the
+-- loop alone, to subtract).  For callgrind's difference method: run it with two
 -- values of N; the difference is the cost of the extra calls.
 
 local robloxsocial = require "robloxsocial"
@@ -27,12 +28,14 @@ for i = 1, 100 do
     or math.random(1 << 32, 9999999999)
 end
 local values = assert(methods.check_args(row, ids))
+local ids_body = require("robloxsocial.core").ids_body
 
 local steps = {
   both = function() return methods.build(row, (methods.check_args(row, ids))) end,
   check = function() return methods.check_args(row, ids) end,
   build = function() return methods.build(row, values) end,
+  onepass = function() return ids_body(ids, "userIds") end,
   empty = function() end,
 }
-local f = assert(steps[step], "usage: lua5.4 ids_body.lua both|check|build|empty N")
+local f = assert(steps[step], "usage: lua5.4 ids_body.lua both|check|build|onepass|empty N")
 for _ = 1, assert(n) do f() end
