@@ -130,16 +130,18 @@ local function body_size(name)
   return size
 end
 
--- Instructions per byte; decoding is deterministic (no network), so one
--- repetition is enough.
+-- Instructions per byte.  There is no network, but Lua seeds its string
+-- hashes from the clock and addresses, so the collisions in the tables
+-- (and the collector's timing) differ from run to run by a few percent:
+-- the median of 5, of 200 and 400 decodes.
 local function decoding(name)
   local file, r = bodies .. "/" .. name .. ".json", { bytes = body_size(name) }
   for _, which in ipairs({ "rs", "cjson" }) do
     local id = ("decode_%s_%s"):format(which, name)
     r[which] = harness.per_unit(out, id, function(k)
       return lua("decode.lua", which, file, k)
-    end, 100, 200, 1) / r.bytes
-    harness.profile(out, id, 100, 200, 25)
+    end, 200, 400, 5) / r.bytes
+    harness.profile(out, id, 200, 400, 25)
   end
   return r
 end
@@ -182,26 +184,7 @@ local function write(name, text)
   f:close()
 end
 
-local function r = median(ps.ratio)
-row(("requests/s, presence-100 (median of %d pairs)"):format(RUNS), n0(median(ps.p_rs)),
-  n0(median(ps.p_c)) .. " (C loop)", ("%.2f"):format(r), "≥ 0.70", r >= 0.7)
-r = median(ps.ratio_dec)
-row("requests/s, presence-100 vs a C loop that decodes", n0(median(ps.p_rs)),
-  n0(median(ps.p_cdec)) .. " (C + our decoder)", ("%.2f"):format(r), "", nil)
-row("instructions per presence-100 request", n0(pins.p_rs), n0(pins.p_c) .. " (C loop)",
-  ("%.2f"):format(pins.p_rs / pins.p_c), "", nil)
-row("instructions per presence-100 request vs C that decodes", n0(pins.p_rs),
-  n0(pins.p_cdec) .. " (C + our decoder)", ("%.2f"):format(pins.p_rs / pins.p_cdec), "", nil)
-row("  the same, C sending robloxsocial's request", n0(pins.p_rs),
-  n0(pins.p_clike) .. " (C like us + decoder)", ("%.2f"):format(pins.p_rs / pins.p_clike), "", nil)
-row("argument check plus body, 100 ids (check_args + build)", n0(ids.both), "192,000 (issue 12)",
-  ("%.2f"):format(ids.both / 192000), "≤ 20,000", ids.both <= 20000)
-row("  the same in one pass (core.ids_body of the whole list)", n0(ids.onepass), "", "", "", nil)
-row("instructions per friends/count request vs before issue 12", n0(ins.rs),
-  n0(COUNT_BASELINE) .. " (618204c)", ("%.3f"):format(ins.rs / COUNT_BASELINE),
-  "≤ +1,000", ins.rs <= COUNT_BASELINE + 1000)
-
-print_table()
+local function print_table()
   local head = { "measure", "robloxsocial", "reference", "ratio", "target", "result" }
   local all, width = { head, table.unpack(rows) }, {}
   for _, r in ipairs(all) do

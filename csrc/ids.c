@@ -293,8 +293,8 @@ static char *write_ids(lua_State *L, char *o, lua_Integer first,
 
 /* ids_body(list, field [, first, last]) -> '{"<field>":[...]}'.  Writes
  * the elements first..last (default: the whole list) and checks each as
- * it goes.  Without a range the whole list is checked, stray keys
- * included; with one, only the elements written are (a caller sending a
+ * it goes, in one pass.  Without a range the whole list is checked,
+ * stray keys included; with one, only the elements written are (a caller sending a
  * list in chunks checks it once with ids_check).  May raise an argument
  * error or a memory error; a body too large for the C stack is written
  * in a userdata, so nothing leaks. */
@@ -303,14 +303,11 @@ static int ids_body(lua_State *L)
     size_t flen, cap;
     const char *field = luaL_checklstring(L, 2, &flen);
     int whole = lua_isnoneornil(L, 3) && lua_isnoneornil(L, 4);
-    lua_Integer n, first, last, at;
+    lua_Integer n, first, last;
     char local[4096], *o, *start = local;
     luaL_argcheck(L, plain_name(field, flen), 2,
                   "field name without quotes, backslashes or control characters expected");
-    if (whole) {
-        if (why_not(L, &at))
-            return bad_list(L);
-    } else if (lua_type(L, 1) != LUA_TTABLE) {
+    if (lua_type(L, 1) != LUA_TTABLE) {
         lua_pushfstring(L, EXPECTED "%s", describe(L, 1));
         return bad_list(L);
     }
@@ -332,6 +329,10 @@ static int ids_body(lua_State *L)
     *o++ = '"', *o++ = ':', *o++ = '[';
     if ((o = write_ids(L, o, first, last)) == NULL)
         return bad_list(L);
+    if (whole && !only_sequence(L, n)) {  /* after the elements, as why_not */
+        lua_pushliteral(L, EXPECTED "a table with other keys");
+        return bad_list(L);
+    }
     if (last >= first)
         o--;                            /* the last comma */
     *o++ = ']', *o++ = '}';

@@ -335,7 +335,7 @@ static cursor parse_string(decoder *d, cursor p)
 
 /* memcmp for a cached key of n bytes, 1 <= n <= KEYMAX, a word at a
  * time: keys are short and a libc call costs more than the compare. */
-static int same_key(const char *a, cursor b, size_t n)
+static ALWAYS_INLINE int same_key(const char *a, cursor b, size_t n)
 {
     uint64_t x, y;
     uint32_t u, v;
@@ -552,16 +552,24 @@ static cursor parse_number(decoder *d, cursor p)
 static cursor parse_literal(decoder *d, cursor p)
 {
     size_t left = (size_t)(d->end - p);
-    const char *word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
-    size_t n = *p == 'f' ? 5 : 4;
-    if (left >= n && memcmp(p + 1, word + 1, 3) == 0
-        && (n == 4 || p[4] == 'e')) {
-        if (*p == 'n')
+    const char *word;
+    size_t n;
+    if (left >= 4) {                    /* constant compares: one word each */
+        if (memcmp(p, "null", 4) == 0) {
             rs_pushnull(d->L);
-        else
-            lua_pushboolean(d->L, *p == 't');
-        return p + n;
+            return p + 4;
+        }
+        if (memcmp(p, "true", 4) == 0) {
+            lua_pushboolean(d->L, 1);
+            return p + 4;
+        }
+        if (left >= 5 && memcmp(p, "false", 5) == 0) {
+            lua_pushboolean(d->L, 0);
+            return p + 5;
+        }
     }
+    word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+    n = *p == 'f' ? 5 : 4;
     if (left < n && memcmp(p, word, left) == 0)
         return fail(d, d->end, NULL);
     return fail(d, p, "invalid literal");
