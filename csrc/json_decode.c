@@ -323,7 +323,7 @@ static cursor parse_escaped(decoder *d, cursor p, cursor q)
 
 /* Pushes the string whose opening quote is at p.  Without escapes the
  * bytes go straight from the input to lua_pushlstring. */
-static cursor parse_string(decoder *d, cursor p)
+static ALWAYS_INLINE cursor parse_string(decoder *d, cursor p)
 {
     cursor q = scan_plain(++p, d->end);
     if (q < d->end && *q == '"') {
@@ -485,7 +485,7 @@ static int more_digits(cursor *pp, cursor end, uint64_t *u)
 /* The value of the eight ASCII digits in w (the first in the lowest
  * byte), or -1 when they are not all digits.  Neighbouring digits, then
  * pairs, then quads are combined, each step with one multiply. */
-static int64_t eight_digits(uint64_t w)
+static ALWAYS_INLINE int64_t eight_digits(uint64_t w)
 {
     const uint64_t nibs = 0xF0F0F0F0F0F0F0F0u, zeros = 0x3030303030303030u;
     if ((w & nibs) != zeros || ((w + 0x0606060606060606u) & nibs) != zeros)
@@ -518,6 +518,34 @@ static cursor first_digits(cursor p, cursor end, uint64_t *u)
     return p;
 }
 
+#if LITTLE_ENDIAN_GNUC
+/* The common case of parse_number: an integer of 1 to 18 digits, not
+ * starting with 0, at least 20 bytes before the end (so that no read
+ * needs a bound check).  Pushes it and returns the byte after it, or
+ * returns NULL, having pushed nothing, for parse_number to do it all. */
+static ALWAYS_INLINE cursor quick_integer(decoder *d, cursor p, int neg)
+{
+    cursor q = p + 1;
+    uint64_t u = (unsigned)(*p - '0'), w;
+    int64_t v;
+    if (u - 1 >= 9 || d->end - p < 20)
+        return NULL;
+    memcpy(&w, q, 8);
+    if ((v = eight_digits(w)) >= 0) {
+        u = u * 100000000u + (uint64_t)v, q += 8;
+        memcpy(&w, q, 8);
+        if ((v = eight_digits(w)) >= 0)
+            u = u * 100000000u + (uint64_t)v, q += 8;
+    }
+    while (q - p < 18 && ISDIGIT(*q))
+        u = u * 10 + (unsigned)(*q++ - '0');
+    if (ISDIGIT(*q) || *q == '.' || (*q | 0x20) == 'e')
+        return NULL;                    /* longer, or not an integer */
+    lua_pushinteger(d->L, neg ? -(lua_Integer)u : (lua_Integer)u);
+    return q;
+}
+#endif
+
 /* Integer syntax that fits in lua_Integer becomes an integer, read here
  * digit by digit; anything else goes to float_tail. */
 static cursor parse_number(decoder *d, cursor p)
@@ -526,6 +554,7 @@ static cursor parse_number(decoder *d, cursor p)
     uint64_t u = 0;
     int neg = (*p == '-'), big = 0;
     p += neg;
+
     if (p >= end || !ISDIGIT(*p))
         return fail(d, p, "invalid number");
     if (*p == '0') {
@@ -708,8 +737,15 @@ static ALWAYS_INLINE cursor parse_value(decoder *d, cursor p)
     case 't': case 'f': case 'n':
         return parse_literal(d, p);
     case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case '5': case '6': case '7': case '8': case '9': {
+#if LITTLE_ENDIAN_GNUC
+        int neg = *p == '-';
+        cursor q = neg && p + 1 >= d->end ? NULL : quick_integer(d, p + neg, neg);
+        if (q)
+            return q;
+#endif
         return parse_number(d, p);
+    }
     default:
         return fail(d, p, NULL);
     }
