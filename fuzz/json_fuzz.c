@@ -42,6 +42,10 @@ static const char *const builtin_seeds[] = {
     "[{\"a\":1,\"bb\":[2],\"ccc\":{\"a\":3}},{\"a\":4,\"bb\":[5],\"ccc\":{\"a\":6}},"
     "{\"bb\":7,\"a\":8},{\"a\":9},{\"a\":10,\"bb\":11,\"ccc\":12,\"dddd\":13},"
     "{\"a\\u0062\":14,\"ab\":15,\"ba\":16},{\"ab\":17,\"ba\":18,\"a\":19}]",
+    "[{\"t\":\"Hi!\\nsame \\\"text\\\" \\u00e9\",\"u\":\"a long value of more than forty bytes, 0001\"},"
+    "{\"t\":\"Hi!\\nsame \\\"text\\\" \\u00e9\",\"u\":\"a long value of more than forty bytes, 0001\"},"
+    "{\"t\":\"Hi!\\nsama \\\"text\\\" \\u00e9\",\"u\":\"a long value of more than forty bytes, 0101\"},"
+    "{\"t\":\"\",\"u\":\"a long value of more than forty bytes, 0001\"}]",
 };
 
 static const char *const tokens[] = {
