@@ -47,15 +47,6 @@ typedef const unsigned char *cursor;
  * of at least KEYCACHE_MIN bytes, where setting the slots up pays off. */
 #define KEYCACHE 64
 #define KEYCACHE_MIN 512
-
-/* String values with escapes or of more than KEYMAX bytes are cached
- * too, in VCACHE slots after the keys', by their bytes as written (escapes
- * included), up to VALMAX of them: the items of a page repeat texts, and a
- * repeated one is then pushed with lua_pushvalue instead of being
- * unescaped and allocated again.  Equal strings are the same value in
- * Lua, so sharing one is invisible. */
-#define VCACHE 64
-#define VALMAX 255
 #define KEYMAX 40                          /* LUAI_MAXSHORTLEN */
 
 /* Key order remembered per level (see decoder.shape). */
@@ -87,8 +78,6 @@ typedef struct decoder {
     int kbase;                             /* slot of key 0, or 0: no cache */
     unsigned char klen[KEYCACHE];          /* 0: empty slot */
     const char *kptr[KEYCACHE];
-    unsigned short vlen[VCACHE];           /* 1 + raw length; 0: empty */
-    cursor vptr[VCACHE];                   /* the raw bytes, in the input */
     int ohint[RS_JSON_MAX_DEPTH + 1];      /* keys of the last object */
     /* The cache slots of the keys of the last object at each of the
      * first SHAPE_DEPTH levels, in order (SHAPE_NONE: not cached): the
@@ -332,20 +321,15 @@ static cursor parse_escaped(decoder *d, cursor p, cursor q)
     return close + 1;
 }
 
-static cursor parse_string_cached(decoder *d, cursor p, cursor q);
-
 /* Pushes the string whose opening quote is at p.  Without escapes the
- * bytes go straight from the input to lua_pushlstring; with the caches
- * on, a long or escaped value goes through the value cache. */
+ * bytes go straight from the input to lua_pushlstring. */
 static ALWAYS_INLINE cursor parse_string(decoder *d, cursor p)
 {
     cursor q = scan_plain(++p, d->end);
-    if (q < d->end && *q == '"' && (d->kbase == 0 || q - p <= KEYMAX)) {
+    if (q < d->end && *q == '"') {
         lua_pushlstring(d->L, (const char *)p, (size_t)(q - p));
         return q + 1;
     }
-    if (d->kbase)
-        return parse_string_cached(d, p - 1, q);
     return parse_escaped(d, p, q);
 }
 
@@ -376,44 +360,6 @@ static ALWAYS_INLINE int same_key(const char *a, cursor b, size_t n)
         if ((unsigned char)a[i] != b[i])
             return 0;
     return 1;
-}
-
-/* Pushes the string value whose opening quote is at p, through the
- * value cache (decoder.kbase is set); q is where scan_plain stopped in
- * it.  The raw bytes p+1..close are the
- * cache's key: the same bytes always mean the same string.  Only values
- * with an escape or longer than KEYMAX go through it: Lua interns short
- * strings anyway, and for those the cache cost about what it saved. */
-static cursor parse_string_cached(decoder *d, cursor p, cursor q)
-{
-    cursor close = q, r;
-    size_t n;
-    unsigned h;
-    if (q < d->end && *q != '"')
-        close = string_end(q, d->end);
-    if (close >= d->end || (n = (size_t)(close - (p + 1))) > VALMAX) {
-        if (q < d->end && *q == '"') {  /* too long to keep */
-            lua_pushlstring(d->L, (const char *)p + 1, (size_t)(q - p - 1));
-            return q + 1;
-        }
-        return parse_escaped(d, p + 1, q);  /* or unterminated */
-    }
-    h = (unsigned)(n * 31 + p[1] * 7u + p[n] + p[1 + (n >> 1)] * 3u)
-        & (VCACHE - 1);
-    if (d->vlen[h] == n + 1 && same_key((const char *)d->vptr[h], p + 1, n)) {
-        lua_pushvalue(d->L, d->kbase + KEYCACHE + (int)h);
-        return close + 1;
-    }
-    if (q == close) {
-        lua_pushlstring(d->L, (const char *)p + 1, n);
-        r = close + 1;
-    } else if ((r = parse_escaped(d, p + 1, q)) == NULL) {
-        return NULL;
-    }
-    d->vlen[h] = (unsigned short)(n + 1);
-    d->vptr[h] = p + 1;
-    lua_copy(d->L, -1, d->kbase + KEYCACHE + (int)h);
-    return r;
 }
 
 /* Pushes the key p[0..n).  Every item of a page repeats the same keys,
@@ -811,11 +757,10 @@ static void open_cache(decoder *d, size_t len)
     d->kbase = 0;
     if (len < KEYCACHE_MIN)
         return;
-    luaL_checkstack(d->L, KEYCACHE + VCACHE, "robloxsocial: JSON decode");
+    luaL_checkstack(d->L, KEYCACHE, "robloxsocial: JSON decode");
     d->kbase = lua_gettop(d->L) + 1;
-    lua_settop(d->L, d->kbase + KEYCACHE + VCACHE - 1);
+    lua_settop(d->L, d->kbase + KEYCACHE - 1);
     memset(d->klen, 0, sizeof d->klen);
-    memset(d->vlen, 0, sizeof d->vlen);
 }
 
 int rs_json_decode(lua_State *L, const char *s, size_t len,
