@@ -11,7 +11,7 @@ local args = require "robloxsocial.args"
 local send, json_encode, is_open = core.send, core.json_encode, core.is_open
 local ids_body = core.ids_body
 local encode_query = args.encode_query
-local format, select = string.format, select
+local format, select, rawlen = string.format, select, rawlen
 
 local methods = {}
 
@@ -72,7 +72,7 @@ function methods.build(row, values)
         query = query or {}
         query[p.query] = v
       elseif row.ids_body then
-        body = ids_body(v, p.body, 1, rawlen(v))  -- the whole body, checked
+        body = ids_body(v, p.body, 1, rawlen(v))  -- the whole body; ids checked again
       else
         body = body or {}
         body[p.body] = v
