@@ -3,7 +3,8 @@
  * URL on a single reused libcurl easy handle (keep-alive), each body
  * appended to a buffer by a write callback, as any libcurl client must.
  *
- *   curl_loop [--like-robloxsocial | --options=NAME,...] URL N [WARMUP]
+ *   curl_loop [--like-robloxsocial | --options=NAME,...] [--post=FILE]
+ *             [--decode] URL N [WARMUP]
  *
  * Prints "requests N seconds S rps R" on stdout, timing only the N
  * requests after WARMUP untimed ones (default 100: they open the
@@ -17,6 +18,13 @@
  * functions.  --options= picks entries of the table by name (accept,
  * cookie, useragent, encoding, share, headerfn, timeouts, protocols,
  * errorbuffer, perrequest, uaheader), to price each one alone.
+ *
+ * --post=FILE sends POSTs with FILE's bytes as the body (and the
+ * Content-Type and empty Expect lines robloxsocial adds to a write), as
+ * client:presence(ids) does.  --decode decodes every answer with
+ * robloxsocial's own decoder (csrc/json_decode.c, into a Lua state whose
+ * collector runs as in any program): the floor for a request whose
+ * answer is used.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -26,6 +34,10 @@
 #include <time.h>
 
 #include <curl/curl.h>
+
+#include "lauxlib.h"
+#include "lualib.h"
+#include "rs.h"
 
 typedef struct buffer {
     char *data;
@@ -38,6 +50,8 @@ typedef struct loop {
     struct curl_slist *headers;
     int per_request;                /* set the request options each time */
     const char *url;
+    buffer post;                    /* --post: the request body */
+    lua_State *L;                   /* --decode: where answers are decoded */
     buffer body;
     char error[CURL_ERROR_SIZE];
 } loop;
@@ -201,7 +215,12 @@ static double now(void)
 static void set_request(loop *l)
 {
     curl_easy_setopt(l->easy, CURLOPT_URL, l->url);
-    curl_easy_setopt(l->easy, CURLOPT_HTTPGET, 1L);
+    if (l->post.data) {
+        curl_easy_setopt(l->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)l->post.len);
+        curl_easy_setopt(l->easy, CURLOPT_POSTFIELDS, l->post.data);
+    } else {
+        curl_easy_setopt(l->easy, CURLOPT_HTTPGET, 1L);
+    }
     curl_easy_setopt(l->easy, CURLOPT_CUSTOMREQUEST, NULL);
     curl_easy_setopt(l->easy, CURLOPT_HTTPHEADER, l->headers);
 }
@@ -225,6 +244,14 @@ static int run(loop *l, long n)
                     i, status, l->body.len);
             return 1;
         }
+        if (l->L) {
+            char err[128];
+            if (!rs_json_decode(l->L, l->body.data, l->body.len, err, sizeof err)) {
+                fprintf(stderr, "curl_loop: request %ld: %s\n", i, err);
+                return 1;
+            }
+            lua_settop(l->L, 0);
+        }
     }
     return 0;
 }
@@ -238,7 +265,29 @@ static int setup(loop *l, const char *list)
         || curl_easy_setopt(l->easy, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK
         || curl_easy_setopt(l->easy, CURLOPT_WRITEDATA, &l->body) != CURLE_OK)
         return 0;
+    if (l->post.data) {
+        if (!add_header(l, "Content-Type: application/json") || !add_header(l, "Expect:")
+            || curl_easy_setopt(l->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)l->post.len) != CURLE_OK
+            || curl_easy_setopt(l->easy, CURLOPT_POSTFIELDS, l->post.data) != CURLE_OK)
+            return 0;
+    }
     return list == NULL || apply(l, list);
+}
+
+/* Reads the file at path into b; 0 on failure. */
+static int read_file(const char *path, buffer *b)
+{
+    FILE *f = fopen(path, "rb");
+    char chunk[4096];
+    size_t n;
+    if (f == NULL)
+        return 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (on_body(chunk, 1, n, b) != n)
+            break;
+    n = !ferror(f) && b->len > 0;
+    fclose(f);
+    return (int)n;
 }
 
 int main(int argc, char **argv)
@@ -246,19 +295,32 @@ int main(int argc, char **argv)
     loop l;
     long n, warmup;
     double t0, t1;
-    const char *list = NULL;
-    int failed = 1;
-    if (argc > 1 && strcmp(argv[1], "--like-robloxsocial") == 0)
-        list = "all";
-    else if (argc > 1 && strncmp(argv[1], "--options=", 10) == 0)
-        list = argv[1] + 10;
-    argv += list != NULL, argc -= list != NULL;
+    const char *list = NULL, *post = NULL;
+    int failed = 1, decode = 0;
+    memset(&l, 0, sizeof l);
+    for (; argc > 1 && strncmp(argv[1], "--", 2) == 0; argv++, argc--) {
+        if (strcmp(argv[1], "--like-robloxsocial") == 0)
+            list = "all";
+        else if (strncmp(argv[1], "--options=", 10) == 0)
+            list = argv[1] + 10;
+        else if (strncmp(argv[1], "--post=", 7) == 0)
+            post = argv[1] + 7;
+        else if (strcmp(argv[1], "--decode") == 0)
+            decode = 1;
+        else
+            break;
+    }
     if (argc < 3 || argc > 4 || (n = atol(argv[2])) <= 0) {
-        fprintf(stderr, "usage: curl_loop [--like-robloxsocial | --options=NAME,...] URL N [WARMUP]\n");
+        fprintf(stderr, "usage: curl_loop [--like-robloxsocial | --options=NAME,...] [--post=FILE] [--decode] URL N [WARMUP]\n");
         return 2;
     }
     warmup = argc == 4 ? atol(argv[3]) : 100;
-    memset(&l, 0, sizeof l);
+    if (post && !read_file(post, &l.post)) {
+        fprintf(stderr, "curl_loop: cannot read %s\n", post);
+        return 2;
+    }
+    if (decode && (l.L = luaL_newstate()) == NULL)
+        return 2;
     l.url = argv[1];
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !setup(&l, list)) {
         fprintf(stderr, "curl_loop: libcurl refused an option, or --options named an unknown one\n");
@@ -273,6 +335,9 @@ int main(int argc, char **argv)
     curl_share_cleanup(l.share);
     curl_slist_free_all(l.headers);
     free(l.body.data);
+    free(l.post.data);
+    if (l.L)
+        lua_close(l.L);
     curl_global_cleanup();
     return failed;
 }

@@ -49,6 +49,17 @@ typedef const unsigned char *cursor;
 #define KEYCACHE_MIN 512
 #define KEYMAX 40                          /* LUAI_MAXSHORTLEN */
 
+/* Key order remembered per level (see decoder.shape). */
+#define SHAPE_DEPTH 16
+#define SHAPE_KEYS 32
+#define SHAPE_NONE 0xFF
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* Array elements wait on the stack, up to ACHUNK of them, so that the
  * table is made at its final size instead of growing. */
 #define ACHUNK 64
@@ -68,6 +79,12 @@ typedef struct decoder {
     unsigned char klen[KEYCACHE];          /* 0: empty slot */
     const char *kptr[KEYCACHE];
     int ohint[RS_JSON_MAX_DEPTH + 1];      /* keys of the last object */
+    /* The cache slots of the keys of the last object at each of the
+     * first SHAPE_DEPTH levels, in order (SHAPE_NONE: not cached): the
+     * items of a page repeat them, so the next object's keys are
+     * checked against these first, with no scan, hash or lookup. */
+    unsigned char shape[SHAPE_DEPTH][SHAPE_KEYS];
+    unsigned char shape_n[SHAPE_DEPTH];
 } decoder;
 
 /* Bytes a string scan stops at: '"', '\\' and control characters. */
@@ -87,7 +104,7 @@ static const char unescapes[256] = {
     ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t'
 };
 
-static cursor parse_value(decoder *d, cursor p);
+static ALWAYS_INLINE cursor parse_value(decoder *d, cursor p);
 
 /* JSON whitespace is all <= ' ', so one compare rejects most bytes. */
 static cursor skip_ws(cursor p, cursor end)
@@ -306,7 +323,7 @@ static cursor parse_escaped(decoder *d, cursor p, cursor q)
 
 /* Pushes the string whose opening quote is at p.  Without escapes the
  * bytes go straight from the input to lua_pushlstring. */
-static cursor parse_string(decoder *d, cursor p)
+static ALWAYS_INLINE cursor parse_string(decoder *d, cursor p)
 {
     cursor q = scan_plain(++p, d->end);
     if (q < d->end && *q == '"') {
@@ -318,7 +335,7 @@ static cursor parse_string(decoder *d, cursor p)
 
 /* memcmp for a cached key of n bytes, 1 <= n <= KEYMAX, a word at a
  * time: keys are short and a libc call costs more than the compare. */
-static int same_key(const char *a, cursor b, size_t n)
+static ALWAYS_INLINE int same_key(const char *a, cursor b, size_t n)
 {
     uint64_t x, y;
     uint32_t u, v;
@@ -348,13 +365,13 @@ static int same_key(const char *a, cursor b, size_t n)
 /* Pushes the key p[0..n).  Every item of a page repeats the same keys,
  * so short keys stay in stack slots (two-way, by a cheap hash) and are
  * pushed again with lua_pushvalue instead of being hashed and interned
- * each time. */
-static void push_key(decoder *d, cursor p, size_t n)
+ * each time.  Returns the slot, or SHAPE_NONE for a key not cached. */
+static unsigned push_key(decoder *d, cursor p, size_t n)
 {
     unsigned h;
     if (d->kbase == 0 || n == 0 || n > KEYMAX) {
         lua_pushlstring(d->L, (const char *)p, n);
-        return;
+        return SHAPE_NONE;
     }
     h = (unsigned)(n * 31 + p[0] * 7u + p[n - 1] + p[n >> 1] * 3u)
         & (KEYCACHE - 1);
@@ -365,21 +382,46 @@ static void push_key(decoder *d, cursor p, size_t n)
             d->kptr[h] = lua_pushlstring(d->L, (const char *)p, n);
             d->klen[h] = (unsigned char)n;
             lua_copy(d->L, -1, d->kbase + (int)h);
-            return;
+            return h;
         }
     }
     lua_pushvalue(d->L, d->kbase + (int)h);
+    return h;
 }
 
-/* Pushes the object key whose opening quote is at p. */
-static cursor parse_key(decoder *d, cursor p)
+/* Pushes the object key whose opening quote is at p, the i-th of its
+ * object.  The key the last object at this level had in place i is
+ * tried first: when the bytes match that cached string (which has no
+ * escapes, so neither have they), it is pushed as it is. */
+static cursor parse_key(decoder *d, cursor p, int i)
 {
-    cursor q = scan_plain(++p, d->end);
-    if (q < d->end && *q == '"') {
-        push_key(d, p, (size_t)(q - p));
-        return q + 1;
+    cursor q;
+    unsigned h = SHAPE_NONE;
+    int level = d->depth - 1;
+    if (level < SHAPE_DEPTH && i < SHAPE_KEYS) {
+        if (i < d->shape_n[level]) {
+            size_t n;
+            h = d->shape[level][i];
+            n = h == SHAPE_NONE ? 0 : d->klen[h];
+            if (n > 0 && (size_t)(d->end - p) > n + 1 && p[n + 1] == '"'
+                && same_key(d->kptr[h], p + 1, n)) {
+                lua_pushvalue(d->L, d->kbase + (int)h);
+                return p + n + 2;
+            }
+        }
+        d->shape_n[level] = (unsigned char)(i + 1);
     }
-    return parse_escaped(d, p, q);
+    q = scan_plain(++p, d->end);
+    if (q < d->end && *q == '"') {
+        h = push_key(d, p, (size_t)(q - p));
+        q++;
+    } else {
+        h = SHAPE_NONE;
+        q = parse_escaped(d, p, q);
+    }
+    if (level < SHAPE_DEPTH && i < SHAPE_KEYS)
+        d->shape[level][i] = (unsigned char)h;
+    return q;
 }
 
 /* ---- numbers ---------------------------------------------------------- */
@@ -443,7 +485,7 @@ static int more_digits(cursor *pp, cursor end, uint64_t *u)
 /* The value of the eight ASCII digits in w (the first in the lowest
  * byte), or -1 when they are not all digits.  Neighbouring digits, then
  * pairs, then quads are combined, each step with one multiply. */
-static int64_t eight_digits(uint64_t w)
+static ALWAYS_INLINE int64_t eight_digits(uint64_t w)
 {
     const uint64_t nibs = 0xF0F0F0F0F0F0F0F0u, zeros = 0x3030303030303030u;
     if ((w & nibs) != zeros || ((w + 0x0606060606060606u) & nibs) != zeros)
@@ -476,6 +518,34 @@ static cursor first_digits(cursor p, cursor end, uint64_t *u)
     return p;
 }
 
+#if LITTLE_ENDIAN_GNUC
+/* The common case of parse_number: an integer of 1 to 18 digits, not
+ * starting with 0, at least 20 bytes before the end (so that no read
+ * needs a bound check).  Pushes it and returns the byte after it, or
+ * returns NULL, having pushed nothing, for parse_number to do it all. */
+static ALWAYS_INLINE cursor quick_integer(decoder *d, cursor p, int neg)
+{
+    cursor q = p + 1;
+    uint64_t u = (unsigned)(*p - '0'), w;
+    int64_t v;
+    if (u - 1 >= 9 || d->end - p < 20)
+        return NULL;
+    memcpy(&w, q, 8);
+    if ((v = eight_digits(w)) >= 0) {
+        u = u * 100000000u + (uint64_t)v, q += 8;
+        memcpy(&w, q, 8);
+        if ((v = eight_digits(w)) >= 0)
+            u = u * 100000000u + (uint64_t)v, q += 8;
+    }
+    while (q - p < 18 && ISDIGIT(*q))
+        u = u * 10 + (unsigned)(*q++ - '0');
+    if (ISDIGIT(*q) || *q == '.' || (*q | 0x20) == 'e')
+        return NULL;                    /* longer, or not an integer */
+    lua_pushinteger(d->L, neg ? -(lua_Integer)u : (lua_Integer)u);
+    return q;
+}
+#endif
+
 /* Integer syntax that fits in lua_Integer becomes an integer, read here
  * digit by digit; anything else goes to float_tail. */
 static cursor parse_number(decoder *d, cursor p)
@@ -484,6 +554,7 @@ static cursor parse_number(decoder *d, cursor p)
     uint64_t u = 0;
     int neg = (*p == '-'), big = 0;
     p += neg;
+
     if (p >= end || !ISDIGIT(*p))
         return fail(d, p, "invalid number");
     if (*p == '0') {
@@ -510,16 +581,24 @@ static cursor parse_number(decoder *d, cursor p)
 static cursor parse_literal(decoder *d, cursor p)
 {
     size_t left = (size_t)(d->end - p);
-    const char *word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
-    size_t n = *p == 'f' ? 5 : 4;
-    if (left >= n && memcmp(p + 1, word + 1, 3) == 0
-        && (n == 4 || p[4] == 'e')) {
-        if (*p == 'n')
+    const char *word;
+    size_t n;
+    if (left >= 4) {                    /* constant compares: one word each */
+        if (memcmp(p, "null", 4) == 0) {
             rs_pushnull(d->L);
-        else
-            lua_pushboolean(d->L, *p == 't');
-        return p + n;
+            return p + 4;
+        }
+        if (memcmp(p, "true", 4) == 0) {
+            lua_pushboolean(d->L, 1);
+            return p + 4;
+        }
+        if (left >= 5 && memcmp(p, "false", 5) == 0) {
+            lua_pushboolean(d->L, 0);
+            return p + 5;
+        }
     }
+    word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+    n = *p == 'f' ? 5 : 4;
     if (left < n && memcmp(p, word, left) == 0)
         return fail(d, d->end, NULL);
     return fail(d, p, "invalid literal");
@@ -590,21 +669,27 @@ static NOINLINE cursor parse_array(decoder *d, cursor p)
     return p;
 }
 
-/* Reads one "key": value pair into the table below the top. */
-static cursor parse_member(decoder *d, cursor p)
+/* Reads the i-th "key": value pair into the table below the top.  Most
+ * bodies have no whitespace: the punctuation is looked for first. */
+static cursor parse_member(decoder *d, cursor p, int i)
 {
     cursor end = d->end;
     if (p >= end || *p != '"')
         return fail(d, p, "expected a string key");
-    if (!(p = parse_key(d, p)))
+    if (!(p = parse_key(d, p, i)))
         return NULL;
-    p = skip_ws(p, end);
-    if (p >= end || *p != ':')
-        return fail(d, p, "expected ':'");
-    if (!(p = parse_value(d, skip_ws(p + 1, end))))
+    if (p >= end || *p != ':') {
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return fail(d, p, "expected ':'");
+    }
+    p++;
+    if (p < end && *p <= ' ')
+        p = skip_ws(p, end);
+    if (!(p = parse_value(d, p)))
         return NULL;
     lua_rawset(d->L, -3);
-    return skip_ws(p, end);
+    return p < end && *p <= ' ' ? skip_ws(p, end) : p;
 }
 
 static NOINLINE cursor parse_object(decoder *d, cursor p)
@@ -619,7 +704,7 @@ static NOINLINE cursor parse_object(decoder *d, cursor p)
         p++;
     } else {
         for (;;) {
-            if (!(p = parse_member(d, p)))
+            if (!(p = parse_member(d, p, n < INT_MAX ? (int)n : INT_MAX)))
                 return NULL;
             n++;
             if (p < end && *p == ',') {
@@ -636,8 +721,9 @@ static NOINLINE cursor parse_object(decoder *d, cursor p)
     return p;
 }
 
-/* Pushes the value that starts at p (whitespace already skipped). */
-static cursor parse_value(decoder *d, cursor p)
+/* Pushes the value that starts at p (whitespace already skipped).
+ * Inlined into the loops of the containers: most values are scalars. */
+static ALWAYS_INLINE cursor parse_value(decoder *d, cursor p)
 {
     if (p >= d->end)
         return fail(d, p, NULL);
@@ -651,8 +737,15 @@ static cursor parse_value(decoder *d, cursor p)
     case 't': case 'f': case 'n':
         return parse_literal(d, p);
     case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case '5': case '6': case '7': case '8': case '9': {
+#if LITTLE_ENDIAN_GNUC
+        int neg = *p == '-';
+        cursor q = neg && p + 1 >= d->end ? NULL : quick_integer(d, p + neg, neg);
+        if (q)
+            return q;
+#endif
         return parse_number(d, p);
+    }
     default:
         return fail(d, p, NULL);
     }
@@ -682,6 +775,7 @@ int rs_json_decode(lua_State *L, const char *s, size_t len,
     d.err = err;
     d.errlen = err ? errlen : 0;
     d.depth = d.seen = 0;
+    memset(d.shape_n, 0, sizeof d.shape_n);
     if ((p = skip_ws(d.start, d.end)) == d.end) {
         lua_newtable(L);                /* an empty body is an empty table */
         return 1;

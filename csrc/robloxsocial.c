@@ -50,6 +50,7 @@ int luaopen_robloxsocial_core(lua_State *L)
     lua_pushstring(L, curl_version());
     lua_setfield(L, -2, "curl_version");
     rs_json_open(L);
+    rs_ids_open(L);
     rs_error_open(L);
     rs_loop_open(L);
     rs_client_open(L);

@@ -74,6 +74,11 @@ void rs_rate_push(lua_State *L, const rs_rate *r, double age);
 /* Pushes the decoded JSON of base64 text, or nil when it is neither. */
 void rs_push_challenge_metadata(lua_State *L, const char *b64);
 
+/* ---- ids.c --------------------------------------------------------------
+ * Adds ids_check and ids_body (a list of ids checked, and written as a
+ * one-field JSON body) to the table on top. */
+void rs_ids_open(lua_State *L);
+
 /* ---- error.c ------------------------------------------------------------ */
 
 /* What the transport knows about a failed exchange. */

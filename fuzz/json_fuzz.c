@@ -10,7 +10,11 @@
  * every input: the Lua stack grows by exactly the one decoded value or not
  * at all, a failure message is one line ending in its byte offset, and a
  * decoded value encodes, decodes again and encodes to the same length.
- * The generator is seeded with a constant, so runs repeat.
+ * The decoder caches keys only in bodies of 512 bytes or more, so each
+ * input is also decoded with enough trailing blanks to turn the caches on,
+ * and the two values must be the same, key for key and integer for
+ * integer: the differential check of the key cache and key-order
+ * prediction.  The generator is seeded with a constant, so runs repeat.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +39,13 @@ static const char *const builtin_seeds[] = {
     "[1.5e-3,-0,-9223372036854775808,9223372036854775807,18446744073709551616,true,false,null]",
     "true",
     "  ",
+    "[{\"a\":1,\"bb\":[2],\"ccc\":{\"a\":3}},{\"a\":4,\"bb\":[5],\"ccc\":{\"a\":6}},"
+    "{\"bb\":7,\"a\":8},{\"a\":9},{\"a\":10,\"bb\":11,\"ccc\":12,\"dddd\":13},"
+    "{\"a\\u0062\":14,\"ab\":15,\"ba\":16},{\"ab\":17,\"ba\":18,\"a\":19}]",
+    "[{\"t\":\"Hi!\\nsame \\\"text\\\" \\u00e9\",\"u\":\"a long value of more than forty bytes, 0001\"},"
+    "{\"t\":\"Hi!\\nsame \\\"text\\\" \\u00e9\",\"u\":\"a long value of more than forty bytes, 0001\"},"
+    "{\"t\":\"Hi!\\nsama \\\"text\\\" \\u00e9\",\"u\":\"a long value of more than forty bytes, 0101\"},"
+    "{\"t\":\"\",\"u\":\"a long value of more than forty bytes, 0001\"}]",
 };
 
 static const char *const tokens[] = {
@@ -138,6 +149,66 @@ static void check_round_trip(lua_State *L)
     free(copy);
 }
 
+/* 1 when the values at a and b (absolute indices) are the same: equal
+ * scalars of the same subtype, tables with the same keys and values. */
+static int same_value(lua_State *L, int a, int b, int depth)
+{
+    int ok = 1;
+    if (lua_type(L, a) != lua_type(L, b))
+        return 0;
+    if (lua_type(L, a) == LUA_TNUMBER && lua_isinteger(L, a) != lua_isinteger(L, b))
+        return 0;
+    if (lua_type(L, a) != LUA_TTABLE || depth > RS_JSON_MAX_DEPTH + 2)
+        return lua_rawequal(L, a, b) || (lua_type(L, a) == LUA_TNUMBER
+                                         && lua_tonumber(L, a) != lua_tonumber(L, a)
+                                         && lua_tonumber(L, b) != lua_tonumber(L, b));
+    if (lua_rawlen(L, a) != lua_rawlen(L, b))
+        return 0;
+    luaL_checkstack(L, 4, "json_fuzz");
+    lua_pushnil(L);
+    while (ok && lua_next(L, a)) {
+        int top = lua_gettop(L);
+        lua_pushvalue(L, top - 1);
+        lua_rawget(L, b);
+        ok = same_value(L, top, top + 1, depth + 1);
+        lua_settop(L, top - 1);
+    }
+    if (!ok) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_pushnil(L);                     /* b has no key that a has not */
+    while (ok && lua_next(L, b)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, a);
+        ok = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+    }
+    if (!ok)
+        lua_pop(L, 1);
+    return ok;
+}
+
+/* Decodes input again with blanks after it, so that the key caches are
+ * on; the value must be the one on top, decoded without them. */
+static void check_cached(lua_State *L, const char *input, size_t len)
+{
+    char err[160], *padded;
+    int top = lua_gettop(L);
+    if (len >= 512)
+        return;
+    padded = xmalloc(len + 512);
+    memcpy(padded, input, len);
+    memset(padded + len, ' ', 512);
+    if (!rs_json_decode(L, padded, len + 512, err, sizeof err))
+        die("decodes only without the key caches:", input, len);
+    if (!same_value(L, top, top + 1, 0))
+        die("decodes differently with the key caches:", input, len);
+    lua_settop(L, top);
+    free(padded);
+}
+
 static void check_one(lua_State *L, const char *input, size_t len)
 {
     char err[160];
@@ -146,8 +217,10 @@ static void check_one(lua_State *L, const char *input, size_t len)
         die("the stack is off after a decode of", input, len);
     if (!decoded && (strchr(err, '\n') || strstr(err, " at byte ") == NULL))
         die(err, input, len);
-    if (decoded)
+    if (decoded) {
+        check_cached(L, input, len);
         check_round_trip(L);
+    }
     lua_settop(L, top);
 }
 

@@ -6,6 +6,7 @@
 local math_type, tointeger = math.type, math.tointeger
 local format, byte, gsub = string.format, string.byte, string.gsub
 local concat, sort = table.concat, table.sort
+local ids_check = require("robloxsocial.core").ids_check
 
 local args = {}
 
@@ -28,26 +29,17 @@ function args.as_id(v)
 end
 local as_id = args.as_id
 
--- A list of positive integers, returned as a fresh list of integers.  A
--- table with any other key is refused, whatever its traversal order; raw
--- access, so that metamethods cannot make a list look different.
+-- A list of positive integers, checked in C (core.ids_check, raw access,
+-- so that metamethods cannot make a list look different; a table with any
+-- other key is refused, whatever its traversal order).  The list itself
+-- is returned, not a copy: core.ids_body writes it, 12.0 as 12.  A list
+-- with a metatable is copied, so that what is sent is what was checked.
 function args.ids(v)
-  if type(v) ~= "table" then
-    return nil, "list of positive integers expected, got " .. describe(v)
-  end
-  local n, out = rawlen(v), {}
-  for i = 1, n do
-    local id = as_id(rawget(v, i))
-    if not id then
-      return nil, format("list of positive integers expected, got %s at index %d", describe(rawget(v, i)), i)
-    end
-    out[i] = id
-  end
-  local keys = 0
-  for _ in next, v do keys = keys + 1 end
-  if keys ~= n then
-    return nil, "list of positive integers expected, got a table with other keys"
-  end
+  local n, why = ids_check(v)
+  if not n then return nil, why end
+  if getmetatable(v) == nil then return v end
+  local out = {}
+  for i = 1, n do out[i] = as_id(rawget(v, i)) end
   return out
 end
 

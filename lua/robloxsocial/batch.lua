@@ -7,7 +7,7 @@ local core = require "robloxsocial.core"
 local methods = require "robloxsocial.methods"
 local tasks = require "robloxsocial.tasks"
 
-local move, min = table.move, math.min
+local move, min, tointeger = table.move, math.min, math.tointeger
 local start, start_blocking, result, done = core.start, core.start_blocking, core.result, core.done
 local withdraw, progress = core.withdraw, core.progress
 
@@ -67,8 +67,14 @@ local function start_chunks(self, row, values, at, ids, size, in_task)
   local group = last_group
   for first = 1, #ids, size do
     local last = min(first + size - 1, #ids)
-    values[at] = move(ids, first, last, 1, {})
-    local path, query, body = methods.build(row, values)
+    local path, query, body
+    if row.ids_body then                -- the chunk written straight from the list
+      values[at] = ids
+      path, query, body = methods.build(row, values, first, last)
+    else
+      values[at] = move(ids, first, last, 1, {})
+      path, query, body = methods.build(row, values)
+    end
     chunks[#chunks + 1] = { first = first, last = last,
                             t = begin(self, row.method, row.service, path, query, body, group) }
   end
@@ -123,7 +129,7 @@ local function batch_error(row, chunks, ids)
     else
       if not err and not c.withdrawn then err = c.err end
       first_cancelled = first_cancelled or c.err
-      move(ids, c.first, c.last, #rest + 1, rest)
+      for i = c.first, c.last do rest[#rest + 1] = tointeger(ids[i]) end   -- 12.0 as 12
     end
   end
   err = err or first_cancelled

@@ -10,8 +10,9 @@ local args = require "robloxsocial.args"
 local tasks = require "robloxsocial.tasks"
 
 local send, json_encode, is_open = tasks.send, core.json_encode, core.is_open
+local ids_body = core.ids_body
 local encode_query = args.encode_query
-local format, select = string.format, select
+local format, select, rawlen = string.format, select, rawlen
 
 local methods = {}
 
@@ -59,8 +60,10 @@ function methods.check_args(row, ...)
   return values
 end
 
--- Path, query string (or nil) and JSON body (or nil) of a request.
-function methods.build(row, values)
+-- Path, query string (or nil) and JSON body (or nil) of a request.  For
+-- a row whose body is one id list, first and last pick the part of the
+-- list to send (a batch's chunk), without copying it.
+function methods.build(row, values, first, last)
   local path, query, body = row.path, nil, nil
   local params = row.params
   for i = 1, #params do
@@ -71,6 +74,8 @@ function methods.build(row, values)
       elseif p.query then
         query = query or {}
         query[p.query] = v
+      elseif row.ids_body then
+        body = ids_body(v, p.body, first or 1, last or rawlen(v))  -- the whole body; ids checked again
       else
         body = body or {}
         body[p.body] = v
@@ -91,7 +96,8 @@ function methods.build(row, values)
     end
   end
   if body == nil and row.method == "POST" and row.sends_body then body = {} end
-  return path, query and encode_query(query), body and json_encode(body)
+  if type(body) == "table" then body = json_encode(body) end
+  return path, query and encode_query(query), body
 end
 
 -- Sends the request that values describe; nil, err on failure.  Inside a
@@ -124,12 +130,18 @@ end
 local function prepare_row(row)
   local head, tail = row.path:match("^(.-){[%w]+}(.*)$")
   row.path_head, row.path_tail = head or row.path, tail or ""
+  local bodies, ids = 0, nil
   for _, p in ipairs(row.params) do
-    if p.body then row.sends_body = true end
+    if p.body then
+      row.sends_body, bodies = true, bodies + 1
+      if p[2] == "ids" then ids = p.body end
+    end
   end
   for _, spec in pairs(row.options or {}) do
-    if spec.body then row.sends_body = true end
+    if spec.body then row.sends_body, bodies = true, bodies + 2 end
   end
+  -- A body that is one list of ids is written by core.ids_body.
+  row.ids_body = bodies == 1 and ids or nil
   return row
 end
 
