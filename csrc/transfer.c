@@ -1,7 +1,7 @@
 /*
  * transfer.c: one request on its way: its buffers, its attempts, and the
  * judgement of each attempt (retries, the x-csrf-token handshake, the
- * whole-call timeout).  The loop (loop.c) moves transfers; this file only
+ * whole-call timeout, challenges, what the answer's headers say).  The loop (loop.c) moves transfers; this file only
  * prepares an easy handle for an attempt and reads what came back.
  *
  * The libcurl callbacks only copy bytes into the transfer: no Lua value is
@@ -25,124 +25,6 @@
  * larger (1e400, inf) is clamped to it before any conversion. */
 #define RS_MAX_WAIT 1e9
 
-/* How soon a transfer paced past its service's reset looks again. */
-#define RS_PACE_GLANCE 0.01
-
-double rs_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* ---- secrets and header lists ---------------------------------------- */
-
-/* Overwrites s before its memory goes back to the allocator; the volatile
- * pointer keeps the compiler from dropping the stores. */
-static void wipe(char *s)
-{
-    volatile char *p = s;
-    while (p && *p)
-        *p++ = 0;
-}
-
-void rs_free_secret(char *s)
-{
-    wipe(s);
-    free(s);
-}
-
-rs_headers *rs_headers_new(struct curl_slist *list)
-{
-    rs_headers *h = malloc(sizeof *h);
-    if (h == NULL)
-        return NULL;
-    h->list = list;
-    h->refs = 1;
-    return h;
-}
-
-void rs_headers_unref(rs_headers *h)
-{
-    struct curl_slist *item;
-    if (h == NULL || --h->refs > 0)
-        return;
-    for (item = h->list; item; item = item->next)
-        wipe(item->data);
-    curl_slist_free_all(h->list);
-    free(h);
-}
-
-/* The csrf header is built on the stack: a token is at most RS_MAX_TOKEN
- * bytes, checked when it was taken. */
-int rs_session_write_headers(rs_session *s)
-{
-    static const char *const extra[] = {
-        "Content-Type: application/json",
-        "Expect:",              /* no 100-continue round trip */
-        NULL
-    };
-    struct curl_slist *list = NULL, *item, *grown;
-    const char *const *x;
-    char line[RS_MAX_TOKEN + 32];
-    rs_headers *h;
-    for (item = s->read_headers ? s->read_headers->list : NULL; item; item = item->next)
-        if ((grown = curl_slist_append(list, item->data)) == NULL)
-            goto fail;
-        else
-            list = grown;
-    for (x = extra; *x; x++)
-        if ((grown = curl_slist_append(list, *x)) == NULL)
-            goto fail;
-        else
-            list = grown;
-    if (s->csrf_token) {
-        snprintf(line, sizeof line, "x-csrf-token: %s", s->csrf_token);
-        if ((grown = curl_slist_append(list, line)) == NULL)
-            goto fail;
-        list = grown;
-        wipe(line);
-    }
-    if ((h = rs_headers_new(list)) == NULL)
-        goto fail;
-    rs_headers_unref(s->write_headers);
-    s->write_headers = h;
-    return 1;
-fail:
-    for (item = list; item; item = item->next)
-        wipe(item->data);
-    curl_slist_free_all(list);
-    return 0;
-}
-
-void rs_session_release(rs_session *s)
-{
-    int i;
-    for (i = 0; i < s->idle_count; i++)
-        curl_easy_cleanup(s->idle[i]);
-    free(s->idle);
-    s->idle = NULL;
-    s->idle_count = s->idle_cap = 0;
-    if (s->share) {
-        curl_share_cleanup(s->share);
-        s->share = NULL;
-    }
-    rs_headers_unref(s->read_headers);
-    rs_headers_unref(s->write_headers);
-    s->read_headers = s->write_headers = NULL;
-    rs_free_secret(s->csrf_token);
-    s->csrf_token = NULL;
-    for (i = 0; i < RS_SECRETS; i++) {
-        rs_free_secret(s->secrets[i]);
-        s->secrets[i] = NULL;
-    }
-    free(s->services);
-    s->services = NULL;
-    s->service_count = s->service_cap = 0;
-    free(s->proxy);
-    free(s->cainfo);
-    s->proxy = s->cainfo = NULL;
-}
 
 /* ---- libcurl callbacks: must not raise, must not touch Lua ------------ */
 
@@ -340,37 +222,6 @@ static char *copy_bytes(const char *s, size_t len)
     return copy;
 }
 
-/* The index of the service called name in s->services, added if new;
- * -1 when memory ran out. */
-static int service_index(rs_session *s, const char *name)
-{
-    int i;
-    for (i = 0; i < s->service_count; i++)
-        if (strcmp(s->services[i].name, name) == 0)
-            return i;
-    if (s->service_count == s->service_cap) {
-        int cap = s->service_cap ? s->service_cap * 2 : 8;
-        rs_service *grown = realloc(s->services, (size_t)cap * sizeof *grown);
-        if (grown == NULL)
-            return -1;
-        s->services = grown;
-        s->service_cap = cap;
-    }
-    memset(&s->services[i], 0, sizeof s->services[i]);
-    snprintf(s->services[i].name, sizeof s->services[i].name, "%s", name);
-    s->service_count++;
-    return i;
-}
-
-const rs_service *rs_session_service(const rs_session *s, const char *name)
-{
-    int i;
-    for (i = 0; i < s->service_count; i++)
-        if (strcmp(s->services[i].name, name) == 0)
-            return s->services[i].rate.has ? &s->services[i] : NULL;
-    return NULL;
-}
-
 int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const char *service,
                      const char *url, const char *body, size_t body_len)
 {
@@ -381,7 +232,7 @@ int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const ch
     t->is_get = strcmp(method, "GET") == 0;
     t->is_write = !t->is_get;
     t->outcome.retry_after = -1;
-    if ((t->service = service_index(s, service)) < 0)
+    if ((t->service = rs_session_service_index(s, service)) < 0)
         return 0;
     if (body == NULL && strcmp(method, "POST") == 0) {
         body = "";              /* a POST without a body is still a POST */
@@ -399,15 +250,6 @@ int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const ch
     return 1;
 }
 
-static void free_list(struct curl_slist **list)
-{
-    struct curl_slist *item;
-    for (item = *list; item; item = item->next)
-        wipe(item->data);
-    curl_slist_free_all(*list);
-    *list = NULL;
-}
-
 void rs_transfer_free_buffers(rs_transfer *t)
 {
     free(t->url);
@@ -421,10 +263,15 @@ void rs_transfer_free_buffers(rs_transfer *t)
     t->attempts = NULL;
     t->attempt_count = t->attempt_cap = 0;
     t->resp_len = t->resp_cap = 0;
-    free_list(&t->extra);
-    free_list(&t->own);
+    rs_free_list(&t->extra);
+    rs_free_list(&t->own);
     rs_headers_unref(t->headers);
     t->headers = NULL;
+}
+
+double rs_transfer_pace_wait(const rs_transfer *t)
+{
+    return t->session ? rs_session_pace_wait(t->session, t->service) : 0;
 }
 
 void rs_transfer_count_on_service(rs_transfer *t, int on)
@@ -436,29 +283,11 @@ void rs_transfer_count_on_service(rs_transfer *t, int on)
     s->services[t->service].in_flight += on ? 1 : -1;
 }
 
-double rs_transfer_pace_wait(const rs_transfer *t)
-{
-    const rs_session *s = t->session;
-    const rs_service *v;
-    double until;
-    if (s == NULL || !s->pace || t->service < 0 || t->service >= s->service_count)
-        return 0;
-    v = &s->services[t->service];
-    if (!v->rate.has)
-        return 0;
-    until = v->read_at + v->rate.reset - rs_now();
-    if (until > 0)      /* the window the service spoke of: its remaining count */
-        return v->rate.remaining - v->in_flight > 0 ? 0 : until;
-    /* Past its reset the window is full again, up to its limit; beyond
-     * that, look again soon: the answers in flight will say more. */
-    return v->rate.limit - v->in_flight > 0 ? 0 : RS_PACE_GLANCE;
-}
-
 /* The session's lines, then the caller's own (client:request's headers). */
 static int build_own_headers(rs_transfer *t)
 {
     struct curl_slist *item, *grown;
-    free_list(&t->own);
+    rs_free_list(&t->own);
     for (item = t->headers->list; item; item = item->next)
         if ((grown = curl_slist_append(t->own, item->data)) == NULL)
             return 0;
@@ -612,39 +441,6 @@ static double retry_after_seconds(const char *value)
     return s < 0 ? 0 : s > RS_MAX_WAIT ? RS_MAX_WAIT : s;
 }
 
-/* A token goes into a header line: printable ASCII without space, and no
- * longer than RS_MAX_TOKEN.  Anything else is not taken. */
-static int token_is_clean(const char *token)
-{
-    size_t n = 0;
-    for (; token[n]; n++)
-        if ((unsigned char)token[n] <= 0x20 || (unsigned char)token[n] >= 0x7f)
-            return 0;
-    return n > 0 && n <= RS_MAX_TOKEN;
-}
-
-/* Keeps the token of a response that carries one; later writes send it.
- * Returns 0 on out-of-memory, keeping the old token. */
-static int keep_csrf_token(rs_session *s, const char *fresh)
-{
-    char *old = s->csrf_token;
-    if (!token_is_clean(fresh) || (old && strcmp(old, fresh) == 0))
-        return 1;
-    s->csrf_token = malloc(strlen(fresh) + 1);
-    if (s->csrf_token == NULL) {
-        s->csrf_token = old;
-        return 0;
-    }
-    strcpy(s->csrf_token, fresh);
-    if (!rs_session_write_headers(s)) {
-        rs_free_secret(s->csrf_token);
-        s->csrf_token = old;
-        return 0;
-    }
-    rs_free_secret(old);
-    return 1;
-}
-
 static void set_message(rs_transfer *t, const char *text)
 {
     snprintf(t->outcome.message, sizeof t->outcome.message, "%s", text);
@@ -670,66 +466,6 @@ static void judge_transport(rs_transfer *t, CURLcode rc)
         set_message(t, t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc));
 }
 
-/* A cookie value as new() accepts it (RFC 6265 cookie-octets). */
-static int cookie_is_clean(const char *v)
-{
-    for (; *v; v++)
-        if ((unsigned char)*v <= 0x20 || (unsigned char)*v >= 0x7f || *v == '"' || *v == ','
-            || *v == ';' || *v == '\\')
-            return 0;
-    return 1;
-}
-
-/* The session's header lists with the Cookie line of value. */
-static int rotate_cookie(rs_session *s, const char *value)
-{
-    struct curl_slist *list = NULL, *item, *grown;
-    rs_headers *fresh, *old = s->read_headers;
-    char *copy = malloc(strlen(value) + 1), *line = malloc(strlen(value) + 32);
-    if (copy == NULL || line == NULL)
-        goto fail;
-    strcpy(copy, value);
-    snprintf(line, strlen(value) + 32, "Cookie: .ROBLOSECURITY=%s", value);
-    for (item = old->list; item; item = item->next) {
-        const char *data = strncmp(item->data, "Cookie: ", 8) == 0 ? line : item->data;
-        if ((grown = curl_slist_append(list, data)) == NULL)
-            goto fail;
-        list = grown;
-    }
-    if ((fresh = rs_headers_new(list)) == NULL)
-        goto fail;
-    s->read_headers = fresh;
-    if (!rs_session_write_headers(s)) {
-        s->read_headers = old;
-        list = NULL;
-        rs_headers_unref(fresh);
-        goto fail;
-    }
-    rs_headers_unref(old);
-    rs_free_secret(s->secrets[3]);
-    s->secrets[3] = s->secrets[0];      /* the old one stays redacted */
-    s->secrets[0] = copy;
-    rs_free_secret(line);
-    return 1;
-fail:
-    free_list(&list);
-    rs_free_secret(copy);
-    rs_free_secret(line);
-    return 0;
-}
-
-/* Within the window the service last spoke of, its remaining count only
- * goes down: answers of concurrent requests arrive in any order, and an
- * older, higher count must not open the gate again. */
-static void note_rate(rs_service *v, const rs_rate *r)
-{
-    double now = rs_now();
-    if (v->rate.has && v->read_at + v->rate.reset > now && r->remaining >= v->rate.remaining)
-        return;
-    v->rate = *r;
-    v->read_at = now;
-}
-
 /* What an answer says beyond its status: the service's limits, and a new
  * cookie (taken up only by a client that sends one).  Returns 0 when
  * memory ran out. */
@@ -738,10 +474,10 @@ static int take_answer_headers(rs_transfer *t)
     rs_session *s = t->session;
     if (rs_rate_parse(&t->rate, t->rl_limit, t->rl_remaining, t->rl_reset)
         && t->service >= 0 && t->service < s->service_count)
-        note_rate(&s->services[t->service], &t->rate);
-    if (t->set_cookie && s->secrets[0] && cookie_is_clean(t->set_cookie)
+        rs_session_note_rate(s, t->service, &t->rate);
+    if (t->set_cookie && s->secrets[0] && rs_cookie_is_clean(t->set_cookie)
         && strcmp(t->set_cookie, s->secrets[0]) != 0) {
-        if (!rotate_cookie(s, t->set_cookie))
+        if (!rs_session_rotate_cookie(s, t->set_cookie))
             return 0;
         rs_free_secret(t->new_cookie);
         t->new_cookie = t->set_cookie;      /* for on_cookie */
@@ -795,7 +531,7 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
         o->status = status;
         o->sent = 1;
         o->retry_after = retry_after_seconds(t->retry_after);
-        if (!take_answer_headers(t) || !keep_csrf_token(s, t->csrf_token)) {
+        if (!take_answer_headers(t) || !rs_session_keep_token(s, t->csrf_token)) {
             rs_transfer_fail(t, "network", "not enough memory");
             return RS_NEXT_FINISH;
         }
@@ -805,7 +541,7 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
         set_message(t, t->reason);
         if (status == 403 && (t->challenge_id[0] || t->challenge_type[0]))
             return RS_NEXT_FINISH;      /* a challenge: never retried, not the handshake */
-        if (status == 403 && t->is_write && !t->handshake_done && token_is_clean(t->csrf_token)) {
+        if (status == 403 && t->is_write && !t->handshake_done && rs_token_is_clean(t->csrf_token)) {
             t->handshake_done = 1;      /* the handshake is not a retry */
             t->due = rs_now();
             return RS_NEXT_RESEND;

@@ -1,6 +1,5 @@
 /*
- * transfer.h: one request on its way (a transfer), and the settings that
- * every transfer of one client shares (a session).
+ * transfer.h: one request on its way (a transfer).
  *
  * A transfer owns its URL, body and response buffers and, while it is on
  * the network, one libcurl easy handle borrowed from its session's pool.
@@ -12,32 +11,10 @@
 #ifndef RS_TRANSFER_H
 #define RS_TRANSFER_H
 
-#include <curl/curl.h>
-
-#include "rs.h"
+#include "session.h"
 
 /* Bodies past this size are refused rather than buffered without end. */
 #define RS_MAX_BODY ((size_t)64 << 20)
-
-/* The longest x-csrf-token kept; a longer one is not a token. */
-#define RS_MAX_TOKEN 255
-
-/* A header list that transfers in flight may still be reading: replaced
- * lists live until the last transfer using them lets go. */
-typedef struct rs_headers {
-    struct curl_slist *list;
-    int refs;                     /* the session's own reference counts too */
-} rs_headers;
-
-typedef struct rs_transfer rs_transfer;
-
-/* What a session knows of one service's limits. */
-typedef struct rs_service {
-    char name[64];
-    rs_rate rate;                 /* its last answer's x-ratelimit-* */
-    double read_at;               /* monotonic seconds of that answer */
-    int in_flight;                /* attempts on the network now */
-} rs_service;
 
 /* One exchange, for the on_response hook. */
 typedef struct rs_attempt {
@@ -47,32 +24,6 @@ typedef struct rs_attempt {
     const char *error_kind;       /* NULL on success */
     rs_rate rate;
 } rs_attempt;
-
-/* What the transfers of one client share.  Owned by the client. */
-typedef struct rs_session {
-    rs_headers *read_headers;     /* GET: accept, user agent, credentials */
-    rs_headers *write_headers;    /* writes: also content type, csrf token */
-    char *csrf_token;             /* the token the server handed out, or NULL */
-    char *secrets[RS_SECRETS];    /* cookie, api key, token, old cookie: redacted */
-    rs_service *services;         /* by name, as transfers name them */
-    int service_count, service_cap;
-    int pace;                     /* wait while a service said 0 remain */
-    int record;                   /* an on_response hook wants the attempts */
-    double timeout, connect_timeout, retry_delay;   /* seconds */
-    lua_Integer max_retries;
-    int concurrency;              /* most transfers on the network at once */
-    int active;                   /* transfers holding a slot */
-    int http2;                    /* negotiate HTTP/2 over TLS */
-    int tls;                      /* its origins are https */
-    char *proxy, *cainfo;         /* NULL: none given */
-    CURLSH *share;                /* DNS, TLS sessions and connections */
-    CURL **idle;                  /* configured easy handles to reuse */
-    int idle_count, idle_cap;
-    rs_transfer *waiting_head, *waiting_tail;   /* queued for a slot, in order */
-    rs_transfer *members;         /* every live transfer of this session */
-    int building;                 /* results being made: do not free secrets */
-    int closed;
-} rs_session;
 
 typedef enum {
     RS_T_QUEUED,      /* waiting for a slot of its session */
@@ -145,26 +96,6 @@ struct rs_transfer {
 /* What the loop should do with a transfer whose attempt has ended. */
 typedef enum { RS_NEXT_FINISH, RS_NEXT_RESEND, RS_NEXT_DELAY } rs_next;
 
-/* Monotonic seconds. */
-double rs_now(void);
-
-/* ---- sessions ---- */
-
-/* Releases everything a session holds but its transfers (the caller
- * detaches those first).  Idempotent, never raises. */
-void rs_session_release(rs_session *s);
-
-/* Rebuilds write_headers from read_headers and the csrf token.  Returns
- * 0 on out-of-memory, leaving the old list in place. */
-int rs_session_write_headers(rs_session *s);
-
-/* Creates an rs_headers holding list (taken over), or NULL. */
-rs_headers *rs_headers_new(struct curl_slist *list);
-void rs_headers_unref(rs_headers *h);
-
-/* Overwrites a secret before freeing it.  NULL is fine. */
-void rs_free_secret(char *s);
-
 /* ---- transfers ---- */
 
 /* Prepares t (zeroed by the caller) to send method to service's url with
@@ -179,8 +110,7 @@ double rs_transfer_pace_wait(const rs_transfer *t);
 /* Counts t in (on != 0) or out of its service's attempts in flight. */
 void rs_transfer_count_on_service(rs_transfer *t, int on);
 
-/* The session's state of a service, or NULL when it has heard nothing. */
-const rs_service *rs_session_service(const rs_session *s, const char *name);
+
 
 /* Takes an easy handle and sets up the next attempt, whose libcurl
  * timeout is what is left of the call's.  Returns the first libcurl error

@@ -1,0 +1,290 @@
+/*
+ * session.c: what the transfers of one client share: its header lists
+ * (credentials, the csrf token), the secrets to redact, what each service
+ * said of its limits and the pacing that follows from it, and a rotated
+ * cookie taken up.  Plain C on the session: no Lua, no transfer.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "session.h"
+
+/* How soon a transfer paced past its service's reset looks again. */
+#define RS_PACE_GLANCE 0.01
+
+double rs_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- secrets and header lists ------------------------------------------ */
+
+/* Overwrites s before its memory goes back to the allocator; the volatile
+ * pointer keeps the compiler from dropping the stores. */
+static void wipe(char *s)
+{
+    volatile char *p = s;
+    while (p && *p)
+        *p++ = 0;
+}
+
+void rs_free_secret(char *s)
+{
+    wipe(s);
+    free(s);
+}
+
+rs_headers *rs_headers_new(struct curl_slist *list)
+{
+    rs_headers *h = malloc(sizeof *h);
+    if (h == NULL)
+        return NULL;
+    h->list = list;
+    h->refs = 1;
+    return h;
+}
+
+void rs_headers_unref(rs_headers *h)
+{
+    struct curl_slist *item;
+    if (h == NULL || --h->refs > 0)
+        return;
+    for (item = h->list; item; item = item->next)
+        wipe(item->data);
+    curl_slist_free_all(h->list);
+    free(h);
+}
+
+/* The csrf header is built on the stack: a token is at most RS_MAX_TOKEN
+ * bytes, checked when it was taken. */
+int rs_session_write_headers(rs_session *s)
+{
+    static const char *const extra[] = {
+        "Content-Type: application/json",
+        "Expect:",              /* no 100-continue round trip */
+        NULL
+    };
+    struct curl_slist *list = NULL, *item, *grown;
+    const char *const *x;
+    char line[RS_MAX_TOKEN + 32];
+    rs_headers *h;
+    for (item = s->read_headers ? s->read_headers->list : NULL; item; item = item->next)
+        if ((grown = curl_slist_append(list, item->data)) == NULL)
+            goto fail;
+        else
+            list = grown;
+    for (x = extra; *x; x++)
+        if ((grown = curl_slist_append(list, *x)) == NULL)
+            goto fail;
+        else
+            list = grown;
+    if (s->csrf_token) {
+        snprintf(line, sizeof line, "x-csrf-token: %s", s->csrf_token);
+        if ((grown = curl_slist_append(list, line)) == NULL)
+            goto fail;
+        list = grown;
+        wipe(line);
+    }
+    if ((h = rs_headers_new(list)) == NULL)
+        goto fail;
+    rs_headers_unref(s->write_headers);
+    s->write_headers = h;
+    return 1;
+fail:
+    for (item = list; item; item = item->next)
+        wipe(item->data);
+    curl_slist_free_all(list);
+    return 0;
+}
+
+void rs_session_release(rs_session *s)
+{
+    int i;
+    for (i = 0; i < s->idle_count; i++)
+        curl_easy_cleanup(s->idle[i]);
+    free(s->idle);
+    s->idle = NULL;
+    s->idle_count = s->idle_cap = 0;
+    if (s->share) {
+        curl_share_cleanup(s->share);
+        s->share = NULL;
+    }
+    rs_headers_unref(s->read_headers);
+    rs_headers_unref(s->write_headers);
+    s->read_headers = s->write_headers = NULL;
+    rs_free_secret(s->csrf_token);
+    s->csrf_token = NULL;
+    for (i = 0; i < RS_SECRETS; i++) {
+        rs_free_secret(s->secrets[i]);
+        s->secrets[i] = NULL;
+    }
+    free(s->services);
+    s->services = NULL;
+    s->service_count = s->service_cap = 0;
+    free(s->proxy);
+    free(s->cainfo);
+    s->proxy = s->cainfo = NULL;
+}
+
+void rs_free_list(struct curl_slist **list)
+{
+    struct curl_slist *item;
+    for (item = *list; item; item = item->next)
+        wipe(item->data);
+    curl_slist_free_all(*list);
+    *list = NULL;
+}
+
+/* ---- the csrf token ---------------------------------------------------- */
+
+/* A token goes into a header line: printable ASCII without space, and no
+ * longer than RS_MAX_TOKEN.  Anything else is not taken. */
+int rs_token_is_clean(const char *token)
+{
+    size_t n = 0;
+    for (; token[n]; n++)
+        if ((unsigned char)token[n] <= 0x20 || (unsigned char)token[n] >= 0x7f)
+            return 0;
+    return n > 0 && n <= RS_MAX_TOKEN;
+}
+
+/* Keeps the token of a response that carries one; later writes send it.
+ * Returns 0 on out-of-memory, keeping the old token. */
+int rs_session_keep_token(rs_session *s, const char *fresh)
+{
+    char *old = s->csrf_token;
+    if (!rs_token_is_clean(fresh) || (old && strcmp(old, fresh) == 0))
+        return 1;
+    s->csrf_token = malloc(strlen(fresh) + 1);
+    if (s->csrf_token == NULL) {
+        s->csrf_token = old;
+        return 0;
+    }
+    strcpy(s->csrf_token, fresh);
+    if (!rs_session_write_headers(s)) {
+        rs_free_secret(s->csrf_token);
+        s->csrf_token = old;
+        return 0;
+    }
+    rs_free_secret(old);
+    return 1;
+}
+
+/* ---- services and their limits ----------------------------------------- */
+
+/* The index of the service called name in s->services, added if new;
+ * -1 when memory ran out. */
+int rs_session_service_index(rs_session *s, const char *name)
+{
+    int i;
+    for (i = 0; i < s->service_count; i++)
+        if (strcmp(s->services[i].name, name) == 0)
+            return i;
+    if (s->service_count == s->service_cap) {
+        int cap = s->service_cap ? s->service_cap * 2 : 8;
+        rs_service *grown = realloc(s->services, (size_t)cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        s->services = grown;
+        s->service_cap = cap;
+    }
+    memset(&s->services[i], 0, sizeof s->services[i]);
+    snprintf(s->services[i].name, sizeof s->services[i].name, "%s", name);
+    s->service_count++;
+    return i;
+}
+
+const rs_service *rs_session_service(const rs_session *s, const char *name)
+{
+    int i;
+    for (i = 0; i < s->service_count; i++)
+        if (strcmp(s->services[i].name, name) == 0)
+            return s->services[i].rate.has ? &s->services[i] : NULL;
+    return NULL;
+}
+
+double rs_session_pace_wait(const rs_session *s, int service)
+{
+    const rs_service *v;
+    double until;
+    if (!s->pace || service < 0 || service >= s->service_count)
+        return 0;
+    v = &s->services[service];
+    if (!v->rate.has)
+        return 0;
+    until = v->read_at + v->rate.reset - rs_now();
+    if (until > 0)      /* the window the service spoke of: its remaining count */
+        return v->rate.remaining - v->in_flight > 0 ? 0 : until;
+    /* Past its reset the window is full again, up to its limit; beyond
+     * that, look again soon: the answers in flight will say more. */
+    return v->rate.limit - v->in_flight > 0 ? 0 : RS_PACE_GLANCE;
+}
+
+/* ---- a rotated cookie --------------------------------------------------- */
+
+/* A cookie value as new() accepts it (RFC 6265 cookie-octets). */
+int rs_cookie_is_clean(const char *v)
+{
+    for (; *v; v++)
+        if ((unsigned char)*v <= 0x20 || (unsigned char)*v >= 0x7f || *v == '"' || *v == ','
+            || *v == ';' || *v == '\\')
+            return 0;
+    return 1;
+}
+
+/* The session's header lists with the Cookie line of value. */
+int rs_session_rotate_cookie(rs_session *s, const char *value)
+{
+    struct curl_slist *list = NULL, *item, *grown;
+    rs_headers *fresh, *old = s->read_headers;
+    char *copy = malloc(strlen(value) + 1), *line = malloc(strlen(value) + 32);
+    if (copy == NULL || line == NULL)
+        goto fail;
+    strcpy(copy, value);
+    snprintf(line, strlen(value) + 32, "Cookie: .ROBLOSECURITY=%s", value);
+    for (item = old->list; item; item = item->next) {
+        const char *data = strncmp(item->data, "Cookie: ", 8) == 0 ? line : item->data;
+        if ((grown = curl_slist_append(list, data)) == NULL)
+            goto fail;
+        list = grown;
+    }
+    if ((fresh = rs_headers_new(list)) == NULL)
+        goto fail;
+    s->read_headers = fresh;
+    if (!rs_session_write_headers(s)) {
+        s->read_headers = old;
+        list = NULL;
+        rs_headers_unref(fresh);
+        goto fail;
+    }
+    rs_headers_unref(old);
+    rs_free_secret(s->secrets[3]);
+    s->secrets[3] = s->secrets[0];      /* the old one stays redacted */
+    s->secrets[0] = copy;
+    rs_free_secret(line);
+    return 1;
+fail:
+    rs_free_list(&list);
+    rs_free_secret(copy);
+    rs_free_secret(line);
+    return 0;
+}
+
+/* Within the window the service last spoke of, its remaining count only
+ * goes down: answers of concurrent requests arrive in any order, and an
+ * older, higher count must not open the gate again. */
+void rs_session_note_rate(rs_session *s, int service, const rs_rate *r)
+{
+    rs_service *v = &s->services[service];
+    double now = rs_now();
+    if (v->rate.has && v->read_at + v->rate.reset > now && r->remaining >= v->rate.remaining)
+        return;
+    v->rate = *r;
+    v->read_at = now;
+}

@@ -1,0 +1,111 @@
+/*
+ * session.h: what the transfers of one client share (a session): header
+ * lists, secrets, the csrf token, each service's limits, a rotated
+ * cookie.  The client owns it; its transfers read it and tell it what
+ * the answers said.
+ */
+#ifndef RS_SESSION_H
+#define RS_SESSION_H
+
+#include <curl/curl.h>
+
+#include "rs.h"
+
+/* The longest x-csrf-token kept; a longer one is not a token. */
+#define RS_MAX_TOKEN 255
+
+typedef struct rs_transfer rs_transfer;
+
+/* A header list that transfers in flight may still be reading: replaced
+ * lists live until the last transfer using them lets go. */
+typedef struct rs_headers {
+    struct curl_slist *list;
+    int refs;                     /* the session's own reference counts too */
+} rs_headers;
+
+/* What a session knows of one service's limits. */
+typedef struct rs_service {
+    char name[64];
+    rs_rate rate;                 /* its last answer's x-ratelimit-* */
+    double read_at;               /* monotonic seconds of that answer */
+    int in_flight;                /* attempts on the network now */
+} rs_service;
+
+/* What the transfers of one client share.  Owned by the client. */
+typedef struct rs_session {
+    rs_headers *read_headers;     /* GET: accept, user agent, credentials */
+    rs_headers *write_headers;    /* writes: also content type, csrf token */
+    char *csrf_token;             /* the token the server handed out, or NULL */
+    char *secrets[RS_SECRETS];    /* cookie, api key, token, old cookie: redacted */
+    rs_service *services;         /* by name, as transfers name them */
+    int service_count, service_cap;
+    int pace;                     /* wait while a service said 0 remain */
+    int record;                   /* an on_response hook wants the attempts */
+    double timeout, connect_timeout, retry_delay;   /* seconds */
+    lua_Integer max_retries;
+    int concurrency;              /* most transfers on the network at once */
+    int active;                   /* transfers holding a slot */
+    int http2;                    /* negotiate HTTP/2 over TLS */
+    int tls;                      /* its origins are https */
+    char *proxy, *cainfo;         /* NULL: none given */
+    CURLSH *share;                /* DNS, TLS sessions and connections */
+    CURL **idle;                  /* configured easy handles to reuse */
+    int idle_count, idle_cap;
+    rs_transfer *waiting_head, *waiting_tail;   /* queued for a slot, in order */
+    rs_transfer *members;         /* every live transfer of this session */
+    int building;                 /* results being made: do not free secrets */
+    int closed;
+} rs_session;
+
+/* Monotonic seconds. */
+double rs_now(void);
+
+/* ---- sessions ---- */
+
+/* Releases everything a session holds but its transfers (the caller
+ * detaches those first).  Idempotent, never raises. */
+void rs_session_release(rs_session *s);
+
+/* Rebuilds write_headers from read_headers and the csrf token.  Returns
+ * 0 on out-of-memory, leaving the old list in place. */
+int rs_session_write_headers(rs_session *s);
+
+/* Creates an rs_headers holding list (taken over), or NULL. */
+rs_headers *rs_headers_new(struct curl_slist *list);
+void rs_headers_unref(rs_headers *h);
+
+/* Overwrites a secret before freeing it.  NULL is fine. */
+void rs_free_secret(char *s);
+
+/* Frees a header list after overwriting its lines.  NULL is fine. */
+void rs_free_list(struct curl_slist **list);
+
+/* Whether a token can go into a header line: printable ASCII without
+ * space, at most RS_MAX_TOKEN bytes. */
+int rs_token_is_clean(const char *token);
+
+/* Keeps the token of an answer that carries a clean one; later writes
+ * send it.  Returns 0 on out-of-memory, keeping the old token. */
+int rs_session_keep_token(rs_session *s, const char *fresh);
+
+/* The index of the service called name, added if new; -1 on out-of-memory. */
+int rs_session_service_index(rs_session *s, const char *name);
+
+/* The session's state of a service, or NULL when it has heard nothing. */
+const rs_service *rs_session_service(const rs_session *s, const char *name);
+
+/* Takes what an answer said of service's limits: within the window last
+ * heard of, the remaining count only goes down. */
+void rs_session_note_rate(rs_session *s, int service, const rs_rate *r);
+
+/* Seconds an attempt to service must wait with pace on, or 0. */
+double rs_session_pace_wait(const rs_session *s, int service);
+
+/* Whether v is a cookie value (RFC 6265 cookie-octets). */
+int rs_cookie_is_clean(const char *v);
+
+/* Sends value as .ROBLOSECURITY from now on; the old one stays a secret
+ * to redact.  Returns 0 on out-of-memory, changing nothing. */
+int rs_session_rotate_cookie(rs_session *s, const char *value);
+
+#endif
