@@ -5,13 +5,16 @@
 --   lua5.4 rs.lua presence BASE_URL ROUNDS CONCURRENCY    client:presence(5,000 ids)
 --   lua5.4 rs.lua count    BASE_URL ROUNDS CONCURRENCY N  N tasks of one friends_count each, run()
 --   lua5.4 rs.lua sequential BASE_URL N                   N friends_count calls, no task, concurrency 1
---   lua5.4 rs.lua rss-tasks BASE_URL ROUNDS N             ROUNDS+1 rounds of N tasks of one request
+--   lua5.4 rs.lua rss-tasks BASE_URL ROUNDS N [collect]   ROUNDS+1 rounds of N tasks of one request
 --   lua5.4 rs.lua rss-sequential BASE_URL N               N sequential friends_count calls
 --
 -- The rss modes print "baseline_kb B peak_kb P end_kb E growth_kb G":
 -- B after the first round (tasks) or the first 1,000 requests
 -- (sequential), read from /proc/self/statm; P the largest value read
--- after each round (tasks) or every 100 requests (sequential).
+-- after each round (tasks) or every 100 requests (sequential).  With
+-- "collect", a full collection runs before each reading: what is left is
+-- what the program still holds, not what the collector has not reached.
+-- rss-tasks also prints "rounds_kb R0 R1 ...", the reading of each round.
 --
 -- The client authenticates with an api_key (BENCH_API_KEY, default
 -- "bench"): no CSRF handshake, the same headers as curl_multi.
@@ -92,8 +95,9 @@ elseif mode == "rss-tasks" or mode == "rss-sequential" then
     return kb
   end
   if mode == "rss-tasks" then
-    local rounds, n = tonumber(arg[3]), tonumber(arg[4])
+    local rounds, n, collect = tonumber(arg[3]), tonumber(arg[4]), arg[5] == "collect"
     local client = client_of(8)
+    local readings = {}
     local spawn, run = robloxsocial.spawn, robloxsocial.run
     local failures = 0
     local function one(id)
@@ -103,9 +107,12 @@ elseif mode == "rss-tasks" or mode == "rss-sequential" then
       for i = 1, n do spawn(one, FIRST_ID + i - 1) end
       run()
       if failures > 0 then error(("rss-tasks: %d calls failed"):format(failures), 0) end
+      if collect then collectgarbage(); collectgarbage() end
       local kb = sample()
+      readings[#readings + 1] = kb
       if r == 0 then baseline = kb end
     end
+    print("rounds_kb " .. table.concat(readings, " "))
   else
     local n = tonumber(arg[3])
     local client = client_of(1)
