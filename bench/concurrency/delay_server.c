@@ -14,6 +14,8 @@
  *        writes it): one in four offline, online, in game (with place,
  *        root place, game and universe), in studio, by position
  *   GET  /v1/users/N/friends/count              {"count":130}
+ *   GET  /_connections                          {"accepted":N}, the connections
+ *        accepted so far, at once (for counting reconnections)
  *   anything else                               404 with the error envelope
  *
  * It reads the ids out of the body, so an answer carries the ids asked
@@ -60,6 +62,7 @@ static int conns_cap;
 static pending *queue_head, *queue_tail;
 static double delay;
 static int ep;
+static long accepted;
 
 static double now(void)
 {
@@ -210,8 +213,9 @@ static char *presence(const char *body, size_t body_len, size_t *len)
 }
 
 /* The answer to one request, or NULL when the request is incomplete;
- * *used is how many bytes of in it took. */
-static char *answer(conn *c, size_t *used, size_t *len)
+ * *used is how many bytes of in it took; *at_once says that it is sent
+ * without the delay. */
+static char *answer(conn *c, size_t *used, size_t *len, int *at_once)
 {
     static const char count[] = "{\"count\":130}";
     static const char missing[] = "{\"errors\":[{\"code\":0,\"message\":\"NotFound\"}]}";
@@ -228,10 +232,17 @@ static char *answer(conn *c, size_t *used, size_t *len)
     if (c->in_len < head_len + body_len)
         return NULL;
     *used = head_len + body_len;
+    *at_once = 0;
     if (strncmp(c->in, "POST /v1/presence/users ", 24) == 0)
         return presence(c->in + head_len, body_len, len);
     if (strncmp(c->in, "GET /v1/users/", 14) == 0 && memmem(c->in, head_len, "/friends/count ", 15))
         return respond(200, count, sizeof count - 1, len);
+    if (strncmp(c->in, "GET /_connections ", 18) == 0) {
+        char body[64];
+        int n = snprintf(body, sizeof body, "{\"accepted\":%ld}", accepted);
+        *at_once = 1;
+        return respond(200, body, (size_t)n, len);
+    }
     return respond(404, missing, sizeof missing - 1, len);
 }
 
@@ -307,6 +318,7 @@ static void read_conn(conn *c)
     unsigned gen = c->gen;
     for (;;) {
         size_t used, len;
+        int at_once;
         char *resp;
         ssize_t n = read(c->fd, c->in + c->in_len, IN_CAP - c->in_len);
         if (n < 0 && errno == EAGAIN)
@@ -316,15 +328,15 @@ static void read_conn(conn *c)
             return;
         }
         c->in_len += (size_t)n;
-        while ((resp = answer(c, &used, &len)) != NULL) {
+        while ((resp = answer(c, &used, &len, &at_once)) != NULL) {
             memmove(c->in, c->in + used, c->in_len - used);
             c->in_len -= used;
-            if (delay > 0)
+            if (delay > 0 && !at_once)
                 enqueue(c, resp, len);
-            else
+            else {
                 deliver(c, resp, len);
-            if (delay <= 0)
                 free(resp);
+            }
             if (c->gen != gen)
                 return;         /* closed while writing */
         }
@@ -378,6 +390,7 @@ int main(int argc, char **argv)
                 int cfd;
                 while ((cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
                     conn *c = conn_of(cfd);
+                    accepted++;
                     c->fd = cfd;
                     c->in_len = c->out_len = c->out_off = 0;
                     setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -145,6 +145,24 @@ local function presence()
   return m, samples
 end
 
+-- Connections a contender opens for 6 presence calls at 100 in flight
+-- (100 would do): delay_server counts what it accepted.  The probe keeps
+-- its one connection, which it opened before its first answer.
+local function connections(cmd)
+  local robloxsocial = require "robloxsocial"
+  local probe = robloxsocial.new{ base_url = DELAY, max_retries = 0 }
+  local function accepted()
+    local answer, err = probe:request("GET", "presence", "/_connections")
+    if not answer then error("delay_server /_connections: " .. tostring(err), 0) end
+    return answer.accepted
+  end
+  local before = accepted()
+  run(cmd)
+  local n = accepted() - before
+  probe:close()
+  return n
+end
+
 -- ---- 2. 1,000 friends_count tasks at concurrency 8 ---------------------------
 
 local function tasks_rps()
@@ -198,6 +216,9 @@ log("rounds %d, repetitions %d per process, callgrind repetitions %d", ROUNDS, R
 
 local sb_c, sb_rs = sandbox_check()
 local p, p_samples = presence()
+log("connections")
+local conn_rs = connections(LUA_RS .. " presence " .. q(DELAY) .. " 5 100")
+local conn_c = connections(CURL_MULTI .. " presence " .. q(DELAY) .. " 5 100")
 local rps_rs, rps_c, t_samples = tasks_rps()
 log("callgrind (about a minute per repetition)")
 local ins_rs, ins_rs_list = per_request("rs", function(n) return LUA_RS .. " sequential " .. q(NGINX) .. " " .. n end)
@@ -225,6 +246,8 @@ for _, n in ipairs{ 8, 32, 100 } do
         fmt(p["node" .. n], 1) .. " (Node)", p["rs" .. n] / p["node" .. n], nil, nil)
   end
 end
+row("connections opened by 6 presence calls at concurrency 100 (100 would do)", fmt(conn_rs),
+    fmt(conn_c) .. " (C multi, set up as the core)", nil, nil, nil)
 row("1,000 friends_count tasks, concurrency 8, nginx, requests/s", fmt(rps_rs), fmt(rps_c) .. " (C multi, 8 in flight)",
     rps_rs / rps_c, 0.85, "ge")
 row("instructions per sequential friends_count (concurrency 1)", fmt(ins_rs), fmt(ins_c) .. " (C easy loop, same request)",
