@@ -58,12 +58,14 @@ elseif mode == "count" then
   local client = client_of(concurrency)
   local spawn, run = robloxsocial.spawn, robloxsocial.run
   local failures = 0
-  local function one(id)
-    local answer = client:friends_count(id)
-    if not answer then failures = failures + 1 end
-  end
   timed(rounds, function()
-    for i = 1, n do spawn(one, FIRST_ID + i - 1) end
+    -- As users write it: a closure per task.
+    for i = 1, n do
+      local id = FIRST_ID + i - 1
+      spawn(function()
+        if not client:friends_count(id) then failures = failures + 1 end
+      end)
+    end
     run()
     if failures > 0 then error(("count: %d calls failed"):format(failures), 0) end
   end)
