@@ -58,3 +58,8 @@ bench: build
 
 clean:
 	rm -rf build build-* build.luarocks
+
+# The concurrency bench (issue 9): bench/concurrency/README.md.
+.PHONY: bench-concurrency
+bench-concurrency: build
+	@$(MAKE) --no-print-directory -C bench concurrency
