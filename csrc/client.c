@@ -186,8 +186,10 @@ static void read_options(lua_State *L, int idx, rs_options *o)
  * made from it (a finalizer may close the client during a decode). */
 static void client_release(rs_client *c)
 {
-    if (c->open && c->loop)
+    if (c->open && c->loop) {
         rs_loop_detach_session(c->loop, &c->session);
+        rs_loop_connections(c->loop, -c->session.concurrency);
+    }
     c->open = 0;
     c->session.closed = 1;
     if (c->session.building == 0)
@@ -342,6 +344,8 @@ static int client_new(lua_State *L)
     luaL_setmetatable(L, RS_CLIENT_MT);
     c->open = 1;
     c->loop = rs_loop_get(L);
+    c->session.concurrency = (int)o.concurrency;     /* counted out by the release */
+    rs_loop_connections(c->loop, c->session.concurrency);
     client_init(L, c, &o);
     if (o.hooks)
         keep_hooks(L, c, 1);

@@ -209,14 +209,21 @@ static void start(rs_loop *lp, rs_transfer *t)
     launch(lp, t);
 }
 
+/* A transfer that a task waits for is anchored: its task may hold it
+ * only in the scheduler's tables, and core.poll pushes it by its anchor.
+ * One that a blocking call waits for is held by that call (on the C
+ * stack, or in the Lua locals of a batch or an iterator); if those let
+ * go of it, __gc cancels it. */
 void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t)
 {
     rs_session *s = t->session;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
-    lua_getiuservalue(L, -1, 1);
-    lua_pushvalue(L, -3);
-    t->ref = luaL_ref(L, -2);
-    lua_pop(L, 2);
+    if (!t->blocking) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
+        lua_getiuservalue(L, -1, 1);
+        lua_pushvalue(L, -3);
+        t->ref = luaL_ref(L, -2);
+        lua_pop(L, 2);
+    }
     if (s->closed) {            /* by a finalizer that luaL_ref ran */
         t->session = NULL;
         t->state = RS_T_CANCELLED;
@@ -238,6 +245,14 @@ void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t)
     else
         s->waiting_head = t;
     s->waiting_tail = t;
+}
+
+void rs_loop_connections(rs_loop *lp, long delta)
+{
+    lp->connections += delta;
+    if (lp->multi)
+        (void)curl_multi_setopt(lp->multi, CURLMOPT_MAXCONNECTS,
+                                lp->connections > 8 ? lp->connections : 8L);
 }
 
 void rs_loop_unanchor(lua_State *L, rs_transfer *t)

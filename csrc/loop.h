@@ -16,6 +16,7 @@ typedef struct rs_loop {
     int live;                   /* transfers queued, running or delayed */
     int on_multi;               /* transfers on the multi handle */
     int transfers;              /* transfer userdata not yet collected */
+    long connections;           /* the open clients' concurrency, summed */
 } rs_loop;
 
 /* The loop of this Lua state (created by rs_loop_open). */
@@ -38,6 +39,13 @@ void rs_loop_cancel(rs_loop *lp, rs_transfer *t);
 
 /* Cancels and detaches every transfer of s (the client is closing). */
 void rs_loop_detach_session(rs_loop *lp, rs_session *s);
+
+/* A client of that concurrency opens (delta > 0) or closes (< 0): the
+ * cache of kept-alive connections holds what all of them may use.  Left
+ * to itself libcurl 7.88 sizes it by the handles on the multi, so it
+ * closes idle connections between two batches and the next batch
+ * reconnects (a TCP and a TLS handshake each). */
+void rs_loop_connections(rs_loop *lp, long delta);
 
 /* Drops the loop's anchor of t, once its result has been taken. */
 void rs_loop_unanchor(lua_State *L, rs_transfer *t);

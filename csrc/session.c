@@ -110,6 +110,10 @@ void rs_session_release(rs_session *s)
         curl_easy_cleanup(s->idle[i]);
     free(s->idle);
     s->idle = NULL;
+    free(s->spare);
+    free(s->spare_answer);
+    s->spare = s->spare_answer = NULL;
+    s->spare_cap = 0;
     s->idle_count = s->idle_cap = 0;
     if (s->share) {
         curl_share_cleanup(s->share);

@@ -11,6 +11,10 @@
 
 #include "rs.h"
 
+/* The largest response buffer a session keeps for the next request; a
+ * larger one goes back to the allocator with its answer. */
+#define RS_SPARE_MAX ((size_t)64 << 10)
+
 /* The longest x-csrf-token kept; a longer one is not a token. */
 #define RS_MAX_TOKEN 255
 
@@ -49,6 +53,9 @@ typedef struct rs_session {
     int tls;                      /* its origins are https */
     char *proxy, *cainfo;         /* NULL: none given */
     CURLSH *share;                /* DNS, TLS sessions and connections */
+    char *spare;                  /* a response buffer to reuse (<= RS_SPARE_MAX) */
+    void *spare_answer;           /* an rs_answer to reuse */
+    size_t spare_cap;
     CURL **idle;                  /* configured easy handles to reuse */
     int idle_count, idle_cap;
     rs_transfer *waiting_head, *waiting_tail;   /* queued for a slot, in order */

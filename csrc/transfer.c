@@ -128,13 +128,13 @@ static void take_rate_header(rs_transfer *t, const char *line, size_t len)
         return;
     switch (line[12] | 0x20) {
     case 'l':
-        take_header(line, len, "x-ratelimit-limit", t->rl_limit, sizeof t->rl_limit);
+        take_header(line, len, "x-ratelimit-limit", t->a->rl_limit, sizeof t->a->rl_limit);
         break;
     case 'r':
         if ((line[14] | 0x20) == 'm')
-            take_header(line, len, "x-ratelimit-remaining", t->rl_remaining, sizeof t->rl_remaining);
+            take_header(line, len, "x-ratelimit-remaining", t->a->rl_remaining, sizeof t->a->rl_remaining);
         else
-            take_header(line, len, "x-ratelimit-reset", t->rl_reset, sizeof t->rl_reset);
+            take_header(line, len, "x-ratelimit-reset", t->a->rl_reset, sizeof t->a->rl_reset);
         break;
     }
 }
@@ -145,9 +145,9 @@ static void take_status_line(rs_transfer *t, const char *line, size_t len)
 {
     const char *p = memchr(line, ' ', len), *end = line + len;
     t->resp_len = 0;
-    t->csrf_token[0] = t->retry_after[0] = t->reason[0] = '\0';
-    t->rl_limit[0] = t->rl_remaining[0] = t->rl_reset[0] = '\0';
-    t->challenge_id[0] = t->challenge_type[0] = '\0';
+    t->a->csrf_token[0] = t->a->retry_after[0] = t->a->reason[0] = '\0';
+    t->a->rl_limit[0] = t->a->rl_remaining[0] = t->a->rl_reset[0] = '\0';
+    t->a->challenge_id[0] = t->a->challenge_type[0] = '\0';
     free(t->challenge_metadata);
     t->challenge_metadata = NULL;
     rs_free_secret(t->set_cookie);
@@ -157,10 +157,10 @@ static void take_status_line(rs_transfer *t, const char *line, size_t len)
     p++;
     while (end > p && isspace((unsigned char)end[-1]))
         end--;
-    if ((size_t)(end - p) >= sizeof t->reason)
-        end = p + sizeof t->reason - 1;
-    memcpy(t->reason, p, (size_t)(end - p));
-    t->reason[end - p] = '\0';
+    if ((size_t)(end - p) >= sizeof t->a->reason)
+        end = p + sizeof t->a->reason - 1;
+    memcpy(t->a->reason, p, (size_t)(end - p));
+    t->a->reason[end - p] = '\0';
 }
 
 static size_t on_header(char *data, size_t size, size_t count, void *userdata)
@@ -178,16 +178,16 @@ static size_t on_header(char *data, size_t size, size_t count, void *userdata)
         if (len > 12 && (data[2] == 'r' || data[2] == 'R'))
             take_rate_header(t, data, len);
         else
-            take_header(data, len, "x-csrf-token", t->csrf_token, sizeof t->csrf_token);
+            take_header(data, len, "x-csrf-token", t->a->csrf_token, sizeof t->a->csrf_token);
         break;
     case 'r': case 'R':
         if (data[1] == 'b' || data[1] == 'B') {
-            take_header(data, len, "rblx-challenge-id", t->challenge_id, sizeof t->challenge_id);
-            take_header(data, len, "rblx-challenge-type", t->challenge_type, sizeof t->challenge_type);
+            take_header(data, len, "rblx-challenge-id", t->a->challenge_id, sizeof t->a->challenge_id);
+            take_header(data, len, "rblx-challenge-type", t->a->challenge_type, sizeof t->a->challenge_type);
             if (t->challenge_metadata == NULL)
                 t->challenge_metadata = copy_header(data, len, "rblx-challenge-metadata");
         } else
-            take_header(data, len, "retry-after", t->retry_after, sizeof t->retry_after);
+            take_header(data, len, "retry-after", t->a->retry_after, sizeof t->a->retry_after);
         break;
     case 's': case 'S':
         take_set_cookie(t, data, len);
@@ -267,6 +267,14 @@ void rs_transfer_free_buffers(rs_transfer *t)
     rs_free_list(&t->own);
     rs_headers_unref(t->headers);
     t->headers = NULL;
+    if (t->a) {
+        rs_session *s = t->session;
+        if (s && !s->closed && s->spare_answer == NULL)
+            s->spare_answer = t->a;         /* for the next transfer */
+        else
+            free(t->a);
+        t->a = NULL;
+    }
 }
 
 double rs_transfer_pace_wait(const rs_transfer *t)
@@ -374,7 +382,7 @@ void rs_transfer_drop_easy(rs_transfer *t)
 void rs_transfer_fail(rs_transfer *t, const char *kind, const char *message)
 {
     t->outcome.kind = kind;
-    snprintf(t->outcome.message, sizeof t->outcome.message, "%s", message);
+    t->outcome.message = message;
 }
 
 /* Per-attempt options: everything that differs between requests is set
@@ -387,11 +395,22 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     CURL *e;
     if (left <= 0)
         return CURLE_OPERATION_TIMEDOUT;
+    if (t->a == NULL) {                     /* the session's spare, or a new one */
+        t->a = s->spare_answer ? s->spare_answer : malloc(sizeof *t->a);
+        s->spare_answer = NULL;
+        if (t->a == NULL)
+            return CURLE_OUT_OF_MEMORY;
+    }
     TRY(take_easy(t));
     e = t->easy;
+    if (t->resp == NULL && s->spare) {      /* the last answer's buffer */
+        t->resp = s->spare;
+        t->resp_cap = s->spare_cap;
+        s->spare = NULL;
+    }
     t->resp_len = 0;
     t->too_large = t->out_of_memory = t->prereqs = 0;
-    t->curl_error[0] = '\0';
+    t->a->curl_error[0] = '\0';
     take_status_line(t, "", 0);
     rs_headers_unref(t->headers);
     t->headers = t->is_get ? s->read_headers : s->write_headers;
@@ -400,7 +419,7 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     TRY(curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t));
     TRY(curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t));
     TRY(curl_easy_setopt(e, CURLOPT_PREREQDATA, (void *)t));
-    TRY(curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error));
+    TRY(curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->a->curl_error));
     TRY(curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms < 1 ? 1L : ms));
     TRY(curl_easy_setopt(e, CURLOPT_URL, t->url));
     if (t->body == NULL) {
@@ -441,9 +460,10 @@ static double retry_after_seconds(const char *value)
     return s < 0 ? 0 : s > RS_MAX_WAIT ? RS_MAX_WAIT : s;
 }
 
+/* text lives as long as the transfer's answer, or is static. */
 static void set_message(rs_transfer *t, const char *text)
 {
-    snprintf(t->outcome.message, sizeof t->outcome.message, "%s", text);
+    t->outcome.message = text;
 }
 
 /* A failure without an HTTP answer.  A write counts as sent once libcurl
@@ -463,7 +483,7 @@ static void judge_transport(rs_transfer *t, CURLcode rc)
     else if (rc == CURLE_OPERATION_TIMEDOUT)
         set_message(t, "the call took longer than its timeout");
     else
-        set_message(t, t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc));
+        set_message(t, t->a->curl_error[0] ? t->a->curl_error : curl_easy_strerror(rc));
 }
 
 /* What an answer says beyond its status: the service's limits, and a new
@@ -472,9 +492,9 @@ static void judge_transport(rs_transfer *t, CURLcode rc)
 static int take_answer_headers(rs_transfer *t)
 {
     rs_session *s = t->session;
-    if (rs_rate_parse(&t->rate, t->rl_limit, t->rl_remaining, t->rl_reset)
+    if (rs_rate_parse(&t->a->rate, t->a->rl_limit, t->a->rl_remaining, t->a->rl_reset)
         && t->service >= 0 && t->service < s->service_count)
-        rs_session_note_rate(s, t->service, &t->rate);
+        rs_session_note_rate(s, t->service, &t->a->rate);
     if (t->set_cookie && s->secrets[0] && rs_cookie_is_clean(t->set_cookie)
         && strcmp(t->set_cookie, s->secrets[0]) != 0) {
         if (!rs_session_rotate_cookie(s, t->set_cookie))
@@ -510,7 +530,7 @@ static void record_attempt(rs_transfer *t, double retry_in)
     a->bytes = (double)bytes;
     a->retry_in = retry_in;
     a->error_kind = t->outcome.kind;
-    a->rate = t->rate;
+    a->rate = t->a->rate;
 }
 
 /* Decides what follows the attempt; the retry delay goes to t->due. */
@@ -530,18 +550,18 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
             status = 0;
         o->status = status;
         o->sent = 1;
-        o->retry_after = retry_after_seconds(t->retry_after);
-        if (!take_answer_headers(t) || !rs_session_keep_token(s, t->csrf_token)) {
+        o->retry_after = retry_after_seconds(t->a->retry_after);
+        if (!take_answer_headers(t) || !rs_session_keep_token(s, t->a->csrf_token)) {
             rs_transfer_fail(t, "network", "not enough memory");
             return RS_NEXT_FINISH;
         }
         if (status >= 200 && status < 300)
             return RS_NEXT_FINISH;
         o->kind = "http";
-        set_message(t, t->reason);
-        if (status == 403 && (t->challenge_id[0] || t->challenge_type[0]))
+        set_message(t, t->a->reason);
+        if (status == 403 && (t->a->challenge_id[0] || t->a->challenge_type[0]))
             return RS_NEXT_FINISH;      /* a challenge: never retried, not the handshake */
-        if (status == 403 && t->is_write && !t->handshake_done && rs_token_is_clean(t->csrf_token)) {
+        if (status == 403 && t->is_write && !t->handshake_done && rs_token_is_clean(t->a->csrf_token)) {
             t->handshake_done = 1;      /* the handshake is not a retry */
             t->due = rs_now();
             return RS_NEXT_RESEND;
@@ -568,7 +588,7 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
     o->status = 0;
     o->retry_after = -1;
     o->sent = 0;
-    t->rate.has = 0;
+    t->a->rate.has = 0;
     rs_transfer_count_on_service(t, 0);
     rs_headers_unref(t->headers);
     t->headers = NULL;
@@ -605,9 +625,8 @@ static int push_result(lua_State *L)
             return 1;
         }
         o->kind = "decode";
-        lua_pushfstring(L, "the response is not valid JSON: %s", err);
-        set_message(t, lua_tostring(L, -1));
-        lua_pop(L, 1);
+        /* left on the stack, below the results, while the error is made */
+        set_message(t, lua_pushfstring(L, "the response is not valid JSON: %s", err));
     }
     memset(&f, 0, sizeof f);
     f.kind = o->kind;
@@ -622,10 +641,10 @@ static int push_result(lua_State *L)
         f.body_len = t->resp_len;
     }
     f.secrets = s ? s->secrets : NULL;
-    f.rate = &t->rate;
-    if (o->status == 403 && (t->challenge_id[0] || t->challenge_type[0])) {
-        f.challenge_id = t->challenge_id;
-        f.challenge_type = t->challenge_type;
+    f.rate = t->a ? &t->a->rate : NULL;
+    if (t->a && o->status == 403 && (t->a->challenge_id[0] || t->a->challenge_type[0])) {
+        f.challenge_id = t->a->challenge_id;
+        f.challenge_type = t->a->challenge_type;
         f.challenge_metadata = t->challenge_metadata;
     }
     lua_pushnil(L);
@@ -646,6 +665,11 @@ int rs_transfer_push_result(lua_State *L, rs_transfer *t)
     lua_pushcfunction(L, push_result);
     lua_pushlightuserdata(L, &a);
     status = lua_pcall(L, 1, 2, 0);
+    if (s && !s->closed && s->spare == NULL && t->resp && t->resp_cap <= RS_SPARE_MAX) {
+        s->spare = t->resp;                 /* for the next request */
+        s->spare_cap = t->resp_cap;
+        t->resp = NULL;
+    }
     if (s && --s->building == 0 && s->closed)
         rs_session_release(s);
     t->state = RS_T_SPENT;

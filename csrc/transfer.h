@@ -37,11 +37,25 @@ typedef enum {
 /* What one transfer came to, filled when it finishes. */
 typedef struct rs_outcome {
     const char *kind;          /* NULL on success */
+    const char *message;       /* a static text, or in the transfer's answer */
     long status;
     double retry_after;        /* < 0: not said */
     int sent;                  /* writes: the request may have reached the server */
-    char message[CURL_ERROR_SIZE + 64];
 } rs_outcome;
+
+/* What the headers of the current attempt said, and libcurl's words.  A
+ * transfer has one from its first attempt until its result is taken (the
+ * session keeps one to reuse), so that a queued transfer, and the
+ * userdata the collector counts, stay small. */
+typedef struct rs_answer {
+    char reason[256];          /* cut to fit */
+    char csrf_token[RS_MAX_TOKEN + 2];   /* one more: a longer token is noticed */
+    char retry_after[64];
+    char rl_limit[128], rl_remaining[32], rl_reset[32];
+    char challenge_id[128], challenge_type[64];
+    char curl_error[CURL_ERROR_SIZE];
+    rs_rate rate;              /* of the last answer */
+} rs_answer;
 
 struct rs_transfer {
     rs_transfer_state state;
@@ -75,18 +89,12 @@ struct rs_transfer {
     char *resp;
     size_t resp_len, resp_cap;
     int too_large, out_of_memory;
-    char reason[256];          /* cut to fit */
-    char csrf_token[RS_MAX_TOKEN + 2];   /* one more: a longer token is noticed */
-    char retry_after[64];
-    char rl_limit[128], rl_remaining[32], rl_reset[32];
-    char challenge_id[128], challenge_type[64];
+    rs_answer *a;              /* from the first attempt on (malloc'd) */
     char *challenge_metadata;  /* malloc'd by the header callback */
     char *set_cookie;          /* a .ROBLOSECURITY the answer set (malloc'd) */
     char *new_cookie;          /* one taken up, for on_cookie (malloc'd) */
-    rs_rate rate;              /* of the last answer */
     rs_attempt *attempts;      /* when session->record */
     int attempt_count, attempt_cap;
-    char curl_error[CURL_ERROR_SIZE];
     rs_outcome outcome;
 };
 

@@ -20,6 +20,7 @@ local progress, now, core_next_timeout = core.progress, core.now, core.next_time
 local create, resume, yield, status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.status
 local running, isyieldable, close = coroutine.running, coroutine.isyieldable, coroutine.close
 local pack, unpack, remove, min, huge = table.pack, table.unpack, table.remove, math.min, math.huge
+local select = select
 
 local tasks = {}
 
@@ -58,23 +59,31 @@ local function cancelled_error()
   return setmetatable({ kind = "cancelled", message = "the task was cancelled" }, core.error_mt)
 end
 
+local NO_RESULTS = { n = 0 }
+
 local function finish(task, ok, ...)
   task.finished = true
   live = live - 1
-  if ok then task.results = pack(...) else task.failed, task.error = true, ... end
+  if not ok then
+    task.failed, task.error = true, ...
+  elseif select("#", ...) == 0 then
+    task.results = NO_RESULTS         -- most tasks return nothing: no table
+  else
+    task.results = pack(...)
+  end
   task_of[task.co] = nil
-  for _, joiner in ipairs(task.joiners or {}) do woken[#woken + 1] = joiner end
-  task.joiners = nil
+  local joiners = task.joiners
+  if joiners then
+    for _, joiner in ipairs(joiners) do woken[#woken + 1] = joiner end
+    task.joiners = nil
+  end
 end
 
--- Resumes task with the values, then files it by what it yielded.
-local function run_task(task, ...)
-  local co = task.co
-  local out = pack(resume(co, ...))
-  if status(co) == "dead" then
-    return finish(task, unpack(out, 1, out.n))
-  end
-  local mark, what, arg = out[2], out[3], out[4]
+-- Files task by what its coroutine yielded, or finishes it.  Takes the
+-- values of resume as arguments, so that no table is made for them.
+local function filed(task, ok, ...)
+  if status(task.co) == "dead" then return finish(task, ok, ...) end
+  local mark, what, arg = ...
   if mark ~= MARK then
     ready[#ready + 1] = task
   elseif what == "transfer" then
@@ -90,6 +99,11 @@ local function run_task(task, ...)
     arg.joiners = arg.joiners or {}
     arg.joiners[#arg.joiners + 1] = task
   end
+end
+
+-- Resumes task with the values, then files it by what it yielded.
+local function run_task(task, ...)
+  return filed(task, resume(task.co, ...))
 end
 
 -- Suspends the running task until transfer t is over (at once if it is).
