@@ -220,6 +220,18 @@ describe("iterators facing a service that never ends", function()
     assert.equal(3, count("GET", FIND))
   end)
 
+  it("catch a cycle that starts past the first 1,024 cursors, with flat memory", function()
+    local seen_before = require("robloxsocial.paging").seen_before
+    local walk = { count = 0 }
+    for i = 1, 5000 do assert.is_false(seen_before(walk, "fresh" .. i)) end
+    local steps = 0
+    repeat steps = steps + 1 until seen_before(walk, "cycle" .. (steps % 300)) or steps > 20000
+    assert.is_true(steps <= 2 * (5000 + 300), steps .. " steps")
+    local n = 0
+    for _ in pairs(walk) do n = n + 1 end
+    assert.is_true(n < 1100, "the walk remembers " .. n .. " entries")
+  end)
+
   it("raise a decode error on empty message pages that claim a billion pages", function()
     local client <close> = support.client()
     sb:fault{ method = "GET", path = "/v1/messages", kind = "body", count = -1,

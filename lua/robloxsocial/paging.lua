@@ -28,10 +28,8 @@ local function paging_error(row, message)
   return setmetatable({ kind = "decode", message = message, method = row.method }, error_mt)
 end
 
--- A 64-bit FNV-1a digest of a cursor: the set of cursors seen holds
--- these integers rather than the strings, so that a walk of 20,000 pages
--- keeps about 1 MiB, not several.  Two cursors of one walk share a digest
--- with a chance of about 1 in 10^10.
+-- A 64-bit FNV-1a digest of a cursor: what the walk remembers of it.
+-- Two cursors of one walk share a digest with a chance of about 1 in 10^11.
 local byte = string.byte
 local function digest(s)
   local h = -3750763034362895579                -- 0xcbf29ce484222325
@@ -39,16 +37,39 @@ local function digest(s)
   return h
 end
 
+-- The cursors of a walk.  The first EXACT are all remembered, so that a
+-- service answering any of them again is caught at once; past those (a
+-- list of more than 50,000 items) memory stays flat: Brent's method keeps
+-- one checkpoint, moved to the current cursor whenever the steps since
+-- the last move reach a power of two, and a cycle is caught before the
+-- walk has doubled in length.  Returns true for a cursor seen before.
+local EXACT = 1024
+local function seen_before(walk, cursor)
+  local key = digest(cursor)
+  if walk.count < EXACT then
+    if walk[key] then return true end
+    walk[key], walk.count = true, walk.count + 1
+    walk.checkpoint, walk.power, walk.steps = key, EXACT, 0
+    return false
+  end
+  if key == walk.checkpoint or walk[key] then return true end
+  walk.steps = walk.steps + 1
+  if walk.steps == walk.power then
+    walk.checkpoint, walk.power, walk.steps = key, walk.power * 2, 0
+  end
+  return false
+end
+
+paging.seen_before = seen_before      -- for the specs
+
 -- Moves the opts to the next page; returns false when there is none.
--- seen holds (the digest of) every cursor followed so far.
-local function advance_cursor(row, opts, answer, seen)
+local function advance_cursor(row, opts, answer, walk)
   local cursor = answer[row.paging.cursor]
   if not is_set(cursor) or answer.HasMore == false then return false end
-  local key = digest(type(cursor) == "string" and cursor or tostring(cursor))
-  if seen[key] or cursor == opts.cursor then
+  if cursor == opts.cursor
+     or seen_before(walk, type(cursor) == "string" and cursor or tostring(cursor)) then
     error(paging_error(row, "the service answered a cursor it had answered before"), 0)
   end
-  seen[key] = true
   opts.cursor = cursor
   return true
 end
@@ -111,7 +132,7 @@ function paging.iterator(row, client_mt)
 end
 
 function paging.iterator_of(row, values, self, advance, items_field, opts_at, prefetch)
-  local items, i, more, empty, seen = {}, 0, true, 0, {}
+  local items, i, more, empty, walk = {}, 0, true, 0, { count = 0 }
   local state = setmetatable({}, closer_mt)
   local function fetch()
     local t = state.pending or start_page(self, row, values)
@@ -125,7 +146,7 @@ function paging.iterator_of(row, values, self, advance, items_field, opts_at, pr
       error(paging_error(row, ("the service answered more than %d pages in a row without an item")
         :format(MAX_EMPTY)), 0)
     end
-    more = advance(row, values[opts_at], answer, seen)
+    more = advance(row, values[opts_at], answer, walk)
     if more and prefetch then state.pending = start_page(self, row, values) end
   end
   return function()
