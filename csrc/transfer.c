@@ -411,6 +411,7 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     t->resp_len = 0;
     t->too_large = t->out_of_memory = t->prereqs = 0;
     t->a->curl_error[0] = '\0';
+    t->a->rate.has = 0;         /* the answer may come from the pool, or malloc */
     take_status_line(t, "", 0);
     rs_headers_unref(t->headers);
     t->headers = t->is_get ? s->read_headers : s->write_headers;
@@ -615,8 +616,12 @@ static int push_result(lua_State *L)
     rs_outcome *o = &t->outcome;
     rs_failure f;
     char err[160];
-    if (t->state == RS_T_CANCELLED) {
+    if (t->state == RS_T_CANCELLED) {  /* nothing of an earlier attempt's answer */
         o->kind = "cancelled";
+        o->status = 0;
+        o->retry_after = -1;
+        if (t->a)
+            t->a->rate.has = 0;
         set_message(t, "the call was abandoned: its task was cancelled or its client closed");
     }
     if (o->kind == NULL) {

@@ -261,6 +261,23 @@ describe("client:close() with requests in flight", function()
   end)
 end)
 
+describe("a call cancelled in flight", function()
+  it("carries nothing of an earlier answer (the buffers it reused)", function()
+    sb:configure{ rate_limits = { ["*"] = { limit = 100, window = 60 } } }
+    local client = support.client{ concurrency = 1 }
+    assert(client:friends_count(me))             -- an answer with x-ratelimit-*
+    sb:configure{ latency = 0.5 }
+    local err
+    robloxsocial.spawn(function() err = select(2, client:friends_count(me)) end)
+    robloxsocial.step(0.05)                      -- on the network now
+    client:close()
+    assert.is_true(robloxsocial.run(5))
+    assert.equal("cancelled", err.kind)
+    assert.is_nil(err.rate_limit)
+    assert.is_nil(err.status)
+  end)
+end)
+
 describe("a batch", function()
   local function range(first, last)
     local out = {}

@@ -107,9 +107,10 @@ local function run_task(task, ...)
 end
 
 -- Suspends the running task until transfer t is over (at once if it is).
-function tasks.await(t)
+local function await(t)
   if not done(t) then yield(MARK, "transfer", t) end
 end
+tasks.await = await
 
 -- Suspends the running task until one of the transfers in list is over.
 function tasks.await_any(list)
@@ -120,14 +121,15 @@ function tasks.await_any(list)
 end
 
 -- core.send for the methods: inside a task it suspends the task, anywhere
--- else it blocks.  The one place where the two modes part.
+-- else it blocks.  The test is current()'s, written out here because every
+-- call goes through it; batches and iterators ask current() itself.
 function tasks.send(client, method, service, path, query, body, headers)
   local co, main = running()
   if main or not task_of[co] or not isyieldable() then
     return send(client, method, service, path, query, body, nil, headers)
   end
   local t = start(client, method, service, path, query, body, nil, headers)
-  if not done(t) then yield(MARK, "transfer", t) end
+  await(t)
   return result(t)
 end
 
