@@ -418,28 +418,48 @@ static void take_extra_headers(lua_State *L, rs_transfer *t, int idx)
  * queued or started.  group (an integer, 0 for none) ties the transfers
  * of one batch call: after one of them fails, the others still queued
  * are cancelled.  headers is a list of extra "Name: value" lines. */
-static rs_transfer *push_transfer(lua_State *L, int blocking)
+/* The client at arg 1, checked against the upvalue of the entry points
+ * (luaL_checkudata would look its metatable up by name). */
+static rs_client *entry_client(lua_State *L)
 {
-    rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
+    rs_client *c = lua_touserdata(L, 1);
+    if (c == NULL || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1)))
+        luaL_typeerror(L, 1, RS_CLIENT_MT);
+    lua_pop(L, 1);
+    return c;
+}
+
+static rs_transfer *push_transfer(lua_State *L, int blocking, int id_form)
+{
+    rs_client *c = entry_client(L);
     int m = luaL_checkoption(L, 2, NULL, http_methods);
     const char *service = check_service(L, 3);
     size_t body_len = 0;
-    const char *body = luaL_optlstring(L, 6, NULL, &body_len);
-    const char *url;
+    const char *body = NULL, *url;
     rs_transfer *t;
-    lua_Integer group = luaL_optinteger(L, 7, 0);
-    int has_headers = !lua_isnoneornil(L, 8);
+    lua_Integer group = 0, id = 0;
+    int has_headers = 0;
+    if (id_form) {
+        id = luaL_checkinteger(L, 5);
+        luaL_argcheck(L, id > 0, 5, "a positive id expected");
+        luaL_checkstring(L, 6);
+    } else {
+        body = luaL_optlstring(L, 6, NULL, &body_len);
+        group = luaL_optinteger(L, 7, 0);
+        has_headers = !lua_isnoneornil(L, 8);
+        luaL_optstring(L, 5, NULL);
+        if (m == 0 && body != NULL)
+            luaL_argerror(L, 6, "a GET request has no body");
+        if (has_headers)
+            luaL_checktype(L, 8, LUA_TTABLE);
+    }
     luaL_checkstring(L, 4);
-    luaL_optstring(L, 5, NULL);
-    if (m == 0 && body != NULL)
-        luaL_argerror(L, 6, "a GET request has no body");
-    if (has_headers)
-        luaL_checktype(L, 8, LUA_TTABLE);
     t = lua_newuserdatauv(L, sizeof *t, 2);
     memset(t, 0, sizeof *t);
     t->ref = LUA_NOREF;
     t->state = RS_T_SPENT;      /* until it is whole: __gc then frees only buffers */
-    luaL_setmetatable(L, RS_TRANSFER_MT);
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_setmetatable(L, -2);
     c->loop->transfers++;
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);        /* the client lives as long as it */
@@ -457,7 +477,8 @@ static rs_transfer *push_transfer(lua_State *L, int blocking)
     }
     /* No Lua allocation between building the URL in the client's scratch
      * buffer and copying it: a finalizer could use the buffer meanwhile. */
-    url = rs_url_build(L, c, service, 4, lua_isnoneornil(L, 5) ? 0 : 5);
+    url = id_form ? rs_url_build_id(L, c, service, 4, id, 6)
+                  : rs_url_build(L, c, service, 4, lua_isnoneornil(L, 5) ? 0 : 5);
     if (!rs_transfer_init(t, &c->session, http_methods[m], service, url, body, body_len))
         luaL_error(L, "robloxsocial: not enough memory");
     if (has_headers)
@@ -475,7 +496,7 @@ static rs_transfer *push_transfer(lua_State *L, int blocking)
  * "cancelled" error. */
 static int client_send(lua_State *L)
 {
-    rs_transfer *t = push_transfer(L, 1);
+    rs_transfer *t = push_transfer(L, 1, 0);
     return rs_loop_take(L, rs_loop_get(L), t, lua_gettop(L));
 }
 
@@ -484,7 +505,7 @@ static int client_send(lua_State *L)
  * it is over; core.result gives its answer). */
 static int client_start(lua_State *L)
 {
-    push_transfer(L, 0);
+    push_transfer(L, 0, 0);
     return 1;
 }
 
@@ -492,7 +513,23 @@ static int client_start(lua_State *L)
  * itself (a batch outside a task): it is never listed for core.poll. */
 static int client_start_blocking(lua_State *L)
 {
-    push_transfer(L, 1);
+    push_transfer(L, 1, 0);
+    return 1;
+}
+
+/* core.send_id(client, method, service, head, id, tail) and
+ * core.start_id(...): core.send and core.start for a path head .. id ..
+ * tail, written into the URL without a Lua string (the id-only methods,
+ * the most called). */
+static int client_send_id(lua_State *L)
+{
+    rs_transfer *t = push_transfer(L, 1, 1);
+    return rs_loop_take(L, rs_loop_get(L), t, lua_gettop(L));
+}
+
+static int client_start_id(lua_State *L)
+{
+    push_transfer(L, 0, 1);
     return 1;
 }
 
@@ -542,6 +579,8 @@ static const luaL_Reg client_functions[] = {
     {"send", client_send},
     {"start", client_start},
     {"start_blocking", client_start_blocking},
+    {"send_id", client_send_id},
+    {"start_id", client_start_id},
     {"is_open", client_is_open},
     {"concurrency", client_concurrency},
     {NULL, NULL}
@@ -555,6 +594,10 @@ void rs_client_open(lua_State *L)
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, "__index");
     lua_setfield(L, -3, "methods");
-    lua_setfield(L, -2, "client_mt");
-    luaL_setfuncs(L, client_functions, 0);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "client_mt");
+    /* The two metatables as upvalues: the entry points compare and set
+     * them without a registry look-up by name on every call. */
+    luaL_getmetatable(L, RS_TRANSFER_MT);
+    luaL_setfuncs(L, client_functions, 2);
 }

@@ -28,4 +28,10 @@ typedef struct rs_client {
 const char *rs_url_build(lua_State *L, rs_client *c, const char *service,
                          int arg_path, int arg_query);
 
+/* The same for a path made of the string at arg_head, the decimal id (a
+ * positive integer) and the string at arg_tail, so that the most called
+ * methods make no Lua string of their path. */
+const char *rs_url_build_id(lua_State *L, rs_client *c, const char *service,
+                            int arg_head, lua_Integer id, int arg_tail);
+
 #endif

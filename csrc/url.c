@@ -41,31 +41,61 @@ static void append(lua_State *L, rs_client *c, size_t *at, const char *s, size_t
     c->url[*at] = '\0';
 }
 
+/* Checks the path piece at arg (may_be_empty: a tail after an id). */
+static const char *check_path(lua_State *L, int arg, size_t *len, int may_be_empty)
+{
+    const char *path = lua_tolstring(L, arg, len);
+    if (path == NULL || (!may_be_empty && (*len == 0 || path[0] != '/')))
+        luaL_argerror(L, arg, "the path must start with '/'");
+    if (first_bad_byte(path, *len, 0) != *len)
+        luaL_argerror(L, arg, "the path must be percent-encoded printable ASCII "
+                      "without '?' or '#' (pass the query separately)");
+    return path;
+}
+
+static void append_origin(lua_State *L, rs_client *c, size_t *at, const char *service)
+{
+    if (c->origin)
+        append(L, c, at, c->origin, strlen(c->origin));
+    else {
+        append(L, c, at, "https://", 8);
+        append(L, c, at, service, strlen(service));
+        append(L, c, at, ".", 1);
+        append(L, c, at, c->domain, strlen(c->domain));
+    }
+}
+
 const char *rs_url_build(lua_State *L, rs_client *c, const char *service,
                          int arg_path, int arg_query)
 {
     size_t path_len, query_len = 0, at = 0;
-    const char *path = lua_tolstring(L, arg_path, &path_len);
+    const char *path = check_path(L, arg_path, &path_len, 0);
     const char *query = arg_query ? lua_tolstring(L, arg_query, &query_len) : NULL;
-    if (path_len == 0 || path[0] != '/')
-        luaL_argerror(L, arg_path, "the path must start with '/'");
-    if (first_bad_byte(path, path_len, 0) != path_len)
-        luaL_argerror(L, arg_path, "the path must be percent-encoded printable ASCII "
-                      "without '?' or '#' (pass the query separately)");
     if (query && first_bad_byte(query, query_len, 1) != query_len)
         luaL_argerror(L, arg_query, "the query must be percent-encoded printable ASCII");
-    if (c->origin)
-        append(L, c, &at, c->origin, strlen(c->origin));
-    else {
-        append(L, c, &at, "https://", 8);
-        append(L, c, &at, service, strlen(service));
-        append(L, c, &at, ".", 1);
-        append(L, c, &at, c->domain, strlen(c->domain));
-    }
+    append_origin(L, c, &at, service);
     append(L, c, &at, path, path_len);
     if (query_len > 0) {
         append(L, c, &at, "?", 1);
         append(L, c, &at, query, query_len);
     }
+    return c->url;
+}
+
+const char *rs_url_build_id(lua_State *L, rs_client *c, const char *service,
+                            int arg_head, lua_Integer id, int arg_tail)
+{
+    size_t head_len, tail_len, at = 0;
+    const char *head = check_path(L, arg_head, &head_len, 0);
+    const char *tail = check_path(L, arg_tail, &tail_len, 1);
+    char digits[24], *d = digits + sizeof digits;
+    lua_Unsigned v = (lua_Unsigned)id;          /* positive: checked by the caller */
+    do
+        *--d = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    append_origin(L, c, &at, service);
+    append(L, c, &at, head, head_len);
+    append(L, c, &at, d, (size_t)(digits + sizeof digits - d));
+    append(L, c, &at, tail, tail_len);
     return c->url;
 }

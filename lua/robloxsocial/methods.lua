@@ -9,7 +9,7 @@ local core = require "robloxsocial.core"
 local args = require "robloxsocial.args"
 local tasks = require "robloxsocial.tasks"
 
-local send, json_encode, is_open = tasks.send, core.json_encode, core.is_open
+local send, send_id, json_encode, is_open = tasks.send, tasks.send_id, core.json_encode, core.is_open
 local ids_body = core.ids_body
 local encode_query = args.encode_query
 local format, select, rawlen = string.format, select, rawlen
@@ -172,7 +172,7 @@ local function fast_method(row, client_mt)
        or not is_open(self) then
       return general(self, id)
     end
-    return send(self, method, service, head .. id .. tail)
+    return send_id(self, method, service, head, id, tail)
   end
 end
 

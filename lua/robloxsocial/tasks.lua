@@ -16,6 +16,7 @@
 local core = require "robloxsocial.core"
 
 local start, send, result, done, poll = core.start, core.send, core.result, core.done, core.poll
+local start_id, send_id = core.start_id, core.send_id
 local progress, now, core_next_timeout = core.progress, core.now, core.next_timeout
 local create, resume, yield, status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.status
 local running, isyieldable, close = coroutine.running, coroutine.isyieldable, coroutine.close
@@ -129,6 +130,18 @@ function tasks.send(client, method, service, path, query, body, headers)
     return send(client, method, service, path, query, body, nil, headers)
   end
   local t = start(client, method, service, path, query, body, nil, headers)
+  await(t)
+  return result(t)
+end
+
+-- The same for a path head .. id .. tail (core.send_id): the id-only
+-- methods.
+function tasks.send_id(client, method, service, head, id, tail)
+  local co, main = running()
+  if main or not task_of[co] or not isyieldable() then
+    return send_id(client, method, service, head, id, tail)
+  end
+  local t = start_id(client, method, service, head, id, tail)
   await(t)
   return result(t)
 end
