@@ -1,6 +1,7 @@
 -- The Lua layer's share of a client:friends_count() call, without the
--- network: core.send is replaced by a stub before robloxsocial loads, so
--- that what runs is the generated method alone, or one of its steps.
+-- network: core.send and core.send_id (the id-only methods' entry) are
+-- replaced by stubs before robloxsocial loads, so that what runs is the
+-- generated method alone, or one of its steps.
 --
 --   lua5.4 lua_layer.lua STEP N
 --
@@ -11,6 +12,7 @@
 local core = require "robloxsocial.core"
 local answer = { count = 1 }
 core.send = function() return answer end
+core.send_id = core.send
 local robloxsocial = require "robloxsocial"
 local methods = require "robloxsocial.methods"
 

@@ -22,6 +22,7 @@ if mode == "tasks" then
     pending[n_pending] = t
     return t
   end
+  core.start_id = core.start              -- the id-only methods' entry
   core.done = function(t) return t.ok == true end
   core.result = function() return { count = 130 } end
   core.poll = function(_, out)
@@ -36,6 +37,7 @@ if mode == "tasks" then
   core.next_timeout = function() return n_pending > 0 and 0 or nil end
 elseif mode == "sequential" then
   core.send = function() return answer end
+  core.send_id = core.send                -- the id-only methods' entry
 else
   error("usage: lua5.4 lua_layer.lua tasks ROUNDS | sequential N", 0)
 end
