@@ -45,7 +45,7 @@ local function split(ctx, lines)
   line(lines, total - send, "Lua layer (generated method, argument checks, path; Lua VM and GC)")
   line(lines, send - curl, "C core outside libcurl (core.send_id), of which:")
   line(lines, cost_of(text, "rs_json_decode"), "  rs_json_decode (with the GC steps its allocations trigger)")
-  line(lines, cost_of(text, "rs_url_build"), "  rs_url_build")
+  line(lines, cost_of(text, "rs_url_build_id"), "  rs_url_build_id")
   line(lines, curl, "libcurl (curl_multi_perform and curl_multi_poll)")
   line(lines, ctx.bare, "  (the bare C loop, in all, for comparison)")
 end
