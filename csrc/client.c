@@ -215,11 +215,10 @@ static char *copy_string(lua_State *L, const char *s, size_t len)
  * belongs to the client, so nothing leaks). */
 static void add_header(lua_State *L, struct curl_slist **list, const char *line)
 {
-    struct curl_slist *grown = curl_slist_append(*list, line);
+    int added = rs_list_add(list, line);
     lua_pop(L, 1);              /* line, pushed by the caller */
-    if (grown == NULL)
+    if (!added)
         luaL_error(L, "robloxsocial: not enough memory");
-    *list = grown;
 }
 
 /* User-Agent is a header line rather than CURLOPT_USERAGENT: libcurl
@@ -401,15 +400,14 @@ static void take_extra_headers(lua_State *L, rs_transfer *t, int idx)
 {
     lua_Integer i, n = luaL_len(L, idx);
     for (i = 1; i <= n; i++) {
-        struct curl_slist *grown;
+        int added;
         lua_rawgeti(L, idx, i);
         if (lua_type(L, -1) != LUA_TSTRING)
             luaL_argerror(L, idx, "header lines expected");
-        grown = curl_slist_append(t->extra, lua_tostring(L, -1));
+        added = rs_list_add(&t->extra, lua_tostring(L, -1));
         lua_pop(L, 1);
-        if (grown == NULL)
+        if (!added)
             luaL_error(L, "robloxsocial: not enough memory");
-        t->extra = grown;
     }
 }
 

@@ -63,6 +63,23 @@ void rs_headers_unref(rs_headers *h)
 
 /* The csrf header is built on the stack: a token is at most RS_MAX_TOKEN
  * bytes, checked when it was taken. */
+int rs_list_add(struct curl_slist **list, const char *line)
+{
+    struct curl_slist *grown = curl_slist_append(*list, line);
+    if (grown == NULL)
+        return 0;
+    *list = grown;
+    return 1;
+}
+
+int rs_list_add_all(struct curl_slist **list, const struct curl_slist *from)
+{
+    for (; from; from = from->next)
+        if (!rs_list_add(list, from->data))
+            return 0;
+    return 1;
+}
+
 int rs_session_write_headers(rs_session *s)
 {
     static const char *const extra[] = {
@@ -70,26 +87,22 @@ int rs_session_write_headers(rs_session *s)
         "Expect:",              /* no 100-continue round trip */
         NULL
     };
-    struct curl_slist *list = NULL, *item, *grown;
+    struct curl_slist *list = NULL;
     const char *const *x;
     char line[RS_MAX_TOKEN + 32];
     rs_headers *h;
-    for (item = s->read_headers ? s->read_headers->list : NULL; item; item = item->next)
-        if ((grown = curl_slist_append(list, item->data)) == NULL)
-            goto fail;
-        else
-            list = grown;
+    if (!rs_list_add_all(&list, s->read_headers ? s->read_headers->list : NULL))
+        goto fail;
     for (x = extra; *x; x++)
-        if ((grown = curl_slist_append(list, *x)) == NULL)
+        if (!rs_list_add(&list, *x))
             goto fail;
-        else
-            list = grown;
     if (s->csrf_token) {
+        int added;
         snprintf(line, sizeof line, "x-csrf-token: %s", s->csrf_token);
-        if ((grown = curl_slist_append(list, line)) == NULL)
-            goto fail;
-        list = grown;
+        added = rs_list_add(&list, line);
         wipe(line);
+        if (!added)
+            goto fail;
     }
     if ((h = rs_headers_new(list)) == NULL)
         goto fail;
@@ -97,9 +110,7 @@ int rs_session_write_headers(rs_session *s)
     s->write_headers = h;
     return 1;
 fail:
-    for (item = list; item; item = item->next)
-        wipe(item->data);
-    curl_slist_free_all(list);
+    rs_free_list(&list);
     return 0;
 }
 
@@ -245,19 +256,16 @@ int rs_cookie_is_clean(const char *v)
 /* The session's header lists with the Cookie line of value. */
 int rs_session_rotate_cookie(rs_session *s, const char *value)
 {
-    struct curl_slist *list = NULL, *item, *grown;
+    struct curl_slist *list = NULL, *item;
     rs_headers *fresh, *old = s->read_headers;
     char *copy = malloc(strlen(value) + 1), *line = malloc(strlen(value) + 32);
     if (copy == NULL || line == NULL)
         goto fail;
     strcpy(copy, value);
     snprintf(line, strlen(value) + 32, "Cookie: .ROBLOSECURITY=%s", value);
-    for (item = old->list; item; item = item->next) {
-        const char *data = strncmp(item->data, "Cookie: ", 8) == 0 ? line : item->data;
-        if ((grown = curl_slist_append(list, data)) == NULL)
+    for (item = old->list; item; item = item->next)
+        if (!rs_list_add(&list, strncmp(item->data, "Cookie: ", 8) == 0 ? line : item->data))
             goto fail;
-        list = grown;
-    }
     if ((fresh = rs_headers_new(list)) == NULL)
         goto fail;
     s->read_headers = fresh;

@@ -84,6 +84,11 @@ void rs_headers_unref(rs_headers *h);
 /* Overwrites a secret before freeing it.  NULL is fine. */
 void rs_free_secret(char *s);
 
+/* Appends a copy of line, or of every line of from; 0 when memory ran
+ * out (what was appended stays in *list, for the caller to free). */
+int rs_list_add(struct curl_slist **list, const char *line);
+int rs_list_add_all(struct curl_slist **list, const struct curl_slist *from);
+
 /* Frees a header list after overwriting its lines.  NULL is fine. */
 void rs_free_list(struct curl_slist **list);
 

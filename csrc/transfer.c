@@ -1,8 +1,9 @@
 /*
  * transfer.c: one request on its way: its buffers, its attempts, and the
  * judgement of each attempt (retries, the x-csrf-token handshake, the
- * whole-call timeout, challenges, what the answer's headers say).  The loop (loop.c) moves transfers; this file only
- * prepares an easy handle for an attempt and reads what came back.
+ * whole-call timeout, challenges, what the answer's headers say).  The
+ * loop (loop.c) moves transfers; this file only prepares an easy handle
+ * for an attempt and reads what came back.
  *
  * The libcurl callbacks only copy bytes into the transfer: no Lua value is
  * made and no Lua error raised while libcurl is on the stack.
@@ -25,6 +26,15 @@
  * larger (1e400, inf) is clamped to it before any conversion. */
 #define RS_MAX_WAIT 1e9
 
+static char *copy_bytes(const char *s, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (copy) {
+        memcpy(copy, s, len);
+        copy[len] = '\0';
+    }
+    return copy;
+}
 
 /* ---- libcurl callbacks: must not raise, must not touch Lua ------------ */
 
@@ -54,46 +64,45 @@ static size_t on_body(char *data, size_t size, size_t count, void *userdata)
     return len;
 }
 
-/* Copies the value of a "Name: value\r\n" line into out when the name
- * matches (case-insensitively).  A value too long for out is cut to
- * outsize - 1 bytes, which the readers of out take as too long. */
-static void take_header(const char *line, size_t len, const char *name,
-                        char *out, size_t outsize)
-{
-    size_t n = strlen(name), vlen;
-    const char *v, *end = line + len;
-    if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
-        return;
-    for (v = line + n + 1; v < end && (*v == ' ' || *v == '\t'); v++)
-        ;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    vlen = (size_t)(end - v);
-    if (vlen >= outsize)
-        vlen = outsize - 1;
-    memcpy(out, v, vlen);
-    out[vlen] = '\0';
-}
-
-/* The value of a "Name: value" line as a malloc'd string, when the name
- * matches; NULL otherwise, or when memory ran out (then it is as if the
- * header had not come). */
-static char *copy_header(const char *line, size_t len, const char *name)
+/* The value of a "Name: value\r\n" line, without the blanks around it,
+ * when the name matches (case-insensitively); NULL otherwise. */
+static const char *header_value(const char *line, size_t len, const char *name, size_t *vlen)
 {
     size_t n = strlen(name);
     const char *v, *end = line + len;
-    char *out;
     if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
         return NULL;
     for (v = line + n + 1; v < end && (*v == ' ' || *v == '\t'); v++)
         ;
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
         end--;
-    if ((out = malloc((size_t)(end - v) + 1)) != NULL) {
-        memcpy(out, v, (size_t)(end - v));
-        out[end - v] = '\0';
-    }
-    return out;
+    *vlen = (size_t)(end - v);
+    return v;
+}
+
+/* Copies the value into out when the name matches.  A value too long for
+ * out is cut to outsize - 1 bytes, which the readers of out take as too
+ * long. */
+static void take_header(const char *line, size_t len, const char *name,
+                        char *out, size_t outsize)
+{
+    size_t vlen;
+    const char *v = header_value(line, len, name, &vlen);
+    if (v == NULL)
+        return;
+    if (vlen >= outsize)
+        vlen = outsize - 1;
+    memcpy(out, v, vlen);
+    out[vlen] = '\0';
+}
+
+/* The value as a malloc'd string when the name matches; NULL otherwise,
+ * or when memory ran out (then it is as if the header had not come). */
+static char *copy_header(const char *line, size_t len, const char *name)
+{
+    size_t vlen;
+    const char *v = header_value(line, len, name, &vlen);
+    return v ? copy_bytes(v, vlen) : NULL;
 }
 
 /* Set-Cookie: .ROBLOSECURITY=<value>; ... keeps the value (another
@@ -212,16 +221,6 @@ static int on_prereq(void *userdata, char *ip, char *local_ip, int port, int loc
 
 /* ---- transfers -------------------------------------------------------- */
 
-static char *copy_bytes(const char *s, size_t len)
-{
-    char *copy = malloc(len + 1);
-    if (copy) {
-        memcpy(copy, s, len);
-        copy[len] = '\0';
-    }
-    return copy;
-}
-
 int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const char *service,
                      const char *url, const char *body, size_t body_len)
 {
@@ -294,19 +293,8 @@ void rs_transfer_count_on_service(rs_transfer *t, int on)
 /* The session's lines, then the caller's own (client:request's headers). */
 static int build_own_headers(rs_transfer *t)
 {
-    struct curl_slist *item, *grown;
     rs_free_list(&t->own);
-    for (item = t->headers->list; item; item = item->next)
-        if ((grown = curl_slist_append(t->own, item->data)) == NULL)
-            return 0;
-        else
-            t->own = grown;
-    for (item = t->extra; item; item = item->next)
-        if ((grown = curl_slist_append(t->own, item->data)) == NULL)
-            return 0;
-        else
-            t->own = grown;
-    return 1;
+    return rs_list_add_all(&t->own, t->headers->list) && rs_list_add_all(&t->own, t->extra);
 }
 
 /* The options that stay the same for every request of a session. */
