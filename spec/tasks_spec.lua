@@ -297,6 +297,14 @@ describe("a batch", function()
     assert.is_true(conns > 1 and conns <= 4, conns .. " connections")
   end)
 
+  it("keeps its connections alive for the next batch", function()
+    sb:configure{ latency = 0.05 }
+    local client <close> = support.client{ concurrency = 10, cookie = false, api_key = sb.credentials.api_key }
+    for _ = 1, 3 do assert(client:presence(range(1, 500))) end   -- 10 requests at once, three times
+    assert.equal(30, #support.requests("POST", "/v1/presence/users"))
+    assert.equal(10, connections("POST", "/v1/presence/users"))
+  end)
+
   it("starts no further request after one fails, and says what is done, partial and failed", function()
     local client <close> = support.client{ concurrency = 2 }
     assert(client:presence{ 1 })             -- the CSRF handshake, out of the way
