@@ -324,6 +324,7 @@ static void keep_hooks(lua_State *L, rs_client *c, int options)
         lua_setfield(L, -2, names[i]);
     }
     c->session.record = lua_getfield(L, -1, "on_response") == LUA_TFUNCTION;
+    c->hooks = 1;
     lua_pop(L, 1);
     lua_setiuservalue(L, -2, 1);
 }
@@ -394,28 +395,33 @@ static const char *check_service(lua_State *L, int idx)
     return name;
 }
 
-/* Copies the header lines of the table at idx (client:request's headers,
- * already checked by the Lua layer) into t->extra. */
-static void take_extra_headers(lua_State *L, rs_transfer *t, int idx)
+/* Checks the header lines of the table at idx (client:request's headers,
+ * already checked by the Lua layer), before anything is allocated. */
+static void check_extra_headers(lua_State *L, int idx)
+{
+    lua_Integer i, n = luaL_len(L, idx);
+    for (i = 1; i <= n; i++) {
+        if (lua_rawgeti(L, idx, i) != LUA_TSTRING)
+            luaL_argerror(L, idx, "header lines expected");
+        lua_pop(L, 1);
+    }
+}
+
+/* Copies them into t->extra; 0 when memory ran out. */
+static int take_extra_headers(lua_State *L, rs_transfer *t, int idx)
 {
     lua_Integer i, n = luaL_len(L, idx);
     for (i = 1; i <= n; i++) {
         int added;
         lua_rawgeti(L, idx, i);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_argerror(L, idx, "header lines expected");
         added = rs_list_add(&t->extra, lua_tostring(L, -1));
         lua_pop(L, 1);
         if (!added)
-            luaL_error(L, "robloxsocial: not enough memory");
+            return 0;
     }
+    return 1;
 }
 
-/* Checks the arguments (client, method, service, path[, query[, body[,
- * group[, headers]]]]) and pushes a new transfer userdata for them,
- * queued or started.  group (an integer, 0 for none) ties the transfers
- * of one batch call: after one of them fails, the others still queued
- * are cancelled.  headers is a list of extra "Name: value" lines. */
 /* The client at arg 1, checked against the upvalue of the entry points
  * (luaL_checkudata would look its metatable up by name). */
 static rs_client *entry_client(lua_State *L)
@@ -427,75 +433,189 @@ static rs_client *entry_client(lua_State *L)
     return c;
 }
 
-static rs_transfer *push_transfer(lua_State *L, int blocking, int id_form)
+/* The arguments of a request, checked. */
+typedef struct rs_call {
+    rs_client *c;
+    int m;                      /* index into http_methods */
+    int id_form;                /* path is head .. id .. tail */
+    const char *service, *body;
+    size_t body_len;
+    lua_Integer group, id;
+    int headers;                /* stack index of extra header lines, or 0 */
+} rs_call;
+
+/* Checks the arguments (client, method, service, path[, query[, body[,
+ * group[, headers]]]]), or (client, method, service, head, id, tail) in
+ * the id form.  Raises on misuse, before anything is allocated.  group
+ * (an integer, 0 for none) ties the transfers of one batch call: after
+ * one of them fails, the others still queued are cancelled.  headers is
+ * a list of extra "Name: value" lines. */
+static void check_call(lua_State *L, int id_form, rs_call *r)
 {
-    rs_client *c = entry_client(L);
-    int m = luaL_checkoption(L, 2, NULL, http_methods);
-    const char *service = check_service(L, 3);
-    size_t body_len = 0;
-    const char *body = NULL, *url;
-    rs_transfer *t;
-    lua_Integer group = 0, id = 0;
-    int has_headers = 0;
+    memset(r, 0, sizeof *r);
+    r->c = entry_client(L);
+    r->m = luaL_checkoption(L, 2, NULL, http_methods);
+    r->service = check_service(L, 3);
+    r->id_form = id_form;
     if (id_form) {
-        id = luaL_checkinteger(L, 5);
-        luaL_argcheck(L, id > 0, 5, "a positive id expected");
+        r->id = luaL_checkinteger(L, 5);
+        luaL_argcheck(L, r->id > 0, 5, "a positive id expected");
         luaL_checkstring(L, 6);
     } else {
-        body = luaL_optlstring(L, 6, NULL, &body_len);
-        group = luaL_optinteger(L, 7, 0);
-        has_headers = !lua_isnoneornil(L, 8);
+        r->body = luaL_optlstring(L, 6, NULL, &r->body_len);
+        r->group = luaL_optinteger(L, 7, 0);
         luaL_optstring(L, 5, NULL);
-        if (m == 0 && body != NULL)
+        if (r->m == 0 && r->body != NULL)
             luaL_argerror(L, 6, "a GET request has no body");
-        if (has_headers)
+        if (!lua_isnoneornil(L, 8)) {
             luaL_checktype(L, 8, LUA_TTABLE);
+            check_extra_headers(L, 8);
+            r->headers = 8;
+        }
     }
     luaL_checkstring(L, 4);
+}
+
+/* Makes t (zeroed) the request r describes and hands it to the loop,
+ * anchoring the task at stack index task, if any.  On out-of-memory
+ * frees what t took and raises; a bad path raises before anything is
+ * taken. */
+static void submit(lua_State *L, const rs_call *r, rs_transfer *t, int blocking, int task)
+{
+    rs_client *c = r->c;
+    const char *url;
+    t->method = http_methods[r->m];
+    t->is_write = r->m != 0;
+    t->blocking = blocking;
+    /* No Lua allocation between building the URL in the client's scratch
+     * buffer and copying it: a finalizer could use the buffer meanwhile. */
+    url = r->id_form ? rs_url_build_id(L, c, r->service, 4, r->id, 6)
+                     : rs_url_build(L, c, r->service, 4, lua_isnoneornil(L, 5) ? 0 : 5);
+    if (!rs_transfer_init(t, &c->session, t->method, r->service, url, r->body, r->body_len)
+        || (r->headers && !take_extra_headers(L, t, r->headers))) {
+        rs_transfer_free_buffers(t);
+        t->state = RS_T_SPENT;
+        luaL_error(L, "robloxsocial: not enough memory");
+    }
+    t->group = r->group;
+    rs_loop_submit(L, c->loop, t, task);
+}
+
+/* Pushes a new transfer userdata for the request at the arguments,
+ * queued or started. */
+static rs_transfer *push_transfer(lua_State *L, int blocking, int id_form, int task)
+{
+    rs_call r;
+    rs_transfer *t;
+    check_call(L, id_form, &r);
     t = lua_newuserdatauv(L, sizeof *t, 2);
     memset(t, 0, sizeof *t);
     t->ref = LUA_NOREF;
     t->state = RS_T_SPENT;      /* until it is whole: __gc then frees only buffers */
     lua_pushvalue(L, lua_upvalueindex(2));
     lua_setmetatable(L, -2);
-    c->loop->transfers++;
+    r.c->loop->transfers++;
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);        /* the client lives as long as it */
     lua_getiuservalue(L, 1, 1);
     lua_setiuservalue(L, -2, 2);        /* and its hooks, or nil */
-    t->method = http_methods[m];
-    t->is_write = m != 0;
-    t->blocking = blocking;
-    if (!c->open) {
+    if (!r.c->open) {
         /* The Lua layer checked that the client was open; it was closed
          * since, by a finalizer: the call is cancelled, as a call in
          * flight is by close(). */
+        t->method = http_methods[r.m];
+        t->is_write = r.m != 0;
+        t->blocking = blocking;
         t->state = RS_T_CANCELLED;
         return t;
     }
-    /* No Lua allocation between building the URL in the client's scratch
-     * buffer and copying it: a finalizer could use the buffer meanwhile. */
-    url = id_form ? rs_url_build_id(L, c, service, 4, id, 6)
-                  : rs_url_build(L, c, service, 4, lua_isnoneornil(L, 5) ? 0 : 5);
-    if (!rs_transfer_init(t, &c->session, http_methods[m], service, url, body, body_len))
-        luaL_error(L, "robloxsocial: not enough memory");
-    if (has_headers)
-        take_extra_headers(L, t, 8);
-    t->group = group;
-    rs_loop_submit(L, c->loop, t);
+    submit(L, &r, t, blocking, task);
     return t;
 }
 
-/* core.send(client, method, service, path[, query[, body]]): query is an
- * encoded query string without '?', body a JSON text.  Blocks, driving
- * the loop (other transfers move meanwhile), and returns the decoded
- * body, or nil and an error table.  The Lua layer raises on a closed
- * client before it calls this; a client closed since gives a
- * "cancelled" error. */
+/* A blocking call of a client without hooks: its transfer lives on the C
+ * stack, so that the most common call makes no userdata for the
+ * collector to finalize.  Nothing but libcurl and the loop points at it
+ * until rs_loop_take has let go of it, and past submit nothing raises
+ * outside a protected call before its buffers are freed. */
+static int send_on_stack(lua_State *L, int id_form)
+{
+    rs_call r;
+    rs_transfer t;
+    check_call(L, id_form, &r);
+    memset(&t, 0, sizeof t);
+    t.ref = LUA_NOREF;
+    if (!r.c->open) {           /* closed by a finalizer since the Lua layer's check */
+        t.method = http_methods[r.m];
+        t.is_write = r.m != 0;
+        t.state = RS_T_CANCELLED;
+    } else
+        submit(L, &r, &t, 1, 0);
+    return rs_loop_take(L, r.c->loop, &t, 0);
+}
+
+/* The task whose coroutine L is, when a call there may suspend it:
+ * pushes it and returns its stack index.  Returns 0, pushing nothing, in
+ * the main thread, in a coroutine of the user's own, and where L cannot
+ * yield (a hook, a finalizer, a metamethod called from C): there a call
+ * blocks.  The scheduler's table of tasks by coroutine is upvalue 3. */
+static int push_current_task(lua_State *L)
+{
+    if (!lua_isyieldable(L))
+        return 0;
+    lua_pushthread(L);
+    if (lua_rawget(L, lua_upvalueindex(3)) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    return lua_gettop(L);
+}
+
+/* Resumed by the scheduler once the transfer at ctx is over. */
+static int send_resumed(lua_State *L, int status, lua_KContext ctx)
+{
+    int tidx = (int)ctx;
+    (void)status;
+    lua_settop(L, tidx);
+    return rs_loop_take(L, rs_loop_get(L), lua_touserdata(L, tidx), tidx);
+}
+
+/* Ends core.send with the transfer on top: a blocking call drives the
+ * loop until it is over; a task yields (MARK, "awaits", transfer) to the
+ * scheduler (MARK is upvalue 4), which resumes it when core.poll lists
+ * it. */
+static int send_transfer(lua_State *L, rs_transfer *t, int task)
+{
+    int tidx = lua_gettop(L);
+    if (!task || rs_loop_is_over(t))
+        return rs_loop_take(L, rs_loop_get(L), t, tidx);
+    lua_pushvalue(L, lua_upvalueindex(4));
+    lua_pushliteral(L, "awaits");
+    lua_pushvalue(L, tidx);
+    return lua_yieldk(L, 3, tidx, send_resumed);
+}
+
+/* core.send and core.send_id: inside a task they suspend it until the
+ * answer is in; anywhere else they block, driving the loop (other
+ * transfers move meanwhile). */
+static int send_call(lua_State *L, rs_client *c, int id_form)
+{
+    int task;
+    lua_settop(L, id_form ? 6 : 8);
+    task = push_current_task(L);
+    if (!task && !c->hooks)
+        return send_on_stack(L, id_form);
+    return send_transfer(L, push_transfer(L, !task, id_form, task), task);
+}
+
+/* core.send(client, method, service, path[, query[, body[, nil[,
+ * headers]]]]): query is an encoded query string without '?', body a
+ * JSON text.  Returns the decoded body, or nil and an error table.  The
+ * Lua layer raises on a closed client before it calls this; a client
+ * closed since gives a "cancelled" error. */
 static int client_send(lua_State *L)
 {
-    rs_transfer *t = push_transfer(L, 1, 0);
-    return rs_loop_take(L, rs_loop_get(L), t, lua_gettop(L));
+    return send_call(L, entry_client(L), 0);
 }
 
 /* core.start(client, method, service, path[, query[, body]]): the same
@@ -503,7 +623,7 @@ static int client_send(lua_State *L)
  * it is over; core.result gives its answer). */
 static int client_start(lua_State *L)
 {
-    push_transfer(L, 0, 0);
+    push_transfer(L, 0, 0, 0);
     return 1;
 }
 
@@ -511,24 +631,28 @@ static int client_start(lua_State *L)
  * itself (a batch outside a task): it is never listed for core.poll. */
 static int client_start_blocking(lua_State *L)
 {
-    push_transfer(L, 1, 0);
+    push_transfer(L, 1, 0, 0);
     return 1;
 }
 
-/* core.send_id(client, method, service, head, id, tail) and
- * core.start_id(...): core.send and core.start for a path head .. id ..
- * tail, written into the URL without a Lua string (the id-only methods,
- * the most called). */
+/* What core.send_id returns, as core.REFUSED, when its first argument is
+ * not an open client: nothing was sent, and the method falls back on its
+ * general path, which raises the error the user should see. */
+static const char refused_key = 'R';
+
+/* core.send_id(client, method, service, head, id, tail): core.send for
+ * a path head .. id .. tail, written into the URL without a Lua string
+ * (the id-only methods, the most called, which leave the check of the
+ * client to it). */
 static int client_send_id(lua_State *L)
 {
-    rs_transfer *t = push_transfer(L, 1, 1);
-    return rs_loop_take(L, rs_loop_get(L), t, lua_gettop(L));
-}
-
-static int client_start_id(lua_State *L)
-{
-    push_transfer(L, 0, 1);
-    return 1;
+    rs_client *c = lua_touserdata(L, 1);
+    if (c == NULL || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1))
+        || !c->open) {
+        lua_pushlightuserdata(L, (void *)&refused_key);
+        return 1;
+    }
+    return send_call(L, c, 1);
 }
 
 /* core.is_open(client): whether the client can still be used.  The Lua
@@ -578,7 +702,6 @@ static const luaL_Reg client_functions[] = {
     {"start", client_start},
     {"start_blocking", client_start_blocking},
     {"send_id", client_send_id},
-    {"start_id", client_start_id},
     {"is_open", client_is_open},
     {"concurrency", client_concurrency},
     {NULL, NULL}
@@ -595,7 +718,18 @@ void rs_client_open(lua_State *L)
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, "client_mt");
     /* The two metatables as upvalues: the entry points compare and set
-     * them without a registry look-up by name on every call. */
+     * them without a registry look-up by name on every call.  Then the
+     * scheduler's table of tasks by coroutine and the mark of its
+     * yields, which tasks.lua takes from the module as core.tasks and
+     * core.MARK. */
     luaL_getmetatable(L, RS_TRANSFER_MT);
-    luaL_setfuncs(L, client_functions, 2);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -5, "tasks");
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -6, "MARK");
+    luaL_setfuncs(L, client_functions, 4);
+    lua_pushlightuserdata(L, (void *)&refused_key);
+    lua_setfield(L, -2, "REFUSED");
 }

@@ -15,6 +15,7 @@ typedef struct rs_client {
     char *domain;                  /* used when origin is NULL */
     char *url;                     /* scratch for building a URL (malloc'd) */
     size_t url_cap;
+    int hooks;                     /* on_response or on_cookie given */
     int open;
 } rs_client;
 

@@ -211,18 +211,23 @@ static void start(rs_loop *lp, rs_transfer *t)
 
 /* A transfer that a task waits for is anchored: its task may hold it
  * only in the scheduler's tables, and core.poll pushes it by its anchor.
- * One that a blocking call waits for is held by that call (on the C
- * stack, or in the Lua locals of a batch or an iterator); if those let
- * go of it, __gc cancels it. */
-void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t)
+ * A transfer that a task is suspended on inside core.send (awaited)
+ * anchors the task instead, which holds the transfer on its coroutine's
+ * stack; core.poll then lists the task itself, so the scheduler resumes
+ * it without looking it up.  One that a blocking call waits for is held
+ * by that call (on the C stack, or in the Lua locals of a batch or an
+ * iterator); if those let go of it, __gc cancels it. */
+void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t, int task)
 {
     rs_session *s = t->session;
     if (!t->blocking) {
+        int top = lua_gettop(L);
         lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
         lua_getiuservalue(L, -1, 1);
-        lua_pushvalue(L, -3);
+        lua_pushvalue(L, task ? task : top);
         t->ref = luaL_ref(L, -2);
-        lua_pop(L, 2);
+        t->awaited = task != 0;
+        lua_settop(L, top);
     }
     if (s->closed) {            /* by a finalizer that luaL_ref ran */
         t->session = NULL;
@@ -348,20 +353,20 @@ void rs_loop_progress(rs_loop *lp, double timeout)
     collect(lp);
 }
 
-static int is_over(const rs_transfer *t)
+int rs_loop_is_over(const rs_transfer *t)
 {
     return t->state == RS_T_FINISHED || t->state == RS_T_CANCELLED || t->state == RS_T_SPENT;
 }
 
 void rs_loop_wait(rs_loop *lp, rs_transfer *t)
 {
-    while (!is_over(t))
+    while (!rs_loop_is_over(t))
         rs_loop_progress(lp, 1.0);
 }
 
 void rs_loop_cancel(rs_loop *lp, rs_transfer *t)
 {
-    if (!is_over(t))
+    if (!rs_loop_is_over(t))
         end_transfer(lp, t, RS_T_CANCELLED);
 }
 
@@ -463,7 +468,7 @@ static void call_hook(lua_State *L, int hooks, const char *name, int *first)
 static int call_hooks(lua_State *L, rs_transfer *t, int tidx)
 {
     int hooks, first = 0, i;
-    if (t->attempt_count == 0 && t->new_cookie == NULL)
+    if (tidx == 0 || (t->attempt_count == 0 && t->new_cookie == NULL))
         return 0;
     if (lua_getiuservalue(L, tidx, 2) != LUA_TTABLE) {
         lua_pop(L, 1);
@@ -545,7 +550,7 @@ static int transfer_withdraw(lua_State *L)
 
 static int transfer_done(lua_State *L)
 {
-    lua_pushboolean(L, is_over(check_transfer(L, 1)));
+    lua_pushboolean(L, rs_loop_is_over(check_transfer(L, 1)));
     return 1;
 }
 
@@ -585,21 +590,25 @@ static double opt_seconds(lua_State *L, int idx)
     return n > 0 ? (double)n : 0;
 }
 
-/* core.poll([timeout[, out]]): moves every transfer, waiting at most
- * timeout seconds, then puts the finished transfers that tasks wait for
- * into out[1..n] and returns n. */
+/* Puts t's anchor into the list at index list as item ++*n. */
+static void push_anchor(lua_State *L, int anchors, int list, const rs_transfer *t, lua_Integer *n)
+{
+    lua_rawgeti(L, anchors, t->ref);
+    lua_rawseti(L, list, ++*n);
+}
+
+/* core.poll(timeout, tasks, transfers): moves every transfer, waiting at
+ * most timeout seconds, then lists what was waiting for the transfers
+ * that finished: the tasks suspended inside core.send into tasks[1..n],
+ * the transfers of core.start into transfers[1..m]; returns n and m. */
 static int loop_poll(lua_State *L)
 {
     rs_loop *lp = rs_loop_get(L);
-    lua_Integer n = 0;
+    lua_Integer n = 0, m = 0;
     rs_loop_progress(lp, opt_seconds(L, 1));
-    if (lua_isnoneornil(L, 2)) {
-        lua_settop(L, 1);
-        lua_newtable(L);
-    } else {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        lua_settop(L, 2);
-    }
+    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
     lua_getiuservalue(L, -1, 1);
     while (lp->done_head) {
@@ -611,12 +620,14 @@ static int loop_poll(lua_State *L)
         t->next_done = NULL;
         if (t->ref == LUA_NOREF)
             continue;
-        lua_rawgeti(L, -1, t->ref);
-        lua_rawseti(L, 2, ++n);
+        if (t->awaited)
+            push_anchor(L, 5, 2, t, &n);
+        else
+            push_anchor(L, 5, 3, t, &m);
     }
-    lua_pop(L, 2);
     lua_pushinteger(L, n);
-    return 1;
+    lua_pushinteger(L, m);
+    return 2;
 }
 
 /* core.progress([timeout]): moves every transfer, like a blocking call

@@ -23,8 +23,13 @@ typedef struct rs_loop {
 rs_loop *rs_loop_get(lua_State *L);
 
 /* Takes the transfer userdata on top of the stack (left there): anchors
- * it, then queues it on its session or starts it at once. */
-void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t);
+ * it (or, when task is a stack index, the task suspended on it, which
+ * core.poll then lists in its place), then queues it on its session or
+ * starts it at once. */
+void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t, int task);
+
+/* Whether t is over: finished, cancelled or spent. */
+int rs_loop_is_over(const rs_transfer *t);
 
 /* Moves every transfer: starts due retries, lets libcurl work, judges the
  * attempts that ended, and waits at most timeout seconds for the network
@@ -50,10 +55,11 @@ void rs_loop_connections(rs_loop *lp, long delta);
 /* Drops the loop's anchor of t, once its result has been taken. */
 void rs_loop_unanchor(lua_State *L, rs_transfer *t);
 
-/* Waits for t (its userdata at stack index tidx), then lets go of it,
- * calls its client's hooks and pushes its result: the decoded body
- * (returns 1) or nil and the error (returns 2).  Raises a hook's error,
- * or a memory error; t is spent either way. */
+/* Waits for t (its userdata at stack index tidx; 0 for a transfer on
+ * the C stack, whose client has no hooks), then lets go of it, calls its
+ * client's hooks and pushes its result: the decoded body (returns 1) or
+ * nil and the error (returns 2).  Raises a hook's error, or a memory
+ * error; t is spent either way. */
 int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int tidx);
 
 /* Adds poll, progress, next_timeout, stats and the transfer functions

@@ -76,6 +76,7 @@ struct rs_transfer {
     size_t body_len;
     int is_get, is_write;
     int blocking;              /* a blocking call waits for it: not listed */
+    int awaited;               /* its anchor is the task suspended on it */
     lua_Integer group;         /* the call it belongs to (a batch), or 0 */
     int listed;                /* on the loop's finished list */
     int on_multi;              /* its easy handle is on the multi handle */

@@ -3,7 +3,7 @@
 -- is lua/robloxsocial (tasks.lua, methods.lua) and the VM.
 --
 --   lua5.4 lua_layer.lua tasks ROUNDS        ROUNDS rounds of 1,000 friends_count tasks;
---                                            every transfer is finished at the next poll
+--                                            every call is answered at the next poll
 --   lua5.4 lua_layer.lua sequential N        N friends_count calls, core.send answering at once
 --
 -- Instructions per unit: run twice under callgrind (tasks 2 and 4, or
@@ -15,24 +15,26 @@ local mode, count = arg[1], tonumber(arg[2])
 local answer = { count = 130 }
 
 if mode == "tasks" then
+  -- core.send suspends a task in the core: the stub yields as it does and
+  -- lists the task at the next poll, with its answer.
+  local MARK, task_of = core.MARK, core.tasks
+  local running, yield = coroutine.running, coroutine.yield
   local pending, n_pending = {}, 0
-  core.start = function()
-    local t = {}
+  core.send_id = function()
+    local task = task_of[running()]
     n_pending = n_pending + 1
-    pending[n_pending] = t
-    return t
+    pending[n_pending] = task
+    yield(MARK, "awaits", task)
+    return { count = 130 }
   end
-  core.start_id = core.start              -- the id-only methods' entry
-  core.done = function(t) return t.ok == true end
-  core.result = function() return { count = 130 } end
+  core.send = core.send_id
   core.poll = function(_, out)
     local n = n_pending
     for i = 1, n do
-      local t = pending[i]
-      t.ok, out[i], pending[i] = true, t, nil
+      out[i], pending[i] = pending[i], nil
     end
     n_pending = 0
-    return n
+    return n, 0
   end
   core.next_timeout = function() return n_pending > 0 and 0 or nil end
 elseif mode == "sequential" then

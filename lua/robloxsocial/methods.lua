@@ -7,10 +7,9 @@
 
 local core = require "robloxsocial.core"
 local args = require "robloxsocial.args"
-local tasks = require "robloxsocial.tasks"
 
-local send, send_id, json_encode, is_open = tasks.send, tasks.send_id, core.json_encode, core.is_open
-local ids_body = core.ids_body
+local send, send_id, json_encode, is_open = core.send, core.send_id, core.json_encode, core.is_open
+local ids_body, REFUSED = core.ids_body, core.REFUSED
 local encode_query = args.encode_query
 local format, select, rawlen = string.format, select, rawlen
 
@@ -101,7 +100,7 @@ function methods.build(row, values, first, last)
 end
 
 -- Sends the request that values describe; nil, err on failure.  Inside a
--- task this suspends the task (tasks.send).
+-- task this suspends the task (core.send).
 function methods.call(client, row, values)
   return send(client, row.method, row.service, methods.build(row, values))
 end
@@ -168,11 +167,11 @@ local function fast_method(row, client_mt)
     end
   end
   return function(self, id)
-    if getmetatable(self) ~= client_mt or math_type(id) ~= "integer" or id <= 0
-       or not is_open(self) then
-      return general(self, id)
+    if math_type(id) == "integer" and id > 0 then
+      local answer, err = send_id(self, method, service, head, id, tail)
+      if answer ~= REFUSED then return answer, err end     -- REFUSED: self is no open client
     end
-    return send_id(self, method, service, head, id, tail)
+    return general(self, id)
   end
 end
 

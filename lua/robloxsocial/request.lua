@@ -8,9 +8,8 @@
 local core = require "robloxsocial.core"
 local args = require "robloxsocial.args"
 local methods = require "robloxsocial.methods"
-local tasks = require "robloxsocial.tasks"
 
-local send, json_encode = tasks.send, core.json_encode
+local send, json_encode = core.send, core.json_encode
 local encode_query, check_self = args.encode_query, methods.check_self
 
 local request = {}
@@ -90,7 +89,7 @@ function request.method(client_mt)
     local headers = opts and opts.headers
     if headers ~= nil then headers = header_lines(headers) end
     if type(body) == "table" then body = json_encode(body) end
-    return send(self, method, service, path, query and encode_query(query), body, headers)
+    return send(self, method, service, path, query and encode_query(query), body, nil, headers)
   end
 end
 

@@ -9,14 +9,19 @@
 -- and task:wait() resume tasks, so a blocking call never runs other code
 -- in the middle of the caller's.
 --
+-- A single call (core.send) suspends its task inside the core, which
+-- yields MARK, "awaits" and the transfer; core.poll then lists the task
+-- itself.  Batches and iterators start transfers (core.start) and yield
+-- here for them; core.poll lists those transfers, and the waiting table
+-- says which task each one wakes.
+--
 -- A task suspends only on its own terms: its coroutine yields MARK and
 -- what it waits for.  A plain coroutine.yield() inside a task gives up the
 -- rest of this step; the task goes on at the next one.
 
 local core = require "robloxsocial.core"
 
-local start, send, result, done, poll = core.start, core.send, core.result, core.done, core.poll
-local start_id, send_id = core.start_id, core.send_id
+local done, poll = core.done, core.poll
 local progress, now, core_next_timeout = core.progress, core.now, core.next_timeout
 local create, resume, yield, status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.status
 local running, isyieldable, close = coroutine.running, coroutine.isyieldable, coroutine.close
@@ -25,15 +30,15 @@ local select = select
 
 local tasks = {}
 
-local MARK = {}                 -- first value of every yield of ours
-
-local task_of = setmetatable({}, { __mode = "k" })  -- coroutine -> task
-local waiting = {}              -- transfer -> task that waits for it
+-- The core knows both, so that core.send can tell a task and suspend it.
+local MARK = core.MARK          -- first value of every yield of ours
+local task_of = core.tasks      -- coroutine -> task, while the task lives
+local waiting = {}              -- transfer of core.start -> task that waits for it
 local sleepers = {}             -- tasks in robloxsocial.sleep, unsorted
 local ready = {}                -- tasks that yielded plainly: next step
 local woken = {}                -- tasks whose awaited task ended: this step
 local live = 0                  -- tasks not done
-local finished = {}             -- scratch for core.poll
+local finished_tasks, finished_transfers = {}, {}  -- scratch for core.poll
 
 local Task = {}
 Task.__index = Task
@@ -83,10 +88,13 @@ end
 -- Files task by what its coroutine yielded, or finishes it.  Takes the
 -- values of resume as arguments, so that no table is made for them.
 local function filed(task, ok, ...)
-  if status(task.co) == "dead" then return finish(task, ok, ...) end
   local mark, what, arg = ...
+  if not ok then return finish(task, ok, ...) end
   if mark ~= MARK then
+    if status(task.co) == "dead" then return finish(task, ok, ...) end
     ready[#ready + 1] = task
+  elseif what == "awaits" then        -- core.send: the core lists the task
+    task.waits = arg
   elseif what == "transfer" then
     waiting[arg] = task
     task.waits = arg
@@ -121,31 +129,6 @@ function tasks.await_any(list)
   yield(MARK, "any", list)
 end
 
--- core.send for the methods: inside a task it suspends the task, anywhere
--- else it blocks.  The test is current()'s, written out here because every
--- call goes through it; batches and iterators ask current() itself.
-function tasks.send(client, method, service, path, query, body, headers)
-  local co, main = running()
-  if main or not task_of[co] or not isyieldable() then
-    return send(client, method, service, path, query, body, nil, headers)
-  end
-  local t = start(client, method, service, path, query, body, nil, headers)
-  await(t)
-  return result(t)
-end
-
--- The same for a path head .. id .. tail (core.send_id): the id-only
--- methods.
-function tasks.send_id(client, method, service, head, id, tail)
-  local co, main = running()
-  if main or not task_of[co] or not isyieldable() then
-    return send_id(client, method, service, head, id, tail)
-  end
-  local t = start_id(client, method, service, head, id, tail)
-  await(t)
-  return result(t)
-end
-
 local function check_seconds(v, name, position)
   if v ~= nil and (type(v) ~= "number" or v ~= v) then
     error(("bad argument #%d to '%s' (number of seconds expected, got %s)")
@@ -159,7 +142,8 @@ function tasks.spawn(fn, ...)
     error(("bad argument #1 to 'spawn' (function expected, got %s)"):format(type(fn)), 2)
   end
   local co = create(fn)
-  local task = setmetatable({ co = co }, Task)
+  -- The fields a task always gets, made at once: no table grows later.
+  local task = setmetatable({ co = co, waits = false, finished = false, results = false }, Task)
   task_of[co] = task
   live = live + 1
   run_task(task, ...)
@@ -255,15 +239,23 @@ end
 
 function tasks.step(timeout)
   timeout = check_seconds(timeout, "step", 1) or 0
-  local next_sleeper = wake_sleepers()
+  local next_sleeper = #sleepers > 0 and wake_sleepers() or huge
   if #ready > 0 or #woken > 0 then timeout = 0 end
-  local n = poll(min(timeout, next_sleeper), finished)
+  local n, m = poll(min(timeout, next_sleeper), finished_tasks, finished_transfers)
   for i = 1, n do
-    local t = finished[i]
-    finished[i] = nil
+    local task = finished_tasks[i]
+    finished_tasks[i] = nil
+    if not task.finished then         -- a task resumed before may have cancelled it
+      task.waits = nil
+      run_task(task)
+    end
+  end
+  for i = 1, m do
+    local t = finished_transfers[i]
+    finished_transfers[i] = nil
     wake(t)
   end
-  wake_sleepers()
+  if #sleepers > 0 then wake_sleepers() end
   run_list(ready)
   while #woken > 0 do run_list(woken) end
   return live
