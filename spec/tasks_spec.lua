@@ -241,6 +241,28 @@ describe("task:cancel()", function()
   end)
 end)
 
+describe("task:cancel() from a task resumed in the same step", function()
+  it("leaves the cancelled task cancelled, even when its answer is in that step too", function()
+    local client <close> = support.client()
+    local a, b
+    local function cancel_the_other(me_first)
+      assert(client:friends_count(me))
+      local other = me_first and b or a
+      if not other:done() then other:cancel() end
+      return "answered"
+    end
+    a = robloxsocial.spawn(cancel_the_other, true)
+    b = robloxsocial.spawn(cancel_the_other, false)
+    robloxsocial.sleep(0.3)            -- both answers arrive; no task is resumed
+    assert.is_false(a:done() or b:done())
+    local live = robloxsocial.step(0)  -- one resumes and cancels the other
+    assert.equal(0, live)
+    local states = { tostring(a), tostring(b) }
+    table.sort(states)
+    assert.same({ "robloxsocial.Task (cancelled)", "robloxsocial.Task (done)" }, states)
+  end)
+end)
+
 describe("client:close() with requests in flight", function()
   it("resumes the waiting tasks with a cancelled error and frees every transfer", function()
     sb:configure{ latency = 0.5 }
