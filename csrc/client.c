@@ -636,19 +636,20 @@ static int client_start_blocking(lua_State *L)
 }
 
 /* What core.send_id returns, as core.REFUSED, when its first argument is
- * not an open client: nothing was sent, and the method falls back on its
- * general path, which raises the error the user should see. */
+ * not an open client or the id not a positive integer: nothing was sent,
+ * and the method falls back on its general path, which raises the error
+ * the user should see (or takes an id such as 5.0). */
 static const char refused_key = 'R';
 
 /* core.send_id(client, method, service, head, id, tail): core.send for
  * a path head .. id .. tail, written into the URL without a Lua string
  * (the id-only methods, the most called, which leave the check of the
- * client to it). */
+ * client and the id to it). */
 static int client_send_id(lua_State *L)
 {
     rs_client *c = lua_touserdata(L, 1);
     if (c == NULL || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1))
-        || !c->open) {
+        || !c->open || !lua_isinteger(L, 5) || lua_tointeger(L, 5) <= 0) {
         lua_pushlightuserdata(L, (void *)&refused_key);
         return 1;
     }

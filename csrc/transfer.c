@@ -267,9 +267,8 @@ void rs_transfer_free_buffers(rs_transfer *t)
     rs_headers_unref(t->headers);
     t->headers = NULL;
     if (t->a) {
-        rs_session *s = t->session;
-        if (s && !s->closed && s->spare_answer == NULL)
-            s->spare_answer = t->a;         /* for the next transfer */
+        if (t->session)
+            rs_session_give_answer(t->session, t->a);   /* for the next transfer */
         else
             free(t->a);
         t->a = NULL;
@@ -384,18 +383,14 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     if (left <= 0)
         return CURLE_OPERATION_TIMEDOUT;
     if (t->a == NULL) {                     /* the session's spare, or a new one */
-        t->a = s->spare_answer ? s->spare_answer : malloc(sizeof *t->a);
-        s->spare_answer = NULL;
+        t->a = rs_session_take_answer(s, sizeof *t->a);
         if (t->a == NULL)
             return CURLE_OUT_OF_MEMORY;
     }
     TRY(take_easy(t));
     e = t->easy;
-    if (t->resp == NULL && s->spare) {      /* the last answer's buffer */
-        t->resp = s->spare;
-        t->resp_cap = s->spare_cap;
-        s->spare = NULL;
-    }
+    if (t->resp == NULL)                    /* an earlier answer's buffer */
+        rs_session_take_spare(s, &t->resp, &t->resp_cap);
     t->resp_len = 0;
     t->too_large = t->out_of_memory = t->prereqs = 0;
     t->a->curl_error[0] = '\0';
@@ -658,11 +653,8 @@ int rs_transfer_push_result(lua_State *L, rs_transfer *t)
     lua_pushcfunction(L, push_result);
     lua_pushlightuserdata(L, &a);
     status = lua_pcall(L, 1, 2, 0);
-    if (s && !s->closed && s->spare == NULL && t->resp && t->resp_cap <= RS_SPARE_MAX) {
-        s->spare = t->resp;                 /* for the next request */
-        s->spare_cap = t->resp_cap;
-        t->resp = NULL;
-    }
+    if (s)
+        rs_session_give_spare(s, &t->resp, &t->resp_cap);   /* for the next request */
     if (s && --s->building == 0 && s->closed)
         rs_session_release(s);
     t->state = RS_T_SPENT;

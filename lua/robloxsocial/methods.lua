@@ -159,7 +159,6 @@ end
 local function fast_method(row, client_mt)
   local general = plain_method(row, client_mt)
   local method, service, head, tail = row.method, row.service, row.path_head, row.path_tail
-  local math_type = math.type
   if #row.params == 0 then
     return function(self)
       if getmetatable(self) ~= client_mt or not is_open(self) then return general(self) end
@@ -167,11 +166,9 @@ local function fast_method(row, client_mt)
     end
   end
   return function(self, id)
-    if math_type(id) == "integer" and id > 0 then
-      local answer, err = send_id(self, method, service, head, id, tail)
-      if answer ~= REFUSED then return answer, err end     -- REFUSED: self is no open client
-    end
-    return general(self, id)
+    local answer, err = send_id(self, method, service, head, id, tail)
+    if answer ~= REFUSED then return answer, err end
+    return general(self, id)    -- self is no open client, or id no positive integer
   end
 end
 
