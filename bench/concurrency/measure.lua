@@ -226,6 +226,7 @@ local ins_c, ins_c_list = per_request("c", function(n) return CURL_MULTI .. " ea
 log("RSS")
 local rss_t = rss(LUA_RS .. " rss-tasks " .. q(NGINX) .. " 10 10000")
 local rss_tc = rss(LUA_RS .. " rss-tasks " .. q(NGINX) .. " 10 10000 collect")
+local rss_tp = rss(LUA_RS .. " rss-tasks " .. q(NGINX) .. " 10 10000 pause100")
 local rss_s = rss(LUA_RS .. " rss-sequential " .. q(NGINX) .. " 100000")
 
 local limiting = sb_c > LATENCY_MS * 1.1
@@ -260,6 +261,7 @@ local function rss_row(measure, r, after, target)
 end
 rss_row("RSS growth, 10 rounds of 10,000 tasks after a first, KiB", rss_t, "after round 1", true)
 rss_row("RSS growth, the same with a full collection before each reading, KiB", rss_tc, "after round 1", false)
+rss_row('RSS growth, the same with collectgarbage("incremental", 100) set by the program, KiB', rss_tp, "after round 1", false)
 rss_row("RSS growth, 100,000 sequential requests, KiB", rss_s, "after 1,000", true)
 
 -- ---- the report ---------------------------------------------------------------
@@ -300,6 +302,7 @@ end
 out(("- instructions/request rs: %s; C easy: %s"):format(ints(ins_rs_list), ints(ins_c_list)))
 out(("- RSS KiB after each round of 10,000 tasks: %s"):format(rss_t.rounds or "?"))
 out(("- the same, a full collection before each reading: %s"):format(rss_tc.rounds or "?"))
+out(("- the same, with the collector's pause at 100: %s"):format(rss_tp.rounds or "?"))
 out(("- RSS KiB, sequential: baseline %d peak %d end %d"):format(rss_s.baseline, rss_s.peak, rss_s.last))
 out("")
 out("Load average (1, 5, 15 min) before: " .. load_before .. "; after: " .. loadavg())

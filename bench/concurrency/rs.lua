@@ -5,7 +5,7 @@
 --   lua5.4 rs.lua presence BASE_URL ROUNDS CONCURRENCY    client:presence(5,000 ids)
 --   lua5.4 rs.lua count    BASE_URL ROUNDS CONCURRENCY N  N tasks of one friends_count each, run()
 --   lua5.4 rs.lua sequential BASE_URL N                   N friends_count calls, no task, concurrency 1
---   lua5.4 rs.lua rss-tasks BASE_URL ROUNDS N [collect]   ROUNDS+1 rounds of N tasks of one request
+--   lua5.4 rs.lua rss-tasks BASE_URL ROUNDS N [collect|pause100]   ROUNDS+1 rounds of N tasks of one request
 --   lua5.4 rs.lua rss-sequential BASE_URL N               N sequential friends_count calls
 --
 -- The rss modes print "baseline_kb B peak_kb P end_kb E growth_kb G":
@@ -98,6 +98,8 @@ elseif mode == "rss-tasks" or mode == "rss-sequential" then
   end
   if mode == "rss-tasks" then
     local rounds, n, collect = tonumber(arg[3]), tonumber(arg[4]), arg[5] == "collect"
+    -- "pause100": the program sets the collector as the README suggests
+    if arg[5] == "pause100" then collectgarbage("incremental", 100) end
     local client = client_of(8)
     local readings = {}
     local spawn, run = robloxsocial.spawn, robloxsocial.run
