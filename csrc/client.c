@@ -422,14 +422,26 @@ static int take_extra_headers(lua_State *L, rs_transfer *t, int idx)
     return 1;
 }
 
-/* The client at arg 1, checked against the upvalue of the entry points
- * (luaL_checkudata would look its metatable up by name). */
-static rs_client *entry_client(lua_State *L)
+/* The client at arg 1, or NULL: its metatable is compared with the
+ * upvalue of the entry points (luaL_checkudata would look it up by
+ * name). */
+static rs_client *client_at_1(lua_State *L)
 {
     rs_client *c = lua_touserdata(L, 1);
-    if (c == NULL || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1)))
+    int is_client = c != NULL && lua_getmetatable(L, 1);
+    if (is_client) {
+        is_client = lua_rawequal(L, -1, lua_upvalueindex(1));
+        lua_pop(L, 1);
+    }
+    return is_client ? c : NULL;
+}
+
+/* The client at arg 1; raises otherwise. */
+static rs_client *entry_client(lua_State *L)
+{
+    rs_client *c = client_at_1(L);
+    if (c == NULL)
         luaL_typeerror(L, 1, RS_CLIENT_MT);
-    lua_pop(L, 1);
     return c;
 }
 
@@ -487,6 +499,13 @@ static void submit(lua_State *L, const rs_call *r, rs_transfer *t, int blocking,
     t->method = http_methods[r->m];
     t->is_write = r->m != 0;
     t->blocking = blocking;
+    if (!c->open) {
+        /* The Lua layer checked that the client was open; it was closed
+         * since, by a finalizer: the call is cancelled, as a call in
+         * flight is by close(). */
+        t->state = RS_T_CANCELLED;
+        return;
+    }
     /* No Lua allocation between building the URL in the client's scratch
      * buffer and copying it: a finalizer could use the buffer meanwhile. */
     url = r->id_form ? rs_url_build_id(L, c, r->service, 4, r->id, 6)
@@ -519,16 +538,6 @@ static rs_transfer *push_transfer(lua_State *L, int blocking, int id_form, int t
     lua_setiuservalue(L, -2, 1);        /* the client lives as long as it */
     lua_getiuservalue(L, 1, 1);
     lua_setiuservalue(L, -2, 2);        /* and its hooks, or nil */
-    if (!r.c->open) {
-        /* The Lua layer checked that the client was open; it was closed
-         * since, by a finalizer: the call is cancelled, as a call in
-         * flight is by close(). */
-        t->method = http_methods[r.m];
-        t->is_write = r.m != 0;
-        t->blocking = blocking;
-        t->state = RS_T_CANCELLED;
-        return t;
-    }
     submit(L, &r, t, blocking, task);
     return t;
 }
@@ -545,12 +554,7 @@ static int send_on_stack(lua_State *L, int id_form)
     check_call(L, id_form, &r);
     memset(&t, 0, sizeof t);
     t.ref = LUA_NOREF;
-    if (!r.c->open) {           /* closed by a finalizer since the Lua layer's check */
-        t.method = http_methods[r.m];
-        t.is_write = r.m != 0;
-        t.state = RS_T_CANCELLED;
-    } else
-        submit(L, &r, &t, 1, 0);
+    submit(L, &r, &t, 1, 0);
     return rs_loop_take(L, r.c->loop, &t, 0);
 }
 
@@ -647,9 +651,8 @@ static const char refused_key = 'R';
  * client and the id to it). */
 static int client_send_id(lua_State *L)
 {
-    rs_client *c = lua_touserdata(L, 1);
-    if (c == NULL || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1))
-        || !c->open || !lua_isinteger(L, 5) || lua_tointeger(L, 5) <= 0) {
+    rs_client *c = client_at_1(L);
+    if (c == NULL || !c->open || !lua_isinteger(L, 5) || lua_tointeger(L, 5) <= 0) {
         lua_pushlightuserdata(L, (void *)&refused_key);
         return 1;
     }

@@ -9,24 +9,33 @@
 #include "client.h"
 
 /* What may stand in a URL here, by byte: 1 in a path and a query, 2 in
- * a query only.  Printable ASCII without space and '#'; '?' only in a
- * query.  A table, because every request's path passes through it. */
-static unsigned char url_bytes[256];
-
-static void init_url_bytes(void)
-{
-    int ch;
-    for (ch = 0x21; ch < 0x7f; ch++)
-        url_bytes[ch] = ch == '#' ? 0 : ch == '?' ? 2 : 1;
-}
+ * a query only.  Printable ASCII without space and '#' (0x23); '?'
+ * (0x3f) only in a query.  A table, because every request's path passes
+ * through it. */
+static const unsigned char url_bytes[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
 
 /* Returns the offending byte's position, or len when all are fine. */
 static size_t first_bad_byte(const char *s, size_t len, int allow_question)
 {
     unsigned char ok = allow_question ? 3 : 1;
     size_t i;
-    if (url_bytes['/'] == 0)
-        init_url_bytes();
     for (i = 0; i < len; i++)
         if ((url_bytes[(unsigned char)s[i]] & ok) == 0)
             return i;
