@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "sched.h"
 
 /* ---- options ---------------------------------------------------------- */
 
@@ -585,18 +586,14 @@ static int send_resumed(lua_State *L, int status, lua_KContext ctx)
 }
 
 /* Ends core.send with the transfer on top: a blocking call drives the
- * loop until it is over; a task yields (MARK, "awaits", transfer) to the
- * scheduler (MARK is upvalue 4), which resumes it when core.poll lists
- * it. */
+ * loop until it is over; a task is suspended until the scheduler resumes
+ * it, once the loop has finished the transfer. */
 static int send_transfer(lua_State *L, rs_transfer *t, int task)
 {
     int tidx = lua_gettop(L);
     if (!task || rs_loop_is_over(t))
         return rs_loop_take(L, rs_loop_get(L), t, tidx);
-    lua_pushvalue(L, lua_upvalueindex(4));
-    lua_pushliteral(L, "awaits");
-    lua_pushvalue(L, tidx);
-    return lua_yieldk(L, 3, tidx, send_resumed);
+    return rs_sched_suspend(L, tidx, send_resumed);
 }
 
 /* core.send and core.send_id: inside a task they suspend it until the
@@ -623,7 +620,7 @@ static int client_send(lua_State *L)
 }
 
 /* core.start(client, method, service, path[, query[, body]]): the same
- * request as a transfer that a task waits for (core.poll lists it when
+ * request as a transfer that a task waits for (the scheduler takes it when
  * it is over; core.result gives its answer). */
 static int client_start(lua_State *L)
 {
@@ -632,7 +629,7 @@ static int client_start(lua_State *L)
 }
 
 /* core.start_blocking(...): a transfer that a blocking call waits for
- * itself (a batch outside a task): it is never listed for core.poll. */
+ * itself (a batch outside a task): the scheduler never sees it. */
 static int client_start_blocking(lua_State *L)
 {
     push_transfer(L, 1, 0, 0);
@@ -723,17 +720,11 @@ void rs_client_open(lua_State *L)
     lua_setfield(L, -3, "client_mt");
     /* The two metatables as upvalues: the entry points compare and set
      * them without a registry look-up by name on every call.  Then the
-     * scheduler's table of tasks by coroutine and the mark of its
-     * yields, which tasks.lua takes from the module as core.tasks and
-     * core.MARK. */
+     * scheduler's table of tasks by coroutine, to tell a call made inside
+     * a task. */
     luaL_getmetatable(L, RS_TRANSFER_MT);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -5, "tasks");
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -6, "MARK");
-    luaL_setfuncs(L, client_functions, 4);
+    rs_sched_push_tasks(L);
+    luaL_setfuncs(L, client_functions, 3);
     lua_pushlightuserdata(L, (void *)&refused_key);
     lua_setfield(L, -2, "REFUSED");
 }

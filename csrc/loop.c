@@ -5,8 +5,9 @@
  *
  * Everything that libcurl calls, and everything that runs while a libcurl
  * call may be on the stack, is C that touches no Lua state.  Lua sees the
- * loop through core.poll (progress, then the finished transfers that tasks
- * wait for), core.progress, core.next_timeout and the transfer functions.
+ * loop through core.progress and the transfer functions; the scheduler
+ * (sched.c) moves it and takes the finished transfers that tasks wait for
+ * (rs_loop_pop_done).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -73,7 +74,7 @@ static void unlink_member(rs_transfer *t)
 }
 
 /* Finished transfers that a task waits for go on the done list, which
- * core.poll hands to the scheduler; a blocking call checks its own. */
+ * the scheduler takes; a blocking call checks its own. */
 static void list_done(rs_loop *lp, rs_transfer *t)
 {
     if (t->blocking || t->listed)
@@ -210,10 +211,11 @@ static void start(rs_loop *lp, rs_transfer *t)
 }
 
 /* A transfer that a task waits for is anchored: its task may hold it
- * only in the scheduler's tables, and core.poll pushes it by its anchor.
+ * only in the scheduler's tables, and rs_loop_pop_done pushes it by its
+ * anchor.
  * A transfer that a task is suspended on inside core.send (awaited)
  * anchors the task instead, which holds the transfer on its coroutine's
- * stack; core.poll then lists the task itself, so the scheduler resumes
+ * stack; rs_loop_pop_done then pushes the task itself, so the scheduler resumes
  * it without looking it up.  One that a blocking call waits for is held
  * by that call (on the C stack, or in the Lua locals of a batch or an
  * iterator); if those let go of it, __gc cancels it. */
@@ -523,16 +525,19 @@ static int transfer_result(lua_State *L)
     return rs_loop_take(L, rs_loop_get(L), t, 1);
 }
 
-/* core.cancel(t): abandons t; its result becomes a "cancelled" error. */
-static int transfer_cancel(lua_State *L)
+void rs_loop_abandon(lua_State *L, rs_loop *lp, rs_transfer *t)
 {
-    rs_transfer *t = check_transfer(L, 1);
-    rs_loop *lp = rs_loop_get(L);
     if (t->state == RS_T_SPENT)
-        return 0;
+        return;
     rs_loop_cancel(lp, t);
     unlist(lp, t);
     rs_loop_unanchor(L, t);
+}
+
+/* core.cancel(t): abandons t; its result becomes a "cancelled" error. */
+static int transfer_cancel(lua_State *L)
+{
+    rs_loop_abandon(L, rs_loop_get(L), check_transfer(L, 1));
     return 0;
 }
 
@@ -590,27 +595,8 @@ static double opt_seconds(lua_State *L, int idx)
     return n > 0 ? (double)n : 0;
 }
 
-/* Puts t's anchor into the list at index list as item ++*n. */
-static void push_anchor(lua_State *L, int anchors, int list, const rs_transfer *t, lua_Integer *n)
+rs_transfer *rs_loop_pop_done(lua_State *L, rs_loop *lp)
 {
-    lua_rawgeti(L, anchors, t->ref);
-    lua_rawseti(L, list, ++*n);
-}
-
-/* core.poll(timeout, tasks, transfers): moves every transfer, waiting at
- * most timeout seconds, then lists what was waiting for the transfers
- * that finished: the tasks suspended inside core.send into tasks[1..n],
- * the transfers of core.start into transfers[1..m]; returns n and m. */
-static int loop_poll(lua_State *L)
-{
-    rs_loop *lp = rs_loop_get(L);
-    lua_Integer n = 0, m = 0;
-    rs_loop_progress(lp, opt_seconds(L, 1));
-    luaL_checktype(L, 2, LUA_TTABLE);
-    luaL_checktype(L, 3, LUA_TTABLE);
-    lua_settop(L, 3);
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
-    lua_getiuservalue(L, -1, 1);
     while (lp->done_head) {
         rs_transfer *t = lp->done_head;
         lp->done_head = t->next_done;
@@ -620,40 +606,34 @@ static int loop_poll(lua_State *L)
         t->next_done = NULL;
         if (t->ref == LUA_NOREF)
             continue;
-        if (t->awaited)
-            push_anchor(L, 5, 2, t, &n);
-        else
-            push_anchor(L, 5, 3, t, &m);
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
+        lua_getiuservalue(L, -1, 1);
+        lua_rawgeti(L, -1, t->ref);
+        lua_replace(L, -3);
+        lua_pop(L, 1);
+        return t;
     }
-    lua_pushinteger(L, n);
-    lua_pushinteger(L, m);
-    return 2;
+    return NULL;
 }
 
 /* core.progress([timeout]): moves every transfer, like a blocking call
- * does; finished transfers stay listed for core.poll. */
+ * does; finished transfers stay listed for the scheduler. */
 static int loop_progress(lua_State *L)
 {
     rs_loop_progress(rs_loop_get(L), opt_seconds(L, 1));
     return 0;
 }
 
-/* core.next_timeout(): seconds until core.poll has work, 0 when it has
- * now, nil when nothing is in flight. */
-static int loop_next_timeout(lua_State *L)
+double rs_loop_next_timeout(rs_loop *lp)
 {
-    rs_loop *lp = rs_loop_get(L);
-    double next = HUGE_VAL, now = rs_now();
+    double next = HUGE_VAL, now;
     rs_transfer *t;
     long ms = -1;
-    if (lp->done_head) {
-        lua_pushnumber(L, 0);
-        return 1;
-    }
-    if (lp->live == 0) {
-        lua_pushnil(L);
-        return 1;
-    }
+    if (lp->done_head)
+        return 0;
+    if (lp->live == 0)
+        return HUGE_VAL;
+    now = rs_now();
     for (t = lp->timers; t; t = t->next_timer)
         if (t->due - now < next)
             next = t->due - now;
@@ -663,8 +643,7 @@ static int loop_next_timeout(lua_State *L)
         if (next > RS_SOCKET_GLANCE)
             next = RS_SOCKET_GLANCE;
     }
-    lua_pushnumber(L, next < 0 ? 0 : next == HUGE_VAL ? RS_SOCKET_GLANCE : next);
-    return 1;
+    return next < 0 ? 0 : next == HUGE_VAL ? RS_SOCKET_GLANCE : next;
 }
 
 /* core.stats(): counts for tests and leak checks. */
@@ -699,9 +678,7 @@ static int loop__gc(lua_State *L)
 }
 
 static const luaL_Reg loop_functions[] = {
-    {"poll", loop_poll},
     {"progress", loop_progress},
-    {"next_timeout", loop_next_timeout},
     {"stats", loop_stats},
     {"now", loop_now},
     {"withdraw", transfer_withdraw},

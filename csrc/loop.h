@@ -12,7 +12,7 @@
 typedef struct rs_loop {
     CURLM *multi;               /* NULL once released */
     rs_transfer *timers;        /* delayed transfers, unsorted */
-    rs_transfer *done_head, *done_tail;   /* finished, not yet polled */
+    rs_transfer *done_head, *done_tail;   /* finished, not yet taken by the scheduler */
     int live;                   /* transfers queued, running or delayed */
     int on_multi;               /* transfers on the multi handle */
     int transfers;              /* transfer userdata not yet collected */
@@ -24,7 +24,7 @@ rs_loop *rs_loop_get(lua_State *L);
 
 /* Takes the transfer userdata on top of the stack (left there): anchors
  * it (or, when task is a stack index, the task suspended on it, which
- * core.poll then lists in its place), then queues it on its session or
+ * rs_loop_pop_done then pushes in its place), then queues it on its session or
  * starts it at once. */
 void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t, int task);
 
@@ -52,6 +52,21 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s);
  * reconnects (a TCP and a TLS handshake each). */
 void rs_loop_connections(rs_loop *lp, long delta);
 
+/* Abandons t wherever it is and lets go of it: it leaves the list of
+ * finished transfers and loses its anchor (core.cancel, task:cancel). */
+void rs_loop_abandon(lua_State *L, rs_loop *lp, rs_transfer *t);
+
+/* Takes the next finished transfer that something waits for off the list
+ * and pushes what its anchor holds (the task suspended on it inside
+ * core.send, or the transfer itself); returns NULL, pushing nothing, when
+ * the list is empty.  The anchor stays until the result is taken. */
+rs_transfer *rs_loop_pop_done(lua_State *L, rs_loop *lp);
+
+/* Seconds until the loop has work: 0 when a finished transfer is listed,
+ * HUGE_VAL when nothing is in flight, at most RS_SOCKET_GLANCE while
+ * transfers are on the network (libcurl may need its sockets seen). */
+double rs_loop_next_timeout(rs_loop *lp);
+
 /* Drops the loop's anchor of t, once its result has been taken. */
 void rs_loop_unanchor(lua_State *L, rs_transfer *t);
 
@@ -62,7 +77,7 @@ void rs_loop_unanchor(lua_State *L, rs_transfer *t);
  * error; t is spent either way. */
 int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int tidx);
 
-/* Adds poll, progress, next_timeout, stats and the transfer functions
+/* Adds progress, stats, now and the transfer functions
  * to the module table on top. */
 void rs_loop_open(lua_State *L);
 

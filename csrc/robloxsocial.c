@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "rs.h"
+#include "sched.h"
 
 #if defined(__GNUC__)
 #define RS_EXPORT __attribute__((visibility("default")))
@@ -53,6 +54,7 @@ int luaopen_robloxsocial_core(lua_State *L)
     rs_ids_open(L);
     rs_error_open(L);
     rs_loop_open(L);
+    rs_sched_open(L);
     rs_client_open(L);
     return 1;
 }

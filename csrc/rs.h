@@ -111,8 +111,8 @@ void rs_error_open(lua_State *L);
 
 /* ---- loop.c, client.c ----------------------------------------------------- */
 
-/* Creates the loop of this Lua state (once) and adds poll, progress,
- * next_timeout, stats, result, cancel and done to the table on top. */
+/* Creates the loop of this Lua state (once) and adds progress,
+ * stats, now, result, cancel and done to the table on top. */
 void rs_loop_open(lua_State *L);
 
 /* Creates RS_CLIENT_MT and adds new and methods to the table on top. */

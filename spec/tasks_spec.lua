@@ -132,6 +132,51 @@ describe("robloxsocial.spawn()", function()
     assert.has_error(function() robloxsocial.spawn(42) end,
       "bad argument #1 to 'spawn' (function expected, got number)")
   end)
+
+  it("takes a callable table, and keeps every result, nils included", function()
+    local callable = setmetatable({}, { __call = function(_, a) return nil, a, nil end })
+    local t = robloxsocial.spawn(callable, "x")
+    assert.same({ n = 3, nil, "x", nil }, table.pack(t:wait()))
+  end)
+
+  it("closes the to-be-closed variables of a task that raised", function()
+    local closed_with
+    local t = robloxsocial.spawn(function()
+      local _ <close> = setmetatable({}, { __close = function(_, err) closed_with = err end })
+      coroutine.yield()
+      error("boom", 0)
+    end)
+    assert.is_nil(closed_with)
+    robloxsocial.step(0)
+    assert.is_true(t:done())
+    assert.equal("boom", closed_with)
+    assert.has_error(function() t:wait() end, "boom")
+  end)
+
+  it("runs task after task on one coroutine, left clean by the one before", function()
+    local seen = {}
+    local function record(...) seen[#seen + 1] = { coroutine.running(), select("#", ...) } end
+    robloxsocial.spawn(record, 1, 2, 3):wait()
+    local failed = robloxsocial.spawn(function() record(); error("raised") end)
+    assert.is_false(pcall(failed.wait, failed))
+    robloxsocial.spawn(record):wait()
+    assert.equal(seen[1][1], seen[2][1])
+    assert.equal(seen[1][1], seen[3][1])
+    assert.same({ 3, 0, 0 }, { seen[1][2], seen[2][2], seen[3][2] })
+  end)
+
+  it("cancels a task held in a to-be-closed variable when the scope ends", function()
+    sb:configure{ latency = 0.5 }
+    local client <close> = support.client()
+    local t
+    do
+      local held <close> = robloxsocial.spawn(function() return client:friends_count(me) end)
+      t = held
+      assert.is_false(t:done())
+    end
+    assert.equal("robloxsocial.Task (cancelled)", tostring(t))
+    assert.equal(0, core.stats().in_flight)
+  end)
 end)
 
 describe("robloxsocial.step()", function()
@@ -144,6 +189,18 @@ describe("robloxsocial.step()", function()
     assert.is_false(t:done())
     assert.equal(130, t:wait())
     assert.equal(0, robloxsocial.step(0))
+  end)
+
+  it("cannot be called inside a task, where calls suspend it: it raises there, and the task fails", function()
+    local t = robloxsocial.spawn(function()
+      coroutine.yield()
+      robloxsocial.step(0)
+    end)
+    robloxsocial.step(0)
+    assert.is_true(t:done())
+    local ok, err = pcall(t.wait, t)
+    assert.is_false(ok)
+    assert.matches("cannot be used inside a task", err)
   end)
 
   it("resumes a task that yields plainly at the next step", function()

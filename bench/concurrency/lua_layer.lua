@@ -1,42 +1,28 @@
 -- The Lua layer alone, for callgrind: the core's transfer functions are
 -- replaced by Lua stubs before robloxsocial loads, so that what is left
--- is lua/robloxsocial (tasks.lua, methods.lua) and the VM.
+-- is lua/robloxsocial (methods.lua), the scheduler (csrc/sched.c) and the VM.
 --
 --   lua5.4 lua_layer.lua tasks ROUNDS        ROUNDS rounds of 1,000 friends_count tasks;
---                                            every call is answered at the next poll
+--                                            every call is answered at the next step
 --   lua5.4 lua_layer.lua sequential N        N friends_count calls, core.send answering at once
 --
 -- Instructions per unit: run twice under callgrind (tasks 2 and 4, or
 -- sequential 2000 and 4000) and divide the difference by 2,000.  The
--- stubs cost a little themselves (two small tables per task).
+-- stubs cost a little themselves (a small table per call).
 
 local core = require "robloxsocial.core"
 local mode, count = arg[1], tonumber(arg[2])
 local answer = { count = 130 }
 
 if mode == "tasks" then
-  -- core.send suspends a task in the core: the stub yields as it does and
-  -- lists the task at the next poll, with its answer.
-  local MARK, task_of = core.MARK, core.tasks
-  local running, yield = coroutine.running, coroutine.yield
-  local pending, n_pending = {}, 0
+  -- core.send suspends a task until a later step: the stub yields
+  -- plainly, which the scheduler resumes at the next step, with its answer.
+  local yield = coroutine.yield
   core.send_id = function()
-    local task = task_of[running()]
-    n_pending = n_pending + 1
-    pending[n_pending] = task
-    yield(MARK, "awaits", task)
+    yield()
     return { count = 130 }
   end
   core.send = core.send_id
-  core.poll = function(_, out)
-    local n = n_pending
-    for i = 1, n do
-      out[i], pending[i] = pending[i], nil
-    end
-    n_pending = 0
-    return n, 0
-  end
-  core.next_timeout = function() return n_pending > 0 and 0 or nil end
 elseif mode == "sequential" then
   core.send = function() return answer end
   core.send_id = core.send                -- the id-only methods' entry

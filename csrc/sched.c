@@ -1,0 +1,790 @@
+/*
+ * sched.c: tasks, the scheduler of a Lua state.  A task runs a function
+ * on a coroutine; a call inside it suspends it (core.send yields, the loop
+ * anchors the task) and step() resumes it once the loop has finished its
+ * transfer.  Tasks also wait for transfers of batches and iterators
+ * (core.await, core.await_any), for time (core.sleep_until), for another
+ * task (task:wait) or for the next step (a plain coroutine.yield()).
+ *
+ * Coroutines are reused: when a task's function returns, its coroutine
+ * goes to a pool for the next spawn.  Creating a coroutine and collecting
+ * it later cost more than the rest of a task of one request, and a pool
+ * keeps a program that spawns task after task from making garbage of
+ * them.  Only step(), run() and task:wait() resume tasks.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "sched.h"
+
+#if LUA_VERSION_RELEASE_NUM >= 50406
+#define reset_thread(co, from) lua_closethread(co, from)
+#else
+#define reset_thread(co, from) ((void)(from), lua_resetthread(co))
+#endif
+
+/* Idle coroutines kept for later tasks.  Each holds about a kilobyte; a
+ * program that runs more tasks at once than this makes the rest anew. */
+#define RS_POOL_MAX 1024
+
+/* Registry key of the scheduler userdata. */
+static const char sched_key = 'S';
+
+/* The first of the two values of each yield of ours; the second is what
+ * the task waits for.  No Lua code can make these light userdata, so a
+ * plain coroutine.yield() inside a task is never taken for one. */
+static const char awaits_mark = 'A';    /* core.send: its transfer, which anchors the task */
+static const char transfer_mark = 'T';  /* core.await: a transfer of core.start */
+static const char any_mark = 'Y';       /* core.await_any: a list of them */
+static const char sleep_mark = 'Z';     /* core.sleep_until: a time of core.now */
+static const char join_mark = 'J';      /* task:wait: another task */
+
+/* User values of the scheduler. */
+enum {
+    SV_TASKS = 1,   /* coroutine -> task, while the task lives (it anchors it) */
+    SV_POOL,        /* idle coroutines, 1..pooled */
+    SV_WAITING,     /* transfer of core.start -> the task that waits for it */
+    SV_SLEEPERS,    /* tasks in sleep_until, 1..sleepers, unsorted */
+    SV_READY,       /* tasks that yielded plainly: resumed at the next step */
+    SV_WOKEN,       /* tasks whose awaited task ended: resumed in this step */
+    SV_COUNT = SV_WOKEN
+};
+
+typedef struct rs_sched {
+    rs_loop *lp;
+    int live;       /* tasks not finished */
+    int resuming;   /* tasks being resumed, nested */
+    int pooled, sleepers, ready, woken;  /* lengths of those lists */
+} rs_sched;
+
+typedef enum { TASK_RUNNING, TASK_DONE, TASK_FAILED, TASK_CANCELLED } task_state_kind;
+
+typedef enum {
+    WAIT_NONE,      /* running, or being resumed */
+    WAIT_SEND,      /* TV_WAITS: the transfer of core.send */
+    WAIT_TRANSFER,  /* TV_WAITS: a transfer of core.start */
+    WAIT_ANY,       /* TV_WAITS: a list of them */
+    WAIT_SLEEP,     /* due */
+    WAIT_JOIN,      /* in the joiners of another task */
+    WAIT_READY      /* on the ready list */
+} wait_kind;
+
+/* User values of a task. */
+enum {
+    TV_THREAD = 1,  /* its coroutine while it runs; then its results table
+                       (nil when it returned nothing) or its error */
+    TV_WAITS,       /* what it waits for, as task_wait says */
+    TV_JOINERS,     /* tasks in its wait(), or nil */
+    TV_COUNT = TV_JOINERS
+};
+
+typedef struct rs_task {
+    unsigned char state, wait;
+    double due;
+} rs_task;
+
+/* The functions' upvalues: the scheduler, then the task metatable. */
+#define SCHED lua_upvalueindex(1)
+#define TASK_MT lua_upvalueindex(2)
+
+static rs_sched *sched_of(lua_State *L)
+{
+    return lua_touserdata(L, SCHED);
+}
+
+static rs_task *check_task(lua_State *L, int idx)
+{
+    return luaL_checkudata(L, idx, RS_TASK_MT);
+}
+
+/* Appends the value on top (popped) to the list in user value uv. */
+static void append(lua_State *L, int uv, int *n)
+{
+    lua_getiuservalue(L, SCHED, uv);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, ++*n);
+    lua_pop(L, 1);
+}
+
+/* waiting[the value at idx] = the value on top (popped). */
+static void set_waiting(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_getiuservalue(L, SCHED, SV_WAITING);
+    lua_pushvalue(L, idx);
+    lua_rotate(L, -3, -1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+/* Lets go of the transfers that the task at ti waits for: drops them from
+ * the waiting table, and when abandon is set cancels them as well. */
+static void release_waits(lua_State *L, int ti, rs_task *task, int abandon)
+{
+    int w = task->wait;
+    if (w == WAIT_SEND || w == WAIT_TRANSFER || w == WAIT_ANY) {
+        int wi;
+        lua_getiuservalue(L, ti, TV_WAITS);
+        wi = lua_gettop(L);
+        if (w == WAIT_ANY) {
+            lua_Integer i, n = (lua_Integer)lua_rawlen(L, wi);
+            for (i = 1; i <= n; i++) {
+                lua_rawgeti(L, wi, i);
+                lua_pushnil(L);
+                set_waiting(L, -2);
+                if (abandon && luaL_testudata(L, -1, RS_TRANSFER_MT))
+                    rs_loop_abandon(L, sched_of(L)->lp, lua_touserdata(L, -1));
+                lua_pop(L, 1);
+            }
+        } else {
+            if (w == WAIT_TRANSFER) {
+                lua_pushnil(L);
+                set_waiting(L, wi);
+            }
+            if (abandon)
+                rs_loop_abandon(L, sched_of(L)->lp, lua_touserdata(L, wi));
+        }
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        lua_setiuservalue(L, ti, TV_WAITS);
+    }
+    task->wait = WAIT_NONE;
+}
+
+/* Takes an idle coroutine from the pool, or makes one; pushes it. */
+static lua_State *take_thread(lua_State *L, rs_sched *s)
+{
+    lua_State *co;
+    if (s->pooled == 0)
+        return lua_newthread(L);
+    lua_getiuservalue(L, SCHED, SV_POOL);
+    lua_rawgeti(L, -1, s->pooled);
+    lua_pushnil(L);
+    lua_rawseti(L, -3, s->pooled--);
+    lua_remove(L, -2);
+    co = lua_tothread(L, -1);
+    return co;
+}
+
+/* Ends the task at ti, whose outcome (nil, its results table or its
+ * error) is on top (popped): it leaves the table of tasks, its coroutine
+ * co, emptied, goes back to the pool, and the tasks in its wait() wake. */
+static void finish(lua_State *L, rs_sched *s, int ti, lua_State *co)
+{
+    s->live--;
+    lua_getiuservalue(L, SCHED, SV_TASKS);
+    lua_getiuservalue(L, ti, TV_THREAD);
+    lua_pushvalue(L, -1);
+    lua_pushnil(L);
+    lua_rawset(L, -4);
+    lua_settop(co, 0);
+    if (lua_status(co) == LUA_OK && s->pooled < RS_POOL_MAX)
+        append(L, SV_POOL, &s->pooled);
+    else
+        lua_pop(L, 1);
+    lua_pop(L, 1);
+    lua_setiuservalue(L, ti, TV_THREAD);
+    if (lua_getiuservalue(L, ti, TV_JOINERS) == LUA_TTABLE) {
+        lua_Integer i, n = (lua_Integer)lua_rawlen(L, -1);
+        for (i = 1; i <= n; i++) {
+            lua_rawgeti(L, -1, i);
+            append(L, SV_WOKEN, &s->woken);
+        }
+        lua_pushnil(L);
+        lua_setiuservalue(L, ti, TV_JOINERS);
+    }
+    lua_pop(L, 1);
+}
+
+/* The task at ti returned (status LUA_OK) nres values on co's stack, or
+ * raised (co's top is the error). */
+static void end_task(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *co,
+                     int status, int nres)
+{
+    if (status == LUA_OK) {
+        task->state = TASK_DONE;
+        if (nres == 0)
+            lua_pushnil(L);         /* most tasks return nothing: no table */
+        else {
+            int i;
+            luaL_checkstack(L, nres + 2, "too many results of a task");
+            lua_createtable(L, nres, 1);
+            lua_xmove(co, L, nres);
+            for (i = nres; i >= 1; i--)
+                lua_rawseti(L, -1 - i, i);
+            lua_pushinteger(L, nres);
+            lua_setfield(L, -2, "n");
+        }
+    } else {
+        task->state = TASK_FAILED;
+        lua_pushvalue(co, -1);
+        lua_xmove(co, L, 1);
+        /* Closes its pending to-be-closed variables, as coroutine.close
+         * would, and makes the coroutine fit for another task. */
+        (void)reset_thread(co, L);
+    }
+    finish(L, s, ti, co);
+}
+
+/* Files the task at ti by what its coroutine yielded (nres values). */
+static void file(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *co, int nres)
+{
+    int base = lua_gettop(co) - nres;
+    const void *mark = nres == 2 ? lua_touserdata(co, base + 1) : NULL;
+    if (mark == &awaits_mark || mark == &transfer_mark || mark == &any_mark) {
+        lua_xmove(co, L, 1);
+        if (mark == &transfer_mark) {
+            lua_pushvalue(L, ti);
+            set_waiting(L, -2);
+        } else if (mark == &any_mark) {
+            lua_Integer i, n = (lua_Integer)lua_rawlen(L, -1);
+            for (i = 1; i <= n; i++) {
+                lua_rawgeti(L, -1, i);
+                lua_pushvalue(L, ti);
+                set_waiting(L, -2);
+                lua_pop(L, 1);
+            }
+        }
+        lua_setiuservalue(L, ti, TV_WAITS);
+        task->wait = mark == &awaits_mark ? WAIT_SEND
+                   : mark == &transfer_mark ? WAIT_TRANSFER : WAIT_ANY;
+    } else if (mark == &sleep_mark) {
+        task->due = lua_tonumber(co, base + 2);
+        task->wait = WAIT_SLEEP;
+        lua_pushvalue(L, ti);
+        append(L, SV_SLEEPERS, &s->sleepers);
+    } else if (mark == &join_mark) {
+        int n;
+        lua_xmove(co, L, 1);
+        if (lua_getiuservalue(L, -1, TV_JOINERS) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -1);
+            lua_setiuservalue(L, -3, TV_JOINERS);
+        }
+        n = (int)lua_rawlen(L, -1);
+        lua_pushvalue(L, ti);
+        lua_rawseti(L, -2, n + 1);
+        lua_pop(L, 2);
+        task->wait = WAIT_JOIN;
+    } else {                /* a plain yield: the rest of this step is given up */
+        task->wait = WAIT_READY;
+        lua_pushvalue(L, ti);
+        append(L, SV_READY, &s->ready);
+    }
+    lua_settop(co, base);
+}
+
+/* Resumes the task at ti, whose coroutine has nargs values pushed for it,
+ * and files it by what it did. */
+static void resume(lua_State *L, rs_sched *s, int ti, int nargs)
+{
+    rs_task *task = lua_touserdata(L, ti);
+    lua_State *co;
+    int nres = 0, status;
+    luaL_checkstack(L, 8, NULL);
+    lua_getiuservalue(L, ti, TV_THREAD);
+    co = lua_tothread(L, -1);
+    lua_pop(L, 1);              /* the task's user value anchors it */
+    task->wait = WAIT_NONE;
+    s->resuming++;
+    status = lua_resume(co, L, nargs, &nres);
+    s->resuming--;
+    if (status == LUA_YIELD)
+        file(L, s, ti, task, co, nres);
+    else
+        end_task(L, s, ti, task, co, status, nres);
+}
+
+/* Resumes the task at ti with the value at idx (a finished transfer). */
+static void resume_with(lua_State *L, rs_sched *s, int ti, int idx)
+{
+    lua_State *co;
+    lua_getiuservalue(L, ti, TV_THREAD);
+    co = lua_tothread(L, -1);
+    lua_pop(L, 1);
+    if (!lua_checkstack(co, 1))
+        luaL_error(L, "robloxsocial: a task's stack is full");
+    lua_pushvalue(L, idx);
+    lua_xmove(L, co, 1);
+    resume(L, s, ti, 1);
+}
+
+/* core.spawn(fn, ...): runs fn(...) as a task, at once until it first
+ * suspends; returns the task. */
+static int sched_spawn(lua_State *L)
+{
+    rs_sched *s = sched_of(L);
+    int nargs = lua_gettop(L), ti;
+    lua_State *co;
+    rs_task *task;
+    if (lua_type(L, 1) != LUA_TFUNCTION) {
+        if (luaL_getmetafield(L, 1, "__call") == LUA_TNIL)
+            return luaL_typeerror(L, 1, "function");
+        lua_pop(L, 1);
+    }
+    luaL_checkstack(L, nargs + 8, "too many arguments to spawn");
+    co = take_thread(L, s);
+    task = lua_newuserdatauv(L, sizeof *task, TV_COUNT);
+    task->state = TASK_RUNNING;
+    task->wait = WAIT_NONE;
+    task->due = 0;
+    lua_pushvalue(L, TASK_MT);
+    lua_setmetatable(L, -2);
+    ti = lua_gettop(L);
+    lua_pushvalue(L, ti - 1);
+    lua_setiuservalue(L, ti, TV_THREAD);
+    lua_getiuservalue(L, SCHED, SV_TASKS);
+    lua_pushvalue(L, ti - 1);
+    lua_pushvalue(L, ti);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    s->live++;
+    if (!lua_checkstack(co, nargs)) {
+        lua_pushnil(L);
+        finish(L, s, ti, co);
+        return luaL_error(L, "too many arguments to spawn");
+    }
+    lua_rotate(L, 1, 2);        /* fn and its arguments to the top */
+    ti -= nargs;
+    lua_xmove(L, co, nargs);
+    resume(L, s, ti, nargs - 1);
+    lua_settop(L, ti);
+    return 1;
+}
+
+/* The task whose coroutine L is, when L may yield: pushes it and returns
+ * its index; otherwise pushes nothing and returns 0. */
+static int push_current(lua_State *L)
+{
+    if (!lua_isyieldable(L))
+        return 0;
+    lua_getiuservalue(L, SCHED, SV_TASKS);
+    lua_pushthread(L);
+    if (lua_rawget(L, -2) == LUA_TNIL) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_remove(L, -2);
+    return lua_gettop(L);
+}
+
+/* Raises when a task is being resumed: step there would resume tasks
+ * that are themselves resuming, or the very task that called it. */
+static void check_not_in_task(lua_State *L, rs_sched *s)
+{
+    if (s->resuming > 0)
+        luaL_error(L, "robloxsocial: step, run and a task's wait() cannot be used inside a"
+                      " task (its calls suspend it; wait() suspends it when called there)");
+}
+
+/* The sleepers that are due leave the list and are resumed; returns the
+ * seconds until the next one is (HUGE_VAL when none is left). */
+static double wake_sleepers(lua_State *L, rs_sched *s)
+{
+    double now = rs_now(), next = HUGE_VAL;
+    int i, n = s->sleepers, kept = 0, due = 0, li, di;
+    lua_getiuservalue(L, SCHED, SV_SLEEPERS);
+    li = lua_gettop(L);
+    lua_newtable(L);
+    di = li + 1;
+    for (i = 1; i <= n; i++) {
+        rs_task *task;
+        lua_rawgeti(L, li, i);
+        task = lua_touserdata(L, -1);
+        if (task->state != TASK_RUNNING || task->wait != WAIT_SLEEP)
+            lua_pop(L, 1);
+        else if (task->due <= now)
+            lua_rawseti(L, di, ++due);
+        else {
+            if (task->due < next)
+                next = task->due;
+            lua_rawseti(L, li, ++kept);
+        }
+    }
+    for (i = kept + 1; i <= n; i++) {
+        lua_pushnil(L);
+        lua_rawseti(L, li, i);
+    }
+    s->sleepers = kept;
+    for (i = 1; i <= due; i++) {
+        lua_rawgeti(L, di, i);
+        resume(L, s, lua_gettop(L), 0);
+        lua_pop(L, 1);
+    }
+    for (i = kept + 1; i <= s->sleepers; i++) {     /* those that slept again */
+        rs_task *task;
+        lua_rawgeti(L, li, i);
+        task = lua_touserdata(L, -1);
+        if (task->due < next)
+            next = task->due;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    return next == HUGE_VAL ? HUGE_VAL : next - now;
+}
+
+/* Resumes the tasks on the list in user value uv that still wait there;
+ * those that yield plainly again go on a new list. */
+static void run_list(lua_State *L, rs_sched *s, int uv, int *count, int wait)
+{
+    int i, n = *count, li;
+    if (n == 0)
+        return;
+    lua_getiuservalue(L, SCHED, uv);
+    li = lua_gettop(L);
+    lua_newtable(L);
+    lua_setiuservalue(L, SCHED, uv);
+    *count = 0;
+    for (i = 1; i <= n; i++) {
+        rs_task *task;
+        lua_rawgeti(L, li, i);
+        task = lua_touserdata(L, -1);
+        if (task->state == TASK_RUNNING && task->wait == wait)
+            resume(L, s, lua_gettop(L), 0);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+/* Resumes the tasks whose transfers the loop has finished. */
+static void resume_finished(lua_State *L, rs_sched *s)
+{
+    int top = lua_gettop(L);
+    rs_transfer *t;
+    while ((t = rs_loop_pop_done(L, s->lp)) != NULL) {
+        int ai = lua_gettop(L);
+        if (t->awaited) {       /* the anchor is the task, suspended in core.send */
+            rs_task *task = lua_touserdata(L, ai);
+            if (task->state == TASK_RUNNING && task->wait == WAIT_SEND) {
+                lua_pushnil(L);
+                lua_setiuservalue(L, ai, TV_WAITS);
+                resume(L, s, ai, 0);
+            }
+        } else {                /* a transfer of core.start */
+            lua_getiuservalue(L, SCHED, SV_WAITING);
+            lua_pushvalue(L, ai);
+            if (lua_rawget(L, -2) != LUA_TNIL) {
+                int ti = lua_gettop(L);
+                rs_task *task = lua_touserdata(L, ti);
+                if (task->state == TASK_RUNNING) {
+                    release_waits(L, ti, task, 0);
+                    resume_with(L, s, ti, ai);
+                }
+            }
+        }
+        lua_settop(L, top);
+    }
+}
+
+static double opt_seconds(lua_State *L, int idx, const char *name)
+{
+    lua_Number n;
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    n = lua_tonumber(L, idx);
+    if (lua_type(L, idx) != LUA_TNUMBER || n != n)
+        luaL_error(L, "bad argument #%d to '%s' (number of seconds expected, got %s)",
+                   idx, name, luaL_typename(L, idx));
+    return n;
+}
+
+static void step(lua_State *L, rs_sched *s, double timeout)
+{
+    double next_sleeper = s->sleepers ? wake_sleepers(L, s) : HUGE_VAL;
+    if (s->ready || s->woken || timeout < 0)
+        timeout = 0;
+    rs_loop_progress(s->lp, timeout < next_sleeper ? timeout : next_sleeper);
+    resume_finished(L, s);
+    if (s->sleepers)
+        (void)wake_sleepers(L, s);
+    run_list(L, s, SV_READY, &s->ready, WAIT_READY);
+    while (s->woken)
+        run_list(L, s, SV_WOKEN, &s->woken, WAIT_JOIN);
+}
+
+/* core.step([timeout]): moves every transfer, waiting at most timeout
+ * seconds for the network, and resumes the tasks that can go on; returns
+ * the number of tasks not finished. */
+static int sched_step(lua_State *L)
+{
+    rs_sched *s = sched_of(L);
+    double timeout = opt_seconds(L, 1, "step");
+    check_not_in_task(L, s);
+    lua_settop(L, 0);
+    step(L, s, timeout);
+    lua_pushinteger(L, s->live);
+    return 1;
+}
+
+/* Seconds until step has work; HUGE_VAL when nothing is in flight. */
+static double next_timeout(rs_sched *s, lua_State *L)
+{
+    double wait;
+    int i;
+    if (s->ready || s->woken)
+        return 0;
+    wait = rs_loop_next_timeout(s->lp);
+    if (s->sleepers) {
+        double now = rs_now();
+        lua_getiuservalue(L, SCHED, SV_SLEEPERS);
+        for (i = 1; i <= s->sleepers; i++) {
+            rs_task *task;
+            lua_rawgeti(L, -1, i);
+            task = lua_touserdata(L, -1);
+            if (task->state == TASK_RUNNING && task->wait == WAIT_SLEEP) {
+                double left = task->due > now ? task->due - now : 0;
+                if (left < wait)
+                    wait = left;
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    return wait;
+}
+
+/* core.next_timeout(): seconds until step has work (0: now), nil when
+ * nothing is in flight and no task sleeps. */
+static int sched_next_timeout(lua_State *L)
+{
+    double wait = next_timeout(sched_of(L), L);
+    if (wait == HUGE_VAL)
+        lua_pushnil(L);
+    else
+        lua_pushnumber(L, wait);
+    return 1;
+}
+
+/* core.live(): tasks not finished. */
+static int sched_live(lua_State *L)
+{
+    lua_pushinteger(L, sched_of(L)->live);
+    return 1;
+}
+
+/* core.current(): the task running now, when its coroutine may yield
+ * here; nil in the main program, in a coroutine that is not a task, in a
+ * finalizer, or in a hook called from C. */
+static int sched_current(lua_State *L)
+{
+    if (!push_current(L))
+        lua_pushnil(L);
+    return 1;
+}
+
+/* core.await(t): suspends the running task until transfer t of core.start
+ * is over (at once if it is); returns t. */
+static int sched_await(lua_State *L)
+{
+    rs_transfer *t = luaL_checkudata(L, 1, RS_TRANSFER_MT);
+    lua_settop(L, 1);
+    if (rs_loop_is_over(t))
+        return 1;
+    lua_pushlightuserdata(L, (void *)&transfer_mark);
+    lua_pushvalue(L, 1);
+    return lua_yield(L, 2);
+}
+
+/* core.await_any(list): suspends the running task until one of the
+ * transfers in list is over; returns it (nil when one already was). */
+static int sched_await_any(lua_State *L)
+{
+    lua_Integer i, n;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    n = (lua_Integer)lua_rawlen(L, 1);
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, 1, i);
+        if (rs_loop_is_over(luaL_checkudata(L, -1, RS_TRANSFER_MT)))
+            return 0;
+        lua_pop(L, 1);
+    }
+    lua_pushlightuserdata(L, (void *)&any_mark);
+    lua_pushvalue(L, 1);
+    return lua_yield(L, 2);
+}
+
+/* core.sleep_until(due): suspends the running task until core.now()
+ * reaches due. */
+static int sched_sleep_until(lua_State *L)
+{
+    lua_Number due = luaL_checknumber(L, 1);
+    lua_pushlightuserdata(L, (void *)&sleep_mark);
+    lua_pushnumber(L, due);
+    return lua_yield(L, 2);
+}
+
+int rs_sched_suspend(lua_State *L, int tidx, lua_KFunction k)
+{
+    lua_pushlightuserdata(L, (void *)&awaits_mark);
+    lua_pushvalue(L, tidx);
+    return lua_yieldk(L, 2, tidx, k);
+}
+
+/* ---- the task's methods ---------------------------------------------------- */
+
+/* What wait() gives for a finished task at index 1. */
+static int outcome(lua_State *L, rs_task *task)
+{
+    lua_Integer i, n;
+    if (task->state == TASK_CANCELLED) {
+        lua_createtable(L, 0, 2);
+        lua_pushliteral(L, "cancelled");
+        lua_setfield(L, -2, "kind");
+        lua_pushliteral(L, "the task was cancelled");
+        lua_setfield(L, -2, "message");
+        luaL_setmetatable(L, RS_ERROR_MT);
+        return lua_error(L);
+    }
+    lua_getiuservalue(L, 1, TV_THREAD);
+    if (task->state == TASK_FAILED)
+        return lua_error(L);
+    if (lua_isnil(L, -1))
+        return 0;
+    lua_getfield(L, -1, "n");
+    n = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    luaL_checkstack(L, (int)n, "too many results");
+    for (i = 1; i <= n; i++)
+        lua_rawgeti(L, -1 - (int)(i - 1), i);
+    return (int)n;
+}
+
+static int task_wait_resumed(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    return outcome(L, lua_touserdata(L, 1));
+}
+
+/* task:wait(): the task's results, or its error raised.  Inside another
+ * task it suspends that one; elsewhere it steps until the task is done. */
+static int task_wait(lua_State *L)
+{
+    rs_task *task = check_task(L, 1);
+    rs_sched *s = sched_of(L);
+    lua_settop(L, 1);
+    if (task->state == TASK_RUNNING) {
+        int me = push_current(L);
+        if (me) {
+            if (lua_rawequal(L, me, 1))
+                return luaL_error(L, "robloxsocial: a task cannot wait for itself");
+            lua_settop(L, 1);
+            lua_pushlightuserdata(L, (void *)&join_mark);
+            lua_pushvalue(L, 1);
+            return lua_yieldk(L, 2, 0, task_wait_resumed);
+        }
+        check_not_in_task(L, s);
+        while (task->state == TASK_RUNNING) {
+            double wait = next_timeout(s, L);
+            step(L, s, wait < 1 ? wait : wait == HUGE_VAL ? 0 : 1);
+        }
+    }
+    return outcome(L, task);
+}
+
+static int task_done(lua_State *L)
+{
+    lua_pushboolean(L, check_task(L, 1)->state != TASK_RUNNING);
+    return 1;
+}
+
+/* task:cancel(): ends the task where it is suspended: a transfer it waits
+ * for is abandoned, its to-be-closed variables are closed, and tasks in
+ * its wait() raise a "cancelled" error.  Also its __close. */
+static int task_cancel(lua_State *L)
+{
+    rs_task *task = check_task(L, 1);
+    lua_State *co;
+    if (task->state != TASK_RUNNING)
+        return 0;
+    lua_settop(L, 1);
+    lua_getiuservalue(L, 1, TV_THREAD);
+    co = lua_tothread(L, 2);
+    if (co == L)
+        return luaL_error(L, "robloxsocial: a task cannot cancel itself (return from it instead)");
+    if (lua_status(co) != LUA_YIELD)
+        return luaL_error(L, "robloxsocial: cannot cancel a task that is resuming another");
+    release_waits(L, 1, task, 1);
+    task->state = TASK_CANCELLED;
+    (void)reset_thread(co, L);
+    lua_pushnil(L);
+    finish(L, sched_of(L), 1, co);
+    return 0;
+}
+
+static int task__tostring(lua_State *L)
+{
+    static const char *const names[] = { "running", "done", "failed", "cancelled" };
+    lua_pushfstring(L, "robloxsocial.Task (%s)", names[check_task(L, 1)->state]);
+    return 1;
+}
+
+/* A task needs no __gc: it holds no memory of its own outside the Lua
+ * heap, and a live one is anchored until it finishes. */
+static const luaL_Reg task_methods[] = {
+    {"done", task_done},
+    {"wait", task_wait},
+    {"cancel", task_cancel},
+    {NULL, NULL}
+};
+
+static const luaL_Reg task_meta[] = {
+    {"__tostring", task__tostring},
+    {"__close", task_cancel},
+    {NULL, NULL}
+};
+
+static const luaL_Reg sched_functions[] = {
+    {"spawn", sched_spawn},
+    {"step", sched_step},
+    {"next_timeout", sched_next_timeout},
+    {"live", sched_live},
+    {"current", sched_current},
+    {"await", sched_await},
+    {"await_any", sched_await_any},
+    {"sleep_until", sched_sleep_until},
+    {NULL, NULL}
+};
+
+void rs_sched_push_tasks(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &sched_key);
+    lua_getiuservalue(L, -1, SV_TASKS);
+    lua_remove(L, -2);
+}
+
+void rs_sched_open(lua_State *L)
+{
+    int m = lua_gettop(L), si, mti, i;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &sched_key) == LUA_TNIL) {
+        rs_sched *s;
+        lua_pop(L, 1);
+        s = lua_newuserdatauv(L, sizeof *s, SV_COUNT);
+        memset(s, 0, sizeof *s);
+        s->lp = rs_loop_get(L);
+        for (i = 1; i <= SV_COUNT; i++) {
+            lua_newtable(L);
+            lua_setiuservalue(L, -2, i);
+        }
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &sched_key);
+    }
+    si = m + 1;
+    luaL_newmetatable(L, RS_TASK_MT);
+    mti = m + 2;
+    lua_newtable(L);
+    lua_pushvalue(L, si);
+    lua_pushvalue(L, mti);
+    luaL_setfuncs(L, task_methods, 2);
+    lua_setfield(L, mti, "__index");
+    lua_pushvalue(L, si);
+    lua_pushvalue(L, mti);
+    luaL_setfuncs(L, task_meta, 2);
+    lua_pushvalue(L, m);
+    lua_pushvalue(L, si);
+    lua_pushvalue(L, mti);
+    luaL_setfuncs(L, sched_functions, 2);
+    lua_settop(L, m);
+}

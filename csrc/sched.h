@@ -1,0 +1,27 @@
+/*
+ * sched.h: the scheduler of tasks, one per Lua state, above the loop.
+ * A task is a function run on a coroutine; a call inside it suspends it
+ * and the scheduler resumes it when the loop has finished its transfer.
+ */
+#ifndef RS_SCHED_H
+#define RS_SCHED_H
+
+#include "loop.h"
+
+#define RS_TASK_MT "robloxsocial.Task"
+
+/* Pushes the scheduler's table of live tasks by coroutine, which
+ * client.c keeps as an upvalue to tell a call made inside a task. */
+void rs_sched_push_tasks(lua_State *L);
+
+/* Ends a C function of a call inside a task, with the transfer the call
+ * made at stack index tidx: suspends the task, which the scheduler
+ * resumes (calling k with ctx tidx) once the loop has finished it.  The
+ * caller has had the loop anchor the task rather than the transfer. */
+int rs_sched_suspend(lua_State *L, int tidx, lua_KFunction k);
+
+/* Creates the scheduler of this Lua state (once) and adds spawn, step,
+ * next_timeout, live, current and MARK to the module table on top. */
+void rs_sched_open(lua_State *L);
+
+#endif
