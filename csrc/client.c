@@ -585,6 +585,32 @@ static int send_resumed(lua_State *L, int status, lua_KContext ctx)
     return rs_loop_take(L, rs_loop_get(L), lua_touserdata(L, tidx), tidx);
 }
 
+/* The same for a call on the task's own transfer; ctx is the task. */
+static int send_own_resumed(lua_State *L, int status, lua_KContext ctx)
+{
+    int task = (int)ctx;
+    (void)status;
+    lua_settop(L, task);
+    return rs_loop_take(L, rs_loop_get(L), rs_sched_transfer(L, task), 0);
+}
+
+/* A call inside a task of a client without hooks: it uses the task's own
+ * transfer, which the scheduler frees if the task ends in the call.  No
+ * hook can raise while the result is taken, so nothing but a memory
+ * error leaves it in use, and the scheduler then lets go of it. */
+static int send_own(lua_State *L, int id_form, int task, rs_transfer *t)
+{
+    rs_call r;
+    check_call(L, id_form, &r);
+    memset(t, 0, sizeof *t);
+    t->ref = LUA_NOREF;
+    t->state = RS_T_SPENT;      /* until it is whole */
+    submit(L, &r, t, 0, task);
+    if (rs_loop_is_over(t))
+        return rs_loop_take(L, r.c->loop, t, 0);
+    return rs_sched_suspend(L, 0, task, send_own_resumed);
+}
+
 /* Ends core.send with the transfer on top: a blocking call drives the
  * loop until it is over; a task is suspended until the scheduler resumes
  * it, once the loop has finished the transfer. */
@@ -593,7 +619,7 @@ static int send_transfer(lua_State *L, rs_transfer *t, int task)
     int tidx = lua_gettop(L);
     if (!task || rs_loop_is_over(t))
         return rs_loop_take(L, rs_loop_get(L), t, tidx);
-    return rs_sched_suspend(L, tidx, send_resumed);
+    return rs_sched_suspend(L, tidx, tidx, send_resumed);
 }
 
 /* core.send and core.send_id: inside a task they suspend it until the
@@ -604,8 +630,14 @@ static int send_call(lua_State *L, rs_client *c, int id_form)
     int task;
     lua_settop(L, id_form ? 6 : 8);
     task = push_current_task(L);
-    if (!task && !c->hooks)
-        return send_on_stack(L, id_form);
+    if (!c->hooks) {
+        rs_transfer *own;
+        if (!task)
+            return send_on_stack(L, id_form);
+        own = rs_sched_transfer(L, task);
+        if (own && own->state == RS_T_SPENT && own->url == NULL)
+            return send_own(L, id_form, task, own);
+    }
     return send_transfer(L, push_transfer(L, !task, id_form, task), task);
 }
 

@@ -534,6 +534,17 @@ void rs_loop_abandon(lua_State *L, rs_loop *lp, rs_transfer *t)
     rs_loop_unanchor(L, t);
 }
 
+void rs_loop_release(lua_State *L, rs_loop *lp, rs_transfer *t)
+{
+    rs_loop_cancel(lp, t);
+    unlist(lp, t);
+    rs_loop_unanchor(L, t);
+    unlink_member(t);
+    t->session = NULL;
+    rs_transfer_free_buffers(t);
+    t->state = RS_T_SPENT;
+}
+
 /* core.cancel(t): abandons t; its result becomes a "cancelled" error. */
 static int transfer_cancel(lua_State *L)
 {

@@ -56,6 +56,10 @@ void rs_loop_connections(rs_loop *lp, long delta);
  * finished transfers and loses its anchor (core.cancel, task:cancel). */
 void rs_loop_abandon(lua_State *L, rs_loop *lp, rs_transfer *t);
 
+/* Abandons t and frees its buffers: t is spent, and its memory may go
+ * (a transfer that is no userdata, at the end of its task). */
+void rs_loop_release(lua_State *L, rs_loop *lp, rs_transfer *t);
+
 /* Takes the next finished transfer that something waits for off the list
  * and pushes what its anchor holds (the task suspended on it inside
  * core.send, or the transfer itself); returns NULL, pushing nothing, when

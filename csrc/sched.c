@@ -13,6 +13,7 @@
  * them.  Only step(), run() and task:wait() resume tasks.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sched.h"
@@ -26,6 +27,9 @@
 /* Idle coroutines kept for later tasks.  Each holds about a kilobyte; a
  * program that runs more tasks at once than this makes the rest anew. */
 #define RS_POOL_MAX 1024
+
+/* Transfers of finished tasks kept for the next ones (320 bytes each). */
+#define RS_SPARE_TRANSFERS 256
 
 /* Registry key of the scheduler userdata. */
 static const char sched_key = 'S';
@@ -55,13 +59,15 @@ typedef struct rs_sched {
     int live;       /* tasks not finished */
     int resuming;   /* tasks being resumed, nested */
     int pooled, sleepers, ready, woken;  /* lengths of those lists */
+    int spares;
+    rs_transfer *spare[RS_SPARE_TRANSFERS];
 } rs_sched;
 
 typedef enum { TASK_RUNNING, TASK_DONE, TASK_FAILED, TASK_CANCELLED } task_state_kind;
 
 typedef enum {
     WAIT_NONE,      /* running, or being resumed */
-    WAIT_SEND,      /* TV_WAITS: the transfer of core.send */
+    WAIT_SEND,      /* the transfer of core.send: TV_WAITS, or the task's own */
     WAIT_TRANSFER,  /* TV_WAITS: a transfer of core.start */
     WAIT_ANY,       /* TV_WAITS: a list of them */
     WAIT_SLEEP,     /* due */
@@ -81,6 +87,11 @@ enum {
 typedef struct rs_task {
     unsigned char state, wait;
     double due;
+    /* The transfer of the calls of clients without hooks: one call at a
+     * time, so one transfer serves them all.  It is C memory (NULL until
+     * the first call), so the collector neither finalizes nor counts it:
+     * the task lets go of it when it ends.  Spent when no call uses it. */
+    rs_transfer *transfer;
 } rs_task;
 
 /* The functions' upvalues: the scheduler, then the task metatable. */
@@ -141,7 +152,7 @@ static void release_waits(lua_State *L, int ti, rs_task *task, int abandon)
                 lua_pushnil(L);
                 set_waiting(L, wi);
             }
-            if (abandon)
+            if (abandon && lua_type(L, wi) == LUA_TUSERDATA)
                 rs_loop_abandon(L, sched_of(L)->lp, lua_touserdata(L, wi));
         }
         lua_pop(L, 1);
@@ -149,6 +160,22 @@ static void release_waits(lua_State *L, int ti, rs_task *task, int abandon)
         lua_setiuservalue(L, ti, TV_WAITS);
     }
     task->wait = WAIT_NONE;
+}
+
+/* Lets go of the task's own transfer, if a call left it in use: the task
+ * was cancelled in that call, or the call raised after taking it. */
+static void release_own(lua_State *L, rs_sched *s, rs_task *task)
+{
+    rs_transfer *t = task->transfer;
+    if (t == NULL)
+        return;
+    task->transfer = NULL;
+    if (t->state != RS_T_SPENT || t->url != NULL)
+        rs_loop_release(L, s->lp, t);
+    if (s->spares < RS_SPARE_TRANSFERS)
+        s->spare[s->spares++] = t;
+    else
+        free(t);
 }
 
 /* Takes an idle coroutine from the pool, or makes one; pushes it. */
@@ -171,6 +198,7 @@ static lua_State *take_thread(lua_State *L, rs_sched *s)
  * co, emptied, goes back to the pool, and the tasks in its wait() wake. */
 static void finish(lua_State *L, rs_sched *s, int ti, lua_State *co)
 {
+    release_own(L, s, lua_touserdata(L, ti));
     s->live--;
     lua_getiuservalue(L, SCHED, SV_TASKS);
     lua_getiuservalue(L, ti, TV_THREAD);
@@ -231,7 +259,9 @@ static void file(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *co
 {
     int base = lua_gettop(co) - nres;
     const void *mark = nres == 2 ? lua_touserdata(co, base + 1) : NULL;
-    if (mark == &awaits_mark || mark == &transfer_mark || mark == &any_mark) {
+    if (mark == &awaits_mark && lua_type(co, base + 2) != LUA_TUSERDATA) {
+        task->wait = WAIT_SEND;         /* on its own transfer */
+    } else if (mark == &awaits_mark || mark == &transfer_mark || mark == &any_mark) {
         lua_xmove(co, L, 1);
         if (mark == &transfer_mark) {
             lua_pushvalue(L, ti);
@@ -326,9 +356,9 @@ static int sched_spawn(lua_State *L)
     luaL_checkstack(L, nargs + 8, "too many arguments to spawn");
     co = take_thread(L, s);
     task = lua_newuserdatauv(L, sizeof *task, TV_COUNT);
+    memset(task, 0, sizeof *task);
     task->state = TASK_RUNNING;
     task->wait = WAIT_NONE;
-    task->due = 0;
     lua_pushvalue(L, TASK_MT);
     lua_setmetatable(L, -2);
     ti = lua_gettop(L);
@@ -615,11 +645,34 @@ static int sched_sleep_until(lua_State *L)
     return lua_yield(L, 2);
 }
 
-int rs_sched_suspend(lua_State *L, int tidx, lua_KFunction k)
+int rs_sched_suspend(lua_State *L, int tidx, lua_KContext ctx, lua_KFunction k)
 {
     lua_pushlightuserdata(L, (void *)&awaits_mark);
-    lua_pushvalue(L, tidx);
-    return lua_yieldk(L, 2, tidx, k);
+    if (tidx)
+        lua_pushvalue(L, tidx);
+    else
+        lua_pushboolean(L, 0);
+    return lua_yieldk(L, 2, ctx, k);
+}
+
+rs_transfer *rs_sched_transfer(lua_State *L, int task)
+{
+    rs_task *tk = lua_touserdata(L, task);
+    if (tk->transfer == NULL) {
+        rs_sched *s;
+        rs_transfer *t;
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &sched_key);
+        s = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        t = s->spares ? s->spare[--s->spares] : malloc(sizeof *t);
+        if (t == NULL)
+            return NULL;
+        memset(t, 0, sizeof *t);
+        t->state = RS_T_SPENT;
+        t->ref = LUA_NOREF;
+        tk->transfer = t;
+    }
+    return tk->transfer;
 }
 
 /* ---- the task's methods ---------------------------------------------------- */
@@ -707,6 +760,7 @@ static int task_cancel(lua_State *L)
     if (lua_status(co) != LUA_YIELD)
         return luaL_error(L, "robloxsocial: cannot cancel a task that is resuming another");
     release_waits(L, 1, task, 1);
+    release_own(L, sched_of(L), task);
     task->state = TASK_CANCELLED;
     (void)reset_thread(co, L);
     lua_pushnil(L);
@@ -748,6 +802,25 @@ static const luaL_Reg sched_functions[] = {
     {NULL, NULL}
 };
 
+/* __gc of the scheduler, when the Lua state closes: the tasks still
+ * suspended in a call let go of their own transfers (the clients' own
+ * finalizers, which run first, have cancelled them). */
+static int sched__gc(lua_State *L)
+{
+    rs_sched *s = lua_touserdata(L, 1);
+    lua_getiuservalue(L, 1, SV_TASKS);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        rs_task *task = luaL_testudata(L, -1, RS_TASK_MT);
+        if (task)
+            release_own(L, s, task);
+        lua_pop(L, 1);
+    }
+    while (s->spares)
+        free(s->spare[--s->spares]);
+    return 0;
+}
+
 void rs_sched_push_tasks(lua_State *L)
 {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &sched_key);
@@ -764,6 +837,11 @@ void rs_sched_open(lua_State *L)
         s = lua_newuserdatauv(L, sizeof *s, SV_COUNT);
         memset(s, 0, sizeof *s);
         s->lp = rs_loop_get(L);
+        /* Made after the loop, so finalized before it as the state closes. */
+        lua_createtable(L, 0, 1);
+        lua_pushcfunction(L, sched__gc);
+        lua_setfield(L, -2, "__gc");
+        lua_setmetatable(L, -2);
         for (i = 1; i <= SV_COUNT; i++) {
             lua_newtable(L);
             lua_setiuservalue(L, -2, i);

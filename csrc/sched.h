@@ -14,11 +14,18 @@
  * client.c keeps as an upvalue to tell a call made inside a task. */
 void rs_sched_push_tasks(lua_State *L);
 
-/* Ends a C function of a call inside a task, with the transfer the call
- * made at stack index tidx: suspends the task, which the scheduler
- * resumes (calling k with ctx tidx) once the loop has finished it.  The
- * caller has had the loop anchor the task rather than the transfer. */
-int rs_sched_suspend(lua_State *L, int tidx, lua_KFunction k);
+/* The transfer that the task at stack index task keeps for its calls
+ * (made on first use; NULL when memory is short): a call inside it of a
+ * client without hooks uses it when it is spent, and the scheduler lets
+ * go of it when the task ends, even in the middle of that call. */
+rs_transfer *rs_sched_transfer(lua_State *L, int task);
+
+/* Ends a C function of a call inside a task: suspends the task, which the
+ * scheduler resumes (calling k with ctx) once the loop has finished the
+ * call's transfer: the userdata at stack index tidx, or (tidx 0) the
+ * task's own.  The caller has had the loop anchor the task rather than
+ * the transfer. */
+int rs_sched_suspend(lua_State *L, int tidx, lua_KContext ctx, lua_KFunction k);
 
 /* Creates the scheduler of this Lua state (once) and adds spawn, step,
  * next_timeout, live, current and MARK to the module table on top. */
