@@ -86,6 +86,9 @@ enum {
 
 typedef struct rs_task {
     unsigned char state, wait;
+    unsigned char waits_held;   /* TV_WAITS holds something */
+    unsigned char joined;       /* TV_JOINERS holds a table */
+    lua_State *co;              /* its coroutine (TV_THREAD) while it runs */
     double due;
     /* The transfer of the calls of clients without hooks: one call at a
      * time, so one transfer serves them all.  It is C memory (NULL until
@@ -128,6 +131,15 @@ static void set_waiting(lua_State *L, int idx)
     lua_pop(L, 1);
 }
 
+static void clear_waits(lua_State *L, int ti, rs_task *task)
+{
+    if (task->waits_held) {
+        lua_pushnil(L);
+        lua_setiuservalue(L, ti, TV_WAITS);
+        task->waits_held = 0;
+    }
+}
+
 /* Lets go of the transfers that the task at ti waits for: drops them from
  * the waiting table, and when abandon is set cancels them as well. */
 static void release_waits(lua_State *L, int ti, rs_task *task, int abandon)
@@ -156,8 +168,7 @@ static void release_waits(lua_State *L, int ti, rs_task *task, int abandon)
                 rs_loop_abandon(L, sched_of(L)->lp, lua_touserdata(L, wi));
         }
         lua_pop(L, 1);
-        lua_pushnil(L);
-        lua_setiuservalue(L, ti, TV_WAITS);
+        clear_waits(L, ti, task);
     }
     task->wait = WAIT_NONE;
 }
@@ -198,8 +209,10 @@ static lua_State *take_thread(lua_State *L, rs_sched *s)
  * co, emptied, goes back to the pool, and the tasks in its wait() wake. */
 static void finish(lua_State *L, rs_sched *s, int ti, lua_State *co)
 {
-    release_own(L, s, lua_touserdata(L, ti));
+    rs_task *task = lua_touserdata(L, ti);
+    release_own(L, s, task);
     s->live--;
+    task->co = NULL;
     lua_getiuservalue(L, SCHED, SV_TASKS);
     lua_getiuservalue(L, ti, TV_THREAD);
     lua_pushvalue(L, -1);
@@ -212,16 +225,20 @@ static void finish(lua_State *L, rs_sched *s, int ti, lua_State *co)
         lua_pop(L, 1);
     lua_pop(L, 1);
     lua_setiuservalue(L, ti, TV_THREAD);
-    if (lua_getiuservalue(L, ti, TV_JOINERS) == LUA_TTABLE) {
-        lua_Integer i, n = (lua_Integer)lua_rawlen(L, -1);
+    clear_waits(L, ti, task);
+    if (task->joined) {
+        lua_Integer i, n;
+        lua_getiuservalue(L, ti, TV_JOINERS);
+        n = (lua_Integer)lua_rawlen(L, -1);
         for (i = 1; i <= n; i++) {
             lua_rawgeti(L, -1, i);
             append(L, SV_WOKEN, &s->woken);
         }
+        lua_pop(L, 1);
         lua_pushnil(L);
         lua_setiuservalue(L, ti, TV_JOINERS);
+        task->joined = 0;
     }
-    lua_pop(L, 1);
 }
 
 /* The task at ti returned (status LUA_OK) nres values on co's stack, or
@@ -276,6 +293,7 @@ static void file(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *co
             }
         }
         lua_setiuservalue(L, ti, TV_WAITS);
+        task->waits_held = 1;
         task->wait = mark == &awaits_mark ? WAIT_SEND
                    : mark == &transfer_mark ? WAIT_TRANSFER : WAIT_ANY;
     } else if (mark == &sleep_mark) {
@@ -291,6 +309,7 @@ static void file(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *co
             lua_newtable(L);
             lua_pushvalue(L, -1);
             lua_setiuservalue(L, -3, TV_JOINERS);
+            ((rs_task *)lua_touserdata(L, -2))->joined = 1;
         }
         n = (int)lua_rawlen(L, -1);
         lua_pushvalue(L, ti);
@@ -310,12 +329,9 @@ static void file(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *co
 static void resume(lua_State *L, rs_sched *s, int ti, int nargs)
 {
     rs_task *task = lua_touserdata(L, ti);
-    lua_State *co;
+    lua_State *co = task->co;   /* anchored by the task's user value */
     int nres = 0, status;
     luaL_checkstack(L, 8, NULL);
-    lua_getiuservalue(L, ti, TV_THREAD);
-    co = lua_tothread(L, -1);
-    lua_pop(L, 1);              /* the task's user value anchors it */
     task->wait = WAIT_NONE;
     s->resuming++;
     status = lua_resume(co, L, nargs, &nres);
@@ -329,10 +345,7 @@ static void resume(lua_State *L, rs_sched *s, int ti, int nargs)
 /* Resumes the task at ti with the value at idx (a finished transfer). */
 static void resume_with(lua_State *L, rs_sched *s, int ti, int idx)
 {
-    lua_State *co;
-    lua_getiuservalue(L, ti, TV_THREAD);
-    co = lua_tothread(L, -1);
-    lua_pop(L, 1);
+    lua_State *co = ((rs_task *)lua_touserdata(L, ti))->co;
     if (!lua_checkstack(co, 1))
         luaL_error(L, "robloxsocial: a task's stack is full");
     lua_pushvalue(L, idx);
@@ -359,6 +372,7 @@ static int sched_spawn(lua_State *L)
     memset(task, 0, sizeof *task);
     task->state = TASK_RUNNING;
     task->wait = WAIT_NONE;
+    task->co = co;
     lua_pushvalue(L, TASK_MT);
     lua_setmetatable(L, -2);
     ti = lua_gettop(L);
@@ -487,8 +501,7 @@ static void resume_finished(lua_State *L, rs_sched *s)
         if (t->awaited) {       /* the anchor is the task, suspended in core.send */
             rs_task *task = lua_touserdata(L, ai);
             if (task->state == TASK_RUNNING && task->wait == WAIT_SEND) {
-                lua_pushnil(L);
-                lua_setiuservalue(L, ai, TV_WAITS);
+                clear_waits(L, ai, task);
                 resume(L, s, ai, 0);
             }
         } else {                /* a transfer of core.start */
@@ -583,6 +596,32 @@ static int sched_next_timeout(lua_State *L)
         lua_pushnil(L);
     else
         lua_pushnumber(L, wait);
+    return 1;
+}
+
+/* core.run([timeout]): steps until every task is done (true) or timeout
+ * seconds have passed (false). */
+static int sched_run(lua_State *L)
+{
+    rs_sched *s = sched_of(L);
+    int bounded = !lua_isnoneornil(L, 1);
+    double deadline = rs_now() + opt_seconds(L, 1, "run");
+    check_not_in_task(L, s);
+    lua_settop(L, 0);
+    while (s->live > 0) {
+        double wait = next_timeout(s, L);
+        if (bounded) {
+            double left = deadline - rs_now();
+            if (left <= 0) {
+                lua_pushboolean(L, 0);
+                return 1;
+            }
+            if (left < wait)
+                wait = left;
+        }
+        step(L, s, wait < 1 ? wait : 1);
+    }
+    lua_pushboolean(L, 1);
     return 1;
 }
 
@@ -753,8 +792,7 @@ static int task_cancel(lua_State *L)
     if (task->state != TASK_RUNNING)
         return 0;
     lua_settop(L, 1);
-    lua_getiuservalue(L, 1, TV_THREAD);
-    co = lua_tothread(L, 2);
+    co = task->co;
     if (co == L)
         return luaL_error(L, "robloxsocial: a task cannot cancel itself (return from it instead)");
     if (lua_status(co) != LUA_YIELD)
@@ -793,6 +831,7 @@ static const luaL_Reg task_meta[] = {
 static const luaL_Reg sched_functions[] = {
     {"spawn", sched_spawn},
     {"step", sched_step},
+    {"run", sched_run},
     {"next_timeout", sched_next_timeout},
     {"live", sched_live},
     {"current", sched_current},

@@ -10,50 +10,29 @@
 -- step(), run() and task:wait() resume tasks, so a blocking call never
 -- runs other code in the middle of the caller's.
 --
--- What is left here is what waits in Lua: run(), and sleep() outside a
--- task.
+-- What is left here is sleep(), which outside a task waits in Lua.
 
 local core = require "robloxsocial.core"
 
-local step, next_timeout, live, now, progress = core.step, core.next_timeout, core.live, core.now, core.progress
+local now, progress = core.now, core.progress
 local current, sleep_until = core.current, core.sleep_until
-local min = math.min
 
 local tasks = {
   spawn = core.spawn,
-  step = step,
-  next_timeout = next_timeout,
+  step = core.step,
+  run = core.run,
+  next_timeout = core.next_timeout,
   current = current,          -- the task running now, where a call may suspend it; or nil
   await = core.await,         -- suspends the running task until a transfer of core.start is over
   await_any = core.await_any, -- ... until one of a list of them is
-  count = live,               -- tasks not done, for the specs and for host loops
+  count = core.live,          -- tasks not done, for the specs and for host loops
 }
 
-local function check_seconds(v, name)
-  if v ~= nil and (type(v) ~= "number" or v ~= v) then
-    error(("bad argument #1 to '%s' (number of seconds expected, got %s)"):format(name, type(v)), 3)
-  end
-  return v
-end
-
-function tasks.run(timeout)
-  timeout = check_seconds(timeout, "run")
-  local deadline = timeout and now() + timeout
-  while live() > 0 do
-    local wait = next_timeout() or 1
-    if deadline then
-      local left = deadline - now()
-      if left <= 0 then return false end
-      wait = min(wait, left)
-    end
-    step(min(wait, 1))
-  end
-  return true
-end
-
 function tasks.sleep(seconds)
-  check_seconds(seconds, "sleep")
-  if seconds == nil then error("bad argument #1 to 'sleep' (number of seconds expected, got no value)", 2) end
+  if type(seconds) ~= "number" or seconds ~= seconds then
+    error(("bad argument #1 to 'sleep' (number of seconds expected, got %s)")
+      :format(seconds == nil and "no value" or type(seconds)), 2)
+  end
   local due = now() + seconds
   if current() then return sleep_until(due) end
   -- Not in a task: the transfers in flight keep moving while it sleeps.
