@@ -382,6 +382,27 @@ static int client__tostring(lua_State *L)
 
 static const char *const http_methods[] = {"GET", "POST", "DELETE", "PATCH", "PUT", NULL};
 
+/* The index of the method at idx in http_methods.  Every call names one,
+ * so it is told by its length and first letter before one comparison. */
+static int check_method(lua_State *L, int idx)
+{
+    size_t len;
+    const char *m = lua_tolstring(L, idx, &len);
+    int i = -1;
+    if (m != NULL) {
+        switch (len) {
+        case 3: i = m[0] == 'G' ? 0 : 4; break;
+        case 4: i = 1; break;
+        case 5: i = 3; break;
+        case 6: i = 2; break;
+        default: break;
+        }
+    }
+    if (i >= 0 && memcmp(m, http_methods[i], len) == 0)
+        return i;
+    return luaL_checkoption(L, idx, NULL, http_methods);   /* raises the usual error */
+}
+
 /* A service name: lower-case letters, digits and '-', as in a host name. */
 static const char *check_service(lua_State *L, int idx)
 {
@@ -459,15 +480,16 @@ typedef struct rs_call {
 
 /* Checks the arguments (client, method, service, path[, query[, body[,
  * group[, headers]]]]), or (client, method, service, head, id, tail) in
- * the id form.  Raises on misuse, before anything is allocated.  group
+ * the id form; c is the client at 1 when the caller has checked it, or
+ * NULL.  Raises on misuse, before anything is allocated.  group
  * (an integer, 0 for none) ties the transfers of one batch call: after
  * one of them fails, the others still queued are cancelled.  headers is
  * a list of extra "Name: value" lines. */
-static void check_call(lua_State *L, int id_form, rs_call *r)
+static void check_call(lua_State *L, rs_client *c, int id_form, rs_call *r)
 {
     memset(r, 0, sizeof *r);
-    r->c = entry_client(L);
-    r->m = luaL_checkoption(L, 2, NULL, http_methods);
+    r->c = c ? c : entry_client(L);
+    r->m = check_method(L, 2);
     r->service = check_service(L, 3);
     r->id_form = id_form;
     if (id_form) {
@@ -523,11 +545,11 @@ static void submit(lua_State *L, const rs_call *r, rs_transfer *t, int blocking,
 
 /* Pushes a new transfer userdata for the request at the arguments,
  * queued or started. */
-static rs_transfer *push_transfer(lua_State *L, int blocking, int id_form, int task)
+static rs_transfer *push_transfer(lua_State *L, rs_client *c, int blocking, int id_form, int task)
 {
     rs_call r;
     rs_transfer *t;
-    check_call(L, id_form, &r);
+    check_call(L, c, id_form, &r);
     t = lua_newuserdatauv(L, sizeof *t, 2);
     memset(t, 0, sizeof *t);
     t->ref = LUA_NOREF;
@@ -548,11 +570,11 @@ static rs_transfer *push_transfer(lua_State *L, int blocking, int id_form, int t
  * collector to finalize.  Nothing but libcurl and the loop points at it
  * until rs_loop_take has let go of it, and past submit nothing raises
  * outside a protected call before its buffers are freed. */
-static int send_on_stack(lua_State *L, int id_form)
+static int send_on_stack(lua_State *L, rs_client *c, int id_form)
 {
     rs_call r;
     rs_transfer t;
-    check_call(L, id_form, &r);
+    check_call(L, c, id_form, &r);
     memset(&t, 0, sizeof t);
     t.ref = LUA_NOREF;
     submit(L, &r, &t, 1, 0);
@@ -598,10 +620,10 @@ static int send_own_resumed(lua_State *L, int status, lua_KContext ctx)
  * transfer, which the scheduler frees if the task ends in the call.  No
  * hook can raise while the result is taken, so nothing but a memory
  * error leaves it in use, and the scheduler then lets go of it. */
-static int send_own(lua_State *L, int id_form, int task, rs_transfer *t)
+static int send_own(lua_State *L, rs_client *c, int id_form, int task, rs_transfer *t)
 {
     rs_call r;
-    check_call(L, id_form, &r);
+    check_call(L, c, id_form, &r);
     memset(t, 0, sizeof *t);
     t->ref = LUA_NOREF;
     t->state = RS_T_SPENT;      /* until it is whole */
@@ -633,12 +655,12 @@ static int send_call(lua_State *L, rs_client *c, int id_form)
     if (!c->hooks) {
         rs_transfer *own;
         if (!task)
-            return send_on_stack(L, id_form);
+            return send_on_stack(L, c, id_form);
         own = rs_sched_transfer(L, task);
         if (own && own->state == RS_T_SPENT && own->url == NULL)
-            return send_own(L, id_form, task, own);
+            return send_own(L, c, id_form, task, own);
     }
-    return send_transfer(L, push_transfer(L, !task, id_form, task), task);
+    return send_transfer(L, push_transfer(L, c, !task, id_form, task), task);
 }
 
 /* core.send(client, method, service, path[, query[, body[, nil[,
@@ -656,7 +678,7 @@ static int client_send(lua_State *L)
  * it is over; core.result gives its answer). */
 static int client_start(lua_State *L)
 {
-    push_transfer(L, 0, 0, 0);
+    push_transfer(L, NULL, 0, 0, 0);
     return 1;
 }
 
@@ -664,7 +686,7 @@ static int client_start(lua_State *L)
  * itself (a batch outside a task): the scheduler never sees it. */
 static int client_start_blocking(lua_State *L)
 {
-    push_transfer(L, 1, 0, 0);
+    push_transfer(L, NULL, 1, 0, 0);
     return 1;
 }
 

@@ -1,6 +1,7 @@
 -- The client object: options, lifetime and the escape hatch.
 local support = require "spec.support"
 local robloxsocial = require "robloxsocial"
+local core = require "robloxsocial.core"
 
 local sb
 
@@ -143,6 +144,22 @@ describe("client:request()", function()
     answer = assert(client:request("POST", "contacts", "/v1/user/get-tags",
                                    { body = { targetUserIds = { sb.credentials.user_id } } }))
     assert.is_table(answer)
+  end)
+
+  it("reaches a core that takes only the five methods, spelled exactly (its own check, under the Lua layer's)", function()
+    local client <close> = support.client()
+    local path = ("/v1/users/%d/friends/count"):format(sb.credentials.user_id)
+    for _, m in ipairs{ "GOT", "get", "PUTS", "POS", "PATCHY", "DELET", "" } do
+      local ok, err = pcall(core.send, client, m, "friends", path)
+      assert.is_false(ok)
+      assert.truthy(err:find("bad argument #2 to", 1, true), err)
+      assert.truthy(err:find(("(invalid option '%s')"):format(m), 1, true), err)
+    end
+    assert.same({}, support.requests("GET", path))
+    for _, m in ipairs{ "GET", "POST", "DELETE", "PATCH", "PUT" } do
+      local _, err = core.send(client, m, "friends", "/v1/no-such-route")
+      assert.equal(m, err.method)
+    end
   end)
 
   it("raises on bad arguments before sending", function()
