@@ -598,13 +598,19 @@ static int push_current_task(lua_State *L)
     return lua_gettop(L);
 }
 
+/* The loop of the client at 1, which a call has checked. */
+static rs_loop *loop_at_1(lua_State *L)
+{
+    return ((rs_client *)lua_touserdata(L, 1))->loop;
+}
+
 /* Resumed by the scheduler once the transfer at ctx is over. */
 static int send_resumed(lua_State *L, int status, lua_KContext ctx)
 {
     int tidx = (int)ctx;
     (void)status;
     lua_settop(L, tidx);
-    return rs_loop_take(L, rs_loop_get(L), lua_touserdata(L, tidx), tidx);
+    return rs_loop_take(L, loop_at_1(L), lua_touserdata(L, tidx), tidx);
 }
 
 /* The same for a call on the task's own transfer; ctx is the task. */
@@ -613,7 +619,7 @@ static int send_own_resumed(lua_State *L, int status, lua_KContext ctx)
     int task = (int)ctx;
     (void)status;
     lua_settop(L, task);
-    return rs_loop_take(L, rs_loop_get(L), rs_sched_transfer(L, task), 0);
+    return rs_loop_take(L, loop_at_1(L), rs_sched_transfer(L, task), 0);
 }
 
 /* A call inside a task of a client without hooks: it uses the task's own
@@ -640,7 +646,7 @@ static int send_transfer(lua_State *L, rs_transfer *t, int task)
 {
     int tidx = lua_gettop(L);
     if (!task || rs_loop_is_over(t))
-        return rs_loop_take(L, rs_loop_get(L), t, tidx);
+        return rs_loop_take(L, loop_at_1(L), t, tidx);
     return rs_sched_suspend(L, tidx, tidx, send_resumed);
 }
 

@@ -224,8 +224,7 @@ void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t, int task)
     rs_session *s = t->session;
     if (!t->blocking) {
         int top = lua_gettop(L);
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
-        lua_getiuservalue(L, -1, 1);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->anchors);
         lua_pushvalue(L, task ? task : top);
         t->ref = luaL_ref(L, -2);
         t->awaited = task != 0;
@@ -262,14 +261,14 @@ void rs_loop_connections(rs_loop *lp, long delta)
                                 lp->connections > 8 ? lp->connections : 8L);
 }
 
-void rs_loop_unanchor(lua_State *L, rs_transfer *t)
+/* Lets go of t's anchor. */
+static void unanchor(lua_State *L, rs_loop *lp, rs_transfer *t)
 {
     if (t->ref == LUA_NOREF)
         return;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
-    lua_getiuservalue(L, -1, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->anchors);
     luaL_unref(L, -1, t->ref);
-    lua_pop(L, 2);
+    lua_pop(L, 1);
     t->ref = LUA_NOREF;
 }
 
@@ -500,7 +499,7 @@ int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int tidx)
     rs_loop_wait(lp, t);
     unlist(lp, t);
     unlink_member(t);
-    rs_loop_unanchor(L, t);
+    unanchor(L, lp, t);
     failed = call_hooks(L, t, tidx);
     n = rs_transfer_push_result(L, t);
     t->session = NULL;
@@ -531,14 +530,14 @@ void rs_loop_abandon(lua_State *L, rs_loop *lp, rs_transfer *t)
         return;
     rs_loop_cancel(lp, t);
     unlist(lp, t);
-    rs_loop_unanchor(L, t);
+    unanchor(L, lp, t);
 }
 
 void rs_loop_release(lua_State *L, rs_loop *lp, rs_transfer *t)
 {
     rs_loop_cancel(lp, t);
     unlist(lp, t);
-    rs_loop_unanchor(L, t);
+    unanchor(L, lp, t);
     unlink_member(t);
     t->session = NULL;
     rs_transfer_free_buffers(t);
@@ -617,11 +616,9 @@ rs_transfer *rs_loop_pop_done(lua_State *L, rs_loop *lp)
         t->next_done = NULL;
         if (t->ref == LUA_NOREF)
             continue;
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
-        lua_getiuservalue(L, -1, 1);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->anchors);
         lua_rawgeti(L, -1, t->ref);
-        lua_replace(L, -3);
-        lua_pop(L, 1);
+        lua_remove(L, -2);
         return t;
     }
     return NULL;
@@ -718,6 +715,8 @@ void rs_loop_open(lua_State *L)
         lua_setfield(L, -2, "__gc");
         lua_setmetatable(L, -2);
         lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lp->anchors = luaL_ref(L, LUA_REGISTRYINDEX);
         lua_setiuservalue(L, -2, 1);
         lp->multi = curl_multi_init();
         if (lp->multi == NULL

@@ -17,6 +17,9 @@ typedef struct rs_loop {
     int on_multi;               /* transfers on the multi handle */
     int transfers;              /* transfer userdata not yet collected */
     long connections;           /* the open clients' concurrency, summed */
+    int anchors;                /* registry index of the anchor table (also
+                                   its user value): an array slot is found
+                                   faster than the loop by its key */
 } rs_loop;
 
 /* The loop of this Lua state (created by rs_loop_open). */
@@ -70,9 +73,6 @@ rs_transfer *rs_loop_pop_done(lua_State *L, rs_loop *lp);
  * HUGE_VAL when nothing is in flight, at most RS_SOCKET_GLANCE while
  * transfers are on the network (libcurl may need its sockets seen). */
 double rs_loop_next_timeout(rs_loop *lp);
-
-/* Drops the loop's anchor of t, once its result has been taken. */
-void rs_loop_unanchor(lua_State *L, rs_transfer *t);
 
 /* Waits for t (its userdata at stack index tidx; 0 for a transfer on
  * the C stack, whose client has no hooks), then lets go of it, calls its

@@ -89,6 +89,7 @@ typedef struct rs_task {
     unsigned char waits_held;   /* TV_WAITS holds something */
     unsigned char joined;       /* TV_JOINERS holds a table */
     lua_State *co;              /* its coroutine (TV_THREAD) while it runs */
+    rs_sched *sched;
     double due;
     /* The transfer of the calls of clients without hooks: one call at a
      * time, so one transfer serves them all.  It is C memory (NULL until
@@ -373,6 +374,7 @@ static int sched_spawn(lua_State *L)
     task->state = TASK_RUNNING;
     task->wait = WAIT_NONE;
     task->co = co;
+    task->sched = s;
     lua_pushvalue(L, TASK_MT);
     lua_setmetatable(L, -2);
     ti = lua_gettop(L);
@@ -698,12 +700,8 @@ rs_transfer *rs_sched_transfer(lua_State *L, int task)
 {
     rs_task *tk = lua_touserdata(L, task);
     if (tk->transfer == NULL) {
-        rs_sched *s;
-        rs_transfer *t;
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &sched_key);
-        s = lua_touserdata(L, -1);
-        lua_pop(L, 1);
-        t = s->spares ? s->spare[--s->spares] : malloc(sizeof *t);
+        rs_sched *s = tk->sched;
+        rs_transfer *t = s->spares ? s->spare[--s->spares] : malloc(sizeof *t);
         if (t == NULL)
             return NULL;
         memset(t, 0, sizeof *t);
