@@ -81,7 +81,7 @@ function Task:done() end
 ---@return any ...
 function Task:wait() end
 
---- Ends the task where it is suspended; its request in flight is abandoned.
+--- Ends the task where it is suspended; its request in flight is abandoned (also when a task held in a to-be-closed variable goes out of scope).
 function Task:cancel() end
 
 --- Runs fn(...) as a task, at once until its first request.
