@@ -424,41 +424,48 @@ static void check_not_in_task(lua_State *L, rs_sched *s)
                       " task (its calls suspend it; wait() suspends it when called there)");
 }
 
+/* Moves the entries from..*count of the list at li down to start at to,
+ * clearing the slots left behind; *count becomes the new length.  The
+ * lists are compacted in place, so that a step makes no garbage. */
+static void close_gap(lua_State *L, int li, int to, int from, int *count)
+{
+    int i, n = *count;
+    for (i = from; i <= n; i++, to++) {
+        lua_rawgeti(L, li, i);
+        lua_rawseti(L, li, to);
+    }
+    *count = to - 1;
+    for (i = to; i <= n; i++) {
+        lua_pushnil(L);
+        lua_rawseti(L, li, i);
+    }
+}
+
 /* The sleepers that are due leave the list and are resumed; returns the
- * seconds until the next one is (HUGE_VAL when none is left). */
+ * seconds until the next one is (HUGE_VAL when none is left).  A task
+ * that sleeps again while they are resumed is appended past the end and
+ * kept. */
 static double wake_sleepers(lua_State *L, rs_sched *s)
 {
     double now = rs_now(), next = HUGE_VAL;
-    int i, n = s->sleepers, kept = 0, due = 0, li, di;
+    int i, n = s->sleepers, kept = 0, li;
     lua_getiuservalue(L, SCHED, SV_SLEEPERS);
     li = lua_gettop(L);
-    lua_newtable(L);
-    di = li + 1;
     for (i = 1; i <= n; i++) {
         rs_task *task;
         lua_rawgeti(L, li, i);
         task = lua_touserdata(L, -1);
-        if (task->state != TASK_RUNNING || task->wait != WAIT_SLEEP)
-            lua_pop(L, 1);
-        else if (task->due <= now)
-            lua_rawseti(L, di, ++due);
-        else {
+        if (task->state == TASK_RUNNING && task->wait == WAIT_SLEEP && task->due <= now)
+            resume(L, s, lua_gettop(L), 0);         /* may append past n */
+        else if (task->state == TASK_RUNNING && task->wait == WAIT_SLEEP) {
             if (task->due < next)
                 next = task->due;
+            lua_pushvalue(L, -1);
             lua_rawseti(L, li, ++kept);
         }
-    }
-    for (i = kept + 1; i <= n; i++) {
-        lua_pushnil(L);
-        lua_rawseti(L, li, i);
-    }
-    s->sleepers = kept;
-    for (i = 1; i <= due; i++) {
-        lua_rawgeti(L, di, i);
-        resume(L, s, lua_gettop(L), 0);
         lua_pop(L, 1);
     }
-    for (i = kept + 1; i <= s->sleepers; i++) {     /* those that slept again */
+    for (i = n + 1; i <= s->sleepers; i++) {        /* those that slept again */
         rs_task *task;
         lua_rawgeti(L, li, i);
         task = lua_touserdata(L, -1);
@@ -466,12 +473,14 @@ static double wake_sleepers(lua_State *L, rs_sched *s)
             next = task->due;
         lua_pop(L, 1);
     }
-    lua_pop(L, 2);
+    close_gap(L, li, kept + 1, n + 1, &s->sleepers);
+    lua_pop(L, 1);
     return next == HUGE_VAL ? HUGE_VAL : next - now;
 }
 
-/* Resumes the tasks on the list in user value uv that still wait there;
- * those that yield plainly again go on a new list. */
+/* Resumes the tasks on the list in user value uv that still wait there
+ * as wait says; those that land on it again meanwhile (a plain yield) are
+ * appended past the end and wait for the next call. */
 static void run_list(lua_State *L, rs_sched *s, int uv, int *count, int wait)
 {
     int i, n = *count, li;
@@ -479,9 +488,6 @@ static void run_list(lua_State *L, rs_sched *s, int uv, int *count, int wait)
         return;
     lua_getiuservalue(L, SCHED, uv);
     li = lua_gettop(L);
-    lua_newtable(L);
-    lua_setiuservalue(L, SCHED, uv);
-    *count = 0;
     for (i = 1; i <= n; i++) {
         rs_task *task;
         lua_rawgeti(L, li, i);
@@ -490,6 +496,7 @@ static void run_list(lua_State *L, rs_sched *s, int uv, int *count, int wait)
             resume(L, s, lua_gettop(L), 0);
         lua_pop(L, 1);
     }
+    close_gap(L, li, 1, n + 1, count);
     lua_pop(L, 1);
 }
 
@@ -563,11 +570,29 @@ static int sched_step(lua_State *L)
 }
 
 /* Seconds until step has work; HUGE_VAL when nothing is in flight. */
+/* Whether the list in user value uv holds a task still waiting there as
+ * wait says: a cancelled task stays on its list until a step passes. */
+static int any_waiting(lua_State *L, int uv, int count, int wait)
+{
+    int i, found = 0;
+    lua_getiuservalue(L, SCHED, uv);
+    for (i = 1; i <= count && !found; i++) {
+        rs_task *task;
+        lua_rawgeti(L, -1, i);
+        task = lua_touserdata(L, -1);
+        found = task->state == TASK_RUNNING && task->wait == wait;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return found;
+}
+
 static double next_timeout(rs_sched *s, lua_State *L)
 {
     double wait;
     int i;
-    if (s->ready || s->woken)
+    if ((s->ready && any_waiting(L, SV_READY, s->ready, WAIT_READY))
+        || (s->woken && any_waiting(L, SV_WOKEN, s->woken, WAIT_JOIN)))
         return 0;
     wait = rs_loop_next_timeout(s->lp);
     if (s->sleepers) {

@@ -218,6 +218,26 @@ describe("robloxsocial.step()", function()
   end)
 end)
 
+describe("robloxsocial.step() in a game loop", function()
+  it("makes no garbage frame after frame while tasks sleep or yield each frame", function()
+    local frames = 0
+    local sleeper = robloxsocial.spawn(function() robloxsocial.sleep(60) end)
+    local yielder = robloxsocial.spawn(function()
+      while true do coroutine.yield(); frames = frames + 1 end
+    end)
+    finally(function() sleeper:cancel(); yielder:cancel(); collectgarbage("restart") end)
+    robloxsocial.step(0)
+    collectgarbage()
+    collectgarbage("stop")
+    local before = collectgarbage("count")
+    for _ = 1, 1000 do robloxsocial.step(0) end
+    local grown = collectgarbage("count") - before
+    collectgarbage("restart")
+    assert.equal(1001, frames)
+    assert.is_true(grown < 4, ("%.1f KiB made by 1,000 steps"):format(grown))
+  end)
+end)
+
 describe("robloxsocial.next_timeout()", function()
   it("is nil with nothing in flight, a number of seconds while a request is, 0 when work is ready", function()
     assert.is_nil(robloxsocial.next_timeout())
@@ -230,6 +250,13 @@ describe("robloxsocial.next_timeout()", function()
     robloxsocial.spawn(function() coroutine.yield() end)
     assert.equal(0, robloxsocial.next_timeout())
     t:wait()
+  end)
+
+  it("is not 0 for a task that was cancelled while it waited for the next step", function()
+    local t = robloxsocial.spawn(function() coroutine.yield() end)
+    assert.equal(0, robloxsocial.next_timeout())
+    t:cancel()
+    assert.is_nil(robloxsocial.next_timeout())
   end)
 end)
 
