@@ -263,11 +263,15 @@ static void end_task(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State
         }
     } else {
         task->state = TASK_FAILED;
-        lua_pushvalue(co, -1);
-        lua_xmove(co, L, 1);
         /* Closes its pending to-be-closed variables, as coroutine.close
-         * would, and makes the coroutine fit for another task. */
+         * would, and makes the coroutine fit for another task.  The error
+         * is then the only value on it (an error raised by a __close
+         * replaces the first, as it does in Lua). */
         (void)reset_thread(co, L);
+        if (lua_gettop(co) > 0)
+            lua_xmove(co, L, 1);
+        else
+            lua_pushnil(L);
     }
     finish(L, s, ti, co);
 }
@@ -387,6 +391,7 @@ static int sched_spawn(lua_State *L)
     lua_pop(L, 1);
     s->live++;
     if (!lua_checkstack(co, nargs)) {
+        task->state = TASK_FAILED;
         lua_pushnil(L);
         finish(L, s, ti, co);
         return luaL_error(L, "too many arguments to spawn");

@@ -153,6 +153,14 @@ describe("robloxsocial.spawn()", function()
     assert.has_error(function() t:wait() end, "boom")
   end)
 
+  it("keeps the error a __close raised while the failed task's variables were closed", function()
+    local t = robloxsocial.spawn(function()
+      local _ <close> = setmetatable({}, { __close = function(_, err) error("closing after " .. err, 0) end })
+      error("first", 0)
+    end)
+    assert.has_error(function() t:wait() end, "closing after first")
+  end)
+
   it("runs task after task on one coroutine, left clean by the one before", function()
     local seen = {}
     local function record(...) seen[#seen + 1] = { coroutine.running(), select("#", ...) } end
