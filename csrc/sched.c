@@ -425,8 +425,8 @@ static int push_current(lua_State *L)
 static void check_not_in_task(lua_State *L, rs_sched *s)
 {
     if (s->resuming > 0)
-        luaL_error(L, "robloxsocial: step, run and a task's wait() cannot be used inside a"
-                      " task (its calls suspend it; wait() suspends it when called there)");
+        luaL_error(L, "robloxsocial: step and run cannot be called while a task runs;"
+                      " inside a task, calls suspend it and task:wait() waits for another task");
 }
 
 /* Moves the entries from..*count of the list at li down to start at to,
