@@ -112,6 +112,13 @@ static rs_task *check_task(lua_State *L, int idx)
     return luaL_checkudata(L, idx, RS_TASK_MT);
 }
 
+/* Pushes item i of the list of tasks at idx and returns it. */
+static rs_task *push_task_at(lua_State *L, int idx, int i)
+{
+    lua_rawgeti(L, idx, i);
+    return lua_touserdata(L, -1);
+}
+
 /* Appends the value on top (popped) to the list in user value uv. */
 static void append(lua_State *L, int uv, int *n)
 {
@@ -457,9 +464,7 @@ static double wake_sleepers(lua_State *L, rs_sched *s)
     lua_getiuservalue(L, SCHED, SV_SLEEPERS);
     li = lua_gettop(L);
     for (i = 1; i <= n; i++) {
-        rs_task *task;
-        lua_rawgeti(L, li, i);
-        task = lua_touserdata(L, -1);
+        rs_task *task = push_task_at(L, li, i);
         if (task->state == TASK_RUNNING && task->wait == WAIT_SLEEP && task->due <= now)
             resume(L, s, lua_gettop(L), 0);         /* may append past n */
         else if (task->state == TASK_RUNNING && task->wait == WAIT_SLEEP) {
@@ -471,9 +476,7 @@ static double wake_sleepers(lua_State *L, rs_sched *s)
         lua_pop(L, 1);
     }
     for (i = n + 1; i <= s->sleepers; i++) {        /* those that slept again */
-        rs_task *task;
-        lua_rawgeti(L, li, i);
-        task = lua_touserdata(L, -1);
+        rs_task *task = push_task_at(L, li, i);
         if (task->due < next)
             next = task->due;
         lua_pop(L, 1);
@@ -494,9 +497,7 @@ static void run_list(lua_State *L, rs_sched *s, int uv, int *count, int wait)
     lua_getiuservalue(L, SCHED, uv);
     li = lua_gettop(L);
     for (i = 1; i <= n; i++) {
-        rs_task *task;
-        lua_rawgeti(L, li, i);
-        task = lua_touserdata(L, -1);
+        rs_task *task = push_task_at(L, li, i);
         if (task->state == TASK_RUNNING && task->wait == wait)
             resume(L, s, lua_gettop(L), 0);
         lua_pop(L, 1);
@@ -582,9 +583,7 @@ static int any_waiting(lua_State *L, int uv, int count, int wait)
     int i, found = 0;
     lua_getiuservalue(L, SCHED, uv);
     for (i = 1; i <= count && !found; i++) {
-        rs_task *task;
-        lua_rawgeti(L, -1, i);
-        task = lua_touserdata(L, -1);
+        rs_task *task = push_task_at(L, -1, i);
         found = task->state == TASK_RUNNING && task->wait == wait;
         lua_pop(L, 1);
     }
@@ -604,9 +603,7 @@ static double next_timeout(rs_sched *s, lua_State *L)
         double now = rs_now();
         lua_getiuservalue(L, SCHED, SV_SLEEPERS);
         for (i = 1; i <= s->sleepers; i++) {
-            rs_task *task;
-            lua_rawgeti(L, -1, i);
-            task = lua_touserdata(L, -1);
+            rs_task *task = push_task_at(L, -1, i);
             if (task->state == TASK_RUNNING && task->wait == WAIT_SLEEP) {
                 double left = task->due > now ? task->due - now : 0;
                 if (left < wait)
