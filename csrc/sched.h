@@ -28,7 +28,8 @@ rs_transfer *rs_sched_transfer(lua_State *L, int task);
 int rs_sched_suspend(lua_State *L, int tidx, lua_KContext ctx, lua_KFunction k);
 
 /* Creates the scheduler of this Lua state (once) and adds spawn, step,
- * next_timeout, live, current and MARK to the module table on top. */
+ * run, next_timeout, live, current, await, await_any and sleep_until to
+ * the module table on top. */
 void rs_sched_open(lua_State *L);
 
 #endif

@@ -24,7 +24,7 @@ local robloxsocial = {
   array_mt = core.array_mt,     -- setmetatable({}, array_mt) encodes as []
   error_mt = core.error_mt,     -- the metatable of error objects
   endpoints = endpoints,
-  -- Doing many things at once (tasks.lua).
+  -- Doing many things at once (csrc/sched.c, through tasks.lua).
   spawn = tasks.spawn,
   step = tasks.step,
   run = tasks.run,
