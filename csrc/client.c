@@ -565,6 +565,19 @@ static rs_transfer *push_transfer(lua_State *L, rs_client *c, int blocking, int 
     return t;
 }
 
+/* Makes t, a transfer that is no userdata, the call at the arguments of
+ * the checked client c, and submits it (see submit). */
+static void send_no_userdata(lua_State *L, rs_client *c, int id_form, rs_transfer *t,
+                             int blocking, int task)
+{
+    rs_call r;
+    check_call(L, c, id_form, &r);
+    memset(t, 0, sizeof *t);
+    t->ref = LUA_NOREF;
+    t->state = RS_T_SPENT;      /* until it is whole */
+    submit(L, &r, t, blocking, task);
+}
+
 /* A blocking call of a client without hooks: its transfer lives on the C
  * stack, so that the most common call makes no userdata for the
  * collector to finalize.  Nothing but libcurl and the loop points at it
@@ -572,30 +585,9 @@ static rs_transfer *push_transfer(lua_State *L, rs_client *c, int blocking, int 
  * outside a protected call before its buffers are freed. */
 static int send_on_stack(lua_State *L, rs_client *c, int id_form)
 {
-    rs_call r;
     rs_transfer t;
-    check_call(L, c, id_form, &r);
-    memset(&t, 0, sizeof t);
-    t.ref = LUA_NOREF;
-    submit(L, &r, &t, 1, 0);
-    return rs_loop_take(L, r.c->loop, &t, 0);
-}
-
-/* The task whose coroutine L is, when a call there may suspend it:
- * pushes it and returns its stack index.  Returns 0, pushing nothing, in
- * the main thread, in a coroutine of the user's own, and where L cannot
- * yield (a hook, a finalizer, a metamethod called from C): there a call
- * blocks.  The scheduler's table of tasks by coroutine is upvalue 3. */
-static int push_current_task(lua_State *L)
-{
-    if (!lua_isyieldable(L))
-        return 0;
-    lua_pushthread(L);
-    if (lua_rawget(L, lua_upvalueindex(3)) == LUA_TNIL) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    return lua_gettop(L);
+    send_no_userdata(L, c, id_form, &t, 1, 0);
+    return rs_loop_take(L, c->loop, &t, 0);
 }
 
 /* The loop of the client at 1, which a call has checked. */
@@ -628,14 +620,9 @@ static int send_own_resumed(lua_State *L, int status, lua_KContext ctx)
  * error leaves it in use, and the scheduler then lets go of it. */
 static int send_own(lua_State *L, rs_client *c, int id_form, int task, rs_transfer *t)
 {
-    rs_call r;
-    check_call(L, c, id_form, &r);
-    memset(t, 0, sizeof *t);
-    t->ref = LUA_NOREF;
-    t->state = RS_T_SPENT;      /* until it is whole */
-    submit(L, &r, t, 0, task);
+    send_no_userdata(L, c, id_form, t, 0, task);
     if (rs_loop_is_over(t))
-        return rs_loop_take(L, r.c->loop, t, 0);
+        return rs_loop_take(L, c->loop, t, 0);
     return rs_sched_suspend(L, 0, task, send_own_resumed);
 }
 
@@ -657,7 +644,7 @@ static int send_call(lua_State *L, rs_client *c, int id_form)
 {
     int task;
     lua_settop(L, id_form ? 6 : 8);
-    task = push_current_task(L);
+    task = rs_sched_push_current(L, lua_upvalueindex(3));   /* the table of tasks */
     if (!c->hooks) {
         rs_transfer *own;
         if (!task)

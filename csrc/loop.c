@@ -15,8 +15,9 @@
 
 #include "loop.h"
 
-/* Registry key of the loop userdata; its user value is the anchor table
- * that keeps transfers alive while libcurl or a queue points at them. */
+/* Registry key of the loop userdata.  The anchor table, which keeps
+ * transfers alive while libcurl or a queue points at them, is in the
+ * registry too, at lp->anchors. */
 static const char loop_key = 'L';
 
 /* Longest a host loop is told it may sleep while requests are on the
@@ -535,9 +536,7 @@ void rs_loop_abandon(lua_State *L, rs_loop *lp, rs_transfer *t)
 
 void rs_loop_release(lua_State *L, rs_loop *lp, rs_transfer *t)
 {
-    rs_loop_cancel(lp, t);
-    unlist(lp, t);
-    unanchor(L, lp, t);
+    rs_loop_abandon(L, lp, t);
     unlink_member(t);
     t->session = NULL;
     rs_transfer_free_buffers(t);
@@ -708,16 +707,14 @@ void rs_loop_open(lua_State *L)
     lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
-        lp = lua_newuserdatauv(L, sizeof *lp, 1);
+        lp = lua_newuserdatauv(L, sizeof *lp, 0);
         memset(lp, 0, sizeof *lp);
         luaL_newmetatable(L, RS_LOOP_MT);
         lua_pushcfunction(L, loop__gc);
         lua_setfield(L, -2, "__gc");
         lua_setmetatable(L, -2);
         lua_newtable(L);
-        lua_pushvalue(L, -1);
         lp->anchors = luaL_ref(L, LUA_REGISTRYINDEX);
-        lua_setiuservalue(L, -2, 1);
         lp->multi = curl_multi_init();
         if (lp->multi == NULL
             || curl_multi_setopt(lp->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK)

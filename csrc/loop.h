@@ -17,9 +17,8 @@ typedef struct rs_loop {
     int on_multi;               /* transfers on the multi handle */
     int transfers;              /* transfer userdata not yet collected */
     long connections;           /* the open clients' concurrency, summed */
-    int anchors;                /* registry index of the anchor table (also
-                                   its user value): an array slot is found
-                                   faster than the loop by its key */
+    int anchors;                /* registry index of the anchor table: an
+                                   array slot is found faster than a key */
 } rs_loop;
 
 /* The loop of this Lua state (created by rs_loop_open). */
@@ -74,8 +73,9 @@ rs_transfer *rs_loop_pop_done(lua_State *L, rs_loop *lp);
  * transfers are on the network (libcurl may need its sockets seen). */
 double rs_loop_next_timeout(rs_loop *lp);
 
-/* Waits for t (its userdata at stack index tidx; 0 for a transfer on
- * the C stack, whose client has no hooks), then lets go of it, calls its
+/* Waits for t (its userdata at stack index tidx; 0 for a transfer that
+ * is no userdata, on the C stack or a task's own, whose client has no
+ * hooks), then lets go of it, calls its
  * client's hooks and pushes its result: the decoded body (returns 1) or
  * nil and the error (returns 2).  Raises a hook's error, or a memory
  * error; t is spent either way. */

@@ -411,16 +411,24 @@ static int sched_spawn(lua_State *L)
     return 1;
 }
 
-/* The task whose coroutine L is, when L may yield: pushes it and returns
- * its index; otherwise pushes nothing and returns 0. */
-static int push_current(lua_State *L)
+int rs_sched_push_current(lua_State *L, int tasks)
 {
     if (!lua_isyieldable(L))
         return 0;
-    lua_getiuservalue(L, SCHED, SV_TASKS);
     lua_pushthread(L);
-    if (lua_rawget(L, -2) == LUA_TNIL) {
-        lua_pop(L, 2);
+    if (lua_rawget(L, tasks) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    return lua_gettop(L);
+}
+
+/* The same, for the scheduler's own functions. */
+static int push_current(lua_State *L)
+{
+    lua_getiuservalue(L, SCHED, SV_TASKS);
+    if (!rs_sched_push_current(L, lua_gettop(L))) {
+        lua_pop(L, 1);
         return 0;
     }
     lua_remove(L, -2);

@@ -14,6 +14,13 @@
  * client.c keeps as an upvalue to tell a call made inside a task. */
 void rs_sched_push_tasks(lua_State *L);
 
+/* The task whose coroutine L is, when a call there may suspend it:
+ * pushes it and returns its stack index.  Returns 0, pushing nothing, in
+ * the main thread, in a coroutine of the user's own, and where L cannot
+ * yield (a hook, a finalizer, a metamethod called from C): there a call
+ * blocks.  tasks is the index of the table of tasks. */
+int rs_sched_push_current(lua_State *L, int tasks);
+
 /* The transfer that the task at stack index task keeps for its calls
  * (made on first use; NULL when memory is short): a call inside it of a
  * client without hooks uses it when it is spent, and the scheduler lets
