@@ -400,6 +400,9 @@ static int check_method(lua_State *L, int idx)
     }
     if (i >= 0 && memcmp(m, http_methods[i], len) == 0)
         return i;
+    /* luaL_checkoption compares C strings: it would take "GET\0x" for GET. */
+    if (m != NULL && memchr(m, '\0', len) != NULL)
+        return luaL_argerror(L, idx, lua_pushfstring(L, "invalid option '%s' (it has an embedded zero)", m));
     return luaL_checkoption(L, idx, NULL, http_methods);   /* raises the usual error */
 }
 

@@ -155,6 +155,13 @@ describe("client:request()", function()
       assert.truthy(err:find("bad argument #2 to", 1, true), err)
       assert.truthy(err:find(("(invalid option '%s')"):format(m), 1, true), err)
     end
+    -- A C string comparison would read these as DELETE and GET.
+    for _, m in ipairs{ "DELETE\0x", "GET\0" } do
+      local ok, err = pcall(core.send, client, m, "friends", path)
+      assert.is_false(ok)
+      assert.truthy(err:find("bad argument #2 to", 1, true), err)
+      assert.truthy(err:find("an embedded zero", 1, true), err)
+    end
     assert.same({}, support.requests("GET", path))
     for _, m in ipairs{ "GET", "POST", "DELETE", "PATCH", "PUT" } do
       local _, err = core.send(client, m, "friends", "/v1/no-such-route")
