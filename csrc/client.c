@@ -581,16 +581,16 @@ static void send_no_userdata(lua_State *L, rs_client *c, int id_form, rs_transfe
     submit(L, &r, t, blocking, task);
 }
 
-/* A blocking call of a client without hooks: its transfer lives on the C
- * stack, so that the most common call makes no userdata for the
- * collector to finalize.  Nothing but libcurl and the loop points at it
- * until rs_loop_take has let go of it, and past submit nothing raises
- * outside a protected call before its buffers are freed. */
-static int send_on_stack(lua_State *L, rs_client *c, int id_form)
+/* A blocking call: its transfer lives on the C stack, so that the most
+ * common call makes no userdata for the collector to finalize.  Nothing
+ * but libcurl and the loop points at it until rs_loop_take has let go of
+ * it, and past submit nothing raises outside a protected call before its
+ * buffers are freed (the hooks run protected). */
+static int send_on_stack(lua_State *L, rs_client *c, int id_form, int hooks)
 {
     rs_transfer t;
     send_no_userdata(L, c, id_form, &t, 1, 0);
-    return rs_loop_take(L, c->loop, &t, 0);
+    return rs_loop_take(L, c->loop, &t, hooks);
 }
 
 /* The loop of the client at 1, which a call has checked. */
@@ -599,13 +599,18 @@ static rs_loop *loop_at_1(lua_State *L)
     return ((rs_client *)lua_touserdata(L, 1))->loop;
 }
 
+/* Where send_call leaves things on the stack: the client's hooks (or
+ * nil) right under the task, and a transfer userdata right over it. */
+#define HOOKS_UNDER_TASK(task) ((task) - 1)
+
 /* Resumed by the scheduler once the transfer at ctx is over. */
 static int send_resumed(lua_State *L, int status, lua_KContext ctx)
 {
     int tidx = (int)ctx;
     (void)status;
     lua_settop(L, tidx);
-    return rs_loop_take(L, loop_at_1(L), lua_touserdata(L, tidx), tidx);
+    return rs_loop_take(L, loop_at_1(L), lua_touserdata(L, tidx),
+                        HOOKS_UNDER_TASK(tidx - 1));    /* the task is under tidx */
 }
 
 /* The same for a call on the task's own transfer; ctx is the task. */
@@ -614,29 +619,30 @@ static int send_own_resumed(lua_State *L, int status, lua_KContext ctx)
     int task = (int)ctx;
     (void)status;
     lua_settop(L, task);
-    return rs_loop_take(L, loop_at_1(L), rs_sched_transfer(L, task), 0);
+    return rs_loop_take(L, loop_at_1(L), rs_sched_transfer(L, task), HOOKS_UNDER_TASK(task));
 }
 
-/* A call inside a task of a client without hooks: it uses the task's own
- * transfer, which the scheduler frees if the task ends in the call.  No
- * hook can raise while the result is taken, so nothing but a memory
- * error leaves it in use, and the scheduler then lets go of it. */
+/* A call inside a task: it uses the task's own transfer, which the
+ * scheduler frees if the task ends in the call.  The hooks run protected
+ * and their error is raised once the transfer is spent, so nothing but a
+ * memory error while the result is pushed leaves it in use, and the
+ * scheduler then lets go of it. */
 static int send_own(lua_State *L, rs_client *c, int id_form, int task, rs_transfer *t)
 {
     send_no_userdata(L, c, id_form, t, 0, task);
     if (rs_loop_is_over(t))
-        return rs_loop_take(L, c->loop, t, 0);
+        return rs_loop_take(L, c->loop, t, HOOKS_UNDER_TASK(task));
     return rs_sched_suspend(L, 0, task, send_own_resumed);
 }
 
-/* Ends core.send with the transfer on top: a blocking call drives the
- * loop until it is over; a task is suspended until the scheduler resumes
- * it, once the loop has finished the transfer. */
+/* A call inside a task whose own transfer is in use (a call before it
+ * failed while its result was pushed): a transfer userdata, pushed over
+ * the task, which the scheduler resumes it with. */
 static int send_transfer(lua_State *L, rs_transfer *t, int task)
 {
     int tidx = lua_gettop(L);
-    if (!task || rs_loop_is_over(t))
-        return rs_loop_take(L, loop_at_1(L), t, tidx);
+    if (rs_loop_is_over(t))
+        return rs_loop_take(L, loop_at_1(L), t, HOOKS_UNDER_TASK(task));
     return rs_sched_suspend(L, tidx, tidx, send_resumed);
 }
 
@@ -645,18 +651,20 @@ static int send_transfer(lua_State *L, rs_transfer *t, int task)
  * transfers move meanwhile). */
 static int send_call(lua_State *L, rs_client *c, int id_form)
 {
-    int task;
-    lua_settop(L, id_form ? 6 : 8);
+    int task, hooks = id_form ? 7 : 9;
+    rs_transfer *own;
+    lua_settop(L, hooks - 1);
+    if (c->hooks)
+        lua_getiuservalue(L, 1, 1); /* the client's hooks */
+    else
+        lua_pushnil(L);
     task = rs_sched_push_current(L, lua_upvalueindex(3));   /* the table of tasks */
-    if (!c->hooks) {
-        rs_transfer *own;
-        if (!task)
-            return send_on_stack(L, c, id_form);
-        own = rs_sched_transfer(L, task);
-        if (own && own->state == RS_T_SPENT && own->url == NULL)
-            return send_own(L, c, id_form, task, own);
-    }
-    return send_transfer(L, push_transfer(L, c, !task, id_form, task), task);
+    if (!task)
+        return send_on_stack(L, c, id_form, hooks);
+    own = rs_sched_transfer(L, task);
+    if (own && own->state == RS_T_SPENT && own->url == NULL)
+        return send_own(L, c, id_form, task, own);
+    return send_transfer(L, push_transfer(L, c, 0, id_form, task), task);
 }
 
 /* core.send(client, method, service, path[, query[, body[, nil[,

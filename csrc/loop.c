@@ -464,44 +464,60 @@ static void call_hook(lua_State *L, int hooks, const char *name, int *first)
     }
 }
 
-/* The hooks of t's client, called after the exchange is over, outside
- * libcurl.  Leaves the first error a hook raised on the stack and returns
- * 1, or returns 0. */
-static int call_hooks(lua_State *L, rs_transfer *t, int tidx)
+/* Calls the hooks (the table at 1) with what t (light userdata at 2)
+ * saw; returns whether one raised, and the first error.  Run protected:
+ * the tables it builds may raise a memory error, and t must be settled
+ * whatever happens here. */
+static int run_hooks(lua_State *L)
 {
-    int hooks, first = 0, i;
-    if (tidx == 0 || (t->attempt_count == 0 && t->new_cookie == NULL))
-        return 0;
-    if (lua_getiuservalue(L, tidx, 2) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    hooks = lua_gettop(L);
+    const rs_transfer *t = lua_touserdata(L, 2);
+    int first = 0, i;
     for (i = 0; i < t->attempt_count; i++) {
         push_attempt_info(L, t, i);
-        call_hook(L, hooks, "on_response", &first);
+        call_hook(L, 1, "on_response", &first);
     }
     if (t->new_cookie) {
         lua_pushstring(L, t->new_cookie);
-        call_hook(L, hooks, "on_cookie", &first);
+        call_hook(L, 1, "on_cookie", &first);
     }
-    if (first) {
-        lua_replace(L, hooks);      /* the error takes the hooks' slot */
-        lua_settop(L, hooks);
+    lua_pushboolean(L, first != 0);
+    if (first)
+        lua_pushvalue(L, first);
+    else
+        lua_pushnil(L);
+    return 2;
+}
+
+/* The hooks of t's client (the table at stack index hooks, or none when
+ * 0), called after the exchange is over, outside libcurl.  Leaves the
+ * first error a hook raised (or a memory error) on the stack and returns
+ * 1, or returns 0. */
+static int call_hooks(lua_State *L, rs_transfer *t, int hooks)
+{
+    if (hooks == 0 || (t->attempt_count == 0 && t->new_cookie == NULL)
+        || lua_type(L, hooks) != LUA_TTABLE)
+        return 0;
+    lua_pushcfunction(L, run_hooks);
+    lua_pushvalue(L, hooks);
+    lua_pushlightuserdata(L, t);
+    if (lua_pcall(L, 2, 2, 0) != LUA_OK)
+        return 1;                   /* the memory error */
+    if (lua_toboolean(L, -2)) {
+        lua_remove(L, -2);
         return 1;
     }
-    lua_settop(L, hooks - 1);
+    lua_pop(L, 2);
     return 0;
 }
 
-int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int tidx)
+int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks)
 {
     int n, failed;
     rs_loop_wait(lp, t);
     unlist(lp, t);
     unlink_member(t);
     unanchor(L, lp, t);
-    failed = call_hooks(L, t, tidx);
+    failed = call_hooks(L, t, hooks);
     n = rs_transfer_push_result(L, t);
     t->session = NULL;
     if (failed) {
@@ -522,7 +538,9 @@ static int transfer_result(lua_State *L)
 {
     rs_transfer *t = check_transfer(L, 1);
     luaL_argcheck(L, t->state != RS_T_SPENT, 1, "its result was already taken");
-    return rs_loop_take(L, rs_loop_get(L), t, 1);
+    lua_settop(L, 1);
+    lua_getiuservalue(L, 1, 2);         /* its client's hooks, or nil */
+    return rs_loop_take(L, rs_loop_get(L), t, 2);
 }
 
 void rs_loop_abandon(lua_State *L, rs_loop *lp, rs_transfer *t)

@@ -73,13 +73,11 @@ rs_transfer *rs_loop_pop_done(lua_State *L, rs_loop *lp);
  * transfers are on the network (libcurl may need its sockets seen). */
 double rs_loop_next_timeout(rs_loop *lp);
 
-/* Waits for t (its userdata at stack index tidx; 0 for a transfer that
- * is no userdata, on the C stack or a task's own, whose client has no
- * hooks), then lets go of it, calls its
- * client's hooks and pushes its result: the decoded body (returns 1) or
- * nil and the error (returns 2).  Raises a hook's error, or a memory
- * error; t is spent either way. */
-int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int tidx);
+/* Waits for t, then lets go of it, calls its client's hooks (the table
+ * at stack index hooks; 0 or nil for none) and pushes its result: the
+ * decoded body (returns 1) or nil and the error (returns 2).  Raises a
+ * hook's error, or a memory error; t is spent either way. */
+int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks);
 
 /* Adds progress, stats, now and the transfer functions
  * to the module table on top. */

@@ -91,7 +91,7 @@ typedef struct rs_task {
     lua_State *co;              /* its coroutine (TV_THREAD) while it runs */
     rs_sched *sched;
     double due;
-    /* The transfer of the calls of clients without hooks: one call at a
+    /* The transfer of the task's calls to clients: one call at a
      * time, so one transfer serves them all.  It is C memory (NULL until
      * the first call), so the collector neither finalizes nor counts it:
      * the task lets go of it when it ends.  Spent when no call uses it. */

@@ -22,9 +22,9 @@ void rs_sched_push_tasks(lua_State *L);
 int rs_sched_push_current(lua_State *L, int tasks);
 
 /* The transfer that the task at stack index task keeps for its calls
- * (made on first use; NULL when memory is short): a call inside it of a
- * client without hooks uses it when it is spent, and the scheduler lets
- * go of it when the task ends, even in the middle of that call. */
+ * (made on first use; NULL when memory is short): a call inside it uses
+ * it when it is spent, and the scheduler lets go of it when the task
+ * ends, even in the middle of that call. */
 rs_transfer *rs_sched_transfer(lua_State *L, int task);
 
 /* Ends a C function of a call inside a task: suspends the task, which the

@@ -258,6 +258,27 @@ describe("the on_response hook", function()
     client:close()
   end)
 
+  it("raises its error from a task's call, and the task's next calls still work", function()
+    local broke = 0
+    local client <close> = support.client{ on_response = function()
+      if broke < 2 then broke = broke + 1; error("hook broke " .. broke) end
+    end }
+    local t = robloxsocial.spawn(function()
+      local ok1, err1 = pcall(client.friends_count, client, me)
+      local ok2, err2 = pcall(client.friends_count, client, me)
+      local answer = assert(client:friends_count(me))
+      return ok1, err1, ok2, err2, answer.count
+    end)
+    local ok1, err1, ok2, err2, count = t:wait()
+    assert.is_false(ok1)
+    assert.matches("hook broke 1", err1)
+    assert.is_false(ok2)
+    assert.matches("hook broke 2", err2)
+    assert.equal(130, count)
+    assert.equal(3, #support.requests("GET", count_path()))
+    assert.equal(0, require("robloxsocial.core").stats().in_flight)
+  end)
+
   it("must be a function", function()
     assert.has_error(function() robloxsocial.new{ on_response = 1 } end,
       "bad argument #1 to 'new' (option 'on_response' must be a function (got number))")
