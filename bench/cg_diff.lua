@@ -13,7 +13,7 @@ assert(small and big and units, "usage: lua5.4 cg_diff.lua OUT_SMALL OUT_BIG UNI
 
 -- Reads callgrind_annotate's function table: cost by "file:function [object]".
 local function costs(file)
-  local cmd = ("callgrind_annotate --threshold=100 --inclusive=%s %s 2>/dev/null")
+  local cmd = ("callgrind_annotate --auto=no --threshold=100 --inclusive=%s %s 2>/dev/null")
     :format(inclusive and "yes" or "no", file)
   local t, total = {}, nil
   local p = assert(io.popen(cmd))
