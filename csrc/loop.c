@@ -104,6 +104,41 @@ static void off_multi(rs_loop *lp, rs_transfer *t)
     }
 }
 
+/* The first writes of a cookie session, before it holds a csrf token:
+ * one goes (the probe) and the others wait for its answer, which hands
+ * out the token they all then carry, so that a burst of writes makes one
+ * handshake rather than one each.  They keep their slots meanwhile; the
+ * wait is a timer due when their timeout ends.  Once a write has been
+ * answered without the handshake, the service wants no token and writes
+ * no longer wait. */
+static int waits_for_token(rs_session *s, rs_transfer *t)
+{
+    if (!t->is_write || s->csrf_token || s->csrf_known || s->secrets[0] == NULL)
+        return 0;
+    if (s->csrf_probe == NULL)
+        s->csrf_probe = t;
+    return s->csrf_probe != t;
+}
+
+/* The probe's attempt is over (answered: an answer came back): the
+ * writes waiting for it are due now.  Returns how many there are. */
+static int token_answered(rs_loop *lp, rs_session *s, int answered)
+{
+    rs_transfer *t;
+    double now = rs_now();
+    int woken = 0;
+    s->csrf_probe = NULL;
+    if (answered && s->csrf_token == NULL)
+        s->csrf_known = 1;
+    for (t = lp->timers; t; t = t->next_timer)
+        if (t->session == s && t->token_wait) {
+            t->token_wait = 0;
+            t->due = now;
+            woken++;
+        }
+    return woken;
+}
+
 /* t ended (finished or cancelled): its slot goes to the next in line. */
 static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
 {
@@ -114,6 +149,8 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
         unlink_timer(lp, t);
     if (t->state == RS_T_QUEUED && s)
         unlink_waiting(s, t);
+    if (s && s->csrf_probe == t)
+        (void)token_answered(lp, s, 0);   /* they go at the loop's next turn */
     if (t->easy)
         curl_easy_setopt(t->easy, CURLOPT_PRIVATE, NULL);
     rs_transfer_drop_easy(t);
@@ -178,6 +215,18 @@ static void launch(rs_loop *lp, rs_transfer *t)
         t->state = RS_T_RUNNING;
         rs_transfer_fail(t, "timeout", "the service's rate limit resets after the call's timeout");
         t->outcome.retry_after = wait;
+        finish(lp, t);
+        return;
+    }
+    if (waits_for_token(t->session, t)) {
+        double end = t->started + t->session->timeout;
+        if (rs_now() < end) {
+            t->token_wait = 1;
+            delay(lp, t, end);
+            return;
+        }
+        t->state = RS_T_RUNNING;
+        rs_transfer_fail(t, "timeout", "the call took longer than its timeout");
         finish(lp, t);
         return;
     }
@@ -273,6 +322,8 @@ static void unanchor(lua_State *L, rs_loop *lp, rs_transfer *t)
     t->ref = LUA_NOREF;
 }
 
+static double fire_timers(rs_loop *lp);
+
 /* Judges every attempt that libcurl has ended. */
 static int collect(rs_loop *lp)
 {
@@ -280,6 +331,7 @@ static int collect(rs_loop *lp)
     int left, ended = 0;
     while ((msg = curl_multi_info_read(lp->multi, &left)) != NULL) {
         rs_transfer *t = NULL;
+        rs_next next;
         CURL *e = msg->easy_handle;
         CURLcode rc = msg->data.result;
         if (msg->msg != CURLMSG_DONE)
@@ -289,7 +341,11 @@ static int collect(rs_loop *lp)
             continue;
         }
         off_multi(lp, t);       /* msg is gone after this */
-        switch (rs_transfer_judge(t, rc)) {
+        next = rs_transfer_judge(t, rc);    /* keeps a token handed out */
+        if (t->session && t->session->csrf_probe == t
+            && token_answered(lp, t->session, rc == CURLE_OK) > 0)
+            (void)fire_timers(lp);          /* now, not after the next wait */
+        switch (next) {
         case RS_NEXT_RESEND:
             launch(lp, t);
             break;

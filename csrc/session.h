@@ -46,6 +46,8 @@ typedef struct rs_session {
     rs_headers *read_headers;     /* GET: accept, user agent, credentials */
     rs_headers *write_headers;    /* writes: also content type, csrf token */
     char *csrf_token;             /* the token the server handed out, or NULL */
+    rs_transfer *csrf_probe;      /* the write that asks for the first one */
+    int csrf_known;               /* a write was answered without a token */
     char *secrets[RS_SECRETS];    /* cookie, api key, token, old cookie: redacted */
     rs_service *services;         /* by name, as transfers name them */
     int service_count, service_cap;

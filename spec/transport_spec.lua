@@ -82,6 +82,54 @@ describe("the x-csrf-token handshake", function()
     assert.equal(1, count("GET", friends_count_path()))
   end)
 
+  -- A POST that changes nothing: the tags of the main user.
+  local function get_tags(client)
+    return client:request("POST", "contacts", "/v1/user/get-tags", { body = { targetUserIds = { me } } })
+  end
+
+  it("is made once for a burst of concurrent writes: the others wait for the token", function()
+    sb:configure{ latency = 0.05 }
+    local client <close> = support.client{ concurrency = 8 }
+    local tasks = {}
+    for i = 1, 8 do tasks[i] = robloxsocial.spawn(get_tags, client) end
+    assert.is_true(robloxsocial.run(10))
+    for i = 1, 8 do assert.is_table(tasks[i]:wait()) end
+    local posts = support.requests("POST", "/v1/user/get-tags")
+    assert.equal(9, #posts)                 -- one 403 with the token, then eight that carry it
+    assert.equal(403, posts[1].status)
+    for i = 2, 9 do
+      assert.equal(200, posts[i].status)
+      assert.is_string(posts[i].csrf_token)
+    end
+  end)
+
+  it("is made once for a batch outside a task too (presence POSTs are writes to the handshake)", function()
+    sb:configure{ latency = 0.02 }
+    local client <close> = support.client{ concurrency = 10 }
+    local ids = {}
+    for i = 1, 500 do ids[i] = me + i end
+    assert.is_table(client:presence(ids))
+    local posts = support.requests("POST")
+    assert.equal(11, #posts)                -- 10 chunks, and the first one's handshake
+    assert.equal(403, posts[1].status)
+  end)
+
+  it("lets a burst of writes go together once one was answered without the handshake", function()
+    sb:configure{ latency = 0.2 }
+    sb:fault{ method = "POST", path = "/v1/user/get-tags", kind = "status", status = 500, count = 1 }
+    local client <close> = support.client{ concurrency = 8, max_retries = 0 }
+    local first = robloxsocial.spawn(get_tags, client)       -- the probe: a 500, no token
+    local rest = {}
+    for i = 1, 4 do rest[i] = robloxsocial.spawn(get_tags, client) end
+    local core = require "robloxsocial.core"
+    assert.equal(1, core.stats().on_network)                  -- the others wait for its answer
+    while not first:done() do robloxsocial.step(1) end
+    robloxsocial.step(0)
+    assert.equal(4, core.stats().on_network)                  -- all at once, not one more probe
+    assert.is_true(robloxsocial.run(10))
+    for i = 1, 4 do assert.is_table(rest[i]:wait()) end
+  end)
+
   it("needs no token for requests made with an API key", function()
     local client <close> = support.client{ cookie = false, api_key = sb.credentials.api_key }
     assert.is_table(client:decline_all_friend_requests())
