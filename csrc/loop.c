@@ -201,49 +201,48 @@ static void delay(rs_loop *lp, rs_transfer *t, double due)
 /* Sends the next attempt of t; a failure to even start ends it.  With
  * pace on, an attempt to a service that said none remain waits for its
  * reset (a timer), unless that passes the call's timeout. */
+/* t, about to be launched, fails before it reaches the network. */
+static void fail_launch(rs_loop *lp, rs_transfer *t, const char *kind, const char *message)
+{
+    t->state = RS_T_RUNNING;    /* it held a slot: finish gives it back */
+    rs_transfer_fail(t, kind, message);
+    finish(lp, t);
+}
+
 static void launch(rs_loop *lp, rs_transfer *t)
 {
-    double wait = rs_transfer_pace_wait(t);
+    static const char too_long[] = "the call took longer than its timeout";
+    double wait = rs_transfer_pace_wait(t), end = t->started + t->session->timeout;
     CURLcode rc;
     CURLMcode mrc;
     if (wait > 0) {
         double now = rs_now();
-        if (now + wait < t->started + t->session->timeout) {
+        if (now + wait < end) {
             delay(lp, t, now + wait);
             return;
         }
-        t->state = RS_T_RUNNING;
-        rs_transfer_fail(t, "timeout", "the service's rate limit resets after the call's timeout");
         t->outcome.retry_after = wait;
-        finish(lp, t);
+        fail_launch(lp, t, "timeout", "the service's rate limit resets after the call's timeout");
         return;
     }
     if (waits_for_token(t->session, t)) {
-        double end = t->started + t->session->timeout;
         if (rs_now() < end) {
             t->token_wait = 1;
             delay(lp, t, end);
-            return;
-        }
-        t->state = RS_T_RUNNING;
-        rs_transfer_fail(t, "timeout", "the call took longer than its timeout");
-        finish(lp, t);
+        } else
+            fail_launch(lp, t, "timeout", too_long);
         return;
     }
     rc = rs_transfer_begin(t);
-    t->state = RS_T_RUNNING;
     if (rc != CURLE_OK) {
-        if (rc == CURLE_OPERATION_TIMEDOUT)
-            rs_transfer_fail(t, "timeout", "the call took longer than its timeout");
-        else
-            rs_transfer_fail(t, "network", curl_easy_strerror(rc));
-        finish(lp, t);
+        fail_launch(lp, t, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network",
+                    rc == CURLE_OPERATION_TIMEDOUT ? too_long : curl_easy_strerror(rc));
         return;
     }
+    t->state = RS_T_RUNNING;
     mrc = curl_multi_add_handle(lp->multi, t->easy);
     if (mrc != CURLM_OK) {
-        rs_transfer_fail(t, "network", curl_multi_strerror(mrc));
-        finish(lp, t);
+        fail_launch(lp, t, "network", curl_multi_strerror(mrc));
         return;
     }
     t->on_multi = 1;
