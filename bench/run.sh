@@ -10,11 +10,10 @@ set -eu
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
 CURL_LOOP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-NGINX=${NGINX:-/usr/sbin/nginx}
+. "$BENCH/nginx.sh"
 
 # What the bench needs beyond `make build`; deps.sh installs only what is missing.
-[ -x "$NGINX" ] || command -v nginx >/dev/null 2>&1 || "$ROOT/scripts/deps.sh" nginx-light
-[ -x "$NGINX" ] || NGINX=$(command -v nginx)
+nginx_find
 "$ROOT/scripts/deps.sh" valgrind
 
 [ -f "$ROOT/build/robloxsocial/core.so" ] || {
@@ -39,41 +38,10 @@ trap 'exit 130' INT TERM
 
 lua5.4 "$BENCH/gen_bodies.lua" "$DIR"
 
-# A free port from the kernel; if another process takes it before nginx
-# does, nginx fails to start and we try another.
-free_port() {
-  lua5.4 -e 'local s = assert(require("socket").bind("127.0.0.1", 0))
-             local _, port = s:getsockname(); s:close(); print(port)'
+nginx_probe() {
+  "$CURL_LOOP" "http://127.0.0.1:$PORT/v1/users/1/friends/count" 1 0
 }
-
-start_nginx() {
-  sed -e "s|@DIR@|$DIR|g" -e "s|@PORT@|$PORT|g" "$BENCH/nginx.conf.in" > "$DIR/nginx.conf"
-  "$NGINX" -p "$DIR" -c "$DIR/nginx.conf" -e "$DIR/error.log" &
-  NGINX_PID=$!
-  tries=0
-  while [ $tries -lt 50 ]; do
-    if "$CURL_LOOP" "http://127.0.0.1:$PORT/v1/users/1/friends/count" 1 0 >/dev/null 2>&1; then
-      return 0
-    fi
-    kill -0 "$NGINX_PID" 2>/dev/null || break
-    sleep 0.1
-    tries=$((tries + 1))
-  done
-  kill "$NGINX_PID" 2>/dev/null || true
-  wait "$NGINX_PID" 2>/dev/null || true
-  NGINX_PID=""
-  return 1
-}
-
-attempt=0
-until PORT=$(free_port) && start_nginx; do
-  attempt=$((attempt + 1))
-  if [ $attempt -ge 5 ]; then
-    echo "bench: nginx did not start:" >&2
-    cat "$DIR/error.log" >&2 2>/dev/null || true
-    exit 1
-  fi
-done
+nginx_up "$BENCH/nginx.conf.in" bench
 
 mkdir -p "$BENCH/out"
 lua5.4 "$BENCH/measure.lua" "http://127.0.0.1:$PORT" "$DIR" "$CURL_LOOP" "$BENCH/out"

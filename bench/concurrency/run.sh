@@ -12,13 +12,12 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BIN=$(cd "$1" && pwd)
-NGINX=${NGINX:-/usr/sbin/nginx}
+. "$ROOT/bench/nginx.sh"
 
 # Debian packages only; deps.sh installs only what is missing (python3-httpx
 # is in its list).  Node is not a Debian package here: its rows say n/a
 # when /usr/bin/node (or $NODE) is missing.
-[ -x "$NGINX" ] || command -v nginx >/dev/null 2>&1 || "$ROOT/scripts/deps.sh" nginx-light
-[ -x "$NGINX" ] || NGINX=$(command -v nginx)
+nginx_find
 "$ROOT/scripts/deps.sh" valgrind
 
 [ -f "$ROOT/build/robloxsocial/core.so" ] || {
@@ -51,39 +50,10 @@ until grep -q '^port ' "$DIR/delay.out" 2>/dev/null; do
 done
 DELAY_PORT=$(sed -n 's/^port //p' "$DIR/delay.out")
 
-free_port() {
-  lua5.4 -e 'local s = assert(require("socket").bind("127.0.0.1", 0))
-             local _, port = s:getsockname(); s:close(); print(port)'
+nginx_probe() {
+  "$BIN/curl_multi" easy "http://127.0.0.1:$PORT" 1
 }
-
-start_nginx() {
-  sed -e "s|@DIR@|$DIR|g" -e "s|@PORT@|$PORT|g" "$HERE/nginx.conf.in" > "$DIR/nginx.conf"
-  "$NGINX" -p "$DIR" -c "$DIR/nginx.conf" -e "$DIR/error.log" &
-  NGINX_PID=$!
-  tries=0
-  while [ $tries -lt 50 ]; do
-    if "$BIN/curl_multi" easy "http://127.0.0.1:$PORT" 1 >/dev/null 2>&1; then
-      return 0
-    fi
-    kill -0 "$NGINX_PID" 2>/dev/null || break
-    sleep 0.1
-    tries=$((tries + 1))
-  done
-  kill "$NGINX_PID" 2>/dev/null || true
-  wait "$NGINX_PID" 2>/dev/null || true
-  NGINX_PID=""
-  return 1
-}
-
-attempt=0
-until PORT=$(free_port) && start_nginx; do
-  attempt=$((attempt + 1))
-  if [ $attempt -ge 5 ]; then
-    echo "bench9: nginx did not start:" >&2
-    cat "$DIR/error.log" >&2 2>/dev/null || true
-    exit 1
-  fi
-done
+nginx_up "$HERE/nginx.conf.in" bench9
 
 mkdir -p "$HERE/out"
 lua5.4 "$HERE/measure.lua" "http://127.0.0.1:$PORT" "http://127.0.0.1:$DELAY_PORT" "$BIN" "$HERE/out"
