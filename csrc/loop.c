@@ -121,7 +121,9 @@ static int waits_for_token(rs_session *s, rs_transfer *t)
 }
 
 /* The probe's attempt is over (answered: an answer came back): the
- * writes waiting for it are due now.  Returns how many there are. */
+ * writes waiting for it are due now.  Returns how many there are.  They
+ * keep token_wait until they go: a batch that fails meanwhile withdraws
+ * them, as they were never sent. */
 static int token_answered(rs_loop *lp, rs_session *s, int answered)
 {
     rs_transfer *t;
@@ -132,7 +134,6 @@ static int token_answered(rs_loop *lp, rs_session *s, int answered)
         s->csrf_known = 1;
     for (t = lp->timers; t; t = t->next_timer)
         if (t->session == s && t->token_wait) {
-            t->token_wait = 0;
             t->due = now;
             woken++;
         }
@@ -171,10 +172,19 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
  * transfers still waiting for a slot are cancelled. */
 static void withdraw_group(rs_loop *lp, rs_session *s, lua_Integer group)
 {
-    rs_transfer *t = s->waiting_head, *next;
-    for (; t; t = next) {
+    rs_transfer *t, *next;
+    for (t = s->waiting_head; t; t = next) {
         next = t->next_waiting;
         if (t->group == group) {
+            end_transfer(lp, t, RS_T_CANCELLED);
+            list_done(lp, t);
+        }
+    }
+    /* and those holding a slot until the csrf probe is answered: their
+     * slots go to other calls, which may join the timers at the head */
+    for (t = lp->timers; t; t = next) {
+        next = t->next_timer;
+        if (t->session == s && t->group == group && t->token_wait) {
             end_transfer(lp, t, RS_T_CANCELLED);
             list_done(lp, t);
         }
@@ -225,11 +235,11 @@ static void launch(rs_loop *lp, rs_transfer *t)
         fail_launch(lp, t, "timeout", "the service's rate limit resets after the call's timeout");
         return;
     }
-    if (waits_for_token(t->session, t)) {
-        if (rs_now() < end) {
-            t->token_wait = 1;
+    t->token_wait = waits_for_token(t->session, t);
+    if (t->token_wait) {
+        if (rs_now() < end)
             delay(lp, t, end);
-        } else
+        else
             fail_launch(lp, t, "timeout", too_long);
         return;
     }
@@ -331,6 +341,7 @@ static int collect(rs_loop *lp)
     while ((msg = curl_multi_info_read(lp->multi, &left)) != NULL) {
         rs_transfer *t = NULL;
         rs_next next;
+        int woken;
         CURL *e = msg->easy_handle;
         CURLcode rc = msg->data.result;
         if (msg->msg != CURLMSG_DONE)
@@ -341,9 +352,8 @@ static int collect(rs_loop *lp)
         }
         off_multi(lp, t);       /* msg is gone after this */
         next = rs_transfer_judge(t, rc);    /* keeps a token handed out */
-        if (t->session && t->session->csrf_probe == t
-            && token_answered(lp, t->session, rc == CURLE_OK) > 0)
-            (void)fire_timers(lp);          /* now, not after the next wait */
+        woken = t->session && t->session->csrf_probe == t
+                && token_answered(lp, t->session, rc == CURLE_OK) > 0;
         switch (next) {
         case RS_NEXT_RESEND:
             launch(lp, t);
@@ -352,10 +362,12 @@ static int collect(rs_loop *lp)
             delay(lp, t, t->due);
             break;
         case RS_NEXT_FINISH:
-            finish(lp, t);
+            finish(lp, t);      /* a failed batch withdraws its waiting writes */
             ended++;
             break;
         }
+        if (woken)
+            (void)fire_timers(lp);          /* now, not after the next wait */
     }
     return ended;
 }

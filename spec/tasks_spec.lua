@@ -477,6 +477,18 @@ describe("a batch", function()
     assert.equal(450, #rest.userPresences)
   end)
 
+  it("starts no further request when its first one, sent alone for the CSRF token, fails", function()
+    local client <close> = support.client{ concurrency = 4 }      -- a cookie and no token yet
+    sb:fault{ method = "POST", path = "/v1/presence/users", kind = "status", status = 500, count = 1 }
+    local answer, err = client:presence(range(7001, 7500))
+    assert.is_nil(answer)
+    assert.equal(500, err.status)
+    assert.equal(1, #support.requests("POST", "/v1/presence/users"))
+    assert.equal(0, err.done)
+    assert.equal(500, #err.failed)
+    assert.equal(0, require("robloxsocial.core").stats().in_flight)
+  end)
+
   it("suspends the task that calls it", function()
     sb:configure{ latency = 0.1 }
     local client <close> = support.client{ concurrency = 4 }
