@@ -83,7 +83,7 @@ struct rs_transfer {
     int ref;                   /* anchor in the loop's table, or LUA_NOREF */
     lua_Integer attempt;       /* retries so far */
     int handshake_done;        /* the csrf handshake was made */
-    int token_wait;            /* delayed until the session's probe is answered */
+    int token_wait;            /* waits for the csrf probe (a timer), until it goes */
     int prereqs;               /* libcurl started this attempt this often */
     double started;            /* monotonic seconds of the first attempt */
     double due;                /* when a delayed retry may go */
