@@ -636,8 +636,9 @@ static int send_own(lua_State *L, rs_client *c, int id_form, int task, rs_transf
 }
 
 /* A call inside a task whose own transfer is in use (a call before it
- * failed while its result was pushed): a transfer userdata, pushed over
- * the task, which the scheduler resumes it with. */
+ * failed while its result was pushed) or could not be made (memory): a
+ * transfer userdata, pushed over the task, which the scheduler resumes
+ * it with. */
 static int send_transfer(lua_State *L, rs_transfer *t, int task)
 {
     int tidx = lua_gettop(L);

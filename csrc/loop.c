@@ -208,9 +208,6 @@ static void delay(rs_loop *lp, rs_transfer *t, double due)
     lp->timers = t;
 }
 
-/* Sends the next attempt of t; a failure to even start ends it.  With
- * pace on, an attempt to a service that said none remain waits for its
- * reset (a timer), unless that passes the call's timeout. */
 /* t, about to be launched, fails before it reaches the network. */
 static void fail_launch(rs_loop *lp, rs_transfer *t, const char *kind, const char *message)
 {
@@ -219,6 +216,10 @@ static void fail_launch(rs_loop *lp, rs_transfer *t, const char *kind, const cha
     finish(lp, t);
 }
 
+/* Sends the next attempt of t; a failure to even start ends it.  With
+ * pace on, an attempt to a service that said none remain waits for its
+ * reset (a timer), unless that passes the call's timeout; a write that
+ * waits for the session's csrf token waits as a timer too. */
 static void launch(rs_loop *lp, rs_transfer *t)
 {
     static const char too_long[] = "the call took longer than its timeout";

@@ -583,7 +583,6 @@ static int sched_step(lua_State *L)
     return 1;
 }
 
-/* Seconds until step has work; HUGE_VAL when nothing is in flight. */
 /* Whether the list in user value uv holds a task still waiting there as
  * wait says: a cancelled task stays on its list until a step passes. */
 static int any_waiting(lua_State *L, int uv, int count, int wait)
@@ -599,6 +598,7 @@ static int any_waiting(lua_State *L, int uv, int count, int wait)
     return found;
 }
 
+/* Seconds until step has work; HUGE_VAL when nothing is in flight. */
 static double next_timeout(rs_sched *s, lua_State *L)
 {
     double wait;
@@ -846,8 +846,9 @@ static int task__tostring(lua_State *L)
     return 1;
 }
 
-/* A task needs no __gc: it holds no memory of its own outside the Lua
- * heap, and a live one is anchored until it finishes. */
+/* A task needs no __gc: a live one is anchored until it ends, and the
+ * C memory it holds (its own transfer) is let go of when it ends, or by
+ * the scheduler's __gc when the state closes first. */
 static const luaL_Reg task_methods[] = {
     {"done", task_done},
     {"wait", task_wait},
