@@ -165,7 +165,7 @@ describe("the client's methods", function()
     table.sort(iterators)
     assert.same({ "each_friend", "each_friend_request", "each_friend_search", "each_message" }, iterators)
 
-    assert.truthy(text:find("`client:rate_limit(service)`", 1, true))
+    assert.truthy(text:find("`client:rate_limit(service", 1, true))
     local expected = { request = true, close = true, rate_limit = true }
     for _, name in ipairs(methods) do expected[name] = true end
     for _, name in ipairs(iterators) do expected[name] = true end
