@@ -724,6 +724,17 @@ static int client_is_open(lua_State *L)
     return 1;
 }
 
+/* core.has_cookie(v): whether v is an open client that holds a cookie
+ * (a cookie rotates but never goes, so this holds for the client's
+ * life).  Never raises: the cookie-only methods call it in place of
+ * their check of the client, and fall back on the path that raises. */
+static int client_has_cookie(lua_State *L)
+{
+    rs_client *c = client_at_1(L);
+    lua_pushboolean(L, c != NULL && c->open && c->session.secrets[0] != NULL);
+    return 1;
+}
+
 /* core.concurrency(client): its cap on requests in flight. */
 static int client_concurrency(lua_State *L)
 {
@@ -763,6 +774,7 @@ static const luaL_Reg client_functions[] = {
     {"start_blocking", client_start_blocking},
     {"send_id", client_send_id},
     {"is_open", client_is_open},
+    {"has_cookie", client_has_cookie},
     {"concurrency", client_concurrency},
     {NULL, NULL}
 };

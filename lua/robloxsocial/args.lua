@@ -55,6 +55,8 @@ function args.option(name, spec, v)
   local kind, ok = spec.kind, false
   if kind == "string" then
     ok = type(v) == "string"
+  elseif kind == "boolean" then
+    ok = type(v) == "boolean"           -- the query says true or false
   elseif kind == "count" or kind == "positive" then
     local i = math_type(v) and tointeger(v) or nil
     ok = i ~= nil and i >= (kind == "count" and 0 or 1)
@@ -66,7 +68,7 @@ function args.option(name, spec, v)
   if ok then return v end
   local want = kind == "enum" and "one of " .. concat(spec.values, ", ")
     or kind == "count" and "an integer >= 0" or kind == "positive" and "a positive integer"
-    or "a string"
+    or kind == "boolean" and "a boolean" or "a string"
   return nil, format("option '%s' must be %s", name, want)
 end
 

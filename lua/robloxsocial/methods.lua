@@ -9,6 +9,7 @@ local core = require "robloxsocial.core"
 local args = require "robloxsocial.args"
 
 local send, send_id, json_encode, is_open = core.send, core.send_id, core.json_encode, core.is_open
+local has_cookie = core.has_cookie
 local ids_body, REFUSED = core.ids_body, core.REFUSED
 local encode_query = args.encode_query
 local format, select, rawlen = string.format, select, rawlen
@@ -114,11 +115,22 @@ function methods.check_self(self, name, client_mt, level)
   if not is_open(self) then error("robloxsocial: attempt to use a closed client", level + 1) end
 end
 
--- Checks self and the arguments of a call to the method called name;
--- raises at the caller of the method (level 3 from here).  Returns the
--- checked values.
+-- Raises, before anything is sent, when the row takes only the cookie
+-- and self (an open client) has none: sent without it, the call could
+-- only fail (Roblox takes no API key or OAuth token on these endpoints).
+function methods.check_auth(row, name, self, level)
+  if row.auth == "cookie" and not has_cookie(self) then
+    error(format("robloxsocial: %s needs a cookie: Roblox accepts only the .ROBLOSECURITY cookie on %s %s",
+                 name, row.method, row.path), level + 1)
+  end
+end
+
+-- Checks self, its credential and the arguments of a call to the method
+-- called name; raises at the caller of the method (level 3 from here).
+-- Returns the checked values.
 function methods.check_call(row, name, client_mt, self, ...)
   methods.check_self(self, name, client_mt, 3)
+  methods.check_auth(row, name, self, 3)
   local values, position, why = methods.check_args(row, ...)
   if not values then error(format("bad argument #%d to '%s' (%s)", position, name, why), 3) end
   return values
@@ -154,15 +166,29 @@ end
 
 -- Rows whose only argument is an id in the path (or that take none) are
 -- the most called; they skip the values table.  Anything unusual (a float
--- id, a bad argument, a closed client) goes to the general method by a
--- tail call, which keeps its errors pointing at the user's call.
+-- id, a bad argument, a closed client, a cookie-only row on a client
+-- without a cookie) goes to the general method by a tail call, which
+-- keeps its errors pointing at the user's call.
 local function fast_method(row, client_mt)
   local general = plain_method(row, client_mt)
   local method, service, head, tail = row.method, row.service, row.path_head, row.path_tail
+  local cookie_only = row.auth == "cookie"
   if #row.params == 0 then
     return function(self)
-      if getmetatable(self) ~= client_mt or not is_open(self) then return general(self) end
+      if cookie_only then
+        if not has_cookie(self) then return general(self) end   -- also: no open client
+      elseif getmetatable(self) ~= client_mt or not is_open(self) then
+        return general(self)
+      end
       return send(self, method, service, head)
+    end
+  end
+  if cookie_only then
+    return function(self, id)
+      if not has_cookie(self) then return general(self, id) end
+      local answer, err = send_id(self, method, service, head, id, tail)
+      if answer ~= REFUSED then return answer, err end
+      return general(self, id)
     end
   end
   return function(self, id)
