@@ -10,7 +10,7 @@ local endpoints = dofile("lua/robloxsocial/endpoints.lua")
 local models = dofile("lua/robloxsocial/models.lua")
 
 local TYPES = { id = "integer", ids = "integer[]", string = "string", text = "string" }
-local OPTION_TYPES = { count = "integer", positive = "integer", string = "string" }
+local OPTION_TYPES = { count = "integer", positive = "integer", string = "string", boolean = "boolean" }
 
 local HEAD = [[
 ---@meta robloxsocial
@@ -30,8 +30,8 @@ local robloxsocial = {}
 
 ---@class robloxsocial.Options
 ---@field cookie? string .ROBLOSECURITY value
----@field api_key? string sent as x-api-key
----@field access_token? string OAuth 2.0 bearer token
+---@field api_key? string sent as x-api-key, only to the apis service (client:request): none of the 37 endpoints takes it
+---@field access_token? string OAuth 2.0 bearer token, only to the apis service, as api_key
 ---@field domain? string services at https://<service>.<domain> (default "roblox.com")
 ---@field base_url? string one origin for every service, e.g. "http://127.0.0.1:8123"
 ---@field timeout? number seconds for a whole call, retry waits included (0.001 to 86400; default 30)
@@ -149,7 +149,7 @@ end
 -- A model type ("FriendRequest[]", "string?") as a LuaLS type.
 local function lua_type(t, values)
   local base, list, nullable = models.parse_type(t)
-  local out = models.by_name[base] and ("robloxsocial." .. base) or base
+  local out = models.by_name[base] and ("robloxsocial." .. base) or base == "object" and "table" or base
   if values then
     local literal = {}
     for i, v in ipairs(values) do literal[i] = type(v) == "string" and ('"' .. v .. '"') or tostring(v) end
@@ -166,7 +166,9 @@ local function classes(out)
     out[#out + 1] = "--- " .. class.doc
     out[#out + 1] = "---@class robloxsocial." .. class[1]
     for _, f in ipairs(class.fields) do
-      out[#out + 1] = ("---@field %s %s%s"):format(f[1], lua_type(f[2], f.values), f[3] and (" " .. f[3]) or "")
+      local notes = models.notes(f)
+      out[#out + 1] = ("---@field %s%s %s%s"):format(f[1], f.optional and "?" or "", lua_type(f[2], f.values),
+                                                   notes and (" " .. notes) or "")
     end
     out[#out + 1] = ""
   end
@@ -196,16 +198,31 @@ local function method(out, row, name, returns)
   out[#out + 1] = ""
 end
 
+-- Who may call: see the README's "Who may call what".
+local RULES = { cookie = "Cookie only: raises on a client without a cookie.",
+                any = "Anonymous or cookie: answers without a cookie may be thinner." }
+
+-- The lines that every method of the row shares: its rule, and whether
+-- Roblox removed the endpoint from its reference.
+local function rule_lines(doc, row)
+  doc[#doc + 1] = "--- " .. assert(RULES[row.auth], row.name)
+  if row.removed then
+    doc[#doc + 1] = ("--- Removed from Roblox's API reference on %s: may stop working without notice."):format(row.removed)
+    doc[#doc + 1] = "---@deprecated"
+  end
+  return doc
+end
+
 local function render()
   local out = { HEAD }
   classes(out)
   for _, row in ipairs(endpoints) do
     local doc = { ("--- %s (%s %s)"):format(row.doc, row.method, row.path) }
     if row.batch then doc[2] = ("--- Any number of ids, sent %d at a time (batch_sizes.%s)."):format(row.batch.size, row.name) end
-    method(out, row, row.name, { doc = doc, answer_type(row) .. " answer", "robloxsocial.Error|nil err" })
+    method(out, row, row.name, { doc = rule_lines(doc, row), answer_type(row) .. " answer", "robloxsocial.Error|nil err" })
     if row.paging then
       method(out, row, row.paging.iterator, { iterator = true,
-        doc = { ("--- Iterates over every item of %s, fetching pages lazily (or ahead, with prefetch); raises the error object."):format(row.name) },
+        doc = rule_lines({ ("--- Iterates over every item of %s, fetching pages lazily (or ahead, with prefetch); raises the error object."):format(row.name) }, row),
         ("fun(): %s iterator"):format(item_type(row)) })
     end
   end

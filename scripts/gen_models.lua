@@ -34,7 +34,8 @@ local function class_table(out, class)
   out[#out + 1] = "| field | type | notes |"
   out[#out + 1] = "|---|---|---|"
   for _, f in ipairs(class.fields) do
-    out[#out + 1] = ("| `%s` | %s | %s |"):format(f[1], type_text(f[2], f.values), f[3] or "")
+    out[#out + 1] = ("| `%s` | %s | %s |"):format(f[1] .. (f.optional and " (may be absent)" or ""),
+      type_text(f[2], f.values), models.notes(f) or "")
   end
   out[#out + 1] = ""
 end

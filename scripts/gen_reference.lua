@@ -42,17 +42,27 @@ local function arguments(row)
   return #parts > 0 and table.concat(parts, "; ") or "—"
 end
 
+-- Who may call the endpoint (see "Who may call what").
+local RULES = { cookie = "cookie only", any = "anonymous or cookie" }
+
+local function description(row)
+  if not row.removed then return row.doc end
+  return ("%s **Removed from Roblox's API reference on %s: may stop working without notice.**")
+    :format(row.doc, row.removed)
+end
+
 local function render()
   local out = { BEGIN, "" }
   for _, host in ipairs(hosts) do
     out[#out + 1] = "#### " .. host[1]
     out[#out + 1] = ""
-    out[#out + 1] = "| method | endpoint | arguments | returns | notable error codes |"
-    out[#out + 1] = "|---|---|---|---|---|"
+    out[#out + 1] = "| method | endpoint | who may call | arguments | returns | notable error codes |"
+    out[#out + 1] = "|---|---|---|---|---|---|"
     for _, row in ipairs(endpoints) do
       if host[2][row.service] then
-        out[#out + 1] = ("| %s<br>%s | %s `%s` | %s | `%s` | %s |"):format(
-          signature(row), row.doc, row.method, row.path, arguments(row), row.returns, row.errors or "—")
+        out[#out + 1] = ("| %s<br>%s | %s `%s` | %s | %s | `%s` | %s |"):format(
+          signature(row), description(row), row.method, row.path, assert(RULES[row.auth], row.name),
+          arguments(row), row.returns, row.errors or "—")
       end
     end
     out[#out + 1] = ""

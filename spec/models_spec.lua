@@ -99,8 +99,37 @@ local CALLS = {
   mark_messages_unread = { function() return client:mark_messages_unread(message_ids("Inbox")) end },
 }
 
+-- The fields the services added after the API documents (models.lua's
+-- `since`).  Until the sandbox sends them (it answers as the documents
+-- say), what is wrong with them alone is left out here, and one pending
+-- test below says so; once it sends them, every field is checked.
+local RECENT = {}
+for _, c in ipairs(models.classes) do
+  for _, f in ipairs(c.fields) do
+    if f.since then RECENT[f[1]] = true end
+  end
+end
+
+local sandbox_sends_recent
+local function sends_recent()
+  if sandbox_sends_recent == nil then
+    local item = assert(client:friend_requests{ limit = 10 }).data[1]
+    sandbox_sends_recent = item.isUnseen ~= nil
+  end
+  return sandbox_sends_recent
+end
+
 local function fits(answer, model, where)
-  assert.same({}, models.check(answer, model, where))
+  local problems = models.check(answer, model, where)
+  if not sends_recent() then
+    local kept = {}
+    for _, p in ipairs(problems) do
+      local field = p:match("%.([%w_]+):") or p:match("%.([%w_]+)%[%d+%]:")
+      if not RECENT[field] then kept[#kept + 1] = p end
+    end
+    problems = kept
+  end
+  assert.same({}, problems)
 end
 
 describe("the answer models", function()
@@ -137,6 +166,27 @@ describe("the answer models", function()
     assert.same({ "answer[2]: FriendItem (an object) expected, got string" }, models.check({ item, "x" }, "FriendItem[]"))
     assert.same({ "answer.status: Maybe is not one of its values" }, models.check({ status = "Maybe" }, "TagSet"))
     assert.same({}, models.check({ targetUserId = 5, targetUserTag = null }, "UserTag"))
+  end)
+
+  it("let an optional field be absent, and take any object for the type object", function()
+    local role = { id = 1, name = "Member", rank = 1, color = 0 }
+    assert.same({}, models.check(role, "GroupRole"))
+    role.isBase = true
+    assert.same({}, models.check(role, "GroupRole"))
+    role.isBase = 1
+    assert.same({ "answer.isBase: boolean expected, got integer" }, models.check(role, "GroupRole"))
+    role.isBase, role.color = nil, 17
+    assert.same({ "answer.color: 17 is not one of its values" }, models.check(role, "GroupRole"))
+    local owner = { buildersClubMembershipType = 0, hasVerifiedBadge = false, userId = 2, username = "a",
+                    displayName = "a" }
+    local group = { id = 7, name = "g", description = "", owner = owner, shout = null, memberCount = 1,
+                    isBuildersClubOnly = false, publicEntryAllowed = true, isLocked = null,
+                    hasVerifiedBadge = false, hasSocialModules = true }
+    assert.same({}, models.check(group, "Group"))
+    group.communityTier = { currentTier = 3 }
+    assert.same({}, models.check(group, "Group"))
+    group.communityTier = "3"
+    assert.same({ "answer.communityTier: object expected, got string" }, models.check(group, "Group"))
   end)
 end)
 
@@ -191,6 +241,17 @@ describe("every sandbox answer fits the model of its endpoint", function()
     -- a game presence with every id set, and an unknown user's, all null
     local p = assert(client:presence{ UNKNOWN }).userPresences[1]
     assert.same({ null, null, null, null }, { p.placeId, p.rootPlaceId, p.gameId, p.universeId })
+  end)
+end)
+
+describe("the fields the services added after the API documents", function()
+  it("are in the sandbox's answers", function()
+    if not sends_recent() then
+      pending("the sandbox does not send them yet (isUnseen, hasSocialModules, role.color 0-16, ...): "
+        .. "they are left out of the checks above")
+    end
+    local item = assert(client:friend_requests{ limit = 10 }).data[1]
+    assert.is_boolean(item.isUnseen)
   end)
 end)
 

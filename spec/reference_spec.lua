@@ -13,6 +13,22 @@ describe("README.md's API reference", function()
     assert.equal(reference.render(), readme:sub(first, last))
   end)
 
+  it("shows each method's rule and marks the eight writes removed from Roblox's reference", function()
+    local endpoints = require("robloxsocial").endpoints
+    local text, wrong, removed = reference.render(), {}, 0
+    local rules = { cookie = "cookie only", any = "anonymous or cookie" }
+    for _, row in ipairs(endpoints) do
+      local line = text:match("\n(| `" .. row.name .. "%(.-)\n")
+      local cells = {}
+      for cell in (line or ""):gmatch("|([^|]*)") do cells[#cells + 1] = cell:match("^%s*(.-)%s*$") end
+      local note = (line or ""):find("Removed from Roblox's API reference on 2026-06-15: may stop working", 1, true)
+      if cells[3] ~= rules[row.auth] or (row.removed ~= nil) ~= (note ~= nil) then wrong[#wrong + 1] = row.name end
+      if note then removed = removed + 1 end
+    end
+    assert.same({}, wrong)
+    assert.equal(8, removed)
+  end)
+
   it("lists every method of the client", function()
     local client_methods = getmetatable(require("spec.support").client()).__index
     local f = assert(io.open("README.md"))
@@ -37,6 +53,22 @@ describe("lua/robloxsocial/types.lua, the LuaLS annotations", function()
     local text = f:read("a")
     f:close()
     assert.equal(annotations.render(), text)
+  end)
+
+  it("marks the eight removed writes deprecated, and says each method's rule", function()
+    local endpoints = require("robloxsocial").endpoints
+    local text, wrong = annotations.render(), {}
+    for _, row in ipairs(endpoints) do
+      local doc = text:match("\n(%-%-%- [^\n]*%(" .. row.method .. " " .. row.path:gsub("%p", "%%%0")
+                             .. "%).-)\nfunction Client:" .. row.name .. "%(")
+      local rule = row.auth == "cookie" and "--- Cookie only" or "--- Anonymous or cookie"
+      local deprecated = doc and doc:find("---@deprecated", 1, true)
+                         and doc:find("Removed from Roblox's API reference on 2026-06-15", 1, true)
+      if not doc or not doc:find(rule, 1, true) or (row.removed ~= nil) ~= (deprecated ~= nil) then
+        wrong[#wrong + 1] = row.name
+      end
+    end
+    assert.same({}, wrong)
   end)
 
   it("annotates every method of the client", function()

@@ -8,16 +8,23 @@
 -- answer of the sandbox against the model of its endpoint.
 --
 -- A class is { name, doc = ..., fields = { { field, type, doc } ... } }.
--- Types: "integer", "number", "string", "boolean", a class name, any of
+-- Types: "integer", "number", "string", "boolean", "object" (any JSON
+-- object, not looked into), a class name, any of
 -- those with "[]" (a list), and a trailing "?" for "may be JSON null".
 -- A field may carry values = { ... }: the only values it takes.  Every
--- field is present in every answer; no other field is.
+-- field is present in every answer; no other field is, except that a
+-- field marked optional = true may be left out.  since marks a field
+-- that the services send and the API documents do not (see
+-- ../shared/api/drift-2026.md): the date it came, or true when not known;
+-- the README and the annotations say so.
 
 local models = {}
 
+-- originSourceType, 0 to 12 by position: 10 UserCommunities (2026-04),
+-- 11 TrustedFriend (2026-06) and 12 SchoolMemberList (2026-08) are new.
 local SOURCE_TYPES = { "Unknown", "PlayerSearch", "QrCode", "InGame", "UserProfile",
   "QqContactImporter", "WeChatContactImporter", "ProfileShare", "PhoneContactImporter",
-  "FriendRecommendations", "UserCommunities" }
+  "FriendRecommendations", "UserCommunities", "TrustedFriend", "SchoolMemberList" }
 
 local ISO = "ISO 8601 UTC time, a string (e.g. \"2026-05-04T12:00:00.000Z\")"
 
@@ -49,7 +56,9 @@ models.classes = {
                { "externalAppDisplayName", "string?" },
                { "id", "integer", "the sender's user id" },
                { "name", "string" },
-               { "displayName", "string" } } },
+               { "displayName", "string" },
+               { "isUnseen", "boolean", "whether the request is new to the user (uprank_unseen asks for these first)",
+                 since = "2026-08-12" } } },
   { "FriendRequestInfo", doc = "The request part of a FriendRequest.",
     fields = { { "sentAt", "string", ISO },
                { "senderId", "integer" },
@@ -101,9 +110,9 @@ models.classes = {
   { "FriendItem", doc = "A friend in find_friends(), search_friends(), each_friend() and each_friend_search(): only the id (fetch names with friends() or a users API).",
     fields = { { "id", "integer" }, { "hasVerifiedBadge", "boolean" } } },
   { "OnlineFriendsList", doc = "A user's online friends.", fields = { { "data", "OnlineFriend[]" } } },
-  { "OnlineFriend", doc = "A friend in online_friends().",
+  { "OnlineFriend", doc = "A friend in online_friends() (the services no longer send includeJoinability or joinability).",
     fields = { { "userPresence", "OnlineFriendPresence" },
-               { "sortScore", "number" },
+               { "sortScore", "number", nil, since = "2025-08" },
                { "id", "integer" },
                { "name", "string" },
                { "displayName", "string" } } },
@@ -122,11 +131,14 @@ models.classes = {
 
   -- presence.roblox.com and groups.roblox.com --------------------------
   { "Presences", doc = "Presences, in the order asked.", fields = { { "userPresences", "Presence[]" } } },
-  { "Presence", doc = "A user's presence (UserPresence).",
+  { "Presence", doc = "A user's presence (UserPresence). The services no longer send lastOnline and "
+      .. "invisibleModeExpiry (2025-10). A user whose privacy settings hide the place shows "
+      .. "userPresenceType 2 with placeId, rootPlaceId, gameId and universeId null and lastLocation \"\"; "
+      .. "anonymous callers see what each user's settings allow.",
     fields = { { "userPresenceType", "integer",
                  "0 offline, 1 online, 2 in game, 3 in Studio; others see an invisible user as 0, only the user sees 4",
                  values = { 0, 1, 2, 3, 4 } },
-               { "lastLocation", "string" },
+               { "lastLocation", "string", "\"Website\" for an offline user; \"\" when the place is hidden" },
                { "placeId", "integer?", "set in a game" },
                { "rootPlaceId", "integer?" },
                { "gameId", "string?", "the server's job id" },
@@ -154,13 +166,19 @@ models.classes = {
                { "isBuildersClubOnly", "boolean" },
                { "publicEntryAllowed", "boolean" },
                { "isLocked", "boolean?" },
-               { "hasVerifiedBadge", "boolean" } } },
+               { "hasVerifiedBadge", "boolean" },
+               { "hasSocialModules", "boolean", nil, since = true },
+               { "communityTier", "object?", "the group's community tier (a table; its fields are not documented)",
+                 since = true, optional = true } } },
   { "GroupShout", doc = "A group's shout.",
     fields = { { "body", "string" }, { "poster", "GroupUser" },
                { "created", "string", ISO }, { "updated", "string", ISO } } },
   { "GroupRole", doc = "A role in a group.",
     fields = { { "id", "integer" }, { "name", "string" }, { "rank", "integer", "0 to 255" },
-               { "color", "string?", "null when the role has none" } } },
+               { "isBase", "boolean", "true for the group's base role; may be left out otherwise",
+                 since = true, optional = true },
+               { "color", "integer", "the role's colour, a number from 0 to 16", since = true,
+                 values = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 } } } },
 
   -- contacts.roblox.com ------------------------------------------------
   { "TagValidation", doc = "Whether a tag is acceptable.",
@@ -229,7 +247,15 @@ local by_name = {}
 for _, c in ipairs(models.classes) do by_name[c[1]] = c end
 models.by_name = by_name
 
-local SCALARS = { integer = true, number = true, string = true, boolean = true }
+-- The notes of a field as the README and the annotations show them.
+function models.notes(field)
+  local notes, since = field[3], field.since
+  if not since then return notes end
+  local added = since == true and "new: not in the API documents" or "new since " .. since
+  return notes and (notes .. " (" .. added .. ")") or added
+end
+
+local SCALARS = { integer = true, number = true, string = true, boolean = true, object = true }
 
 -- Splits a type into its base, whether it is a list, whether it may be null.
 function models.parse_type(t)
@@ -268,6 +294,7 @@ local function check_scalar(v, base, path, out, null)
   local ok
   if base == "integer" then ok = math.type(v) == "integer"
   elseif base == "number" then ok = type(v) == "number"
+  elseif base == "object" then ok = type(v) == "table"       -- any JSON object, not looked into
   else ok = type(v) == base end
   if not ok then out[#out + 1] = ("%s: %s expected, got %s"):format(path, base, describe(v, null)) end
 end
@@ -283,7 +310,7 @@ local function check_object(v, class, path, out, null)
     local fv = v[f[1]]
     local fpath = path .. "." .. f[1]
     if fv == nil then
-      out[#out + 1] = fpath .. ": missing"
+      if not f.optional then out[#out + 1] = fpath .. ": missing" end
     else
       check_value(fv, f[2], fpath, out, null)
       if f.values and fv ~= null then

@@ -15,8 +15,8 @@ local robloxsocial = {}
 
 ---@class robloxsocial.Options
 ---@field cookie? string .ROBLOSECURITY value
----@field api_key? string sent as x-api-key
----@field access_token? string OAuth 2.0 bearer token
+---@field api_key? string sent as x-api-key, only to the apis service (client:request): none of the 37 endpoints takes it
+---@field access_token? string OAuth 2.0 bearer token, only to the apis service, as api_key
 ---@field domain? string services at https://<service>.<domain> (default "roblox.com")
 ---@field base_url? string one origin for every service, e.g. "http://127.0.0.1:8123"
 ---@field timeout? number seconds for a whole call, retry waits included (0.001 to 86400; default 30)
@@ -152,13 +152,14 @@ function Client:request(method, service, path, opts) end
 ---@field id integer the sender's user id
 ---@field name string
 ---@field displayName string
+---@field isUnseen boolean whether the request is new to the user (uprank_unseen asks for these first) (new since 2026-08-12)
 
 --- The request part of a FriendRequest.
 ---@class robloxsocial.FriendRequestInfo
 ---@field sentAt string ISO 8601 UTC time, a string (e.g. "2026-05-04T12:00:00.000Z")
 ---@field senderId integer
 ---@field sourceUniverseId integer the experience it was sent from; 0 for none
----@field originSourceType "Unknown"|"PlayerSearch"|"QrCode"|"InGame"|"UserProfile"|"QqContactImporter"|"WeChatContactImporter"|"ProfileShare"|"PhoneContactImporter"|"FriendRecommendations"|"UserCommunities" where it was sent from
+---@field originSourceType "Unknown"|"PlayerSearch"|"QrCode"|"InGame"|"UserProfile"|"QqContactImporter"|"WeChatContactImporter"|"ProfileShare"|"PhoneContactImporter"|"FriendRecommendations"|"UserCommunities"|"TrustedFriend"|"SchoolMemberList" where it was sent from
 ---@field contactName string|robloxsocial.Null
 ---@field senderNickname string "" when none was given
 
@@ -231,10 +232,10 @@ function Client:request(method, service, path, opts) end
 ---@class robloxsocial.OnlineFriendsList
 ---@field data robloxsocial.OnlineFriend[]
 
---- A friend in online_friends().
+--- A friend in online_friends() (the services no longer send includeJoinability or joinability).
 ---@class robloxsocial.OnlineFriend
 ---@field userPresence robloxsocial.OnlineFriendPresence
----@field sortScore number
+---@field sortScore number new since 2025-08
 ---@field id integer
 ---@field name string
 ---@field displayName string
@@ -262,10 +263,10 @@ function Client:request(method, service, path, opts) end
 ---@class robloxsocial.Presences
 ---@field userPresences robloxsocial.Presence[]
 
---- A user's presence (UserPresence).
+--- A user's presence (UserPresence). The services no longer send lastOnline and invisibleModeExpiry (2025-10). A user whose privacy settings hide the place shows userPresenceType 2 with placeId, rootPlaceId, gameId and universeId null and lastLocation ""; anonymous callers see what each user's settings allow.
 ---@class robloxsocial.Presence
 ---@field userPresenceType 0|1|2|3|4 0 offline, 1 online, 2 in game, 3 in Studio; others see an invisible user as 0, only the user sees 4
----@field lastLocation string
+---@field lastLocation string "Website" for an offline user; "" when the place is hidden
 ---@field placeId integer|robloxsocial.Null set in a game
 ---@field rootPlaceId integer|robloxsocial.Null
 ---@field gameId string|robloxsocial.Null the server's job id
@@ -307,6 +308,8 @@ function Client:request(method, service, path, opts) end
 ---@field publicEntryAllowed boolean
 ---@field isLocked boolean|robloxsocial.Null
 ---@field hasVerifiedBadge boolean
+---@field hasSocialModules boolean new: not in the API documents
+---@field communityTier? table|robloxsocial.Null the group's community tier (a table; its fields are not documented) (new: not in the API documents)
 
 --- A group's shout.
 ---@class robloxsocial.GroupShout
@@ -320,7 +323,8 @@ function Client:request(method, service, path, opts) end
 ---@field id integer
 ---@field name string
 ---@field rank integer 0 to 255
----@field color string|robloxsocial.Null null when the role has none
+---@field isBase? boolean true for the group's base role; may be left out otherwise (new: not in the API documents)
+---@field color 0|1|2|3|4|5|6|7|8|9|10|11|12|13|14|15|16 the role's colour, a number from 0 to 16 (new: not in the API documents)
 
 --- Whether a tag is acceptable.
 ---@class robloxsocial.TagValidation
@@ -390,66 +394,84 @@ function Client:request(method, service, path, opts) end
 ---@field errorMessage string
 
 --- Sends a friend request to a contact. (POST /v1/contacts/{targetContactId}/request-friendship)
+--- Cookie only: raises on a client without a cookie.
+--- Removed from Roblox's API reference on 2026-06-15: may stop working without notice.
+---@deprecated
 ---@param contact_id string
 ---@return robloxsocial.CaptchaStatus|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:request_contact_friendship(contact_id) end
 
 --- Friends page metadata, optionally for a target user. (GET /v1/metadata)
+--- Anonymous or cookie: answers without a cookie may be thinner.
 ---@param target_user_id? integer
 ---@return robloxsocial.FriendsMetadata|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:friends_metadata(target_user_id) end
 
 --- Number of friends of the authenticated user. (GET /v1/my/friends/count)
+--- Cookie only: raises on a client without a cookie.
 ---@return robloxsocial.Count|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:my_friends_count() end
 
 --- Refreshes the QR-code friending session. (POST /v1/my/friends/refresh-qr-session)
+--- Cookie only: raises on a client without a cookie.
 ---@return robloxsocial.QrSession|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:refresh_qr_session() end
 
---- One page of pending friend requests. (GET /v1/my/friends/requests)
----@param opts? { cursor?: string, limit?: integer, session_id?: string, sort?: 0|1|2 }
+--- One page of pending friend requests (limit: any positive integer, 10 by default; sort 1 by default; uprank_unseen: the requests not seen yet ranked higher). (GET /v1/my/friends/requests)
+--- Cookie only: raises on a client without a cookie.
+---@param opts? { cursor?: string, limit?: integer, session_id?: string, sort?: 0|1|2, uprank_unseen?: boolean }
 ---@return robloxsocial.FriendRequestsPage|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:friend_requests(opts) end
 
 --- Iterates over every item of friend_requests, fetching pages lazily (or ahead, with prefetch); raises the error object.
----@param opts? { cursor?: string, limit?: integer, session_id?: string, sort?: 0|1|2, prefetch?: boolean }
+--- Cookie only: raises on a client without a cookie.
+---@param opts? { cursor?: string, limit?: integer, session_id?: string, sort?: 0|1|2, uprank_unseen?: boolean, prefetch?: boolean }
 ---@return fun(): robloxsocial.FriendRequest iterator
 function Client:each_friend_request(opts) end
 
 --- Whether the QR session of the user who shows the code is valid. (GET /v1/my/friends/{userId}/check-qr-session)
+--- Cookie only: raises on a client without a cookie.
 ---@param user_id integer
 ---@return boolean|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:check_qr_session(user_id) end
 
 --- Marks the pending friend requests as seen. (DELETE /v1/my/new-friend-requests)
+--- Cookie only: raises on a client without a cookie.
+--- Removed from Roblox's API reference on 2026-06-15: may stop working without notice.
+---@deprecated
 ---@return robloxsocial.NewRequestsCleared|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:clear_new_friend_requests() end
 
 --- Number of friend requests not seen yet. (GET /v1/my/new-friend-requests/count)
+--- Cookie only: raises on a client without a cookie.
 ---@return robloxsocial.Count|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:new_friend_requests_count() end
 
 --- Number of pending friend requests. (GET /v1/user/friend-requests/count)
+--- Cookie only: raises on a client without a cookie.
 ---@return robloxsocial.Count|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:friend_requests_count() end
 
 --- Declines every pending friend request. (POST /v1/user/friend-requests/decline-all)
+--- Cookie only: raises on a client without a cookie.
+--- Removed from Roblox's API reference on 2026-06-15: may stop working without notice.
+---@deprecated
 ---@return robloxsocial.DeclineAll|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:decline_all_friend_requests() end
 
 --- Which of the target users are friends of user_id. (POST /v1/user/{userId}/multiget-are-friends)
 --- Any number of ids, sent 50 at a time (batch_sizes.multiget_are_friends).
+--- Anonymous or cookie: answers without a cookie may be thinner.
 ---@param user_id integer
 ---@param target_ids integer[]
 ---@return robloxsocial.AreFriends|nil answer
@@ -457,38 +479,54 @@ function Client:decline_all_friend_requests() end
 function Client:multiget_are_friends(user_id, target_ids) end
 
 --- Accepts a friend request. (POST /v1/users/{requesterUserId}/accept-friend-request)
+--- Cookie only: raises on a client without a cookie.
+--- Removed from Roblox's API reference on 2026-06-15: may stop working without notice.
+---@deprecated
 ---@param requester_id integer
 ---@return robloxsocial.Empty|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:accept_friend_request(requester_id) end
 
 --- Declines a friend request. (POST /v1/users/{requesterUserId}/decline-friend-request)
+--- Cookie only: raises on a client without a cookie.
+--- Removed from Roblox's API reference on 2026-06-15: may stop working without notice.
+---@deprecated
 ---@param requester_id integer
 ---@return robloxsocial.Empty|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:decline_friend_request(requester_id) end
 
 --- Accepts an off-network friend request with its friending token. (POST /v1/users/{senderUserId}/accept-friend-request-with-token)
+--- Cookie only: raises on a client without a cookie.
+--- Removed from Roblox's API reference on 2026-06-15: may stop working without notice.
+---@deprecated
 ---@param sender_id integer
 ---@param token string
 ---@return robloxsocial.Empty|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:accept_friend_request_with_token(sender_id, token) end
 
---- Sends a friend request. (POST /v1/users/{targetUserId}/request-friendship)
+--- Sends a friend request (source 10 UserCommunities, 11 TrustedFriend, 12 SchoolMemberList are the newest). (POST /v1/users/{targetUserId}/request-friendship)
+--- Cookie only: raises on a client without a cookie.
+--- Removed from Roblox's API reference on 2026-06-15: may stop working without notice.
+---@deprecated
 ---@param target_id integer
----@param opts? { nickname?: string, source?: 0|1|2|3|4|5|6|7|8|9|10 }
+---@param opts? { nickname?: string, source?: 0|1|2|3|4|5|6|7|8|9|10|11|12 }
 ---@return robloxsocial.CaptchaStatus|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:request_friendship(target_id, opts) end
 
 --- Ends a friendship. (POST /v1/users/{targetUserId}/unfriend)
+--- Cookie only: raises on a client without a cookie.
+--- Removed from Roblox's API reference on 2026-06-15: may stop working without notice.
+---@deprecated
 ---@param target_id integer
 ---@return robloxsocial.Empty|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:unfriend(target_id) end
 
 --- All friends of a user, with their details. (GET /v1/users/{userId}/friends)
+--- Anonymous or cookie: answers without a cookie may be thinner.
 ---@param user_id integer
 ---@param opts? { sort?: 0|1|2|"Alphabetical"|"StatusAlphabetical"|"StatusFrequents" }
 ---@return robloxsocial.FriendsList|nil answer
@@ -496,12 +534,14 @@ function Client:unfriend(target_id) end
 function Client:friends(user_id, opts) end
 
 --- Number of friends of a user. (GET /v1/users/{userId}/friends/count)
+--- Anonymous or cookie: answers without a cookie may be thinner.
 ---@param user_id integer
 ---@return robloxsocial.Count|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:friends_count(user_id) end
 
---- One page of a user's friends. (GET /v1/users/{userId}/friends/find)
+--- One page of a user's friends (find_type 0: all of them, 1: the trusted friends). (GET /v1/users/{userId}/friends/find)
+--- Anonymous or cookie: answers without a cookie may be thinner.
 ---@param user_id integer
 ---@param opts? { cursor?: string, find_type?: 0|1, limit?: integer, sort?: 0|1|2|"Alphabetical"|"StatusAlphabetical"|"StatusFrequents" }
 ---@return robloxsocial.FriendsPage|nil answer
@@ -509,18 +549,21 @@ function Client:friends_count(user_id) end
 function Client:find_friends(user_id, opts) end
 
 --- Iterates over every item of find_friends, fetching pages lazily (or ahead, with prefetch); raises the error object.
+--- Anonymous or cookie: answers without a cookie may be thinner.
 ---@param user_id integer
 ---@param opts? { cursor?: string, find_type?: 0|1, limit?: integer, sort?: 0|1|2|"Alphabetical"|"StatusAlphabetical"|"StatusFrequents", prefetch?: boolean }
 ---@return fun(): robloxsocial.FriendItem iterator
 function Client:each_friend(user_id, opts) end
 
 --- Inactive friends of a user. (GET /v1/users/{userId}/friends/inactive)
+--- Cookie only: raises on a client without a cookie.
 ---@param user_id integer
 ---@return robloxsocial.InactiveFriendsList|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:inactive_friends(user_id) end
 
 --- Online friends of a user, with their presence. (GET /v1/users/{userId}/friends/online)
+--- Cookie only: raises on a client without a cookie.
 ---@param user_id integer
 ---@param opts? { sort?: 0|1|2|"Alphabetical"|"StatusAlphabetical"|"StatusFrequents" }
 ---@return robloxsocial.OnlineFriendsList|nil answer
@@ -528,6 +571,7 @@ function Client:inactive_friends(user_id) end
 function Client:online_friends(user_id, opts) end
 
 --- One page of a user's friends whose names match the query. (GET /v1/users/{userId}/friends/search)
+--- Cookie only: raises on a client without a cookie.
 ---@param user_id integer
 ---@param query string
 ---@param opts? { cursor?: string, limit?: integer }
@@ -536,6 +580,7 @@ function Client:online_friends(user_id, opts) end
 function Client:search_friends(user_id, query, opts) end
 
 --- Iterates over every item of search_friends, fetching pages lazily (or ahead, with prefetch); raises the error object.
+--- Cookie only: raises on a client without a cookie.
 ---@param user_id integer
 ---@param query string
 ---@param opts? { cursor?: string, limit?: integer, prefetch?: boolean }
@@ -544,6 +589,7 @@ function Client:each_friend_search(user_id, query, opts) end
 
 --- Friendship status of each user against user_id. (GET /v1/users/{userId}/friends/statuses)
 --- Any number of ids, sent 50 at a time (batch_sizes.friend_statuses).
+--- Anonymous or cookie: answers without a cookie may be thinner.
 ---@param user_id integer
 ---@param user_ids integer[]
 ---@return robloxsocial.FriendStatuses|nil answer
@@ -552,18 +598,21 @@ function Client:friend_statuses(user_id, user_ids) end
 
 --- Presence of each user (userPresenceType 0 offline, 1 online, 2 in game, 3 in Studio; invisible users look offline). (POST /v1/presence/users)
 --- Any number of ids, sent 50 at a time (batch_sizes.presence).
+--- Anonymous or cookie: answers without a cookie may be thinner.
 ---@param user_ids integer[]
 ---@return robloxsocial.Presences|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:presence(user_ids) end
 
 --- The groups that a user's friends are in, with their roles. (GET /v1/users/{userId}/friends/groups/roles)
+--- Anonymous or cookie: answers without a cookie may be thinner.
 ---@param user_id integer
 ---@return robloxsocial.FriendsGroupRoles|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:friends_group_roles(user_id) end
 
 --- Whether a tag is acceptable: status Success, Moderated or TooLong. (GET /v1/user/tag/validate)
+--- Cookie only: raises on a client without a cookie.
 ---@param alias string
 ---@return robloxsocial.TagValidation|nil answer
 ---@return robloxsocial.Error|nil err
@@ -571,12 +620,14 @@ function Client:validate_tag(alias) end
 
 --- The tags the authenticated user gave to each target user. (POST /v1/user/get-tags)
 --- Any number of ids, sent 200 at a time (batch_sizes.user_tags).
+--- Cookie only: raises on a client without a cookie.
 ---@param target_ids integer[]
 ---@return robloxsocial.UserTag[]|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:user_tags(target_ids) end
 
 --- Sets the tag of a user. (POST /v1/user/tag)
+--- Cookie only: raises on a client without a cookie.
 ---@param target_id integer
 ---@param tag string
 ---@return robloxsocial.TagSet|nil answer
@@ -584,39 +635,46 @@ function Client:user_tags(target_ids) end
 function Client:set_user_tag(target_id, tag) end
 
 --- The news shown on the messages page. (GET /v1/announcements)
+--- Cookie only: raises on a client without a cookie.
 ---@return robloxsocial.Announcements|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:announcements() end
 
 --- How many announcements there are. (GET /v1/announcements/metadata)
+--- Cookie only: raises on a client without a cookie.
 ---@return robloxsocial.AnnouncementsMetadata|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:announcements_metadata() end
 
 --- One page of messages (pages count from 0; the service caps a page at 20). (GET /v1/messages)
+--- Cookie only: raises on a client without a cookie.
 ---@param opts? { page?: integer, page_size?: integer, tab?: "Inbox"|"Sent"|"Archive" }
 ---@return robloxsocial.MessagesPage|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:messages(opts) end
 
 --- Iterates over every item of messages, fetching pages lazily (or ahead, with prefetch); raises the error object.
+--- Cookie only: raises on a client without a cookie.
 ---@param opts? { page?: integer, page_size?: integer, tab?: "Inbox"|"Sent"|"Archive", prefetch?: boolean }
 ---@return fun(): robloxsocial.Message iterator
 function Client:each_message(opts) end
 
 --- One message. (GET /v1/messages/{messageId})
+--- Cookie only: raises on a client without a cookie.
 ---@param message_id integer
 ---@return robloxsocial.Message|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:message(message_id) end
 
 --- Number of unread messages. (GET /v1/messages/unread/count)
+--- Cookie only: raises on a client without a cookie.
 ---@return robloxsocial.Count|nil answer
 ---@return robloxsocial.Error|nil err
 function Client:unread_messages_count() end
 
 --- Archives messages. (POST /v1/messages/archive)
 --- Any number of ids, sent 20 at a time (batch_sizes.archive_messages).
+--- Cookie only: raises on a client without a cookie.
 ---@param ids integer[]
 ---@return robloxsocial.BatchResult|nil answer
 ---@return robloxsocial.Error|nil err
@@ -624,6 +682,7 @@ function Client:archive_messages(ids) end
 
 --- Moves messages back from the archive. (POST /v1/messages/unarchive)
 --- Any number of ids, sent 20 at a time (batch_sizes.unarchive_messages).
+--- Cookie only: raises on a client without a cookie.
 ---@param ids integer[]
 ---@return robloxsocial.BatchResult|nil answer
 ---@return robloxsocial.Error|nil err
@@ -631,6 +690,7 @@ function Client:unarchive_messages(ids) end
 
 --- Marks messages as read. (POST /v1/messages/mark-read)
 --- Any number of ids, sent 20 at a time (batch_sizes.mark_messages_read).
+--- Cookie only: raises on a client without a cookie.
 ---@param ids integer[]
 ---@return robloxsocial.BatchResult|nil answer
 ---@return robloxsocial.Error|nil err
@@ -638,6 +698,7 @@ function Client:mark_messages_read(ids) end
 
 --- Marks messages as unread. (POST /v1/messages/mark-unread)
 --- Any number of ids, sent 20 at a time (batch_sizes.mark_messages_unread).
+--- Cookie only: raises on a client without a cookie.
 ---@param ids integer[]
 ---@return robloxsocial.BatchResult|nil answer
 ---@return robloxsocial.Error|nil err
