@@ -20,12 +20,14 @@ local CLEAR_NEW = "/v1/my/new-friend-requests"
 
 local function count(method, path) return #support.requests(method, path) end
 
--- A client that needs no CSRF handshake (an API key), with a kept-alive
+-- A client of the cookie (the writes take no other credential) that
+-- already holds its CSRF token (a first write took it), with a kept-alive
 -- connection to the sandbox already open.
 local function warm_client(opts)
   opts = opts or {}
-  opts.cookie, opts.api_key, opts.max_retries = false, sb.credentials.api_key, opts.max_retries or 0
+  opts.max_retries = opts.max_retries or 0
   local client = support.client(opts)
+  assert(client:refresh_qr_session())
   assert(client:friends_count(me))
   sb:clear_requests()
   return client
@@ -69,7 +71,7 @@ describe("a write", function()
       port = select(2, s:getsockname())
       s:close()
     end
-    local client <close> = robloxsocial.new{ base_url = "http://127.0.0.1:" .. port, api_key = "k",
+    local client <close> = robloxsocial.new{ base_url = "http://127.0.0.1:" .. port, cookie = "k",
                                              max_retries = 0 }
     local _, err = client:decline_all_friend_requests()
     assert.equal("network", err.kind)
@@ -91,8 +93,9 @@ describe("a write", function()
   tls_it("is sent once over TLS too" .. (available and "" or (" (" .. tostring(why) .. ")")), function()
     local front <close> = tls.start(sb)
     local client <close> = robloxsocial.new{ base_url = front.base_url_stream, cainfo = front.cainfo,
-                                             api_key = sb.credentials.api_key, max_retries = 0,
+                                             cookie = sb.credentials.cookie, max_retries = 0,
                                              timeout = 10 }
+    assert(client:refresh_qr_session())     -- the CSRF token first
     assert(client:friends_count(me))
     sb:fault{ method = "POST", path = DECLINE_ALL, kind = "drop" }
     local _, err = client:decline_all_friend_requests()

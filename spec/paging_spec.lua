@@ -271,8 +271,8 @@ describe("client:each_friend_request()", function()
     assert.equal(502, err.status)
   end)
 
-  it("raises a 401 error object without credentials", function()
-    local anon = robloxsocial.new{ base_url = sb.base_url, retry_delay = 0.01 }
+  it("raises a 401 error object for a cookie the service does not take", function()
+    local anon = robloxsocial.new{ base_url = sb.base_url, retry_delay = 0.01, cookie = "not-a-session" }
     local ok, err = drain(anon:each_friend_request())
     anon:close()
     assert.is_false(ok)
