@@ -308,12 +308,12 @@ describe("the sandbox, like the live hosts", function()
   end)
 
   describe("fault specs", function()
-    it("refuse a key their kind does not take, naming it", function()
+    it("refuse a key that no kind takes, naming it, and values of the wrong type", function()
       local cases = {
         { { path = "*", kind = "status", staus = 429 }, '"staus"' },
         { { path = "*", kind = "stall", secnds = 1 }, '"secnds"' },
-        { { path = "*", kind = "stall", status = 500 }, '"status"' },
-        { { path = "*", kind = "drop", headers = {} }, '"headers"' },
+        { { path = "*", kind = "close", byts = 3 }, '"byts"' },
+        { { path = "*", kind = "challenge", metdata = {} }, '"metdata"' },
       }
       for _, case in ipairs(cases) do
         local ok, err = pcall(sb.fault, sb, case[1])
@@ -323,8 +323,9 @@ describe("the sandbox, like the live hosts", function()
       assert.has_error(function() sb:fault { path = "*", kind = "status", status = "429x" } end)
       assert.has_error(function() sb:fault { path = "*", kind = "stall", seconds = -1 } end)
       assert.equal(0, #sb:faults())
+      sb:fault { path = "*", kind = "truncate", status = 500 }   -- another kind's key: ignored
       sb:fault { path = "*", kind = "status", status = 429, _why = "a comment" }
-      assert.equal(1, #sb:faults())
+      assert.equal(2, #sb:faults())
     end)
   end)
 end)

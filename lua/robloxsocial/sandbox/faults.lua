@@ -9,9 +9,9 @@
 --     headers = { name = value } or { {name, value}, ... } (added verbatim,
 --     bytes as given, to an answer the fault makes: status, echo, body,
 --     challenge, html, malformed), ... }
--- A key that the fault's kind does not take (see KINDS) is refused by
--- name, as is a value of the wrong type, so that a typo never silently
--- becomes a default.
+-- A key that no kind of fault takes (see KINDS) is refused by name, as
+-- is a value of the wrong type, so that a typo never silently becomes a
+-- default.
 -- `path` is compared with the request's path exactly (query ignored;
 -- "*" matches anything); `path_pattern` is a Lua pattern matched against
 -- it.
@@ -64,9 +64,11 @@ local auth = require "robloxsocial.sandbox.auth"
 
 local faults = {}
 
--- The keys every fault may have, and each kind's own.  Anything else is
--- refused by name (keys starting with "_" are comments), so that a typo
--- (`staus = 429`, `secnds = 1`) never silently becomes a default.
+-- The keys every fault may have, and each kind's own.  A key that no kind
+-- takes is refused by name (keys starting with "_" are comments), so that
+-- a typo (`staus = 429`, `secnds = 1`) never silently becomes a default.
+-- A key of another kind is let through and ignored: a spec may run one
+-- fault table through several kinds (`status = 500` with each).
 local COMMON = { "kind", "method", "path", "path_pattern", "count", "after" }
 local ANSWERING = { "headers", "reason" }   -- kinds that make their own answer
 faults.KINDS = {
@@ -83,6 +85,7 @@ faults.KINDS = {
   truncate = {},
   rotate = { "account" },
 }
+local ANY_KIND = {}          -- the keys that some kind takes
 for kind, list in pairs(faults.KINDS) do
   local set = {}
   for _, k in ipairs(COMMON) do set[k] = true end
@@ -94,13 +97,14 @@ for kind, list in pairs(faults.KINDS) do
     end
   end
   faults.KINDS[kind] = set
+  for k in pairs(set) do ANY_KIND[k] = true end
 end
 
--- The first key (in sorted order) that fault f's kind does not take.
+-- The first key (in sorted order) that no kind of fault takes.
 local function unknown_key(f)
   local bad = {}
   for k in pairs(f) do
-    if not faults.KINDS[f.kind][k] and not (type(k) == "string" and k:sub(1, 1) == "_") then
+    if not ANY_KIND[k] and not (type(k) == "string" and k:sub(1, 1) == "_") then
       bad[#bad + 1] = tostring(k)
     end
   end
@@ -140,7 +144,7 @@ function faults.normalise(f)
   if type(f) ~= "table" then return nil, "a fault must be an object" end
   if not faults.KINDS[f.kind] then return nil, "unknown fault kind: " .. tostring(f.kind) end
   local unknown = unknown_key(f)
-  if unknown then return nil, ("a %s fault has no key %q"):format(f.kind, unknown) end
+  if unknown then return nil, ("a fault has no key %q"):format(unknown) end
   local bad = bad_value(f)
   if bad then return nil, "fault " .. bad end
   if f.path_pattern ~= nil then
