@@ -251,6 +251,20 @@ describe("the sandbox, like the live hosts", function()
       assert.is_nil(c.headers["retry-after"])
     end)
 
+    it("come from a world file's settings too, checked as configure checks them", function()
+      local f = assert(io.open(sandbox.default_world()))
+      local w = json.decode(f:read("a"))
+      f:close()
+      w.settings = { rate_limits = "live", unauthorized = "cookie_empty" }
+      sb:reset(w)
+      assert.equal("60, 60;w=60", post("/v1/presence/users", { body = { userIds = { MAIN } } }).headers["x-ratelimit-limit"])
+      assert.equal("Authentication cookie is empty", get("/v1/messages").data.errors[1].message)
+      w.settings = { rate_limits = { ["*"] = { limt = 1 } } }
+      local ok, err = pcall(sb.reset, sb, w)
+      assert.is_false(ok)
+      assert.matches('unknown key "limt"', err)
+    end)
+
     it("refuse a rule with an unknown key or style, and take the fixed style", function()
       local ok, err = pcall(sb.configure, sb, { rate_limits = { ["*"] = { limit = 1, windw = 5 } } })
       assert.is_false(ok)
