@@ -30,13 +30,13 @@ local AUTH_HEADERS = {
   cookie = function(c) return "Cookie: .ROBLOSECURITY=" .. c.cookie end,
 }
 
--- opts: auth ("api_key" default, "cookie", "bearer", "none"), as (a
+-- opts: auth ("cookie" default, "api_key", "bearer", "none"), as (a
 -- credentials table), body (table -> JSON), headers (list of lines),
 -- host, keep (no Connection: close).
 local function send_request(s, method, path, opts)
   opts = opts or {}
   local lines = { ("%s %s HTTP/1.1"):format(method, path), "Host: " .. (opts.host or "127.0.0.1") }
-  local auth = opts.auth or "api_key"
+  local auth = opts.auth or "cookie"
   if auth ~= "none" then lines[#lines + 1] = AUTH_HEADERS[auth](opts.as or creds) end
   local body = opts.body and json.encode(opts.body)
   if method == "POST" then
@@ -96,6 +96,11 @@ local function cookie_post(path)
   return first, second
 end
 
+-- A valid CSRF token of the main user, as the header line of a write.
+local function csrf_header()
+  return "x-csrf-token: " .. post("/v1/my/friends/refresh-qr-session").headers["x-csrf-token"]
+end
+
 -- How the server ended a connection that it closed without answering:
 -- "rst" or "fin".  LuaSocket reports both as "closed" on receive, but
 -- only a RST leaves an error pending on the socket (SO_ERROR).
@@ -145,7 +150,7 @@ describe("the sandbox's transport faults", function()
     it("serves other connections while one answer waits", function()
       sb:configure { latency = { ["*"] = 0, ["POST /v1/presence/users"] = 1 } }
       local slow = connect()
-      send_request(slow, "POST", "/v1/presence/users", { body = { userIds = { MAIN } } })
+      send_request(slow, "POST", "/v1/presence/users", { auth = "none", body = { userIds = { MAIN } } })
       assert.equal(130, get(FRIENDS_COUNT).data.count)   -- answered while the other waits
       local ready = socket.select({ slow }, nil, 0)
       assert.equal(0, #ready)
@@ -221,7 +226,7 @@ describe("the sandbox's transport faults", function()
       sb:fault { path = FRIENDS_COUNT, kind = "echo", flat = true, code = 7 }
       local r = get(FRIENDS_COUNT)
       assert.same({ 400, 7 }, { r.status, r.data.code })
-      assert.is_true(has(r.data.message, creds.api_key))
+      assert.is_true(has(r.data.message, creds.cookie))
     end)
   end)
 
@@ -248,9 +253,11 @@ describe("the sandbox's transport faults", function()
 
   describe("drop", function()
     it("processes a write, logs its answer, and closes without a byte", function()
+      local token = csrf_header()
+      sb:clear_requests()
       sb:fault { method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "drop" }
       local s = connect()
-      send_request(s, "POST", "/v1/user/friend-requests/decline-all")
+      send_request(s, "POST", "/v1/user/friend-requests/decline-all", { headers = { token } })
       local data, err, partial = s:receive("*a")
       s:close()
       assert.same({ nil, "closed", "" }, { data, err, partial })
@@ -372,10 +379,11 @@ describe("the sandbox's transport faults", function()
   end)
 
   describe("GET /v1/users/authenticated", function()
-    it("answers the caller's id, name and display name whatever the credential", function()
-      for _, kind in ipairs { "api_key", "bearer", "cookie" } do
-        assert.same({ id = MAIN, name = "SandboxHero", displayName = "Sandbox Hero" },
-                    get("/v1/users/authenticated", { auth = kind }).data)
+    it("answers the caller's id, name and display name for the cookie, 401 for a key or a token", function()
+      assert.same({ id = MAIN, name = "SandboxHero", displayName = "Sandbox Hero" },
+                  get("/v1/users/authenticated", { auth = "cookie" }).data)
+      for _, kind in ipairs { "api_key", "bearer" } do
+        assert.equal(401, get("/v1/users/authenticated", { auth = kind }).status)
       end
       assert.same({ id = SIDEKICK, name = "SandboxSidekick", displayName = "Sandbox Sidekick" },
                   get("/v1/users/authenticated", { as = sb.accounts[2] }).data)

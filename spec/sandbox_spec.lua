@@ -43,14 +43,14 @@ local AUTH_HEADERS = {
   cookie = function(c) return "Cookie: .ROBLOSECURITY=" .. c.cookie end,
 }
 
--- Writes one request.  opts: auth ("api_key" default, "cookie", "bearer",
+-- Writes one request.  opts: auth ("cookie" default, "api_key", "bearer",
 -- "none"), as (account table), body (table -> JSON, or raw string),
 -- headers (list of "Name: value"), query (raw string), close (bool).
 local function send_request(s, method, path, opts)
   opts = opts or {}
   local lines = { ("%s %s%s HTTP/1.1"):format(method, path, opts.query and ("?" .. opts.query) or ""),
                   "Host: " .. (opts.host or ("127.0.0.1:" .. sb.port)), "User-Agent: sandbox-spec/1" }
-  local auth = opts.auth or "api_key"
+  local auth = opts.auth or "cookie"
   if auth ~= "none" then lines[#lines + 1] = AUTH_HEADERS[auth](opts.as or creds) end
   local body = opts.body
   if type(body) == "table" then body = json.encode(body) end
@@ -84,13 +84,38 @@ local function read_response(s)
   return r
 end
 
-local function call(method, path, opts)
+local function call_once(method, path, opts)
   local s = connect()
-  opts = opts or {}
   opts.close = true
   send_request(s, method, path, opts)
   local r = assert(read_response(s))
   s:close()
+  return r
+end
+
+-- The CSRF token of the last handshake, kept as a client keeps it.
+local csrf_token
+
+-- One request; a cookie write goes through the CSRF handshake as a client
+-- makes it (the token kept, sent again once when refused), unless
+-- opts.csrf is false (the specs of the handshake itself).
+local function call(method, path, opts)
+  opts = opts or {}
+  local handshake = (opts.auth or "cookie") == "cookie" and method ~= "GET" and opts.csrf ~= false
+  if not handshake then return call_once(method, path, opts) end
+  local given = opts.headers or {}
+  local function with_token()
+    local h = { table.unpack(given) }
+    if csrf_token then h[#h + 1] = "x-csrf-token: " .. csrf_token end
+    return h
+  end
+  opts.headers = with_token()
+  local r = call_once(method, path, opts)
+  if r.status == 403 and r.headers["x-csrf-token"] then
+    csrf_token = r.headers["x-csrf-token"]
+    opts.headers = with_token()
+    r = call_once(method, path, opts)
+  end
   return r
 end
 
@@ -264,7 +289,7 @@ describe("robloxsocial.sandbox", function()
     end)
 
     it("matches header names whatever their case", function()
-      local r = get("/v1/my/friends/count", { auth = "none", headers = { "X-API-KEY: " .. creds.api_key } })
+      local r = get("/v1/my/friends/count", { auth = "none", headers = { "COOKIE: .ROBLOSECURITY=" .. creds.cookie } })
       assert.equal(130, r.data.count)
     end)
 
@@ -310,9 +335,10 @@ describe("robloxsocial.sandbox", function()
   end)
 
   describe("authentication", function()
-    it("accepts the cookie, the API key and the bearer token", function()
-      for _, kind in ipairs { "cookie", "api_key", "bearer" } do
-        assert.equal(130, get("/v1/my/friends/count", { auth = kind }).data.count)
+    it("accepts the cookie, and takes neither the API key nor the bearer token", function()
+      assert.equal(130, get("/v1/my/friends/count", { auth = "cookie" }).data.count)
+      for _, kind in ipairs { "api_key", "bearer" } do
+        assert.equal(401, get("/v1/my/friends/count", { auth = kind }).status)
       end
     end)
 
@@ -366,40 +392,38 @@ describe("robloxsocial.sandbox", function()
 
   describe("CSRF", function()
     it("challenges a cookie write without a token, then accepts the token and reuses it", function()
-      local r = post("/v1/my/friends/refresh-qr-session", nil, { auth = "cookie" })
+      local r = post("/v1/my/friends/refresh-qr-session", nil, { csrf = false })
       assert_error(r, 403, 0, "XSRF token invalid", false)
       local token = r.headers["x-csrf-token"]
       assert.matches("^%x+$", token)
       local headers = { "x-csrf-token: " .. token }
-      assert.same({ Success = true }, post("/v1/my/friends/refresh-qr-session", nil, { auth = "cookie", headers = headers }).data)
-      local again = post("/v1/user/friend-requests/decline-all", nil, { auth = "cookie", headers = headers })
+      assert.same({ Success = true }, post("/v1/my/friends/refresh-qr-session", nil, { csrf = false, headers = headers }).data)
+      local again = post("/v1/user/friend-requests/decline-all", nil, { csrf = false, headers = headers })
       assert.equal(200, again.status)
       assert.is_nil(again.headers["x-csrf-token"])
     end)
 
     it("challenges a wrong token, and DELETE too", function()
-      local r = call("DELETE", "/v1/my/new-friend-requests", { auth = "cookie", headers = { "x-csrf-token: bogus" } })
+      local r = call("DELETE", "/v1/my/new-friend-requests", { csrf = false, headers = { "x-csrf-token: bogus" } })
       assert.equal(403, r.status)
       local token = r.headers["x-csrf-token"]
-      r = call("DELETE", "/v1/my/new-friend-requests", { auth = "cookie", headers = { "x-csrf-token: " .. token } })
+      r = call("DELETE", "/v1/my/new-friend-requests", { csrf = false, headers = { "x-csrf-token: " .. token } })
       assert.same({ status = true }, r.data)
     end)
 
     it("hands out a new token once the old one has expired", function()
       sb:configure { csrf_ttl = 1 }
-      local first = post("/v1/my/friends/refresh-qr-session", nil, { auth = "cookie" }).headers["x-csrf-token"]
-      local ok = post("/v1/my/friends/refresh-qr-session", nil, { auth = "cookie", headers = { "x-csrf-token: " .. first } })
+      local first = post("/v1/my/friends/refresh-qr-session", nil, { csrf = false }).headers["x-csrf-token"]
+      local ok = post("/v1/my/friends/refresh-qr-session", nil, { csrf = false, headers = { "x-csrf-token: " .. first } })
       assert.equal(200, ok.status)
-      socket.sleep(1.1)
-      local late = post("/v1/my/friends/refresh-qr-session", nil, { auth = "cookie", headers = { "x-csrf-token: " .. first } })
+      sb:advance(1.1)
+      local late = post("/v1/my/friends/refresh-qr-session", nil, { csrf = false, headers = { "x-csrf-token: " .. first } })
       assert.equal(403, late.status)
       assert.is_truthy(late.headers["x-csrf-token"])
       assert.are_not.equal(first, late.headers["x-csrf-token"])
     end)
 
-    it("asks nothing of API-key and bearer writes, nor of cookie reads", function()
-      assert.equal(200, post("/v1/my/friends/refresh-qr-session", nil, { auth = "api_key" }).status)
-      assert.equal(200, post("/v1/my/friends/refresh-qr-session", nil, { auth = "bearer" }).status)
+    it("asks nothing of cookie reads", function()
       assert.equal(200, get("/v1/my/friends/count", { auth = "cookie" }).status)
     end)
   end)
@@ -586,7 +610,7 @@ describe("robloxsocial.sandbox", function()
 
   describe("friends: friend lists", function()
     it("lists a user's friends as UserResponse models, by name, without description or created", function()
-      local r = get(u "/v1/users/{id}/friends", { auth = "none" })
+      local r = get(u "/v1/users/{id}/friends")
       assert.equal(130, #r.data.data)
       for i = 2, 130 do assert.is_true(r.data.data[i - 1].name:lower() < r.data.data[i].name:lower()) end
       local f = r.data.data[1]
@@ -926,11 +950,15 @@ describe("robloxsocial.sandbox", function()
       assert.same({ 503, 503, 200 }, statuses)
     end)
 
-    it("answers 429 with the flood code and an HTTP-date Retry-After", function()
+    it("answers 429 as live, or with the flood code, and an HTTP-date Retry-After", function()
       local date = "Wed, 21 Oct 2015 07:28:00 GMT"
       sb:fault { path = path, kind = "status", status = 429, retry_after = date }
       local r = get(path)
-      assert.same({ 429, date, 9 }, { r.status, r.headers["retry-after"], r.data.errors[1].code })
+      assert.same({ 429, date, { errors = { { code = 0, message = "Too many requests" } } } },
+                  { r.status, r.headers["retry-after"], r.data })
+      sb:configure { too_many_requests = "documented" }
+      sb:fault { path = path, kind = "status", status = 429 }
+      assert.equal(9, get(path).data.errors[1].code)
     end)
 
     it("matches the method and any path with *", function()
@@ -1003,26 +1031,29 @@ describe("robloxsocial.sandbox", function()
   end)
 
   describe("rate limits", function()
-    it("are off unless configured", function()
+    it("are on by default, with a limit no spec reaches, and off with rate_limit_default = false", function()
+      local r = get("/v1/my/friends/count")
+      assert.same({ "1000000", "999999" }, { r.headers["x-ratelimit-limit"], r.headers["x-ratelimit-remaining"] })
+      sb:configure { rate_limit_default = false }
       assert.is_nil(get("/v1/my/friends/count").headers["x-ratelimit-limit"])
     end)
 
-    it("count down in the headers and answer 429 with the flood code past the limit", function()
+    it("count down in the headers and answer 429 as live past the limit", function()
       sb:configure { rate_limits = { ["GET /v1/my/friends/count"] = { limit = 2, window = 60 } } }
       local a, b, c = get("/v1/my/friends/count"), get("/v1/my/friends/count"), get("/v1/my/friends/count")
       assert.same({ "2", "1", "0" }, { a.headers["x-ratelimit-limit"], a.headers["x-ratelimit-remaining"],
                                        b.headers["x-ratelimit-remaining"] })
       assert.is_true(tonumber(a.headers["x-ratelimit-reset"]) > 0)
-      assert_error(c, 429, 9, "The flood limit has been exceeded.")
+      assert_error(c, 429, 0, "Too many requests", false)
       assert.is_true(tonumber(c.headers["retry-after"]) >= 1)
-      assert.is_nil(get(u "/v1/users/{id}/friends/count").headers["x-ratelimit-limit"])
+      assert.equal("1000000", get(u "/v1/users/{id}/friends/count").headers["x-ratelimit-limit"])
     end)
 
-    it("use code 10 on contacts and open again when the window ends", function()
-      sb:configure { rate_limits = { contacts = { limit = 1, window = 1 } } }
+    it("use the documented code 10 on contacts, and open again when the window ends", function()
+      sb:configure { rate_limits = { contacts = { limit = 1, window = 1 } }, too_many_requests = "documented" }
       assert.equal(200, get("/v1/user/tag/validate", { query = "alias=a" }).status)
       assert_error(get("/v1/user/tag/validate", { query = "alias=a" }), 429, 10)
-      socket.sleep(1.05)
+      sb:advance(1.05)
       assert.equal(200, get("/v1/user/tag/validate", { query = "alias=a" }).status)
     end)
   end)
@@ -1036,17 +1067,17 @@ describe("robloxsocial.sandbox", function()
     end)
 
     it("replaces the world with one given to reset", function()
-      sb:reset { accounts = { { user_id = 5000000001, api_key = "k" } },
+      sb:reset { accounts = { { user_id = 5000000001, cookie = "k" } },
                  users = { { id = 5000000001, name = "Solo" } } }
-      assert.equal(0, count("/v1/my/friends/count", { as = { api_key = "k" } }))
+      assert.equal(0, count("/v1/my/friends/count", { as = { cookie = "k" } }))
       sb:reset(sandbox.default_world())
       assert.equal(130, count("/v1/my/friends/count"))
     end)
 
     it("logs service requests with their details but never a credential", function()
       sb:clear_requests()
-      local first = post("/v1/my/friends/refresh-qr-session", nil, { auth = "cookie" })
-      post("/v1/my/friends/refresh-qr-session", nil, { auth = "cookie", headers = { "x-csrf-token: " .. first.headers["x-csrf-token"] } })
+      local first = post("/v1/my/friends/refresh-qr-session", nil, { csrf = false })
+      post("/v1/my/friends/refresh-qr-session", nil, { csrf = false, headers = { "x-csrf-token: " .. first.headers["x-csrf-token"] } })
       post("/v1/presence/users", { userIds = { MAIN } }, { auth = "bearer", query = "a=1" })
       get("/v1/messages", { auth = "none" })
       local log = sb:requests()

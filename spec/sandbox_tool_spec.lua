@@ -12,14 +12,14 @@ local ME = 1234567890123456
 -- A small world of three users: me, a friend, a stranger.
 local function small_world()
   return {
-    accounts = { { user_id = 10, api_key = "small-world-key" } },
+    accounts = { { user_id = 10, cookie = "small-world-cookie" } },
     users = { { id = 10, name = "Me" }, { id = 11, name = "Friend" }, { id = 12, name = "Stranger" } },
     friendships = { { 10, 11 } },
   }
 end
 
-local function client_of(sb, key)
-  return robloxsocial.new{ base_url = sb.base_url, api_key = key or sb.credentials.api_key,
+local function client_of(sb, cookie)
+  return robloxsocial.new{ base_url = sb.base_url, cookie = cookie or sb.credentials.cookie,
                            retry_delay = 0.01, timeout = 10 }
 end
 
@@ -29,7 +29,7 @@ describe("sandbox:reset()", function()
 
   it("restores the world the sandbox was started with, not one a reset loaded", function()
     sb:reset(small_world())
-    local small <close> = client_of(sb, "small-world-key")
+    local small <close> = client_of(sb, "small-world-cookie")
     assert.equal(1, assert(small:friends_count(10)).count)
     sb:reset()
     local client <close> = support.client()

@@ -10,6 +10,9 @@
 --   DELETE /_sandbox/requests   clear it
 --   POST   /_sandbox/config     change settings (see world.DEFAULT_SETTINGS)
 --   GET    /_sandbox/config     the settings in force
+--   POST   /_sandbox/advance    {"seconds": n}: moves the sandbox's clock
+--                               forward (rate-limit windows, CSRF token ages,
+--                               stalls and latency waits); answers the offset
 --   POST   /_sandbox/rotate-cookie  {"account": i} (default 1): a new cookie
 --                               for accounts[i], the old one refused; answers
 --                               {"account": i, "user_id": .., "cookie": ".."}
@@ -18,6 +21,8 @@
 local json = require "robloxsocial.sandbox.json"
 local reply = require "robloxsocial.sandbox.reply"
 local world = require "robloxsocial.sandbox.world"
+local settings = require "robloxsocial.sandbox.settings"
+local clock = require "robloxsocial.sandbox.clock"
 local faults = require "robloxsocial.sandbox.faults"
 local util = require "robloxsocial.sandbox.util"
 
@@ -66,60 +71,29 @@ local function add_faults(app, req)
   return reply.ok { ok = true, pending = #app.faults }
 end
 
-local function check_window(w)
-  return type(w) == "table" and math.tointeger(w.limit) and w.limit >= 0
-    and (w.window == nil or (type(w.window) == "number" and w.window > 0))
-end
-
-local function check_rate_limits(v)
-  if type(v) ~= "table" then return "rate_limits must be an object" end
-  for key, rule in pairs(v) do
-    local ok = type(rule) == "table"
-    if ok and rule.windows ~= nil then
-      ok = util.is_list(rule.windows) and #rule.windows > 0
-      for _, w in ipairs(ok and rule.windows or {}) do ok = ok and check_window(w) end
-    elseif ok then
-      ok = check_window(rule)
-    end
-    if not ok then
-      return "rate_limits." .. tostring(key) .. " needs an integer limit (or windows of them) and a positive window"
-    end
-  end
-end
-
-local function check_latency(v)
-  if type(v) == "number" then
-    if v >= 0 then return nil end
-  elseif type(v) == "table" and (next(v) == nil or not util.is_list(v)) then
-    for key, s in pairs(v) do
-      if type(key) ~= "string" or type(s) ~= "number" or s < 0 then
-        return "latency." .. tostring(key) .. " must be a number of seconds >= 0"
-      end
-    end
-    return nil
-  end
-  return "latency must be seconds >= 0 or an object of them by path"
-end
-
 local function configure(app, req)
   local body = decode(req)
   if type(body) ~= "table" then return bad("the body must be an object of settings") end
-  local settings = app:settings()
   for key, value in pairs(body) do
-    if world.DEFAULT_SETTINGS[key] == nil then return bad("unknown setting: " .. tostring(key)) end
-    if key == "rate_limits" then
-      local err = check_rate_limits(value)
-      if err then return bad(err) end
-      app.counters = {}
-    elseif key == "latency" then
-      local err = check_latency(value)
-      if err then return bad(err) end
-    elseif type(value) ~= type(world.DEFAULT_SETTINGS[key]) then
-      return bad("setting " .. key .. " must be a " .. type(world.DEFAULT_SETTINGS[key]))
-    end
+    local err = settings.problem(key, value)
+    if err then return bad(err) end
   end
-  for key, value in pairs(body) do settings[key] = value end
-  return reply.ok(settings)
+  local current = app:settings()
+  for key, value in pairs(body) do
+    current[key] = value
+    if key == "rate_limits" or key == "rate_limit_default" then app.counters = {} end
+  end
+  return reply.ok(current)
+end
+
+-- POST /_sandbox/advance {"seconds": n}: moves the sandbox's clock forward.
+local function advance(app, req)
+  local body = decode(req)
+  local seconds = type(body) == "table" and body.seconds
+  if type(seconds) ~= "number" or seconds < 0 or seconds ~= seconds or seconds == math.huge then
+    return bad("advance takes {\"seconds\": a number >= 0}")
+  end
+  return reply.ok { ok = true, offset = clock.advance(seconds), now = app:now() }
 end
 
 local function rotate_cookie(app, req)
@@ -163,6 +137,7 @@ local function table_for(app)
     ["/_sandbox/config"] = {
       POST = function(req) return configure(app, req) end,
       GET = function() return reply.ok(app:settings()) end },
+    ["/_sandbox/advance"] = { POST = function(req) return advance(app, req) end },
     ["/_sandbox/rotate-cookie"] = { POST = function(req) return rotate_cookie(app, req) end },
     ["/_sandbox/credentials"] = { GET = function() return credentials(app) end },
     ["/_sandbox/shutdown"] = { POST = function()

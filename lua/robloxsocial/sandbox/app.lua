@@ -1,7 +1,7 @@
 -- One sandbox: the world's live state plus what the admin API drives
 -- (faults, the request log, rate-limit counters, CSRF tokens), and the
 -- pipeline every service request goes through:
---   admin? -> latency -> log -> fault -> route -> rate limit -> 401 -> CSRF -> body -> handler
+--   admin? -> latency -> log -> fault -> route -> who -> rate limit -> 401 -> CSRF -> body -> handler
 local http = require "robloxsocial.sandbox.http"
 local json = require "robloxsocial.sandbox.json"
 local util = require "robloxsocial.sandbox.util"
@@ -12,6 +12,7 @@ local auth = require "robloxsocial.sandbox.auth"
 local faults = require "robloxsocial.sandbox.faults"
 local ratelimit = require "robloxsocial.sandbox.ratelimit"
 local admin = require "robloxsocial.sandbox.admin"
+local clock = require "robloxsocial.sandbox.clock"
 
 local App = {}
 App.__index = App
@@ -25,13 +26,10 @@ local BAD_BODY = {
   contacts = { 4, "Invalid parameters." },
 }
 
--- The flood code of each service's 429 answers.
-local FLOOD = { friends = 9, contacts = 10 }
-
 local function all_routes()
   local routes = {}
   for _, name in ipairs { "routes_friends", "routes_friends_lists", "routes_presence_groups",
-                          "routes_contacts", "routes_messages", "routes_users" } do
+                          "routes_contacts", "routes_messages", "routes_users", "routes_apis" } do
     for _, r in ipairs(require("robloxsocial.sandbox." .. name)) do routes[#routes + 1] = r end
   end
   return routes
@@ -107,6 +105,7 @@ local function fault_ctx(self, f, identity)
       end
       return auth.current_token({}, 0, 1)
     end,
+    too_many_requests = self:settings().too_many_requests,
     rotate = function()
       local i = identity and self:account_index(identity.uid) or math.tointeger(f.account) or 1
       local value = self:rotate_cookie(i) or ""
@@ -118,6 +117,11 @@ end
 
 function App:settings()
   return self.st.settings
+end
+
+-- The sandbox's clock (real time plus what sb:advance() added).
+function App:now()
+  return clock.now()
 end
 
 function App:log_request(req, carried)
@@ -147,9 +151,9 @@ local function decode_body(route, req)
   return body
 end
 
-local function flood_reply(route, headers, reset)
-  headers[#headers + 1] = { "Retry-After", tostring(reset) }
-  return reply.error(429, FLOOD[route.service] or 0, "The flood limit has been exceeded.", headers)
+local function flood_reply(self, route, rule, headers, reset)
+  if rule.retry_after ~= false then headers[#headers + 1] = { "Retry-After", tostring(reset) } end
+  return reply.too_many_requests(self:settings().too_many_requests, route.service, headers)
 end
 
 local function add_headers(resp, headers)
@@ -157,18 +161,34 @@ local function add_headers(resp, headers)
   return resp
 end
 
+-- Who the caller of a route is: by the cookie on the social hosts (a key
+-- or a token there is no credential), by the key or token on apis.
+local function caller_of(self, route, req, cookie_identity)
+  if route.service == "apis" then return (auth.identify(req, self.st.accounts, auth.KEYS)) end
+  return cookie_identity
+end
+
+local function refusal(self, route, identity)
+  if identity then return nil end
+  if route.auth == "key" then return reply.invalid_api_key() end
+  if route.auth then return reply.unauthorized(self:settings().unauthorized) end
+end
+
 -- Routing, limits, auth, CSRF and the endpoint itself.
-function App:serve(req, identity)
+function App:serve(req, cookie_identity)
   local route, params = router.match(self.router, req)
   if not route then
     if #params > 0 then return reply.method_not_allowed(req.method, params) end
     return reply.not_found()
   end
+  local identity = caller_of(self, route, req, cookie_identity)
+  local settings = self:settings()
   local caller = identity and ("user:" .. identity.uid) or ("peer:" .. tostring(req.peer))
-  local allowed, rl_headers, reset = ratelimit.check(self.counters, self:settings().rate_limits, route, caller)
-  if allowed == false then return flood_reply(route, rl_headers, reset) end
-  if route.auth and not identity then return add_headers(reply.unauthorized(), rl_headers) end
-  local token = identity and auth.csrf_challenge(self.csrf, identity, req, self:settings().csrf_ttl)
+  local allowed, rl_headers, reset, rule = ratelimit.check(self.counters, settings, route, caller, self:now())
+  if allowed == false then return flood_reply(self, route, rule, rl_headers, reset) end
+  local refused = refusal(self, route, identity)
+  if refused then return add_headers(refused, rl_headers) end
+  local token = auth.csrf_challenge(self.csrf, identity, req, settings.csrf_ttl, settings.anonymous_csrf)
   if token then
     return add_headers(reply.plain_error(403, 0, "XSRF token invalid", { { "x-csrf-token", token } }), rl_headers)
   end

@@ -68,11 +68,11 @@ local function banner(url, opts, app)
     out[#out + 1] = "  world:        " .. (opts.world or world.default_path())
     out[#out + 1] = ("  user:         %s (id %d)"):format(u.name, u.id)
     if a.cookie then out[#out + 1] = "  cookie:       " .. a.cookie end
-    if a.api_key then out[#out + 1] = "  api key:      " .. a.api_key end
-    if a.access_token then out[#out + 1] = "  access token: " .. a.access_token end
-    out[#out + 1] = ("  try:          robloxsocial.new{ base_url = %q, api_key = %q }")
-      :format(url, a.api_key or "")
-    out[#out + 1] = "  admin API:    " .. url .. "/_sandbox/  (reset, faults, requests, config, shutdown)"
+    if a.api_key then out[#out + 1] = "  api key:      " .. a.api_key .. "  (Open Cloud, /cloud/..., only)" end
+    if a.access_token then out[#out + 1] = "  access token: " .. a.access_token .. "  (Open Cloud, /cloud/..., only)" end
+    out[#out + 1] = ("  try:          robloxsocial.new{ base_url = %q, cookie = %q }")
+      :format(url, a.cookie or "")
+    out[#out + 1] = "  admin API:    " .. url .. "/_sandbox/  (reset, faults, requests, config, advance, shutdown)"
   end
   return table.concat(out, "\n") .. "\n"
 end

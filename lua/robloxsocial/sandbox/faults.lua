@@ -9,6 +9,9 @@
 --     headers = { name = value } or { {name, value}, ... } (added verbatim,
 --     bytes as given, to an answer the fault makes: status, echo, body,
 --     challenge, html, malformed), ... }
+-- A key that no kind of fault takes (see KINDS) is refused by name, as
+-- is a value of the wrong type, so that a typo never silently becomes a
+-- default.
 -- `path` is compared with the request's path exactly (query ignored;
 -- "*" matches anything); `path_pattern` is a Lua pattern matched against
 -- it.
@@ -61,9 +64,71 @@ local auth = require "robloxsocial.sandbox.auth"
 
 local faults = {}
 
-faults.KINDS = { status = true, close = true, reset = true, stall = true,
-                 truncate = true, malformed = true, html = true, body = true,
-                 echo = true, drop = true, challenge = true, rotate = true }
+-- The keys every fault may have, and each kind's own.  A key that no kind
+-- takes is refused by name (keys starting with "_" are comments), so that
+-- a typo (`staus = 429`, `secnds = 1`) never silently becomes a default.
+-- A key of another kind is let through and ignored: a spec may run one
+-- fault table through several kinds (`status = 500` with each).
+local COMMON = { "kind", "method", "path", "path_pattern", "count", "after" }
+local ANSWERING = { "headers", "reason" }   -- kinds that make their own answer
+faults.KINDS = {
+  status = { ANSWERING, "status", "code", "message", "retry_after", "flat" },
+  echo = { ANSWERING, "status", "code", "flat" },
+  body = { ANSWERING, "status", "body" },
+  html = { ANSWERING, "status" },
+  malformed = { ANSWERING },
+  challenge = { ANSWERING, "type", "metadata", "csrf" },
+  close = { "bytes" },
+  reset = {},
+  drop = { "rst" },
+  stall = { "seconds" },
+  truncate = {},
+  rotate = { "account" },
+}
+local ANY_KIND = {}          -- the keys that some kind takes
+for kind, list in pairs(faults.KINDS) do
+  local set = {}
+  for _, k in ipairs(COMMON) do set[k] = true end
+  for _, k in ipairs(list) do
+    if type(k) == "table" then
+      for _, shared in ipairs(k) do set[shared] = true end
+    else
+      set[k] = true
+    end
+  end
+  faults.KINDS[kind] = set
+  for k in pairs(set) do ANY_KIND[k] = true end
+end
+
+-- The first key (in sorted order) that no kind of fault takes.
+local function unknown_key(f)
+  local bad = {}
+  for k in pairs(f) do
+    if not ANY_KIND[k] and not (type(k) == "string" and k:sub(1, 1) == "_") then
+      bad[#bad + 1] = tostring(k)
+    end
+  end
+  table.sort(bad)
+  return bad[1]
+end
+
+local function is_number(v) return type(v) == "number" and v == v and v >= 0 end
+
+-- Why the values of f's own keys are wrong, or nil.
+local function bad_value(f)
+  if f.status ~= nil and not (math.tointeger(f.status) and f.status >= 100 and f.status <= 599) then
+    return "status must be an HTTP status (100 to 599)"
+  end
+  if f.seconds ~= nil and not is_number(f.seconds) then return "seconds must be a number >= 0" end
+  if f.bytes ~= nil and not (math.tointeger(f.bytes) and f.bytes >= 0) then return "bytes must be an integer >= 0" end
+  if f.code ~= nil and not math.tointeger(f.code) then return "code must be an integer" end
+  if f.retry_after ~= nil and not (is_number(f.retry_after) or type(f.retry_after) == "string") then
+    return "retry_after must be seconds or an HTTP date"
+  end
+  for _, k in ipairs { "message", "body", "type" } do
+    if f[k] ~= nil and type(f[k]) ~= "string" then return k .. " must be a string" end
+  end
+end
 
 local function reason_of(status)
   return require("robloxsocial.sandbox.http").reason(status)
@@ -78,6 +143,10 @@ end
 function faults.normalise(f)
   if type(f) ~= "table" then return nil, "a fault must be an object" end
   if not faults.KINDS[f.kind] then return nil, "unknown fault kind: " .. tostring(f.kind) end
+  local unknown = unknown_key(f)
+  if unknown then return nil, ("a fault has no key %q"):format(unknown) end
+  local bad = bad_value(f)
+  if bad then return nil, "fault " .. bad end
   if f.path_pattern ~= nil then
     if not check_pattern(f.path_pattern) then return nil, "path_pattern must be a valid Lua pattern" end
     if f.path ~= nil then return nil, "a fault takes path or path_pattern, not both" end
@@ -131,13 +200,16 @@ local function extra_headers(f, into)
   return into
 end
 
-local function status_reply(f)
+-- A 429 says what settings.too_many_requests makes the limiter say.
+local function status_reply(f, ctx)
   local status = math.tointeger(f.status) or 503
   local headers = {}
   if f.retry_after ~= nil then headers[#headers + 1] = { "Retry-After", tostring(f.retry_after) } end
   extra_headers(f, headers)
-  local code = math.tointeger(f.code) or (status == 429 and 9 or 0)
-  local message = f.message or (status == 429 and "The flood limit has been exceeded." or reason_of(status))
+  local flood = status == 429 and ctx.too_many_requests == "documented"
+  local code = math.tointeger(f.code) or (flood and 9 or 0)
+  local message = f.message or (flood and "The flood limit has been exceeded.")
+    or (status == 429 and "Too many requests") or reason_of(status)
   if f.flat then return reply.json(status, { code = code, message = message }, headers) end
   return reply.plain_error(status, code, message, headers)
 end
@@ -188,7 +260,7 @@ local function body_reply(f)
 end
 
 local function answer(f, req, ctx)
-  if f.kind == "status" then return status_reply(f) end
+  if f.kind == "status" then return status_reply(f, ctx) end
   if f.kind == "echo" then return echo_reply(f, req) end
   if f.kind == "challenge" then return challenge_reply(f, ctx) end
   if f.kind == "body" then return body_reply(f) end
@@ -209,7 +281,8 @@ end
 -- The answer of a fault that replaces the request's processing, or nil
 -- when the request must be processed (stall, close, truncate, drop,
 -- rotate), in which case mangle() is applied to the processed answer.
--- ctx.csrf_token() gives the CSRF token a challenge may carry.
+-- ctx.csrf_token() gives the CSRF token a challenge may carry;
+-- ctx.too_many_requests is the setting of that name.
 function faults.answer(f, req, ctx)
   local r = answer(f, req, ctx)
   if r and f.reason and f.kind ~= "echo" then r.reason = f.reason end

@@ -18,6 +18,7 @@
 -- (a fault may want a bare CR in a value); the server adds Content-Length,
 -- Date and Connection itself.
 local socket = require "socket"
+local clock = require "robloxsocial.sandbox.clock"
 
 local http = {}
 
@@ -43,10 +44,11 @@ function http.reason(status)
   return REASONS[status] or "Unknown"
 end
 
--- Suspends the calling connection for `seconds` without blocking the loop.
--- Only valid inside a handler.
+-- Suspends the calling connection for `seconds` of the sandbox's clock
+-- (so sb:advance() ends the wait early) without blocking the loop.  Only
+-- valid inside a handler.
 function http.sleep(seconds)
-  coroutine.yield("sleep", socket.gettime() + seconds)
+  coroutine.yield("sleep", clock.now() + seconds)
 end
 
 ---------------------------------------------------------------------------
@@ -354,7 +356,7 @@ function Server:reap_idle(now)
 end
 
 function Server:step()
-  local now = socket.gettime()
+  local now = clock.now()           -- sleepers wake by the sandbox's clock
   local recvt, sendt, by_sock, timeout = self:watch_lists(now)
   local readable, writable = socket.select(recvt, sendt, timeout)
   for _, s in ipairs(readable) do
@@ -367,7 +369,7 @@ function Server:step()
   for _, s in ipairs(writable) do
     if by_sock[s] and by_sock[s].wait == "write" then self:resume(by_sock[s]) end
   end
-  self:wake_sleepers(socket.gettime())
+  self:wake_sleepers(clock.now())
 end
 
 -- Serves until stop() is called.

@@ -6,7 +6,7 @@
 --   local sb = sandbox.start()               -- or start{ world = "my_world.json" }
 --   local client = robloxsocial.new{ base_url = sb.base_url, cookie = sb.credentials.cookie }
 --   sb:fault{ path = "/v1/users/123/friends/count", kind = "status", status = 503 }
---   sb:requests(); sb:clear_requests(); sb:reset(); sb:stop()
+--   sb:requests(); sb:clear_requests(); sb:advance(60); sb:reset(); sb:stop()
 --
 -- The launcher talks to the admin API with LuaSocket's socket.http, never
 -- with the robloxsocial client, which is what the sandbox is there to test.
@@ -212,6 +212,17 @@ function Sandbox:requests() return self:admin("GET", "requests") end
 function Sandbox:clear_requests() return self:admin("DELETE", "requests") end
 function Sandbox:configure(settings) return self:admin("POST", "config", settings) end
 function Sandbox:config() return self:admin("GET", "config") end
+
+-- Moves the sandbox's clock forward by `seconds`: rate-limit windows
+-- reset, CSRF tokens age and stalls and latency waits end as if that much
+-- time had passed, so a spec need not sleep through a window.  The clock
+-- never goes back (reset() keeps it).  Returns the total offset.
+function Sandbox:advance(seconds)
+  if type(seconds) ~= "number" or seconds < 0 or seconds ~= seconds or seconds == math.huge then
+    error("robloxsocial.sandbox: advance takes a number of seconds >= 0", 2)
+  end
+  return self:admin("POST", "advance", { seconds = seconds }).offset
+end
 
 -- Gives account i (default 1, the main user) a new .ROBLOSECURITY cookie;
 -- the old one is refused from now on, until reset().  Returns the new

@@ -65,19 +65,24 @@ function models.online_item(st, u, viewer)
   }
 end
 
--- presence/users' UserPresence; an unknown id is reported offline.  The
--- services no longer send lastOnline.
+-- presence/users' UserPresence, as the service answers it since 2025-10:
+-- no lastOnline, no invisibleModeExpiry.  An unknown id is reported
+-- offline; an offline user's lastLocation is "Website"; a user in a game
+-- whose presencePrivacy hides it from the viewer shows type 2 with no
+-- place (placeId, rootPlaceId, gameId, universeId null, lastLocation "").
 function models.user_presence(st, id, viewer)
   local u = st:user(id)
   if not u then
-    return { userPresenceType = 0, lastLocation = "", placeId = json.null,
+    return { userPresenceType = 0, lastLocation = "Website", placeId = json.null,
              rootPlaceId = json.null, gameId = json.null, universeId = json.null,
              userId = id }
   end
   local p, ptype = u.presence, st:visible_presence(u, viewer)
-  local game = in_game(ptype)
+  local game = in_game(ptype) and st:may_see_place(u, viewer)
+  local location = p.lastLocation or DEFAULT_LOCATION[ptype]
+  if ptype == 0 then location = "Website" elseif in_game(ptype) and not game then location = "" end
   return {
-    userPresenceType = ptype, lastLocation = p.lastLocation or DEFAULT_LOCATION[ptype],
+    userPresenceType = ptype, lastLocation = location,
     placeId = game and opt(p.placeId) or json.null,
     rootPlaceId = game and opt(p.rootPlaceId) or json.null,
     gameId = game and opt(p.gameId) or json.null,

@@ -36,8 +36,31 @@ function reply.plain_error(status, code, message, headers)
   return reply.json(status, envelope(code, message, false), headers)
 end
 
-function reply.unauthorized()
+-- A 401 in one of the wordings seen live (settings.unauthorized).
+function reply.unauthorized(style)
+  if style == "cookie_empty_flat" then
+    return reply.json(401, { code = 0, message = "Authentication cookie is empty" })
+  elseif style == "cookie_empty" then
+    return reply.plain_error(401, 0, "Authentication cookie is empty")
+  end
   return reply.plain_error(401, 0, "Authorization has been denied for this request.")
+end
+
+-- The flood codes that Roblox documents for its 429s (never seen live).
+local FLOOD = { friends = 9, contacts = 10 }
+
+-- A 429 (settings.too_many_requests): "live", as seen in 2025-2026, or
+-- "documented", with the service's documented flood code.
+function reply.too_many_requests(style, service, headers)
+  if style == "documented" then
+    return reply.error(429, FLOOD[service] or 0, "The flood limit has been exceeded.", headers)
+  end
+  return reply.plain_error(429, 0, "Too many requests", headers)
+end
+
+-- Open Cloud's gateway refusing a request without a valid key or token.
+function reply.invalid_api_key()
+  return reply.plain_error(401, 0, "Invalid API Key")
 end
 
 function reply.not_found()

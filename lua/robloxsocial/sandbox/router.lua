@@ -7,7 +7,10 @@ local util = require "robloxsocial.sandbox.util"
 
 local router = {}
 
-router.SERVICES = { "friends", "presence", "groups", "contacts", "privatemessages", "users" }
+-- Through one base_url (a client's `base_url`, the sandbox's own address)
+-- every service shares one host, and the path alone routes: no two
+-- routes share a method and a path, and Open Cloud's start with /cloud/.
+router.SERVICES = { "friends", "presence", "groups", "contacts", "privatemessages", "users", "apis" }
 
 local function split(path)
   local segs = {}

@@ -98,7 +98,10 @@ local function user_list(ctx, keep, with_presence)
   local data = json.array()
   for _, f in ipairs(sorted_friends(ctx.st, u.id, sort, ctx.uid)) do
     if keep(f) then
-      data[#data + 1] = models.user_response(ctx.st, f, ctx.uid, ranks[f.id], with_presence)
+      local item = models.user_response(ctx.st, f, ctx.uid, ranks[f.id], with_presence)
+      -- An anonymous caller gets every id but blank names, as live.
+      if not ctx.uid then item.name, item.displayName = "", "" end
+      data[#data + 1] = item
     end
   end
   return ok { data = data }

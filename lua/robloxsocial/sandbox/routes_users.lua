@@ -4,8 +4,9 @@
 -- it.
 local reply = require "robloxsocial.sandbox.reply"
 
--- The caller's id, name and display name (401 without credentials, by
--- the route's auth flag).
+-- The caller's id, name and display name (401 without the cookie, by the
+-- route's auth flag: users.roblox.com, like the other legacy hosts, takes
+-- no API key and no OAuth token).
 local function authenticated(ctx)
   local u = ctx.st:user(ctx.uid)
   return reply.ok { id = u.id, name = u.name, displayName = u.displayName }

@@ -1,6 +1,6 @@
 -- Small helpers shared by the sandbox's modules: query strings, ids,
 -- times and base64 (for opaque paging cursors).
-local socket = require "socket"
+local clock = require "robloxsocial.sandbox.clock"
 
 local util = {}
 
@@ -57,7 +57,7 @@ end
 
 -- The current time as the services write it: ISO 8601, UTC, milliseconds.
 function util.now_iso()
-  local t = socket.gettime()
+  local t = clock.now()
   local ms = math.floor((t % 1) * 1000)
   return os.date("!%Y-%m-%dT%H:%M:%S", math.floor(t)) .. (".%03dZ"):format(ms)
 end

@@ -6,18 +6,11 @@
 -- restores the world exactly as loaded.
 local json = require "robloxsocial.sandbox.json"
 local util = require "robloxsocial.sandbox.util"
+local settings = require "robloxsocial.sandbox.settings"
 
 local world = {}
 
-world.DEFAULT_SETTINGS = {
-  csrf_ttl = 300,            -- seconds an x-csrf-token stays valid
-  max_tag_length = 100,      -- longest contact tag (characters)
-  max_nickname_length = 20,  -- longest senderNickname (characters)
-  max_friends = 1000,        -- friend limit (codes 11, 12, 31)
-  moderated_words = { "badword" },
-  rate_limits = {},          -- see ratelimit.lua; empty = off
-  latency = 0,               -- seconds before each answer; see App:latency_for
-}
+world.DEFAULT_SETTINGS = settings.DEFAULT
 
 -- The path of the world.json installed beside this module.
 function world.default_path()
@@ -46,7 +39,7 @@ local KEYS = {
             "friending_tokens", "qr_sessions", "messages", "announcements", "groups" },
   accounts = { "user_id", "cookie", "api_key", "access_token" },
   users = { "id", "name", "displayName", "description", "created", "hasVerifiedBadge", "isBanned",
-            "isDeleted", "inactive", "frequentScore", "presence" },
+            "isDeleted", "inactive", "frequentScore", "presence", "presencePrivacy" },
   presence = { "type", "lastLocation", "placeId", "rootPlaceId", "gameId", "universeId" },
   friend_requests = { "from", "to", "sentAt", "nickname", "originSourceType", "sourceUniverseId", "new" },
   tags = { "owner", "target", "tag" },
@@ -91,11 +84,18 @@ end
 local function check_settings(s)
   if s == nil then return end
   check(type(s) == "table", "settings must be an object")
-  for k in pairs(s) do
-    check(world.DEFAULT_SETTINGS[k] ~= nil or (type(k) == "string" and k:sub(1, 1) == "_"),
-      "settings has an unknown key %q", tostring(k))
+  for k, v in pairs(s) do
+    if not (type(k) == "string" and k:sub(1, 1) == "_") then
+      check(world.DEFAULT_SETTINGS[k] ~= nil, "settings has an unknown key %q", tostring(k))
+      local err = settings.problem(k, v)
+      check(not err, "settings: %s", err)
+    end
   end
 end
+
+-- Who may see where a user is (presence/users): everyone, friends only,
+-- or no one but the user.
+local PRIVACY = { everyone = true, friends = true, noone = true }
 
 -- ids: the user ids known already (a running world's); new users are added.
 local function check_users(data, ids, required)
@@ -107,6 +107,8 @@ local function check_users(data, ids, required)
     check(not ids[u.id], "users[%d].id %d appears twice", i, u.id)
     check(type(u.name) == "string", "users[%d].name must be a string", i)
     if u.presence ~= nil then check_keys(u.presence, "presence", ("users[%d].presence"):format(i)) end
+    check(u.presencePrivacy == nil or PRIVACY[u.presencePrivacy],
+      "users[%d].presencePrivacy must be \"everyone\", \"friends\" or \"noone\"", i)
     ids[u.id] = true
   end
   return ids
@@ -204,7 +206,7 @@ local function build_users(st, data)
       description = u.description or "", created = u.created or "2015-01-01T00:00:00Z",
       hasVerifiedBadge = u.hasVerifiedBadge == true, isBanned = u.isBanned == true,
       isDeleted = u.isDeleted == true, inactive = u.inactive == true,
-      frequentScore = u.frequentScore or 0,
+      frequentScore = u.frequentScore or 0, presencePrivacy = u.presencePrivacy or "everyone",
       presence = { type = p.type or 0, lastLocation = p.lastLocation,
                    placeId = p.placeId, rootPlaceId = p.rootPlaceId,
                    gameId = p.gameId, universeId = p.universeId },
@@ -379,6 +381,13 @@ function State:visible_presence(user, viewer)
   local t = user.presence.type
   if t == 4 and viewer ~= user.id then return 0 end
   return t
+end
+
+-- Whether `viewer` (a user id, or nil for an anonymous caller) may see
+-- where `user` is, by the user's presencePrivacy.
+function State:may_see_place(user, viewer)
+  if viewer == user.id or user.presencePrivacy == "everyone" then return true end
+  return user.presencePrivacy == "friends" and viewer ~= nil and self:are_friends(user.id, viewer)
 end
 
 return world

@@ -6,9 +6,13 @@
 --   accounts         [{user_id, cookie, api_key, access_token}]  the first is
 --                    the main user, whose credentials the launcher hands out
 --   settings         {csrf_ttl, max_tag_length, max_nickname_length, max_friends,
---                     moderated_words, rate_limits} (all optional)
+--                     moderated_words, rate_limits, rate_limit_default, latency,
+--                     unauthorized, too_many_requests, anonymous_csrf} (all optional;
+--                     see settings.lua)
 --   users            [{id, name, displayName, description, created, hasVerifiedBadge,
 --                      isBanned, isDeleted, inactive, frequentScore,
+--                      presencePrivacy ("everyone", "friends", "noone": who sees
+--                      the place of a user in a game; default "everyone"),
 --                      presence: {type 0..4, lastLocation, placeId, rootPlaceId,
 --                                 gameId, universeId}}]
 --   friendships      [[userId, userId]]  (order = order of befriending)
