@@ -184,7 +184,7 @@ describe("a rotated cookie", function()
 
   it("is not taken up by a client that sends no cookie", function()
     local seen = 0
-    local client <close> = support.client{ cookie = false, api_key = sb.credentials.api_key,
+    local client <close> = support.client{ cookie = false,
                                            on_cookie = function() seen = seen + 1 end }
     sb:fault{ method = "GET", path = count_path(), kind = "rotate" }
     assert(client:friends_count(me))

@@ -29,6 +29,18 @@ function support.client(opts)
   return robloxsocial.new(options)
 end
 
+-- Makes client hold a CSRF token, through a cookie write that changes
+-- nothing (the main user's tags), and forgets the request log: the writes
+-- a spec then counts go out once, with the token, as with the live
+-- services once a session has written.  Returns client.
+function support.with_csrf_token(client)
+  local sb = support.sandbox()
+  assert(client:request("POST", "contacts", "/v1/user/get-tags",
+                        { body = { targetUserIds = { sb.credentials.user_id } } }))
+  sb:clear_requests()
+  return client
+end
+
 -- Restores the default world (whatever world a spec may have loaded),
 -- drops pending faults and forgets the request log, between tests.
 function support.reset()

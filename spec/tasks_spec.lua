@@ -96,7 +96,7 @@ describe("robloxsocial.spawn()", function()
 
   it("lets one task use several clients", function()
     local a <close> = support.client()
-    local b <close> = support.client{ cookie = false, api_key = sb.credentials.api_key }
+    local b <close> = support.client()
     local t = robloxsocial.spawn(function()
       return assert(a:friends_count(me)).count + assert(b:my_friends_count()).count
     end)
@@ -446,7 +446,7 @@ describe("a batch", function()
 
   it("keeps its connections alive for the next batch", function()
     sb:configure{ latency = 0.05 }
-    local client <close> = support.client{ concurrency = 10, cookie = false, api_key = sb.credentials.api_key }
+    local client <close> = support.with_csrf_token(support.client{ concurrency = 10 })
     for _ = 1, 3 do assert(client:presence(range(1, 500))) end   -- 10 requests at once, three times
     assert.equal(30, #support.requests("POST", "/v1/presence/users"))
     assert.equal(10, connections("POST", "/v1/presence/users"))

@@ -13,6 +13,10 @@ local function count(method, path) return #support.requests(method, path) end
 
 local function friends_count_path() return ("/v1/users/%d/friends/count"):format(me) end
 
+-- An Open Cloud route: API keys and OAuth tokens go to the apis service
+-- only (none of the 37 endpoints takes them).
+local APIS_PATH = "/cloud/v2/users/1"
+
 -- A pending friend request of the main user, to accept or decline.
 local function pending_requester(client)
   local page = assert(client:friend_requests{ limit = 10 })
@@ -130,12 +134,16 @@ describe("the x-csrf-token handshake", function()
     for i = 1, 4 do assert.is_table(rest[i]:wait()) end
   end)
 
-  it("needs no token for requests made with an API key", function()
+  -- The key goes only to the apis service (Open Cloud), which answers
+  -- here through a fault: what is checked is what the client sends.
+  it("sends a write made with an API key alone once, with the key and no token", function()
     local client <close> = support.client{ cookie = false, api_key = sb.credentials.api_key }
-    assert.is_table(client:decline_all_friend_requests())
+    sb:fault{ method = "POST", path = APIS_PATH, kind = "body", body = "{}" }
+    assert.is_table(client:request("POST", "apis", APIS_PATH, { body = {} }))
     local posts = support.requests("POST")
     assert.equal(1, #posts)
     assert.equal("api_key", posts[1].auth)
+    assert.is_nil(posts[1].csrf_token)
   end)
 end)
 
@@ -171,7 +179,7 @@ describe("retries", function()
   end)
 
   it("retries a write answered 429, which was not carried out", function()
-    local client <close> = support.client{ api_key = sb.credentials.api_key, cookie = false }
+    local client <close> = support.with_csrf_token(support.client())
     sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "status", status = 429 }
     assert.is_table(client:decline_all_friend_requests())
     assert.equal(2, count("POST", "/v1/user/friend-requests/decline-all"))
@@ -187,7 +195,7 @@ describe("retries", function()
   end)
 
   it("sends a POST answered 500 exactly once", function()
-    local client <close> = support.client{ api_key = sb.credentials.api_key, cookie = false }
+    local client <close> = support.with_csrf_token(support.client())
     sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "status", status = 500 }
     local answer, err = client:decline_all_friend_requests()
     assert.is_nil(answer)
@@ -213,7 +221,7 @@ describe("retries", function()
   end)
 
   it("retries a GET whose connection closed mid-body, and never a POST", function()
-    local client <close> = support.client{ api_key = sb.credentials.api_key, cookie = false }
+    local client <close> = support.with_csrf_token(support.client())
     sb:fault{ method = "GET", path = friends_count_path(), kind = "close" }
     assert.is_table(client:friends_count(me))
     assert.equal(2, count("GET", friends_count_path()))
@@ -329,16 +337,21 @@ describe("credentials", function()
       support.client{ cookie = false, api_key = creds.api_key, max_retries = 0 },
       support.client{ cookie = false, access_token = creds.access_token, max_retries = 0 },
     }
+    -- the cookie client asks a friends endpoint, the others an apis route
+    local function ask(client, i, user)
+      if i == 1 then return client:friends_count(user) end
+      return client:request("GET", "apis", "/cloud/v2/users/" .. user)
+    end
     local seen = {}
-    for _, client in ipairs(clients) do
+    for i, client in ipairs(clients) do
       seen[#seen + 1] = tostring(client)
       for _, kind in ipairs{ "status", "html", "truncate", "reset" } do
         sb:fault{ method = "*", path = "*", kind = kind, status = 500 }
-        local _, err = client:friends_count(me)
+        local _, err = ask(client, i, me)
         seen[#seen + 1] = tostring(err)
         strings_of(err, seen)
       end
-      local _, err = client:friends_count(NOBODY)
+      local _, err = ask(client, i, NOBODY)
       strings_of(err, seen)
       seen[#seen + 1] = tostring(err)
       client:close()
@@ -355,12 +368,16 @@ describe("credentials", function()
 
   it("are sent as a cookie, an API key or a bearer token", function()
     local creds = sb.credentials
-    for _, case in ipairs{ { { cookie = creds.cookie }, "cookie" },
-                           { { cookie = false, api_key = creds.api_key }, "api_key" },
+    local cookie <close> = support.client{ cookie = creds.cookie }
+    assert.is_table(cookie:my_friends_count())
+    assert.equal("cookie", support.requests("GET")[1].auth)
+    -- the key and the token: to the apis service, answered by a fault
+    for _, case in ipairs{ { { cookie = false, api_key = creds.api_key }, "api_key" },
                            { { cookie = false, access_token = creds.access_token }, "bearer" } } do
       sb:clear_requests()
       local client <close> = support.client(case[1])
-      assert.is_table(client:my_friends_count())
+      sb:fault{ method = "GET", path = APIS_PATH, kind = "body", body = "{}" }
+      assert.is_table(client:request("GET", "apis", APIS_PATH))
       assert.equal(case[2], support.requests("GET")[1].auth)
     end
   end)
