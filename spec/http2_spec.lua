@@ -39,7 +39,7 @@ tls_describe("a client over HTTPS", function()
     for i = 1, 10 do
       tasks[i] = robloxsocial.spawn(function() return assert(c:friends_count(me)).count end)
     end
-    assert.is_true(robloxsocial.run(10))
+    support.run(10)
     sb:configure{ latency = 0 }
     for i = 1, 10 do assert.equal(130, tasks[i]:wait()) end
     local entries = front.log(before + 10)

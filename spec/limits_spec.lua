@@ -91,7 +91,7 @@ describe("pacing", function()
     for _ = 1, 8 do
       robloxsocial.spawn(function() assert(client:friends_count(me)) end)
     end
-    assert.is_true(robloxsocial.run(20))
+    support.run(20)
     for _, status in ipairs(statuses("GET", count_path())) do assert.equal(200, status) end
     assert.equal(9, #support.requests("GET", count_path()))
   end)
@@ -103,7 +103,7 @@ describe("pacing", function()
     local order = {}
     robloxsocial.spawn(function() assert(client:friends_count(me)); order[#order + 1] = "friends" end)
     robloxsocial.spawn(function() assert(client:unread_messages_count()); order[#order + 1] = "messages" end)
-    assert.is_true(robloxsocial.run(10))
+    support.run(10)
     assert.same({ "messages", "friends" }, order)
   end)
 
@@ -253,7 +253,7 @@ describe("the on_response hook", function()
       end
     end }
     local t = robloxsocial.spawn(function() return assert(client:friends_count(me)).count end)
-    assert.equal(130, t:wait())
+    assert.equal(130, support.wait(t))
     assert.equal(130, nested)
     client:close()
   end)
@@ -269,7 +269,7 @@ describe("the on_response hook", function()
       local answer = assert(client:friends_count(me))
       return ok1, err1, ok2, err2, answer.count
     end)
-    local ok1, err1, ok2, err2, count = t:wait()
+    local ok1, err1, ok2, err2, count = support.wait(t)
     assert.is_false(ok1)
     assert.matches("hook broke 1", err1)
     assert.is_false(ok2)
@@ -309,23 +309,16 @@ describe("client:request() to any service", function()
     local t = robloxsocial.spawn(function()
       return client:request("GET", "users", "/v1/x", { headers = { ["X-Extra"] = "yes", ["X-Also"] = 2 } })
     end)
-    local conn
-    for _ = 1, 500 do
-      robloxsocial.step(0.01)
-      conn = server:accept()
-      if conn then break end
-    end
-    assert(conn, "the client did not connect")
+    local conn = support.step_until(function() return server:accept() end, "the client's connection")
     conn:settimeout(0.01)
     local head = {}
-    for _ = 1, 500 do
-      robloxsocial.step(0.01)
+    support.step_until(function()
       local line = conn:receive("*l")
-      if line == "" then break end
+      if line == "" then return true end
       if line then head[#head + 1] = line end
-    end
+    end, "the request's head")
     conn:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-    assert.same({}, t:wait())
+    assert.same({}, support.wait(t))
     conn:close()
     server:close()
     local text = table.concat(head, "\n")

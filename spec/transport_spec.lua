@@ -96,7 +96,7 @@ describe("the x-csrf-token handshake", function()
     local client <close> = support.client{ concurrency = 8 }
     local tasks = {}
     for i = 1, 8 do tasks[i] = robloxsocial.spawn(get_tags, client) end
-    assert.is_true(robloxsocial.run(10))
+    support.run(10)
     for i = 1, 8 do assert.is_table(tasks[i]:wait()) end
     local posts = support.requests("POST", "/v1/user/get-tags")
     assert.equal(9, #posts)                 -- one 403 with the token, then eight that carry it
@@ -127,10 +127,10 @@ describe("the x-csrf-token handshake", function()
     for i = 1, 4 do rest[i] = robloxsocial.spawn(get_tags, client) end
     local core = require "robloxsocial.core"
     assert.equal(1, core.stats().on_network)                  -- the others wait for its answer
-    while not first:done() do robloxsocial.step(1) end
+    support.step_until(function() return first:done() end, "the probe's answer")
     robloxsocial.step(0)
     assert.equal(4, core.stats().on_network)                  -- all at once, not one more probe
-    assert.is_true(robloxsocial.run(10))
+    support.run(10)
     for i = 1, 4 do assert.is_table(rest[i]:wait()) end
   end)
 
