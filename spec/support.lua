@@ -149,7 +149,7 @@ function support.step_until(cond, what, seconds)
       error(("spec: gave up after %g s waiting for %s: %s")
         :format(seconds or WAIT_SECONDS, what or "a condition", support.stuck()), 2)
     end
-    robloxsocial.step(math.min(left, 0.05))
+    robloxsocial.step(math.min(left, 0.01))
   end
 end
 

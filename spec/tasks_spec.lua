@@ -188,8 +188,8 @@ describe("robloxsocial.spawn()", function()
 end)
 
 describe("robloxsocial.step()", function()
-  it("does not wait: with the answer 0.5 s away, step(0) returns with the task still running", function()
-    sb:configure{ latency = 0.5 }
+  it("does not wait: with the answer 0.2 s away, step(0) returns with the task still running", function()
+    sb:configure{ latency = 0.2 }
     local client <close> = support.client()
     local t = robloxsocial.spawn(function() return assert(client:friends_count(me)).count end)
     assert.equal(1, robloxsocial.step(0))
@@ -270,7 +270,7 @@ end)
 
 describe("robloxsocial.run()", function()
   it("gives up after its timeout with the tasks still running", function()
-    sb:configure{ latency = 0.5 }
+    sb:configure{ latency = 0.25 }
     local client <close> = support.client()
     local t = robloxsocial.spawn(function() assert(client:friends_count(me)) end)
     assert.is_false(robloxsocial.run(0.05))
@@ -459,7 +459,7 @@ describe("a batch", function()
     -- The first request fails at once; the second is still in flight then
     -- (it stalls), so the failure is seen before any slot frees.
     sb:fault{ method = "POST", path = "/v1/presence/users", kind = "status", status = 400, code = 2 }
-    sb:fault{ method = "POST", path = "/v1/presence/users", kind = "stall", seconds = 0.5 }
+    sb:fault{ method = "POST", path = "/v1/presence/users", kind = "stall", seconds = 0.25 }
     local ids = range(6001, 6500)
     local answer, err = client:presence(ids)
     assert.is_nil(answer)
