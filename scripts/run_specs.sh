@@ -18,6 +18,7 @@
 # crash), counts as one failure or error, named.  The exit status is 0
 # only when every file passed.
 set -u
+export LC_ALL=C       # a '.' decimal point in the seconds, whatever the locale
 cd "$(dirname "$0")/.." || exit 1
 
 busted=${BUSTED:-busted --lua=lua5.4}
@@ -51,7 +52,7 @@ successes=0 failures=0 errors=0 pending=0 bad=()
 
 # Prints file n's output and adds its counts to the run's.
 report() {
-  local n=$1 file=$2 rc summary s f e p
+  local n=$1 file=$2 rc summary s f e p t
   rc=$(cat "$tmp/$n.rc")
   summary=$(grep -E "$SUMMARY" "$tmp/$n.out" | tail -n 1)
   grep -v -E "$SUMMARY" "$tmp/$n.out"
@@ -65,8 +66,8 @@ report() {
     errors=$((errors + 1)); bad+=("$file (exit $rc, no summary)")
     return
   fi
-  read -r s _ _ f _ _ e _ _ p _ <<<"$summary"
-  echo "== $file: $s successes, $f failures, $e errors, $p pending"
+  read -r s _ _ f _ _ e _ _ p _ _ t _ <<<"$summary"
+  echo "== $file: $s successes, $f failures, $e errors, $p pending in $(printf '%.1f' "$t") s"
   successes=$((successes + s)) failures=$((failures + f))
   errors=$((errors + e)) pending=$((pending + p))
   if [ "$rc" != 0 ] && [ $((f + e)) -eq 0 ]; then
