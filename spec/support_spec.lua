@@ -23,7 +23,7 @@ describe("support.step_until()", function()
   end)
 
   it("raises past its deadline naming what it waited for, the tasks and the transfers in flight", function()
-    sb:configure{ latency = 0.5 }
+    sb:configure{ latency = 0.2 }
     local client <close> = support.client()
     local t = robloxsocial.spawn(function() return assert(client:friends_count(me)).count end)
     local ok, err = pcall(support.step_until, function() return t:done() end, "the count", 0.05)
