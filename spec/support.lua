@@ -4,6 +4,7 @@
 
 local sandbox = require "robloxsocial.sandbox"
 local robloxsocial = require "robloxsocial"
+local core = require "robloxsocial.core"
 
 local support = {}
 local server
@@ -27,6 +28,18 @@ function support.client(opts)
     end
   end
   return robloxsocial.new(options)
+end
+
+-- Makes client hold a CSRF token, through a cookie write that changes
+-- nothing (the main user's tags), and forgets the request log: the writes
+-- a spec then counts go out once, with the token, as with the live
+-- services once a session has written.  Returns client.
+function support.with_csrf_token(client)
+  local sb = support.sandbox()
+  assert(client:request("POST", "contacts", "/v1/user/get-tags",
+                        { body = { targetUserIds = { sb.credentials.user_id } } }))
+  sb:clear_requests()
+  return client
 end
 
 -- Restores the default world (whatever world a spec may have loaded),
@@ -102,6 +115,58 @@ function support.sorted_keys(t)
   for k in pairs(t) do keys[#keys + 1] = k end
   table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
   return keys
+end
+
+-- Bounded waits, as lua-http's assert_loop: a spec that waits for the
+-- library steps it until a condition holds and, past a deadline, fails
+-- saying what is stuck instead of hanging the run.
+
+local WAIT_SECONDS = 10
+
+-- What the library and the sandbox are doing now, in one line.
+function support.stuck()
+  local st = core.stats()
+  local text = ("%d task(s) not done, %d transfer(s) in flight (%d on the network, %d allocated)")
+    :format(core.live(), st.in_flight, st.on_network, st.transfers)
+  local ok, seen = pcall(function() return server and server:requests() end)
+  if ok and seen then
+    local last = seen[#seen]
+    text = text .. ("; the sandbox saw %d request(s)%s"):format(#seen,
+      last and (", the last %s %s -> %s"):format(last.method, last.path, tostring(last.status)) or "")
+  end
+  return text
+end
+
+-- Steps robloxsocial until cond() is true; raises naming `what` and what
+-- is stuck when `seconds` (default 10) pass first.  Returns cond()'s value.
+function support.step_until(cond, what, seconds)
+  local deadline = core.now() + (seconds or WAIT_SECONDS)
+  while true do
+    local v = cond()
+    if v then return v end
+    local left = deadline - core.now()
+    if left <= 0 then
+      error(("spec: gave up after %g s waiting for %s: %s")
+        :format(seconds or WAIT_SECONDS, what or "a condition", support.stuck()), 2)
+    end
+    robloxsocial.step(math.min(left, 0.01))
+  end
+end
+
+-- task:wait(), bounded: the task's results, or its error raised.
+function support.wait(task, seconds)
+  support.step_until(function() return task:done() end, tostring(task), seconds)
+  return task:wait()
+end
+
+-- robloxsocial.run(), bounded: raises naming what is stuck when the tasks
+-- are not all done within `seconds` (default 10).
+function support.run(seconds)
+  if not robloxsocial.run(seconds or WAIT_SECONDS) then
+    error(("spec: robloxsocial.run() gave up after %g s: %s")
+      :format(seconds or WAIT_SECONDS, support.stuck()), 2)
+  end
+  return true
 end
 
 function support.stop()

@@ -14,7 +14,7 @@ before_each(function()
 end)
 
 after_each(function()
-  assert(robloxsocial.run(10), "tasks left running")
+  support.run(10)                     -- no task left running
   sb:configure{ latency = 0 }
 end)
 
@@ -66,7 +66,7 @@ describe("robloxsocial.spawn()", function()
     for i = 1, 8 do
       tasks[i] = robloxsocial.spawn(function() return assert(client:friends_count(me)).count end)
     end
-    assert.is_true(robloxsocial.run(10))
+    support.run(10)
     for i = 1, 8 do assert.equal(130, tasks[i]:wait()) end
     assert.equal(8, connections("GET", count_path(me)))
   end)
@@ -77,7 +77,7 @@ describe("robloxsocial.spawn()", function()
     for _ = 1, 9 do
       robloxsocial.spawn(function() assert(client:friends_count(me)) end)
     end
-    assert.is_true(robloxsocial.run(10))
+    support.run(10)
     assert.equal(9, #support.requests("GET", count_path(me)))
     assert.is_true(connections("GET", count_path(me)) <= 3)
   end)
@@ -88,7 +88,7 @@ describe("robloxsocial.spawn()", function()
     for _, id in ipairs(ids) do
       robloxsocial.spawn(function() assert(client:friends_count(id)) end)
     end
-    assert.is_true(robloxsocial.run(10))
+    support.run(10)
     local log = support.requests("GET")
     assert.equal(#ids, #log)
     for i, id in ipairs(ids) do assert.equal(count_path(id), log[i].path) end
@@ -100,7 +100,7 @@ describe("robloxsocial.spawn()", function()
     local t = robloxsocial.spawn(function()
       return assert(a:friends_count(me)).count + assert(b:my_friends_count()).count
     end)
-    assert.equal(260, t:wait())
+    assert.equal(260, support.wait(t))
   end)
 
   it("suspends on each page of an iterator", function()
@@ -112,7 +112,7 @@ describe("robloxsocial.spawn()", function()
       return n
     end)
     assert.is_false(t:done())
-    assert.equal(130, t:wait())
+    assert.equal(130, support.wait(t))
   end)
 
   it("keeps a task's error in the task: step and run do not raise it, wait does", function()
@@ -121,7 +121,7 @@ describe("robloxsocial.spawn()", function()
       assert(client:friends_count(me))
       error({ mine = true })
     end)
-    assert.is_true(robloxsocial.run(10))
+    support.run(10)
     assert.is_true(t:done())
     local ok, err = pcall(t.wait, t)
     assert.is_false(ok)
@@ -188,14 +188,14 @@ describe("robloxsocial.spawn()", function()
 end)
 
 describe("robloxsocial.step()", function()
-  it("does not wait: with the answer 0.5 s away, step(0) returns with the task still running", function()
-    sb:configure{ latency = 0.5 }
+  it("does not wait: with the answer 0.2 s away, step(0) returns with the task still running", function()
+    sb:configure{ latency = 0.2 }
     local client <close> = support.client()
     local t = robloxsocial.spawn(function() return assert(client:friends_count(me)).count end)
     assert.equal(1, robloxsocial.step(0))
     assert.equal(1, robloxsocial.step())
     assert.is_false(t:done())
-    assert.equal(130, t:wait())
+    assert.equal(130, support.wait(t))
     assert.equal(0, robloxsocial.step(0))
   end)
 
@@ -257,7 +257,7 @@ describe("robloxsocial.next_timeout()", function()
     assert.is_true(wait >= 0)
     robloxsocial.spawn(function() coroutine.yield() end)
     assert.equal(0, robloxsocial.next_timeout())
-    t:wait()
+    support.wait(t)
   end)
 
   it("is not 0 for a task that was cancelled while it waited for the next step", function()
@@ -270,12 +270,12 @@ end)
 
 describe("robloxsocial.run()", function()
   it("gives up after its timeout with the tasks still running", function()
-    sb:configure{ latency = 0.5 }
+    sb:configure{ latency = 0.25 }
     local client <close> = support.client()
     local t = robloxsocial.spawn(function() assert(client:friends_count(me)) end)
     assert.is_false(robloxsocial.run(0.05))
     assert.is_false(t:done())
-    assert.is_true(robloxsocial.run(10))
+    support.run(10)
     assert.is_true(t:done())
   end)
 end)
@@ -285,7 +285,7 @@ describe("robloxsocial.sleep()", function()
     local order = {}
     robloxsocial.spawn(function() robloxsocial.sleep(0.1); order[#order + 1] = "slept" end)
     robloxsocial.spawn(function() order[#order + 1] = "awake" end)
-    assert.is_true(robloxsocial.run(5))
+    support.run(5)
     assert.same({ "awake", "slept" }, order)
   end)
 
@@ -372,7 +372,7 @@ describe("client:close() with requests in flight", function()
       end)
     end
     client:close()
-    assert.is_true(robloxsocial.run(5))
+    support.run(5)
     assert.same({ "cancelled", "cancelled", "cancelled", "cancelled", "cancelled" }, results)
     assert.equal(0, core.stats().in_flight)
     collectgarbage(); collectgarbage()
@@ -418,7 +418,7 @@ describe("a call cancelled in flight", function()
     robloxsocial.spawn(function() err = select(2, client:friends_count(me)) end)
     robloxsocial.step(0.05)                      -- on the network now
     client:close()
-    assert.is_true(robloxsocial.run(5))
+    support.run(5)
     assert.equal("cancelled", err.kind)
     assert.is_nil(err.rate_limit)
     assert.is_nil(err.status)
@@ -446,7 +446,7 @@ describe("a batch", function()
 
   it("keeps its connections alive for the next batch", function()
     sb:configure{ latency = 0.05 }
-    local client <close> = support.client{ concurrency = 10, cookie = false, api_key = sb.credentials.api_key }
+    local client <close> = support.with_csrf_token(support.client{ concurrency = 10 })
     for _ = 1, 3 do assert(client:presence(range(1, 500))) end   -- 10 requests at once, three times
     assert.equal(30, #support.requests("POST", "/v1/presence/users"))
     assert.equal(10, connections("POST", "/v1/presence/users"))
@@ -459,7 +459,7 @@ describe("a batch", function()
     -- The first request fails at once; the second is still in flight then
     -- (it stalls), so the failure is seen before any slot frees.
     sb:fault{ method = "POST", path = "/v1/presence/users", kind = "status", status = 400, code = 2 }
-    sb:fault{ method = "POST", path = "/v1/presence/users", kind = "stall", seconds = 0.5 }
+    sb:fault{ method = "POST", path = "/v1/presence/users", kind = "stall", seconds = 0.25 }
     local ids = range(6001, 6500)
     local answer, err = client:presence(ids)
     assert.is_nil(answer)
@@ -496,7 +496,7 @@ describe("a batch", function()
     local t = robloxsocial.spawn(function() return #assert(client:presence(range(1, 200))).userPresences end)
     robloxsocial.spawn(function() other_ran = true end)
     assert.is_true(other_ran)
-    assert.equal(200, t:wait())
+    assert.equal(200, support.wait(t))
   end)
 end)
 

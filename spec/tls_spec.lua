@@ -108,14 +108,14 @@ describe("spec.tls", function()
 
   it("lets a spec count client connections: nginx's log on HTTP, the sandbox's conn on the stream", function()
     local twice = function(url) return ("%q %q"):format(url .. FRIENDS_COUNT, url .. "/v1/my/friends/count") end
-    local _, ok = curl(("--cacert %q --http2 -o /dev/null -o /dev/null -H 'x-api-key: %s' %s")
-      :format(front.cainfo, sb.credentials.api_key, twice(front.base_url)))
+    local _, ok = curl(("--cacert %q --http2 -o /dev/null -o /dev/null -b '.ROBLOSECURITY=%s' %s")
+      :format(front.cainfo, sb.credentials.cookie, twice(front.base_url)))
     assert.is_true(ok)
     local log = front.log(2)
     assert.equal(log[#log - 1].connection, log[#log].connection)
     sb:clear_requests()
-    _, ok = curl(("--cacert %q -o /dev/null -o /dev/null -H 'x-api-key: %s' %s")
-      :format(front.cainfo, sb.credentials.api_key, twice(front.base_url_stream)))
+    _, ok = curl(("--cacert %q -o /dev/null -o /dev/null -b '.ROBLOSECURITY=%s' %s")
+      :format(front.cainfo, sb.credentials.cookie, twice(front.base_url_stream)))
     assert.is_true(ok)
     _, ok = curl(("--cacert %q -o /dev/null %q"):format(front.cainfo, front.base_url_stream .. FRIENDS_COUNT))
     assert.is_true(ok)
@@ -128,7 +128,7 @@ describe("spec.tls", function()
   it("carries the robloxsocial client over HTTP/2 with the CA given as cainfo", function()
     local robloxsocial = require "robloxsocial"
     local client <close> = robloxsocial.new { base_url = front.base_url, cainfo = front.cainfo,
-                                              api_key = sb.credentials.api_key, timeout = 10 }
+                                              cookie = sb.credentials.cookie, timeout = 10 }
     local before = #front.log()
     local answer, err = client:friends_count(MAIN)
     assert.is_nil(err)

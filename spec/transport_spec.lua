@@ -13,14 +13,9 @@ local function count(method, path) return #support.requests(method, path) end
 
 local function friends_count_path() return ("/v1/users/%d/friends/count"):format(me) end
 
--- A client of the cookie (the writes take no other credential) that
--- already holds its CSRF token, so that its next write is sent once.
-local function client_with_token(opts)
-  local client = support.client(opts)
-  assert(client:refresh_qr_session())
-  sb:clear_requests()
-  return client
-end
+-- An Open Cloud route: API keys and OAuth tokens go to the apis service
+-- only (none of the 37 endpoints takes them).
+local APIS_PATH = "/cloud/v2/users/1"
 
 -- A pending friend request of the main user, to accept or decline.
 local function pending_requester(client)
@@ -56,10 +51,10 @@ describe("the x-csrf-token handshake", function()
 
   it("replaces the stored token when the server hands out a new one", function()
     local client <close> = support.client()
-    sb:configure{ csrf_ttl = 1 }
+    sb:configure{ csrf_ttl = 0.5 }
     assert.is_table(client:decline_friend_request(pending_requester(client)))
     local old = support.requests("POST")[2].csrf_token
-    socket.sleep(1.2)                      -- the sandbox's token has expired
+    socket.sleep(0.6)                      -- the sandbox's token has expired (needs sb:advance)
     sb:clear_requests()
     assert.is_table(client:decline_friend_request(pending_requester(client)))
     local posts = support.requests("POST")
@@ -101,7 +96,7 @@ describe("the x-csrf-token handshake", function()
     local client <close> = support.client{ concurrency = 8 }
     local tasks = {}
     for i = 1, 8 do tasks[i] = robloxsocial.spawn(get_tags, client) end
-    assert.is_true(robloxsocial.run(10))
+    support.run(10)
     for i = 1, 8 do assert.is_table(tasks[i]:wait()) end
     local posts = support.requests("POST", "/v1/user/get-tags")
     assert.equal(9, #posts)                 -- one 403 with the token, then eight that carry it
@@ -124,7 +119,7 @@ describe("the x-csrf-token handshake", function()
   end)
 
   it("lets a burst of writes go together once one was answered without the handshake", function()
-    sb:configure{ latency = 0.2 }
+    sb:configure{ latency = 0.1 }
     sb:fault{ method = "POST", path = "/v1/user/get-tags", kind = "status", status = 500, count = 1 }
     local client <close> = support.client{ concurrency = 8, max_retries = 0 }
     local first = robloxsocial.spawn(get_tags, client)       -- the probe: a 500, no token
@@ -132,20 +127,23 @@ describe("the x-csrf-token handshake", function()
     for i = 1, 4 do rest[i] = robloxsocial.spawn(get_tags, client) end
     local core = require "robloxsocial.core"
     assert.equal(1, core.stats().on_network)                  -- the others wait for its answer
-    while not first:done() do robloxsocial.step(1) end
+    support.step_until(function() return first:done() end, "the probe's answer")
     robloxsocial.step(0)
     assert.equal(4, core.stats().on_network)                  -- all at once, not one more probe
-    assert.is_true(robloxsocial.run(10))
+    support.run(10)
     for i = 1, 4 do assert.is_table(rest[i]:wait()) end
   end)
 
-  it("needs no token for requests made with an API key", function()
-    -- The endpoints take only the cookie: an API key goes through the escape hatch.
+  -- The key goes only to the apis service (Open Cloud), which answers
+  -- here through a fault: what is checked is what the client sends.
+  it("sends a write made with an API key alone once, with the key and no token", function()
     local client <close> = support.client{ cookie = false, api_key = sb.credentials.api_key }
-    assert.is_table(client:request("POST", "apis", "/v1/user/friend-requests/decline-all"))
+    sb:fault{ method = "POST", path = APIS_PATH, kind = "body", body = "{}" }
+    assert.is_table(client:request("POST", "apis", APIS_PATH, { body = {} }))
     local posts = support.requests("POST")
     assert.equal(1, #posts)
     assert.equal("api_key", posts[1].auth)
+    assert.is_nil(posts[1].csrf_token)
   end)
 end)
 
@@ -162,12 +160,13 @@ describe("retries", function()
 
   it("understands Retry-After as an HTTP date", function()
     local client <close> = support.client{ retry_delay = 0.01 }
-    local at = math.floor(socket.gettime()) + 2
+    -- a whole second between 0.5 and 1.5 s away: an HTTP date has no finer unit
+    local at = math.floor(socket.gettime() + 0.5) + 1
     sb:fault{ method = "GET", path = friends_count_path(), kind = "status", status = 429,
               retry_after = os.date("!%a, %d %b %Y %H:%M:%S GMT", at) }
     local started = socket.gettime()
     assert.is_table(client:friends_count(me))
-    assert.is_true(socket.gettime() - started >= 0.9)
+    assert.is_true(socket.gettime() - started >= 0.4)
     assert.equal(2, count("GET", friends_count_path()))
   end)
 
@@ -181,7 +180,7 @@ describe("retries", function()
   end)
 
   it("retries a write answered 429, which was not carried out", function()
-    local client <close> = client_with_token()
+    local client <close> = support.with_csrf_token(support.client())
     sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "status", status = 429 }
     assert.is_table(client:decline_all_friend_requests())
     assert.equal(2, count("POST", "/v1/user/friend-requests/decline-all"))
@@ -197,7 +196,7 @@ describe("retries", function()
   end)
 
   it("sends a POST answered 500 exactly once", function()
-    local client <close> = client_with_token()
+    local client <close> = support.with_csrf_token(support.client())
     sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "status", status = 500 }
     local answer, err = client:decline_all_friend_requests()
     assert.is_nil(answer)
@@ -223,10 +222,11 @@ describe("retries", function()
   end)
 
   it("retries a GET whose connection closed mid-body, and never a POST", function()
-    local client <close> = client_with_token()
+    local client <close> = support.client()
     sb:fault{ method = "GET", path = friends_count_path(), kind = "close" }
     assert.is_table(client:friends_count(me))
     assert.equal(2, count("GET", friends_count_path()))
+    support.with_csrf_token(client)       -- the POST below goes once, with the token
     sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "close" }
     local answer, err = client:decline_all_friend_requests()
     assert.is_nil(answer)
@@ -252,8 +252,8 @@ describe("failures", function()
   end)
 
   it("gives kind timeout when the answer takes longer than the timeout", function()
-    local client <close> = support.client{ timeout = 1, max_retries = 0 }
-    sb:fault{ method = "GET", path = friends_count_path(), kind = "stall", seconds = 3 }
+    local client <close> = support.client{ timeout = 0.3, max_retries = 0 }
+    sb:fault{ method = "GET", path = friends_count_path(), kind = "stall", seconds = 1.5 }
     local answer, err = client:friends_count(me)
     assert.is_nil(answer)
     assert.equal("timeout", err.kind)
@@ -339,16 +339,21 @@ describe("credentials", function()
       support.client{ cookie = false, api_key = creds.api_key, max_retries = 0 },
       support.client{ cookie = false, access_token = creds.access_token, max_retries = 0 },
     }
+    -- the cookie client asks a friends endpoint, the others an apis route
+    local function ask(client, i, user)
+      if i == 1 then return client:friends_count(user) end
+      return client:request("GET", "apis", "/cloud/v2/users/" .. user)
+    end
     local seen = {}
-    for _, client in ipairs(clients) do
+    for i, client in ipairs(clients) do
       seen[#seen + 1] = tostring(client)
       for _, kind in ipairs{ "status", "html", "truncate", "reset" } do
         sb:fault{ method = "*", path = "*", kind = kind, status = 500 }
-        local _, err = client:friends_count(me)
+        local _, err = ask(client, i, me)
         seen[#seen + 1] = tostring(err)
         strings_of(err, seen)
       end
-      local _, err = client:friends_count(NOBODY)
+      local _, err = ask(client, i, NOBODY)
       strings_of(err, seen)
       seen[#seen + 1] = tostring(err)
       client:close()
@@ -365,19 +370,24 @@ describe("credentials", function()
 
   it("are sent as a cookie, an API key or a bearer token", function()
     local creds = sb.credentials
-    for _, case in ipairs{ { { cookie = creds.cookie }, "cookie" },
-                           { { cookie = false, api_key = creds.api_key }, "api_key" },
+    local cookie <close> = support.client{ cookie = creds.cookie }
+    assert.is_table(cookie:my_friends_count())
+    assert.equal("cookie", support.requests("GET")[1].auth)
+    -- the key and the token: to the apis service, answered by a fault
+    for _, case in ipairs{ { { cookie = false, api_key = creds.api_key }, "api_key" },
                            { { cookie = false, access_token = creds.access_token }, "bearer" } } do
       sb:clear_requests()
       local client <close> = support.client(case[1])
-      assert.is_table(client:friends_count(creds.user_id))
+      sb:fault{ method = "GET", path = APIS_PATH, kind = "body", body = "{}" }
+      assert.is_table(client:request("GET", "apis", APIS_PATH))
       assert.equal(case[2], support.requests("GET")[1].auth)
     end
   end)
 
   it("are required: without them the service answers 401 code 0", function()
     local client <close> = support.client{ cookie = false }
-    local _, err = client:request("GET", "friends", "/v1/my/friends/count")   -- the method would raise
+    -- client:request sends it: a cookie-only method may refuse to without a cookie
+    local _, err = client:request("GET", "friends", "/v1/my/friends/count")
     assert.same({ "http", 401, 0, "Authorization has been denied for this request." },
                 { err.kind, err.status, err.code, err.message })
   end)
