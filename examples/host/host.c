@@ -38,7 +38,7 @@ struct frame_stats {
     long steps;         /* step(0) calls: one a frame, more when next_timeout asked */
     long overruns;      /* frames whose work took longer than the frame */
     double worst_step;  /* seconds: the longest step(0) */
-    double worst_work;  /* seconds: the longest frame's work, its steps included */
+    double worst_work;  /* seconds: the longest frame's own work (its first step(0) and the game's) */
 };
 
 static double now(void)
@@ -104,6 +104,8 @@ static lua_Integer step(lua_State *L, int lib, struct frame_stats *st)
         st->worst_step = spent;
     pending = lua_tointegerx(L, -1, &isnum);
     lua_pop(L, 1);
+    if (!isnum)
+        fprintf(stderr, "host: robloxsocial.step did not return a count\n");
     return isnum ? pending : -1;
 }
 
@@ -146,7 +148,7 @@ static int frame_loop(lua_State *L, int lib, struct frame_stats *st)
     double frame_start = now();
     lua_Integer pending = 1;
     while (pending > 0) {
-        double deadline = frame_start + FRAME_SECONDS, work;
+        double deadline = frame_start + FRAME_SECONDS, work, t;
         if (st->frames >= MAX_FRAMES) {
             fprintf(stderr, "host: tasks still running after %ld frames\n", st->frames);
             return -1;
@@ -163,7 +165,8 @@ static int frame_loop(lua_State *L, int lib, struct frame_stats *st)
         if ((pending = rest_of_frame(L, lib, deadline, pending, st)) < 0)
             return -1;
         /* A frame that ran late does not make the next ones hurry. */
-        frame_start = now() > deadline + FRAME_SECONDS ? now() : deadline;
+        t = now();
+        frame_start = t > deadline + FRAME_SECONDS ? t : deadline;
     }
     return 0;
 }
@@ -189,13 +192,13 @@ static int load(lua_State *L, int argc, char **argv)
 #ifdef RS_HOST_LOADS_MODULE
     set_paths(L, argv[1], argc > 3 ? argv[3] : "");
 #else
+    (void)argc;
     /* The linked-in core goes into package.loaded["robloxsocial.core"],
      * where `require` finds it without looking on disk. */
     luaL_requiref(L, "robloxsocial.core", luaopen_robloxsocial_core, 0);
     lua_pop(L, 1);
     set_paths(L, argv[1], "");
 #endif
-    (void)argc;
     lua_getglobal(L, "require");
     lua_pushliteral(L, "robloxsocial");
     if (!call(L, 1, "require \"robloxsocial\""))
@@ -220,6 +223,7 @@ static int run(lua_State *L)
     struct frame_stats st = {0, 0, 0, 0, 0};
     int looped = frame_loop(L, 1, &st);
     lua_Integer failures;
+    int isnum;
     printf("host: %ld frames at 60 Hz, %ld step(0) calls, the longest %.2f ms; "
            "the longest frame's work %.2f ms, %ld frames over budget\n",
            st.frames, st.steps, st.worst_step * 1e3, st.worst_work * 1e3, st.overruns);
@@ -227,8 +231,12 @@ static int run(lua_State *L)
      * failed loop too, so the output says which task did not finish. */
     if (!call(L, 0, "the script's finishing function"))
         return EXIT_FAILURE;
-    failures = lua_tointeger(L, -1);
+    failures = lua_tointegerx(L, -1, &isnum);
     lua_pop(L, 1);
+    if (!isnum) {
+        fprintf(stderr, "host: the finishing function did not return a count of failures\n");
+        return EXIT_FAILURE;
+    }
     return looped == 0 && failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
