@@ -6,7 +6,7 @@ BUSTED     ?= busted --lua=lua5.4
 LUA        ?= lua5.4
 LUA_ENV     = LUA_PATH_5_4="./lua/?.lua;./lua/?/init.lua;;" LUA_CPATH_5_4="./$(BUILD)/?.so;;"
 
-.PHONY: all deps build test demo examples sanitize fuzz rock bench clean
+.PHONY: all deps build test demo examples host-example sanitize fuzz rock bench clean
 
 all: build
 
@@ -41,6 +41,28 @@ examples: build
 	  echo "== examples/$$e.lua (the sandbox 50 ms away)"; \
 	  SANDBOX_LATENCY=0.05 $(LUA_ENV) $(LUA) scripts/with_sandbox.lua $(LUA) examples/$$e.lua || exit 1; \
 	done
+	@$(MAKE) --no-print-directory host-example
+
+# The C host (examples/host/): Lua 5.4 linked in statically, the core
+# linked in (build/host) or loaded from core.so (build/host_module), each
+# driving its tasks from a 60 Hz frame loop with the sandbox 50 ms away.
+# Without -Wl,-E the host cannot load core.so: checked too (README
+# "Embedding in a C host").
+HOST_RUN = SANDBOX_LATENCY=0.05 $(LUA_ENV) $(LUA) scripts/with_sandbox.lua
+host-example: build
+	@cmake -S . -B $(BUILD) -DRS_EXAMPLES=ON >/dev/null
+	@cmake --build $(BUILD) --target host host_module host_module_unexported -- --no-print-directory
+	@echo "== examples/host/host.c, the core linked in (the sandbox 50 ms away)"
+	@$(HOST_RUN) ./$(BUILD)/host lua examples/host/frame.lua
+	@echo "== examples/host/host.c, the core loaded from $(BUILD)/robloxsocial/core.so"
+	@$(HOST_RUN) ./$(BUILD)/host_module lua examples/host/frame.lua "./$(BUILD)/?.so"
+	@echo "== examples/host/host.c linked without -Wl,-E cannot load core.so"
+	@out=$$(./$(BUILD)/host_module_unexported lua examples/host/frame.lua "./$(BUILD)/?.so" 2>&1); \
+	if echo "$$out" | grep -q "undefined symbol: lua_"; then \
+	  echo "$$out" | grep -o "undefined symbol: lua_[a-z_]*"; \
+	else \
+	  echo "$$out"; echo "host-example: expected 'undefined symbol: lua_...'"; exit 1; \
+	fi
 
 # The specs again with the core built under ASan and UBSan; any report fails.
 sanitize:
