@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE             /* dladdr */
 #include <dlfcn.h>
+#include <pthread.h>
 
 #include <curl/curl.h>
 
@@ -19,9 +20,12 @@
 RS_EXPORT int luaopen_robloxsocial_core(lua_State *L);
 
 /* curl_global_init is not thread-safe before libcurl 7.84 and must run
- * once per process; it is never undone, because another Lua state in the
- * same process may still be using libcurl. */
-static int global_init_done = 0;
+ * once per process, even when states on several threads open the module at
+ * the same moment: pthread_once runs it once and makes the others wait for
+ * it.  It is never undone, because another Lua state in the same process
+ * may still be using libcurl. */
+static pthread_once_t global_init_once = PTHREAD_ONCE_INIT;
+static CURLcode global_init_rc = CURLE_FAILED_INIT;
 
 /* Keeps this module, and libcurl with it, loaded for the life of the
  * process.  Lua unloads C modules when a state closes; unloading libcurl
@@ -31,20 +35,22 @@ static int global_init_done = 0;
 static void pin_module(void)
 {
     Dl_info self;
-    if (dladdr(&global_init_done, &self) && self.dli_fname != NULL)
+    if (dladdr(&global_init_rc, &self) && self.dli_fname != NULL)
         (void)dlopen(self.dli_fname, RTLD_NOW | RTLD_NODELETE);
+}
+
+static void global_init(void)
+{
+    global_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (global_init_rc == CURLE_OK)
+        pin_module();
 }
 
 int luaopen_robloxsocial_core(lua_State *L)
 {
-    if (!global_init_done) {
-        CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (rc != CURLE_OK)
-            return luaL_error(L, "robloxsocial: libcurl initialisation failed: %s",
-                              curl_easy_strerror(rc));
-        global_init_done = 1;
-        pin_module();
-    }
+    if (pthread_once(&global_init_once, global_init) != 0 || global_init_rc != CURLE_OK)
+        return luaL_error(L, "robloxsocial: libcurl initialisation failed: %s",
+                          curl_easy_strerror(global_init_rc));
     lua_newtable(L);
     lua_pushliteral(L, RS_VERSION);
     lua_setfield(L, -2, "VERSION");
