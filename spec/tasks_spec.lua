@@ -96,7 +96,7 @@ describe("robloxsocial.spawn()", function()
 
   it("lets one task use several clients", function()
     local a <close> = support.client()
-    local b <close> = support.client{ cookie = false, api_key = sb.credentials.api_key }
+    local b <close> = support.client()
     local t = robloxsocial.spawn(function()
       return assert(a:friends_count(me)).count + assert(b:my_friends_count()).count
     end)
