@@ -137,6 +137,40 @@ static void redact_table(lua_State *L, int idx, const secret_list *secrets, int 
     lua_pop(L, 1);
 }
 
+/* The shortest start of a secret taken for one at the end of a message. */
+#define RS_CUT_SECRET_MIN 8
+
+/* Replaces a start of a secret (RS_CUT_SECRET_MIN bytes or more) that
+ * ends the message field: the reason phrase it may come from is cut to
+ * fit its buffer, and a long cookie echoed in it would be cut too, out
+ * of reach of a whole match. */
+static void redact_cut_tail(lua_State *L, int err, const secret_list *secrets)
+{
+    size_t len, k, n;
+    const char *m;
+    int i;
+    if (lua_getfield(L, err, "message") != LUA_TSTRING) {
+        lua_pop(L, 1);
+        return;
+    }
+    m = lua_tolstring(L, -1, &len);
+    for (i = 0; i < secrets->n; i++) {
+        if (secrets->v[i] == NULL)
+            continue;
+        n = strlen(secrets->v[i]);
+        for (k = n < len ? n : len; k >= RS_CUT_SECRET_MIN; k--)
+            if (memcmp(m + len - k, secrets->v[i], k) == 0) {
+                lua_pushlstring(L, m, len - k);
+                lua_pushliteral(L, "<redacted>");
+                lua_concat(L, 2);
+                lua_setfield(L, err, "message");
+                lua_pop(L, 1);
+                return;
+            }
+    }
+    lua_pop(L, 1);
+}
+
 /* Redacts the string field of the table at err, when it is one. */
 static void redact_field(lua_State *L, int err, const char *field, const secret_list *secrets)
 {
@@ -157,6 +191,7 @@ static void redact_server_text(lua_State *L, int err, const secret_list *secrets
     static const char *const tables[] = {"errors", "challenge"};
     int i;
     redact_field(L, err, "message", secrets);
+    redact_cut_tail(L, err, secrets);
     redact_field(L, err, "code", secrets);
     for (i = 0; i < 2; i++) {
         if (lua_getfield(L, err, tables[i]) == LUA_TTABLE)

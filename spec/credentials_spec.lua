@@ -145,6 +145,16 @@ describe("credentials echoed by a server", function()
     assert.equal(0, leaks(err, { cookie }))
   end)
 
+  it("are redacted from a reason phrase cut to fit, where a long cookie is cut too", function()
+    local cookie = ("c0ok1e-"):rep(150)       -- live cookies run to a thousand bytes
+    local client <close> = support.client{ cookie = cookie }
+    sb:fault{ method = "GET", path = "*", kind = "body", status = 400, body = "",
+              reason = "Bad " .. cookie }
+    local _, err = client:friends_count(me)
+    same("HTTP 400 Bad <redacted>", err.message, "err.message")
+    assert.equal(0, leaks(err, { cookie:sub(1, 8) }))
+  end)
+
   it("are redacted from the challenge: its id, type and metadata", function()
     local cookie = "short-cookie-0123456789"   -- a type is kept up to 63 bytes
     local client <close> = support.client{ cookie = cookie }
