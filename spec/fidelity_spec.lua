@@ -108,10 +108,10 @@ end)
 
 describe("an invisible user", function()
   it("sees their own presence as 4, and others see it as 0", function()
-    sb:reset{ accounts = { { user_id = 10, api_key = "invisible-key" } },
+    sb:reset{ accounts = { { user_id = 10, cookie = "invisible-cookie" } },
               users = { { id = 10, name = "Ghost", presence = { type = 4 } },
                         { id = 11, name = "Shade", presence = { type = 4 } } } }
-    local ghost <close> = support.client{ cookie = false, api_key = "invisible-key" }
+    local ghost <close> = support.client{ cookie = "invisible-cookie" }
     local seen = assert(ghost:presence{ 10, 11 }).userPresences
     assert.same({ 4, 0 }, { seen[1].userPresenceType, seen[2].userPresenceType })
   end)
