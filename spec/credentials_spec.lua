@@ -66,6 +66,59 @@ describe("api_key and access_token", function()
     end
   end)
 
+  -- A server in a child process that answers each of n requests with
+  -- 200 {} and writes the header names each carried, one line a request.
+  local function header_server(n)
+    local chunk = ([[
+      local socket = require "socket"
+      local server = assert(socket.bind("127.0.0.1", 0))
+      server:settimeout(10)
+      io.write(select(2, server:getsockname()), "\n")
+      io.flush()
+      for _ = 1, %d do
+        local c = assert(server:accept())
+        c:settimeout(10)
+        local names = {}
+        local line = c:receive("*l")
+        names[1] = line:match("^%%u+ (%%S+)")
+        while true do
+          line = c:receive("*l")
+          if not line or line == "" then break end
+          names[#names + 1] = line:match("^([^:]+):"):lower()
+        end
+        c:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+        c:close()
+        io.write(table.concat(names, " "), "\n")
+        io.flush()
+      end
+    ]]):format(n)
+    local p = io.popen(("LUA_PATH_5_4=%q LUA_CPATH_5_4=%q lua5.4 -e %q"):format(package.path, package.cpath, chunk))
+    return p, "http://127.0.0.1:" .. assert(p:read("l"))
+  end
+
+  it("are seen on the wire only by the apis service", function()
+    local server, base_url = header_server(3)
+    local client <close> = robloxsocial.new{ base_url = base_url, cookie = "c", api_key = "k",
+                                             access_token = "t", max_retries = 0 }
+    assert(client:friends_count(1))
+    assert(client:request("GET", "apis", "/cloud/v2/users/1"))
+    assert(client:request("GET", "users", "/v1/users/1"))
+    local seen = {}
+    for _ = 1, 3 do
+      local line = server:read("l")
+      local path, names = line:match("^(%S+) ?(.*)$")
+      seen[path] = {}
+      for name in names:gmatch("%S+") do seen[path][name] = true end
+    end
+    server:close()
+    for path, apis in pairs { ["/v1/users/1/friends/count"] = false, ["/cloud/v2/users/1"] = true,
+                              ["/v1/users/1"] = false } do
+      assert.is_true(seen[path].cookie, path)
+      assert.equal(apis, seen[path]["x-api-key"] == true, path)
+      assert.equal(apis, seen[path].authorization == true, path)
+    end
+  end)
+
   it("are not sent at all by a client that has only them, but to apis", function()
     local client <close> = support.client{ cookie = false, api_key = sb.credentials.api_key }
     assert(client:friends_count(me))
