@@ -1,183 +1,16 @@
 /*
- * client.c: the client userdata: options, construction, lifetime, and the
- * entry points core.send (a blocking call) and core.start (a transfer for
- * a task) that the Lua layer builds every method on.
+ * client.c: the client userdata: construction from its options (read by
+ * options.c), lifetime, and the entry points core.send (a blocking call)
+ * and core.start (a transfer for a task) that the Lua layer builds every
+ * method on.
  */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
+#include "options.h"
 #include "sched.h"
-
-/* ---- options ---------------------------------------------------------- */
-
-typedef struct rs_options {
-    const char *cookie, *api_key, *access_token;
-    const char *domain, *base_url, *user_agent, *proxy, *cainfo;
-    double timeout, connect_timeout, retry_delay;
-    lua_Integer max_retries, concurrency;
-    int http2, pace;
-    int hooks;          /* on_response or on_cookie given */
-} rs_options;
-
-enum option_kind {
-    OPT_HEADER,     /* string sent in a header: no CR, LF or NUL */
-    OPT_COOKIE,     /* a cookie value: RFC 6265 cookie-octets only */
-    OPT_STRING,     /* other string: no control bytes */
-    OPT_SECONDS,    /* number of seconds, 0.001 to 86400 */
-    OPT_DELAY,      /* number of seconds, 0 to 86400 */
-    OPT_RETRIES,    /* integer 0 to 100 */
-    OPT_SLOTS,      /* integer 1 to 256 */
-    OPT_BOOLEAN,
-    OPT_FUNCTION    /* a hook: kept in the client's user value */
-};
-
-static const struct option_spec {
-    const char *name;
-    enum option_kind kind;
-    size_t offset;
-} option_specs[] = {
-    {"cookie", OPT_COOKIE, offsetof(rs_options, cookie)},
-    {"api_key", OPT_HEADER, offsetof(rs_options, api_key)},
-    {"access_token", OPT_HEADER, offsetof(rs_options, access_token)},
-    {"user_agent", OPT_HEADER, offsetof(rs_options, user_agent)},
-    {"domain", OPT_STRING, offsetof(rs_options, domain)},
-    {"base_url", OPT_STRING, offsetof(rs_options, base_url)},
-    {"proxy", OPT_STRING, offsetof(rs_options, proxy)},
-    {"cainfo", OPT_STRING, offsetof(rs_options, cainfo)},
-    {"timeout", OPT_SECONDS, offsetof(rs_options, timeout)},
-    {"connect_timeout", OPT_SECONDS, offsetof(rs_options, connect_timeout)},
-    {"retry_delay", OPT_DELAY, offsetof(rs_options, retry_delay)},
-    {"max_retries", OPT_RETRIES, offsetof(rs_options, max_retries)},
-    {"concurrency", OPT_SLOTS, offsetof(rs_options, concurrency)},
-    {"http2", OPT_BOOLEAN, offsetof(rs_options, http2)},
-    {"pace", OPT_BOOLEAN, offsetof(rs_options, pace)},
-    {"on_response", OPT_FUNCTION, offsetof(rs_options, hooks)},
-    {"on_cookie", OPT_FUNCTION, offsetof(rs_options, hooks)},
-    {NULL, OPT_STRING, 0}
-};
-
-/* Raises "bad argument #1 to 'new' (option 'x' ...)", worded by hand
- * because the Lua layer calls this through pcall.  Never shows the value:
- * it may be a credential. */
-static int option_error(lua_State *L, const char *name, const char *why)
-{
-    return luaL_error(L, "bad argument #1 to 'new' (option '%s' %s)", name, why);
-}
-
-/* RFC 6265: printable ASCII but space, DQUOTE, comma, semicolon and
- * backslash, so that a value cannot add cookies of its own. */
-static int is_cookie_octet(unsigned char ch)
-{
-    return ch > 0x20 && ch < 0x7f && ch != '"' && ch != ',' && ch != ';' && ch != '\\';
-}
-
-static void read_string(lua_State *L, const struct option_spec *o, const char **out)
-{
-    size_t len, i;
-    const char *s;
-    if (lua_type(L, -1) != LUA_TSTRING)
-        option_error(L, o->name, lua_pushfstring(L, "must be a string (got %s)",
-                                                 luaL_typename(L, -1)));
-    s = lua_tolstring(L, -1, &len);
-    for (i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '\r' || ch == '\n' || ch == '\0')
-            option_error(L, o->name, "must not contain CR, LF or NUL");
-        if (o->kind == OPT_STRING && (ch < 0x20 || ch == 0x7f))
-            option_error(L, o->name, "must not contain control characters");
-        if (o->kind == OPT_COOKIE && !is_cookie_octet(ch))
-            option_error(L, o->name, "must be a cookie value: no space, '\"', ',', ';', "
-                         "'\\' or control character");
-    }
-    if (o->kind == OPT_COOKIE && len == 0)
-        option_error(L, o->name, "must not be empty");
-    *out = s;
-}
-
-static lua_Integer read_integer(lua_State *L, const struct option_spec *o,
-                                lua_Integer lo, lua_Integer hi)
-{
-    lua_Number n = lua_tonumber(L, -1);
-    lua_Integer i;
-    if (!lua_isinteger(L, -1) && !(n == (lua_Number)(lua_Integer)n))
-        option_error(L, o->name, "must be an integer");
-    i = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : (lua_Integer)n;
-    if (i < lo || i > hi)
-        option_error(L, o->name, lua_pushfstring(L, "must be between %I and %I", lo, hi));
-    return i;
-}
-
-static void read_number(lua_State *L, const struct option_spec *o, void *out)
-{
-    int isnum;
-    lua_Number n = lua_tonumberx(L, -1, &isnum);
-    if (lua_type(L, -1) != LUA_TNUMBER || !isnum || n != n)
-        option_error(L, o->name, lua_pushfstring(L, "must be a number (got %s)",
-                                                 luaL_typename(L, -1)));
-    if (o->kind == OPT_RETRIES || o->kind == OPT_SLOTS) {
-        *(lua_Integer *)out = o->kind == OPT_RETRIES ? read_integer(L, o, 0, 100)
-                                                     : read_integer(L, o, 1, 256);
-        return;
-    }
-    if (n > 86400.0 || (o->kind == OPT_SECONDS ? !(n >= 0.001) : n < 0))
-        option_error(L, o->name, o->kind == OPT_SECONDS
-                     ? "must be a number of seconds from 0.001 to 86400"
-                     : "must be a number of seconds from 0 to 86400");
-    *(double *)out = (double)n;
-}
-
-static void read_boolean(lua_State *L, const struct option_spec *o, int *out)
-{
-    if (lua_type(L, -1) != LUA_TBOOLEAN)
-        option_error(L, o->name, lua_pushfstring(L, "must be a boolean (got %s)",
-                                                 luaL_typename(L, -1)));
-    *out = lua_toboolean(L, -1);
-}
-
-/* Reads the options table at idx into o (strings stay owned by Lua and
- * live as long as the table is on the stack).  Raises on any misuse. */
-static void read_options(lua_State *L, int idx, rs_options *o)
-{
-    memset(o, 0, sizeof *o);
-    o->domain = "roblox.com";
-    o->timeout = 30;
-    o->connect_timeout = 10;
-    o->retry_delay = 1.0;
-    o->max_retries = 3;
-    o->concurrency = 8;
-    o->http2 = 1;
-    o->pace = 1;
-    if (lua_isnoneornil(L, idx))
-        return;
-    luaL_checktype(L, idx, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        const struct option_spec *s = option_specs;
-        void *field;
-        if (lua_type(L, -2) != LUA_TSTRING)
-            luaL_error(L, "bad argument #1 to 'new' (option names must be strings)");
-        while (s->name && strcmp(s->name, lua_tostring(L, -2)) != 0)
-            s++;
-        if (s->name == NULL)
-            option_error(L, lua_tostring(L, -2), "is not an option of robloxsocial.new");
-        field = (char *)o + s->offset;
-        if (s->kind == OPT_HEADER || s->kind == OPT_STRING || s->kind == OPT_COOKIE)
-            read_string(L, s, (const char **)field);
-        else if (s->kind == OPT_BOOLEAN)
-            read_boolean(L, s, field);
-        else if (s->kind == OPT_FUNCTION) {
-            if (lua_type(L, -1) != LUA_TFUNCTION)
-                option_error(L, s->name, lua_pushfstring(L, "must be a function (got %s)",
-                                                         luaL_typename(L, -1)));
-            *(int *)field = 1;
-        }
-        else
-            read_number(L, s, field);
-        lua_pop(L, 1);
-    }
-}
 
 /* ---- construction and release ----------------------------------------- */
 
@@ -222,61 +55,51 @@ static void add_header(lua_State *L, struct curl_slist **list, const char *line)
         luaL_error(L, "robloxsocial: not enough memory");
 }
 
+/* Keeps a copy of a credential in secret slot i, to be redacted. */
+static void keep_secret(lua_State *L, rs_session *s, int i, const char *value)
+{
+    s->secrets[i] = copy_string(L, value, strlen(value));
+}
+
 /* User-Agent is a header line rather than CURLOPT_USERAGENT: libcurl
  * formats the option anew for every request, a list line it only copies.
- * The credentials are also kept apart, to be redacted from errors. */
+ * The cookie goes to every service; the api key and the access token
+ * only to the apis service (no other accepts them), in lines of their
+ * own.  The credentials are also kept apart, to be redacted from errors. */
 static void build_read_headers(lua_State *L, rs_client *c, const rs_options *o)
 {
     rs_session *s = &c->session;
     s->read_headers = rs_headers_new(NULL);
-    if (s->read_headers == NULL)
+    if (s->read_headers == NULL || !rs_session_init_secrets(s))
         luaL_error(L, "robloxsocial: not enough memory");
     lua_pushliteral(L, "Accept: application/json");
     add_header(L, &s->read_headers->list, lua_tostring(L, -1));
     lua_pushfstring(L, "User-Agent: %s", o->user_agent ? o->user_agent : "robloxsocial/" RS_VERSION);
     add_header(L, &s->read_headers->list, lua_tostring(L, -1));
     if (o->cookie) {
-        s->secrets[0] = copy_string(L, o->cookie, strlen(o->cookie));
+        keep_secret(L, s, 0, o->cookie);
         lua_pushfstring(L, "Cookie: .ROBLOSECURITY=%s", o->cookie);
         add_header(L, &s->read_headers->list, lua_tostring(L, -1));
     }
     if (o->api_key) {
-        s->secrets[1] = copy_string(L, o->api_key, strlen(o->api_key));
+        keep_secret(L, s, 1, o->api_key);
         lua_pushfstring(L, "x-api-key: %s", o->api_key);
-        add_header(L, &s->read_headers->list, lua_tostring(L, -1));
+        add_header(L, &s->apis_lines, lua_tostring(L, -1));
     }
     if (o->access_token) {
-        s->secrets[2] = copy_string(L, o->access_token, strlen(o->access_token));
+        keep_secret(L, s, 2, o->access_token);
         lua_pushfstring(L, "Authorization: Bearer %s", o->access_token);
-        add_header(L, &s->read_headers->list, lua_tostring(L, -1));
+        add_header(L, &s->apis_lines, lua_tostring(L, -1));
     }
 }
 
-/* base_url: http or https, no credentials in it (they would show in error
- * URLs), kept without a trailing slash. */
+/* Keeps the checked base_url without a trailing slash. */
 static void set_origin(lua_State *L, rs_client *c, const char *base_url)
 {
     size_t len = strlen(base_url);
-    const char *authority = strstr(base_url, "://");
-    if (!(strncmp(base_url, "http://", 7) == 0 || strncmp(base_url, "https://", 8) == 0))
-        option_error(L, "base_url", "must start with http:// or https://");
-    if (strchr(base_url, ' ') || strchr(base_url, '?') || strchr(base_url, '#')
-        || memchr(authority + 3, '@', strcspn(authority + 3, "/")) != NULL)
-        option_error(L, "base_url", "must be a plain origin such as http://127.0.0.1:8123");
     while (len > 0 && base_url[len - 1] == '/')
         len--;
     c->origin = copy_string(L, base_url, len);
-}
-
-static void check_domain(lua_State *L, const char *domain)
-{
-    const char *p;
-    for (p = domain; *p; p++)
-        if (!(*p == '.' || *p == '-' || (*p >= '0' && *p <= '9')
-              || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-            option_error(L, "domain", "must be a host name such as roblox.com");
-    if (*domain == '\0')
-        option_error(L, "domain", "must not be empty");
 }
 
 static void client_init(lua_State *L, rs_client *c, const rs_options *o)
@@ -337,9 +160,7 @@ static int client_new(lua_State *L)
 {
     rs_options o;
     rs_client *c;
-    read_options(L, 1, &o);
-    if (o.base_url == NULL)
-        check_domain(L, o.domain);
+    rs_options_read(L, 1, &o);
     c = lua_newuserdatauv(L, sizeof *c, 1);
     memset(c, 0, sizeof *c);
     luaL_setmetatable(L, RS_CLIENT_MT);
@@ -479,15 +300,17 @@ typedef struct rs_call {
     size_t body_len;
     lua_Integer group, id;
     int headers;                /* stack index of extra header lines, or 0 */
+    int read;                   /* a read sent as POST: retried as a GET, no `sent` */
 } rs_call;
 
 /* Checks the arguments (client, method, service, path[, query[, body[,
- * group[, headers]]]]), or (client, method, service, head, id, tail) in
+ * group[, headers[, read]]]]]), or (client, method, service, head, id, tail) in
  * the id form; c is the client at 1 when the caller has checked it, or
  * NULL.  Raises on misuse, before anything is allocated.  group
  * (an integer, 0 for none) ties the transfers of one batch call: after
  * one of them fails, the others still queued are cancelled.  headers is
- * a list of extra "Name: value" lines. */
+ * a list of extra "Name: value" lines; read (a boolean) says that a POST
+ * is a read (presence and the like), not a write. */
 static void check_call(lua_State *L, rs_client *c, int id_form, rs_call *r)
 {
     memset(r, 0, sizeof *r);
@@ -510,6 +333,7 @@ static void check_call(lua_State *L, rs_client *c, int id_form, rs_call *r)
             check_extra_headers(L, 8);
             r->headers = 8;
         }
+        r->read = lua_toboolean(L, 9);
     }
     luaL_checkstring(L, 4);
 }
@@ -523,7 +347,7 @@ static void submit(lua_State *L, const rs_call *r, rs_transfer *t, int blocking,
     rs_client *c = r->c;
     const char *url;
     t->method = http_methods[r->m];
-    t->is_write = r->m != 0;
+    t->is_write = r->m != 0 && !r->read;
     t->blocking = blocking;
     if (!c->open) {
         /* The Lua layer checked that the client was open; it was closed
@@ -543,6 +367,7 @@ static void submit(lua_State *L, const rs_call *r, rs_transfer *t, int blocking,
         luaL_error(L, "robloxsocial: not enough memory");
     }
     t->group = r->group;
+    t->is_write = r->m != 0 && !r->read;    /* rs_transfer_init took every POST for a write */
     rs_loop_submit(L, c->loop, t, task);
 }
 
@@ -652,7 +477,7 @@ static int send_transfer(lua_State *L, rs_transfer *t, int task)
  * transfers move meanwhile). */
 static int send_call(lua_State *L, rs_client *c, int id_form)
 {
-    int task, hooks = id_form ? 7 : 9;
+    int task, hooks = id_form ? 7 : 10;
     rs_transfer *own;
     lua_settop(L, hooks - 1);
     if (c->hooks)
@@ -669,8 +494,8 @@ static int send_call(lua_State *L, rs_client *c, int id_form)
 }
 
 /* core.send(client, method, service, path[, query[, body[, nil[,
- * headers]]]]): query is an encoded query string without '?', body a
- * JSON text.  Returns the decoded body, or nil and an error table.  The
+ * headers[, read]]]]]): query is an encoded query string without '?',
+ * body a JSON text, read true for a read sent as POST.  Returns the decoded body, or nil and an error table.  The
  * Lua layer raises on a closed client before it calls this; a client
  * closed since gives a "cancelled" error. */
 static int client_send(lua_State *L)
@@ -678,7 +503,8 @@ static int client_send(lua_State *L)
     return send_call(L, entry_client(L), 0);
 }
 
-/* core.start(client, method, service, path[, query[, body]]): the same
+/* core.start(client, method, service, path[, query[, body[, group[,
+ * headers[, read]]]]]): the same
  * request as a transfer that a task waits for (the scheduler takes it when
  * it is over; core.result gives its answer). */
 static int client_start(lua_State *L)

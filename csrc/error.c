@@ -70,22 +70,28 @@ static void set_http_details(lua_State *L, int dst, const rs_failure *f)
     lua_pop(L, 1);
 }
 
-static int holds_secret(lua_State *L, int idx, char *const *secrets)
+/* The secrets to redact: every credential the client has held. */
+typedef struct secret_list {
+    char *const *v;
+    int n;
+} secret_list;
+
+static int holds_secret(lua_State *L, int idx, const secret_list *secrets)
 {
     int i;
-    for (i = 0; i < RS_SECRETS; i++)
-        if (secrets[i] && secrets[i][0] && strstr(lua_tostring(L, idx), secrets[i]))
+    for (i = 0; i < secrets->n; i++)
+        if (secrets->v[i] && secrets->v[i][0] && strstr(lua_tostring(L, idx), secrets->v[i]))
             return 1;
     return 0;
 }
 
 /* Replaces every secret in the string at the top of the stack. */
-static void redact_top(lua_State *L, char *const *secrets)
+static void redact_top(lua_State *L, const secret_list *secrets)
 {
     int i;
-    for (i = 0; i < RS_SECRETS; i++)
-        if (secrets[i] && secrets[i][0] && strstr(lua_tostring(L, -1), secrets[i])) {
-            luaL_gsub(L, lua_tostring(L, -1), secrets[i], "<redacted>");
+    for (i = 0; i < secrets->n; i++)
+        if (secrets->v[i] && secrets->v[i][0] && strstr(lua_tostring(L, -1), secrets->v[i])) {
+            luaL_gsub(L, lua_tostring(L, -1), secrets->v[i], "<redacted>");
             lua_remove(L, -2);
         }
 }
@@ -94,7 +100,7 @@ static void redact_top(lua_State *L, char *const *secrets)
  * tables to the codec's depth.  Values are replaced during the traversal
  * (allowed for existing keys); keys that hold a secret are collected and
  * renamed after it. */
-static void redact_table(lua_State *L, int idx, char *const *secrets, int depth)
+static void redact_table(lua_State *L, int idx, const secret_list *secrets, int depth)
 {
     int renamed = 0, i;
     if (depth > RS_JSON_MAX_DEPTH)
@@ -131,19 +137,67 @@ static void redact_table(lua_State *L, int idx, char *const *secrets, int depth)
     lua_pop(L, 1);
 }
 
-/* The fields whose text came from the server: message (maybe the reason
- * phrase) and the errors list.  The fields the client wrote itself (kind,
- * method, url) are left alone, so a short credential cannot garble them. */
-static void redact_server_text(lua_State *L, int err, char *const *secrets)
+/* The shortest start of a secret taken for one at the end of a message. */
+#define RS_CUT_SECRET_MIN 8
+
+/* Replaces a start of a secret (RS_CUT_SECRET_MIN bytes or more) that
+ * ends the message field: the reason phrase it may come from is cut to
+ * fit its buffer, and a long cookie echoed in it would be cut too, out
+ * of reach of a whole match. */
+static void redact_cut_tail(lua_State *L, int err, const secret_list *secrets)
 {
-    if (lua_getfield(L, err, "message") == LUA_TSTRING && holds_secret(L, -1, secrets)) {
+    size_t len, k, n;
+    const char *m;
+    int i;
+    if (lua_getfield(L, err, "message") != LUA_TSTRING) {
+        lua_pop(L, 1);
+        return;
+    }
+    m = lua_tolstring(L, -1, &len);
+    for (i = 0; i < secrets->n; i++) {
+        if (secrets->v[i] == NULL)
+            continue;
+        n = strlen(secrets->v[i]);
+        for (k = n < len ? n : len; k >= RS_CUT_SECRET_MIN; k--)
+            if (memcmp(m + len - k, secrets->v[i], k) == 0) {
+                lua_pushlstring(L, m, len - k);
+                lua_pushliteral(L, "<redacted>");
+                lua_concat(L, 2);
+                lua_setfield(L, err, "message");
+                lua_pop(L, 1);
+                return;
+            }
+    }
+    lua_pop(L, 1);
+}
+
+/* Redacts the string field of the table at err, when it is one. */
+static void redact_field(lua_State *L, int err, const char *field, const secret_list *secrets)
+{
+    if (lua_getfield(L, err, field) == LUA_TSTRING && holds_secret(L, -1, secrets)) {
         redact_top(L, secrets);
-        lua_setfield(L, err, "message");
+        lua_setfield(L, err, field);
     } else
         lua_pop(L, 1);
-    if (lua_getfield(L, err, "errors") == LUA_TTABLE)
-        redact_table(L, lua_gettop(L), secrets, 0);
-    lua_pop(L, 1);
+}
+
+/* The fields whose text came from the server: message (maybe the reason
+ * phrase), a code that is a string, the errors list and the challenge
+ * (its id, type and decoded metadata).  The fields the client wrote
+ * itself (kind, method, url) are left alone, so a short credential
+ * cannot garble them. */
+static void redact_server_text(lua_State *L, int err, const secret_list *secrets)
+{
+    static const char *const tables[] = {"errors", "challenge"};
+    int i;
+    redact_field(L, err, "message", secrets);
+    redact_cut_tail(L, err, secrets);
+    redact_field(L, err, "code", secrets);
+    for (i = 0; i < 2; i++) {
+        if (lua_getfield(L, err, tables[i]) == LUA_TTABLE)
+            redact_table(L, lua_gettop(L), secrets, 0);
+        lua_pop(L, 1);
+    }
 }
 
 void rs_error_push(lua_State *L, const rs_failure *f)
@@ -173,8 +227,6 @@ void rs_error_push(lua_State *L, const rs_failure *f)
         set_http_details(L, lua_gettop(L), f);
     else
         set_string(L, "message", f->reason);
-    if (f->secrets)
-        redact_server_text(L, lua_gettop(L), f->secrets);
     if (f->rate && f->rate->has) {
         rs_rate_push(L, f->rate, -1);
         lua_setfield(L, -2, "rate_limit");
@@ -186,6 +238,12 @@ void rs_error_push(lua_State *L, const rs_failure *f)
         rs_push_challenge_metadata(L, f->challenge_metadata);
         lua_setfield(L, -2, "metadata");
         lua_setfield(L, -2, "challenge");
+    }
+    if (f->secrets) {
+        secret_list secrets;
+        secrets.v = f->secrets;
+        secrets.n = f->secret_count;
+        redact_server_text(L, lua_gettop(L), &secrets);
     }
     luaL_setmetatable(L, RS_ERROR_MT);
 }

@@ -110,10 +110,10 @@ static void off_multi(rs_loop *lp, rs_transfer *t)
  * handshake rather than one each.  They keep their slots meanwhile; the
  * wait is a timer due when their timeout ends.  Once a write has been
  * answered without the handshake, the service wants no token and writes
- * no longer wait. */
+ * no longer wait.  Reads sent as POST carry the token as writes do. */
 static int waits_for_token(rs_session *s, rs_transfer *t)
 {
-    if (!t->is_write || s->csrf_token || s->csrf_known || s->secrets[0] == NULL)
+    if (t->is_get || s->csrf_token || s->csrf_known || s->secrets[0] == NULL)
         return 0;
     if (s->csrf_probe == NULL)
         s->csrf_probe = t;
@@ -585,6 +585,7 @@ int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks)
     unlist(lp, t);
     unlink_member(t);
     unanchor(L, lp, t);
+    rs_transfer_hold(t);        /* a hook that closes the client leaves the error its secrets */
     failed = call_hooks(L, t, hooks);
     n = rs_transfer_push_result(L, t);
     t->session = NULL;

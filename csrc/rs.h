@@ -92,18 +92,15 @@ typedef struct rs_failure {
     const char *method;
     const char *url;       /* never holds credentials */
     int sent;              /* writes: 0 or 1; -1 for a read (no field) */
-    char *const *secrets;  /* RS_SECRETS credentials or NULLs, replaced by <redacted> */
+    char *const *secrets;  /* secret_count credentials or NULLs, replaced by <redacted> */
+    int secret_count;
     const rs_rate *rate;   /* the answer's rate limit, or NULL */
     const char *challenge_id, *challenge_type, *challenge_metadata;  /* or NULL */
 } rs_failure;
 
-/* Credentials a session redacts: cookie, API key, token, and the cookie
- * that a rotation replaced. */
-#define RS_SECRETS 4
-
 /* Pushes the contract's error table for f (a table with metatable
- * RS_ERROR_MT).  Every string that came from the server is scrubbed of
- * the secrets.  May raise only a memory error. */
+ * RS_ERROR_MT).  Every string that came from the server (message,
+ * errors, a string code, the challenge) is scrubbed of the secrets.  May raise only a memory error. */
 void rs_error_push(lua_State *L, const rs_failure *f);
 
 /* Creates RS_ERROR_MT and adds error_mt to the module table on top. */

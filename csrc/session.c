@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "session.h"
@@ -38,6 +39,35 @@ void rs_free_secret(char *s)
 {
     wipe(s);
     free(s);
+}
+
+/* The cookie, the api key and the access token; old cookies go after. */
+#define NAMED_SECRETS 3
+
+int rs_session_init_secrets(rs_session *s)
+{
+    s->secrets = calloc(NAMED_SECRETS + 1, sizeof *s->secrets);
+    if (s->secrets == NULL)
+        return 0;
+    s->secret_count = NAMED_SECRETS;
+    s->secret_cap = NAMED_SECRETS + 1;
+    return 1;
+}
+
+/* Room for one more secret; 0 on out-of-memory, changing nothing. */
+static int secrets_room(rs_session *s)
+{
+    char **grown;
+    int cap;
+    if (s->secret_count < s->secret_cap)
+        return 1;
+    cap = s->secret_cap * 2;
+    grown = realloc(s->secrets, (size_t)cap * sizeof *grown);
+    if (grown == NULL)
+        return 0;
+    s->secrets = grown;
+    s->secret_cap = cap;
+    return 1;
 }
 
 rs_headers *rs_headers_new(struct curl_slist *list)
@@ -175,10 +205,12 @@ void rs_session_release(rs_session *s)
     s->read_headers = s->write_headers = NULL;
     rs_free_secret(s->csrf_token);
     s->csrf_token = NULL;
-    for (i = 0; i < RS_SECRETS; i++) {
+    for (i = 0; i < s->secret_count; i++)
         rs_free_secret(s->secrets[i]);
-        s->secrets[i] = NULL;
-    }
+    free(s->secrets);
+    s->secrets = NULL;
+    s->secret_count = s->secret_cap = 0;
+    rs_free_list(&s->apis_lines);
     free(s->services);
     s->services = NULL;
     s->service_count = s->service_cap = 0;
@@ -293,16 +325,84 @@ int rs_cookie_is_clean(const char *v)
     return 1;
 }
 
-/* The session's header lists with the Cookie line of value. */
+/* The attribute of a Set-Cookie at a ("Name=value", cut at ';'), its
+ * name and value without the blanks around them. */
+static void split_attribute(char *a, char **name, char **value)
+{
+    char *eq, *end;
+    while (*a == ' ' || *a == '\t')
+        a++;
+    *name = a;
+    eq = strchr(a, '=');
+    *value = eq ? eq + 1 : a + strlen(a);
+    if (eq)
+        *eq = '\0';
+    for (end = *name + strlen(*name); end > *name && (end[-1] == ' ' || end[-1] == '\t'); )
+        *--end = '\0';
+    while (**value == ' ' || **value == '\t')
+        (*value)++;
+    for (end = *value + strlen(*value); end > *value && (end[-1] == ' ' || end[-1] == '\t'); )
+        *--end = '\0';
+}
+
+/* Whether a Domain attribute names roblox.com or one of its subdomains
+ * (a leading dot is allowed, case does not matter). */
+static int is_roblox_domain(const char *d)
+{
+    size_t len;
+    if (*d == '.')
+        d++;
+    len = strlen(d);
+    return strcasecmp(d, "roblox.com") == 0
+        || (len > 11 && strcasecmp(d + len - 11, ".roblox.com") == 0);
+}
+
+int rs_set_cookie_rotates(char *v)
+{
+    char *a = strchr(v, ';'), *name, *value, *next, *end;
+    int expired = 0, max_age = 1, has_max_age = 0;
+    if (a)
+        *a++ = '\0';
+    if (v[0] == '\0' || strcmp(v, "deleted") == 0)
+        return 0;
+    for (; a && *a; a = next) {
+        if ((next = strchr(a, ';')) != NULL)
+            *next++ = '\0';
+        split_attribute(a, &name, &value);
+        if (strcasecmp(name, "domain") == 0 && *value && !is_roblox_domain(value))
+            return 0;
+        if (strcasecmp(name, "max-age") == 0) {
+            long n = strtol(value, &end, 10);
+            if (end != value && *end == '\0') {
+                has_max_age = 1;
+                max_age = n > 0;
+            }
+        }
+        if (strcasecmp(name, "expires") == 0) {
+            time_t at = curl_getdate(value, NULL);
+            expired = at != (time_t)-1 && at <= time(NULL);
+        }
+    }
+    /* Max-Age, when there is one, outranks Expires (RFC 6265 5.3). */
+    return has_max_age ? max_age : !expired;
+}
+
+/* The session's header lists with the Cookie line of value.  Every
+ * cookie the client held stays a secret to redact: an old one may still
+ * come back in an answer.  The copies are written before anything can
+ * fail, so that the failure path wipes only what was written. */
 int rs_session_rotate_cookie(rs_session *s, const char *value)
 {
     struct curl_slist *list = NULL, *item;
     rs_headers *fresh, *old = s->read_headers;
-    char *copy = malloc(strlen(value) + 1), *line = malloc(strlen(value) + 32);
-    if (copy == NULL || line == NULL)
+    size_t len = strlen(value);
+    char *copy = malloc(len + 1), *line = malloc(len + 32);
+    if (copy)
+        memcpy(copy, value, len + 1);
+    if (line)
+        snprintf(line, len + 32, "Cookie: .ROBLOSECURITY=%s", value);
+    if (copy == NULL || line == NULL || !secrets_room(s))
         goto fail;
-    strcpy(copy, value);
-    snprintf(line, strlen(value) + 32, "Cookie: .ROBLOSECURITY=%s", value);
     for (item = old->list; item; item = item->next)
         if (!rs_list_add(&list, strncmp(item->data, "Cookie: ", 8) == 0 ? line : item->data))
             goto fail;
@@ -316,8 +416,7 @@ int rs_session_rotate_cookie(rs_session *s, const char *value)
         goto fail;
     }
     rs_headers_unref(old);
-    rs_free_secret(s->secrets[3]);
-    s->secrets[3] = s->secrets[0];      /* the old one stays redacted */
+    s->secrets[s->secret_count++] = s->secrets[0];     /* the old one stays redacted */
     s->secrets[0] = copy;
     rs_free_secret(line);
     return 1;

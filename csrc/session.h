@@ -48,7 +48,12 @@ typedef struct rs_session {
     char *csrf_token;             /* the token the server handed out, or NULL */
     rs_transfer *csrf_probe;      /* the write that asks for the first one */
     int csrf_known;               /* a write was answered without a token */
-    char *secrets[RS_SECRETS];    /* cookie, api key, token, old cookie: redacted */
+    /* Every credential the client has held, redacted from its errors:
+     * [0] the cookie sent now, [1] the api key, [2] the access token
+     * (each or NULL), then every cookie a rotation replaced. */
+    char **secrets;
+    int secret_count, secret_cap;
+    struct curl_slist *apis_lines;   /* x-api-key, Authorization: the apis service only */
     rs_service *services;         /* by name, as transfers name them */
     int service_count, service_cap;
     int pace;                     /* wait while a service said 0 remain */
@@ -107,6 +112,10 @@ void rs_headers_unref(rs_headers *h);
 /* Overwrites a secret before freeing it.  NULL is fine. */
 void rs_free_secret(char *s);
 
+/* Makes room for the three named secrets (all NULL).  Returns 0 on
+ * out-of-memory. */
+int rs_session_init_secrets(rs_session *s);
+
 /* Appends a copy of line, or of every line of from; 0 when memory ran
  * out (what was appended stays in *list, for the caller to free). */
 int rs_list_add(struct curl_slist **list, const char *line);
@@ -138,6 +147,13 @@ double rs_session_pace_wait(const rs_session *s, int service);
 
 /* Whether v is a cookie value (RFC 6265 cookie-octets). */
 int rs_cookie_is_clean(const char *v);
+
+/* Whether a Set-Cookie's .ROBLOSECURITY value v, with the attributes
+ * after it, gives the client a new cookie: not a deletion (no value,
+ * "deleted", an Expires past, a Max-Age of 0 or less) and not for a
+ * domain other than roblox.com (no Domain: the answering host).  Cuts v
+ * at its first ';', leaving the value. */
+int rs_set_cookie_rotates(char *v);
 
 /* Sends value as .ROBLOSECURITY from now on; the old one stays a secret
  * to redact.  Returns 0 on out-of-memory, changing nothing. */

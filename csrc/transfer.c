@@ -11,12 +11,14 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/socket.h>
 
 #include "transfer.h"
 
@@ -106,18 +108,17 @@ static char *copy_header(const char *line, size_t len, const char *name)
 }
 
 /* Set-Cookie: .ROBLOSECURITY=<value>; ... keeps the value (another
- * cookie, or an empty value that deletes it, is not a rotation). */
+ * cookie, one that deletes it or one for another domain is not a
+ * rotation). */
 static void take_set_cookie(rs_transfer *t, const char *line, size_t len)
 {
     static const char name[] = ".ROBLOSECURITY=";
-    char *value = copy_header(line, len, "set-cookie"), *end;
+    char *value = copy_header(line, len, "set-cookie");
     if (value == NULL)
         return;
     if (strncmp(value, name, sizeof name - 1) == 0) {
         memmove(value, value + sizeof name - 1, strlen(value + sizeof name - 1) + 1);
-        if ((end = strchr(value, ';')) != NULL)
-            *end = '\0';
-        if (value[0]) {
+        if (rs_set_cookie_rotates(value)) {
             rs_free_secret(t->set_cookie);
             t->set_cookie = value;
             return;
@@ -219,6 +220,19 @@ static int on_prereq(void *userdata, char *ip, char *local_ip, int port, int loc
     return CURL_PREREQFUNC_OK;
 }
 
+/* Opens a socket as libcurl would, keeping why it could not (libcurl
+ * 7.88 does not record it). */
+static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
+                                    struct curl_sockaddr *addr)
+{
+    rs_transfer *t = userdata;
+    curl_socket_t fd = socket(addr->family, addr->socktype, addr->protocol);
+    (void)purpose;
+    if (fd == CURL_SOCKET_BAD)
+        t->socket_errno = errno;
+    return fd;
+}
+
 /* ---- transfers -------------------------------------------------------- */
 
 int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const char *service,
@@ -229,7 +243,8 @@ int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const ch
     t->ref = LUA_NOREF;
     t->method = method;
     t->is_get = strcmp(method, "GET") == 0;
-    t->is_write = !t->is_get;
+    t->is_write = !t->is_get;   /* the caller may make a POST a read */
+    t->to_apis = strcmp(service, "apis") == 0;
     t->outcome.retry_after = -1;
     if ((t->service = rs_session_service_index(s, service)) < 0)
         return 0;
@@ -289,11 +304,21 @@ void rs_transfer_count_on_service(rs_transfer *t, int on)
     s->services[t->service].in_flight += on ? 1 : -1;
 }
 
-/* The session's lines, then the caller's own (client:request's headers). */
+/* Whether t sends more than the session's lines: the api key and the
+ * token (the apis service only), or the caller's own lines. */
+static int has_own_headers(const rs_transfer *t)
+{
+    return t->extra || (t->to_apis && t->session->apis_lines);
+}
+
+/* The session's lines, the apis service's credentials, then the caller's
+ * own (client:request's headers). */
 static int build_own_headers(rs_transfer *t)
 {
     rs_free_list(&t->own);
-    return rs_list_add_all(&t->own, t->headers->list) && rs_list_add_all(&t->own, t->extra);
+    return rs_list_add_all(&t->own, t->headers->list)
+        && (!t->to_apis || rs_list_add_all(&t->own, t->session->apis_lines))
+        && rs_list_add_all(&t->own, t->extra);
 }
 
 /* The options that stay the same for every request of a session. */
@@ -308,6 +333,7 @@ static CURLcode configure_easy(CURL *e, const rs_session *s)
     TRY(curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body));
     TRY(curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header));
     TRY(curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq));
+    TRY(curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket));
     /* Only a proxy the caller named: "" makes libcurl ignore http_proxy
      * and friends, which would otherwise see the credentials. */
     TRY(curl_easy_setopt(e, CURLOPT_PROXY, s->proxy ? s->proxy : ""));
@@ -392,7 +418,7 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     if (t->resp == NULL)                    /* an earlier answer's buffer */
         rs_session_take_spare(s, &t->resp, &t->resp_cap);
     t->resp_len = 0;
-    t->too_large = t->out_of_memory = t->prereqs = 0;
+    t->too_large = t->out_of_memory = t->prereqs = t->socket_errno = 0;
     t->a->curl_error[0] = '\0';
     t->a->rate.has = 0;         /* the answer may come from the pool, or malloc */
     take_status_line(t, "", 0);
@@ -403,6 +429,7 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     TRY(curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t));
     TRY(curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)t));
     TRY(curl_easy_setopt(e, CURLOPT_PREREQDATA, (void *)t));
+    TRY(curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)t));
     TRY(curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->a->curl_error));
     TRY(curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms < 1 ? 1L : ms));
     TRY(curl_easy_setopt(e, CURLOPT_URL, t->url));
@@ -414,9 +441,9 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     }
     TRY(curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
                          t->is_get || strcmp(t->method, "POST") == 0 ? NULL : t->method));
-    if (t->extra && !build_own_headers(t))
+    if (has_own_headers(t) && !build_own_headers(t))
         return CURLE_OUT_OF_MEMORY;
-    TRY(curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->extra ? t->own : t->headers->list));
+    TRY(curl_easy_setopt(e, CURLOPT_HTTPHEADER, has_own_headers(t) ? t->own : t->headers->list));
     return CURLE_OK;
 }
 
@@ -450,8 +477,40 @@ static void set_message(rs_transfer *t, const char *text)
     t->outcome.message = text;
 }
 
+/* Whether the attempt failed for want of a file descriptor (the process's
+ * or the system's limit of open files): libcurl says only that it could
+ * not connect. */
+static int out_of_descriptors(rs_transfer *t)
+{
+    long err = 0;
+    if (t->easy == NULL || curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &err) != CURLE_OK)
+        err = 0;
+    if (t->socket_errno == EMFILE || t->socket_errno == ENFILE)
+        return 1;
+    return err == EMFILE || err == ENFILE;
+}
+
+/* The message of a write that failed after it went out: ours, with
+ * libcurl's words as the detail unless they speak of tries (libcurl's
+ * "Connection died, tried 5 times before giving up"): the write went out
+ * once and is not sent again. */
+static void sent_write_message(rs_transfer *t)
+{
+    const char *detail = t->a->curl_error;
+    if (detail[0] == '\0' || strstr(detail, "tried") || strstr(detail, "retr")) {
+        set_message(t, "the connection failed after the request was sent; "
+                    "a write is not sent again, it may have taken effect");
+        return;
+    }
+    snprintf(t->a->message, sizeof t->a->message, "the connection failed after the request "
+             "was sent (%s); a write is not sent again, it may have taken effect", detail);
+    set_message(t, t->a->message);
+}
+
 /* A failure without an HTTP answer.  A write counts as sent once libcurl
- * was about to send it on some connection. */
+ * was about to send it on some connection; then libcurl's own words
+ * ("Connection died, tried 5 times before giving up") would mislead, for
+ * the write went out once and is not sent again. */
 static void judge_transport(rs_transfer *t, CURLcode rc)
 {
     rs_outcome *o = &t->outcome;
@@ -466,6 +525,11 @@ static void judge_transport(rs_transfer *t, CURLcode rc)
                     "a write is not sent again, it may have taken effect");
     else if (rc == CURLE_OPERATION_TIMEDOUT)
         set_message(t, "the call took longer than its timeout");
+    else if (out_of_descriptors(t))
+        set_message(t, "out of file descriptors: too many files are open "
+                    "(the process's or the system's limit)");
+    else if (t->is_write && t->prereqs > 0)
+        sent_write_message(t);
     else
         set_message(t, t->a->curl_error[0] ? t->a->curl_error : curl_easy_strerror(rc));
 }
@@ -528,7 +592,7 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
     delay = s->retry_delay * (double)((lua_Integer)1 << (t->attempt < 30 ? t->attempt : 30));
     if (rc != CURLE_OK) {
         judge_transport(t, rc);
-        retryable = t->is_get && !t->too_large && !t->out_of_memory;
+        retryable = !t->is_write && !t->too_large && !t->out_of_memory;
     } else {
         if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
             status = 0;
@@ -545,14 +609,15 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
         set_message(t, t->a->reason);
         if (status == 403 && (t->a->challenge_id[0] || t->a->challenge_type[0]))
             return RS_NEXT_FINISH;      /* a challenge: never retried, not the handshake */
-        if (status == 403 && t->is_write && !t->handshake_done && rs_token_is_clean(t->a->csrf_token)) {
+        /* Every POST and DELETE carries the handshake, reads sent as POST too. */
+        if (status == 403 && !t->is_get && !t->handshake_done && rs_token_is_clean(t->a->csrf_token)) {
             t->handshake_done = 1;      /* the handshake is not a retry */
             t->due = rs_now();
             return RS_NEXT_RESEND;
         }
         if (o->retry_after >= 0)
             delay = o->retry_after;
-        retryable = status == 429 || (t->is_get && status >= 500);
+        retryable = status == 429 || (!t->is_write && status >= 500);
     }
     if (!retryable || t->attempt >= s->max_retries)
         return RS_NEXT_FINISH;
@@ -588,6 +653,14 @@ typedef struct result_args {
     rs_transfer *t;
     int pushed;
 } result_args;
+
+/* A header value that take_header kept whole, or NULL: a value cut to
+ * fit is not the server's, and a credential cut short in it could not be
+ * redacted. */
+static const char *whole_header(const char *value, size_t size)
+{
+    return strlen(value) < size - 1 ? value : NULL;
+}
 
 /* Under lua_pcall: the decoder's allocations may run finalizers, and a
  * memory error must not leave the session marked as building. */
@@ -629,16 +702,25 @@ static int push_result(lua_State *L)
         f.body_len = t->resp_len;
     }
     f.secrets = s ? s->secrets : NULL;
+    f.secret_count = s ? s->secret_count : 0;
     f.rate = t->a ? &t->a->rate : NULL;
     if (t->a && o->status == 403 && (t->a->challenge_id[0] || t->a->challenge_type[0])) {
-        f.challenge_id = t->a->challenge_id;
-        f.challenge_type = t->a->challenge_type;
+        f.challenge_id = whole_header(t->a->challenge_id, sizeof t->a->challenge_id);
+        f.challenge_type = whole_header(t->a->challenge_type, sizeof t->a->challenge_type);
         f.challenge_metadata = t->challenge_metadata;
     }
     lua_pushnil(L);
     rs_error_push(L, &f);
     a->pushed = 2;
     return 2;
+}
+
+void rs_transfer_hold(rs_transfer *t)
+{
+    if (t->session && !t->held) {
+        t->session->building++;
+        t->held = 1;
+    }
 }
 
 int rs_transfer_push_result(lua_State *L, rs_transfer *t)
@@ -648,8 +730,8 @@ int rs_transfer_push_result(lua_State *L, rs_transfer *t)
     int status;
     a.t = t;
     a.pushed = 0;
-    if (s)
-        s->building++;
+    rs_transfer_hold(t);                /* if the caller did not */
+    t->held = 0;
     lua_pushcfunction(L, push_result);
     lua_pushlightuserdata(L, &a);
     status = lua_pcall(L, 1, 2, 0);

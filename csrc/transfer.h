@@ -54,6 +54,7 @@ typedef struct rs_answer {
     char rl_limit[128], rl_remaining[32], rl_reset[32];
     char challenge_id[128], challenge_type[64];
     char curl_error[CURL_ERROR_SIZE];
+    char message[CURL_ERROR_SIZE + 128];   /* ours, around curl_error */
     rs_rate rate;              /* of the last answer */
 } rs_answer;
 
@@ -74,7 +75,12 @@ struct rs_transfer {
     char *url;                 /* malloc'd, holds no credential */
     char *body;                /* malloc'd request body or NULL */
     size_t body_len;
-    int is_get, is_write;
+    int is_get;
+    int is_write;              /* may take effect: not retried, has `sent` (a
+                                * read sent as POST is no write, but still
+                                * carries the csrf token) */
+    int to_apis;               /* the apis service: api key and token go */
+    int held;                  /* rs_transfer_hold kept its session whole */
     int blocking;              /* a blocking call waits for it: not listed */
     int awaited;               /* its anchor is the task suspended on it */
     lua_Integer group;         /* the call it belongs to (a batch), or 0 */
@@ -85,6 +91,7 @@ struct rs_transfer {
     int handshake_done;        /* the csrf handshake was made */
     int token_wait;            /* waits for the csrf probe (a timer), until it goes */
     int prereqs;               /* libcurl started this attempt this often */
+    int socket_errno;          /* why this attempt could not open a socket, or 0 */
     double started;            /* monotonic seconds of the first attempt */
     double due;                /* when a delayed retry may go */
     /* the answer of the current attempt */
@@ -138,6 +145,11 @@ void rs_transfer_fail(rs_transfer *t, const char *kind, const char *message);
 
 /* Frees the buffers.  Idempotent, never raises. */
 void rs_transfer_free_buffers(rs_transfer *t);
+
+/* Keeps t's session whole (its secrets, for the error) until
+ * rs_transfer_push_result: the hooks that run before it may close the
+ * client. */
+void rs_transfer_hold(rs_transfer *t);
 
 /* Pushes the decoded body (returns 1) or nil and the error (returns 2),
  * and frees the buffers.  May raise a memory error. */

@@ -78,7 +78,8 @@ describe("robloxsocial.new()", function()
     -- The origin does not resolve: only the proxy (the sandbox) can answer.
     local me = sb.credentials.user_id
     local client <close> = robloxsocial.new{ base_url = "http://friends.sandbox.invalid",
-                                             proxy = sb.base_url, cookie = sb.credentials.cookie }
+                                             proxy = sb.base_url, cookie = sb.credentials.cookie,
+                                             trust_domain = true }
     local answer = assert(client:friends_count(me))
     assert.equal("integer", math.type(answer.count))
     assert.equal(1, #support.requests("GET", ("/v1/users/%d/friends/count"):format(me)))

@@ -183,7 +183,7 @@ describe("retries", function()
     local client <close> = support.with_csrf_token(support.client())
     sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "status", status = 429 }
     assert.is_table(client:decline_all_friend_requests())
-    assert.equal(2, count("POST", "/v1/user/friend-requests/decline-all"))
+    assert.equal(2, #support.sent("POST", "/v1/user/friend-requests/decline-all"))
   end)
 
   it("retries a GET answered 503", function()

@@ -76,7 +76,8 @@ local function start_chunks(self, row, values, at, ids, size, in_task)
       path, query, body = methods.build(row, values)
     end
     chunks[#chunks + 1] = { first = first, last = last,
-                            t = begin(self, row.method, row.service, path, query, body, group) }
+                            t = begin(self, row.method, row.service, path, query, body, group,
+                                      nil, row.read) }
   end
   return chunks
 end

@@ -29,6 +29,8 @@
 --   batch     for list parameters: { param = lua_name, size = default,
 --             merge = field of the answer to concatenate, or "list" when
 --             the answer itself is a list }
+--   read      true for a read sent as POST: retried after a 5xx or a
+--             network failure as a GET is, its errors have no `sent`
 --   returns   what a success gives, for the reference
 --   errors    the notable Roblox error codes, for the reference
 --   doc       one line for the reference
@@ -99,6 +101,7 @@ return {
     doc = "Declines every pending friend request." },
   { name = "multiget_are_friends", auth = "any", method = "POST", service = "friends",
     path = "/v1/user/{userId}/multiget-are-friends",
+    read = true,
     params = { { "user_id", "id", path = "userId" }, { "target_ids", "ids", body = "targetUserIds" } },
     batch = { param = "target_ids", size = 50, merge = "friendsId" },
     returns = "{ friendsId }", errors = "400: 1",
@@ -186,6 +189,7 @@ return {
   -- presence.roblox.com and groups.roblox.com ---------------------------
   { name = "presence", auth = "any",
     method = "POST", service = "presence", path = "/v1/presence/users",
+    read = true,
     params = { { "user_ids", "ids", body = "userIds" } },
     batch = { param = "user_ids", size = 50, merge = "userPresences" },
     returns = "{ userPresences }", errors = "400: 2 too many ids",
@@ -204,6 +208,7 @@ return {
     doc = "Whether a tag is acceptable: status Success, Moderated or TooLong." },
   { name = "user_tags", auth = "cookie",
     method = "POST", service = "contacts", path = "/v1/user/get-tags",
+    read = true,
     params = { { "target_ids", "ids", body = "targetUserIds" } },
     batch = { param = "target_ids", size = 200, merge = "list" },
     returns = "list of { targetUserId, targetUserTag }", errors = "400: 4, 8 too many; 429: 10",

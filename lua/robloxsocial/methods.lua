@@ -101,9 +101,11 @@ function methods.build(row, values, first, last)
 end
 
 -- Sends the request that values describe; nil, err on failure.  Inside a
--- task this suspends the task (core.send).
+-- task this suspends the task (core.send).  A row marked read is a read
+-- even when it travels as POST.
 function methods.call(client, row, values)
-  return send(client, row.method, row.service, methods.build(row, values))
+  local path, query, body = methods.build(row, values)
+  return send(client, row.method, row.service, path, query, body, nil, nil, row.read)
 end
 
 -- Raises unless self is an open client; level is error()'s, counted from
