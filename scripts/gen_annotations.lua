@@ -34,9 +34,10 @@ local robloxsocial = {}
 ---@field access_token? string OAuth 2.0 bearer token, only to the apis service, as api_key
 ---@field domain? string services at https://<service>.<domain> (default "roblox.com")
 ---@field base_url? string one origin for every service, e.g. "http://127.0.0.1:8123"
+---@field trust_domain? boolean let credentials go to a domain other than roblox.com or a base_url that is not loopback (default false: such a client raises at new)
 ---@field timeout? number seconds for a whole call, retry waits included (0.001 to 86400; default 30)
 ---@field connect_timeout? number seconds to connect (0.001 to 86400; default 10)
----@field max_retries? integer retries after a 429, and for GET after a 5xx or network failure (default 3)
+---@field max_retries? integer retries after a 429, and for reads (GET, presence, multiget_are_friends, user_tags) after a 5xx or network failure (default 3)
 ---@field retry_delay? number seconds before the first retry, doubling (default 1.0)
 ---@field user_agent? string the User-Agent header
 ---@field proxy? string a proxy URL for libcurl
@@ -57,7 +58,7 @@ local robloxsocial = {}
 ---@field retry_after? number seconds, where the server said
 ---@field method string
 ---@field url string never holds credentials
----@field sent? boolean writes: true when the request may have reached the server
+---@field sent? boolean writes only (reads sent as POST have none): true when the request may have taken effect
 ---@field done? integer batch methods: how many ids were handled
 ---@field partial? table batch methods: the merged answer of those ids, in list order
 ---@field failed? integer[] batch methods: the ids not handled, in order
