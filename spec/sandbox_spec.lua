@@ -451,8 +451,8 @@ describe("robloxsocial.sandbox", function()
       assert.equal(34, count("/v1/user/friend-requests/count"))
     end)
 
-    it("pages the requests at every allowed limit, newest first with friendRequestSort=0", function()
-      for _, limit in ipairs { 10, 18, 25, 50, 100 } do
+    it("pages the requests at any limit, newest first with friendRequestSort=0", function()
+      for _, limit in ipairs { 7, 10, 18, 25, 50, 100 } do
         local seen, pages, cursor, last_sent = {}, 0, nil, "9"
         repeat
           local r = get("/v1/my/friends/requests",
@@ -490,8 +490,8 @@ describe("robloxsocial.sandbox", function()
       assert.is_boolean(item.hasVerifiedBadge)
     end)
 
-    it("refuses a limit outside 10, 18, 25, 50, 100, a bad sort and a bad cursor with code 6", function()
-      for _, q in ipairs { "limit=20", "limit=0", "limit=x", "friendRequestSort=3", "cursor=bm9wZQ==" } do
+    it("refuses a limit outside 1 to 100, a bad sort and a bad cursor with code 6", function()
+      for _, q in ipairs { "limit=101", "limit=0", "limit=x", "friendRequestSort=3", "cursor=bm9wZQ==" } do
         assert_error(get("/v1/my/friends/requests", { query = q }), 400, 6, "Invalid parameters.")
       end
     end)

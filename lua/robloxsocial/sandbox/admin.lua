@@ -13,6 +13,11 @@
 --   POST   /_sandbox/advance    {"seconds": n}: moves the sandbox's clock
 --                               forward (rate-limit windows, CSRF token ages,
 --                               stalls and latency waits); answers the offset
+--   POST   /_sandbox/clock      {"frozen": true|false}: stops the clock (then
+--                               only advance moves it) or lets it run again
+--   DELETE /_sandbox/limits     zero the rate-limit counts: of every caller,
+--                               or of one, {"account": i}, {"user_id": id}
+--                               or {"peer": "127.0.0.1"}; answers {"forgot": n}
 --   POST   /_sandbox/rotate-cookie  {"account": i} (default 1): a new cookie
 --                               for accounts[i], the old one refused; answers
 --                               {"account": i, "user_id": .., "cookie": ".."}
@@ -22,6 +27,7 @@ local json = require "robloxsocial.sandbox.json"
 local reply = require "robloxsocial.sandbox.reply"
 local world = require "robloxsocial.sandbox.world"
 local settings = require "robloxsocial.sandbox.settings"
+local ratelimit = require "robloxsocial.sandbox.ratelimit"
 local clock = require "robloxsocial.sandbox.clock"
 local faults = require "robloxsocial.sandbox.faults"
 local util = require "robloxsocial.sandbox.util"
@@ -96,6 +102,37 @@ local function advance(app, req)
   return reply.ok { ok = true, offset = clock.advance(seconds), now = app:now() }
 end
 
+-- POST /_sandbox/clock {"frozen": bool}
+local function set_clock(app, req)
+  local body = decode(req)
+  if type(body) ~= "table" or type(body.frozen) ~= "boolean" then
+    return bad("clock takes {\"frozen\": true or false}")
+  end
+  return reply.ok { frozen = clock.freeze(body.frozen), now = app:now() }
+end
+
+-- The caller key ("user:<id>", "peer:<address>") a limits body names; nil
+-- for every caller; false, msg when it names nothing.
+local function limits_caller(app, body)
+  if body == nil or (type(body) == "table" and next(body) == nil) then return nil end
+  if type(body) ~= "table" then return false, "limits takes {}, {account}, {user_id} or {peer}" end
+  if body.account ~= nil then
+    local a = math.tointeger(body.account) and app.st.accounts[body.account]
+    if not a then return false, "no account " .. tostring(body.account) end
+    return "user:" .. a.user_id
+  end
+  if math.tointeger(body.user_id) then return "user:" .. body.user_id end
+  if type(body.peer) == "string" then return "peer:" .. body.peer end
+  return false, "limits takes {}, {account}, {user_id} or {peer}"
+end
+
+-- DELETE /_sandbox/limits [{"account"|"user_id"|"peer": ..}]
+local function forget_limits(app, req)
+  local caller, err = limits_caller(app, decode(req))
+  if caller == false then return bad(err) end
+  return reply.ok { forgot = ratelimit.forget(app.counters, caller) }
+end
+
 local function rotate_cookie(app, req)
   local body = decode(req)
   local i = type(body) == "table" and body.account or 1
@@ -138,6 +175,8 @@ local function table_for(app)
       POST = function(req) return configure(app, req) end,
       GET = function() return reply.ok(app:settings()) end },
     ["/_sandbox/advance"] = { POST = function(req) return advance(app, req) end },
+    ["/_sandbox/clock"] = { POST = function(req) return set_clock(app, req) end },
+    ["/_sandbox/limits"] = { DELETE = function(req) return forget_limits(app, req) end },
     ["/_sandbox/rotate-cookie"] = { POST = function(req) return rotate_cookie(app, req) end },
     ["/_sandbox/credentials"] = { GET = function() return credentials(app) end },
     ["/_sandbox/shutdown"] = { POST = function()

@@ -48,13 +48,15 @@ end
 
 -- Restores the world as loaded (or replaces it) and forgets faults, the
 -- request log, rate-limit counts, CSRF tokens, rotated cookies and
--- configured settings (the latency returns to the command's).
+-- configured settings (the latency returns to the command's); a frozen
+-- clock runs again.
 function App:reset(data)
   self.data = data or self.data
   self.st = world.build(self.data)
   if self.base_latency then self.st.settings.latency = self.base_latency end
   self.faults, self.counters, self.csrf = {}, {}, {}
   self.log = {}
+  clock.freeze(false)
 end
 
 -- The seconds to wait before answering req: settings.latency is a number,
@@ -151,8 +153,8 @@ local function decode_body(route, req)
   return body
 end
 
-local function flood_reply(self, route, rule, headers, reset)
-  if rule.retry_after ~= false then headers[#headers + 1] = { "Retry-After", tostring(reset) } end
+local function flood_reply(self, route, headers, retry_after)
+  if retry_after then headers[#headers + 1] = { "Retry-After", retry_after } end
   return reply.too_many_requests(self:settings().too_many_requests, route.service, headers)
 end
 
@@ -184,8 +186,8 @@ function App:serve(req, cookie_identity)
   local identity = caller_of(self, route, req, cookie_identity)
   local settings = self:settings()
   local caller = identity and ("user:" .. identity.uid) or ("peer:" .. tostring(req.peer))
-  local allowed, rl_headers, reset, rule = ratelimit.check(self.counters, settings, route, caller, self:now())
-  if allowed == false then return flood_reply(self, route, rule, rl_headers, reset) end
+  local allowed, rl_headers, retry_after = ratelimit.check(self.counters, settings, route, caller, self:now())
+  if allowed == false then return flood_reply(self, route, rl_headers, retry_after) end
   local refused = refusal(self, route, identity)
   if refused then return add_headers(refused, rl_headers) end
   local token = auth.csrf_challenge(self.csrf, identity, req, settings.csrf_ttl, settings.anonymous_csrf)

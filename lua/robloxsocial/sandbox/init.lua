@@ -224,6 +224,24 @@ function Sandbox:advance(seconds)
   return self:admin("POST", "advance", { seconds = seconds }).offset
 end
 
+-- Freezes the sandbox's clock (on true or nil) or lets it run again (on
+-- false).  Frozen, only advance() moves it, so rate-limit resets read
+-- exactly; stalls and latency waits then end only by advance().  reset()
+-- lets it run again.  Returns whether it is frozen.
+function Sandbox:freeze_clock(on)
+  return self:admin("POST", "clock", { frozen = on ~= false }).frozen
+end
+
+-- Zeroes rate-limit counts: every caller's, or one caller's:
+-- { account = i }, { user_id = id } or { peer = "127.0.0.1" } (anonymous
+-- callers are counted by address).  Returns how many callers were forgotten.
+function Sandbox:reset_limits(who)
+  if who ~= nil and type(who) ~= "table" then
+    error("robloxsocial.sandbox: reset_limits takes nothing or { account | user_id | peer }", 2)
+  end
+  return self:admin("DELETE", "limits", who or {}).forgot
+end
+
 -- Gives account i (default 1, the main user) a new .ROBLOSECURITY cookie;
 -- the old one is refused from now on, until reset().  Returns the new
 -- value, which sb.credentials.cookie holds too when i is 1.

@@ -13,7 +13,7 @@ local DEFAULT_LOCATION = { [0] = "", "Website", "", "Studio", "" }
 
 models.SOURCE_TYPES = { [0] = "Unknown", "PlayerSearch", "QrCode", "InGame", "UserProfile",
   "QqContactImporter", "WeChatContactImporter", "ProfileShare", "PhoneContactImporter",
-  "FriendRecommendations", "UserCommunities" }
+  "FriendRecommendations", "UserCommunities", "TrustedFriend", "SchoolMemberList" }
 
 -- VerifiedSkinnyUserResponse (private messages) .
 function models.skinny(u)
@@ -100,7 +100,8 @@ local function mutual_names(st, a, b)
   return json.array(names)
 end
 
--- An item of my/friends/requests: FriendRequestResponse.
+-- An item of my/friends/requests: FriendRequestResponse.  isUnseen (since
+-- 2026-08-12): not seen yet, until DELETE /v1/my/new-friend-requests.
 function models.friend_request_item(st, r)
   local u = st:user(r.from)
   return {
@@ -113,6 +114,7 @@ function models.friend_request_item(st, r)
     hasVerifiedBadge = u.hasVerifiedBadge, description = u.description,
     created = u.created, isBanned = u.isBanned, externalAppDisplayName = json.null,
     id = u.id, name = u.name, displayName = u.displayName,
+    isUnseen = r.isNew == true,
   }
 end
 

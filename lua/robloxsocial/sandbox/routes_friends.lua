@@ -40,7 +40,7 @@ local function send_request(ctx, target, source, nickname)
   return ok(CAPTCHA_OK)
 end
 
--- friendshipOriginSourceType as an integer 0..10 or its name; nil if bad.
+-- friendshipOriginSourceType as an integer 0..12 or its name; nil if bad.
 local function source_type(v)
   if json.is_null(v) then return "Unknown" end
   if math.type(v) == "integer" then return models.SOURCE_TYPES[v] end
@@ -125,27 +125,65 @@ local function unfriend(ctx)
   return ok {}
 end
 
-local REQUEST_LIMITS = { [10] = true, [18] = true, [25] = true, [50] = true, [100] = true }
+-- limit is any integer since 2025-11-06 (the enum 10/18/25/50/100 was
+-- dropped); the sandbox takes 1 to 100, the old enum's range.
+local MAX_REQUEST_LIMIT = 100
 
--- The caller's pending requests as paging entries, in the order
--- friendRequestSort asks: 1 (the default) oldest first, 0 and 2 newest
--- first; requests sent at the same time in the order they were made.
-local function sorted_requests(st, uid, sort)
-  local desc = sort ~= 1 and { true, true } or nil
+-- The number of friends the sender and the receiver of r have in common.
+local function mutual_count(st, r)
+  local n, theirs = 0, st.friends[r.to].set
+  for _, id in ipairs(st:friend_ids(r.from)) do
+    if theirs[id] then n = n + 1 end
+  end
+  return n
+end
+
+-- The sort key of request r: friendRequestSort 1 (the default) oldest
+-- first, 0 newest first, 2 most mutual friends first (then newest first);
+-- requests sent at the same time in the order they were made.  With
+-- uprankUnseen, the unseen requests come first, each part in that order.
+local function request_key(st, r, sort, uprank)
+  local key = {}
+  if uprank then key[1] = r.isNew and 0 or 1 end
+  if sort == 2 then key[#key + 1] = mutual_count(st, r) end
+  key[#key + 1] = r.sentAt
+  key[#key + 1] = r.seq
+  return key
+end
+
+local REQUEST_DESC = {
+  [0] = { [false] = { true, true }, [true] = { false, true, true } },
+  [2] = { [false] = { true, true, true }, [true] = { false, true, true, true } },
+}
+
+-- The caller's pending requests as paging entries, in the order asked.
+local function sorted_requests(st, uid, sort, uprank)
+  local desc = REQUEST_DESC[sort] and REQUEST_DESC[sort][uprank]
   local entries = {}
-  for i, r in ipairs(st:requests_to(uid)) do entries[i] = { key = { r.sentAt, r.seq }, value = r } end
+  for i, r in ipairs(st:requests_to(uid)) do entries[i] = { key = request_key(st, r, sort, uprank), value = r } end
   table.sort(entries, function(a, b) return paging.compare(a.key, b.key, desc) < 0 end)
   return entries, desc
 end
 
+local BOOLEANS = { ["true"] = true, ["false"] = false }
+
+-- The query of my/friends/requests: limit, friendRequestSort, uprankUnseen
+-- (sessionId is taken and changes nothing); nil when one is invalid.
+local function request_query(q)
+  local limit = util.to_int(util.qget(q, "limit") or "10")
+  local sort = util.to_int(util.qget(q, "friendRequestSort") or "1")
+  local uprank = BOOLEANS[(util.qget(q, "uprankUnseen") or "false"):lower()]
+  if not limit or limit < 1 or limit > MAX_REQUEST_LIMIT or not sort or sort < 0 or sort > 2
+    or uprank == nil then return nil end
+  return limit, sort, uprank
+end
+
 local function list_requests(ctx)
   local q, st = ctx.q, ctx.st
-  local limit = util.to_int(util.qget(q, "limit") or "10")
-  if not REQUEST_LIMITS[limit] then return fail(6) end
-  local sort = util.to_int(util.qget(q, "friendRequestSort") or "1")
-  if not sort or sort < 0 or sort > 2 then return fail(6) end
-  local entries, desc = sorted_requests(st, ctx.uid, sort)
-  local key = ("requests:%d:%d"):format(ctx.uid, sort)
+  local limit, sort, uprank = request_query(q)
+  if not limit then return fail(6) end
+  local entries, desc = sorted_requests(st, ctx.uid, sort, uprank)
+  local key = ("requests:%d:%d:%s"):format(ctx.uid, sort, uprank and "u" or "-")
   local page, prev, nxt = paging.page(entries, util.qget(q, "cursor"), limit, key, desc)
   if not page then return fail(6) end
   for i, r in ipairs(page) do page[i] = models.friend_request_item(st, r) end

@@ -132,15 +132,27 @@ local function cursored(ctx, users, sort, default_limit, key)
   return ok { PreviousCursor = prev, PageItems = page, NextCursor = nxt, HasMore = json.null }
 end
 
--- The default userSort of find is 2 (StatusFrequents).
+-- The default userSort of find is 2 (StatusFrequents).  findFriendsType
+-- 0 (the default) finds every friend, 1 only the trusted friends (the
+-- world's trusted_friends).
 local function find_friends(ctx)
-  local u = path_user(ctx)
+  local st, u = ctx.st, path_user(ctx)
   if not u then return fail(1) end
   local sort = user_sort(ctx.q, 2)
   local find_type = int_param(ctx.q, "findFriendsType", 0, 0, 1)
   if not sort or not find_type then return fail(6) end
+  local list = friends_of(st, u.id)
+  if find_type == 1 then
+    local trusted = {}
+    for _, f in ipairs(list) do
+      if st:are_trusted(u.id, f.id) then trusted[#trusted + 1] = f end
+    end
+    list = trusted
+  end
+  -- A cursor names a place in the sort order, so one cursor serves both
+  -- find types (the client may switch between pages).
   local key = ("find:%d:%d"):format(u.id, sort)
-  return cursored(ctx, friends_of(ctx.st, u.id), sort, 50, key)
+  return cursored(ctx, list, sort, 50, key)
 end
 
 local function search_friends(ctx)

@@ -40,11 +40,22 @@ local function group_model(st, g)
               created = g.shout.created or "2026-01-01T00:00:00.000Z",
               updated = g.shout.updated or g.shout.created or "2026-01-01T00:00:00.000Z" }
   end
+  -- hasSocialModules and communityTier are newer than the documents;
+  -- communityTier is sent only when the world gives one (null included).
   return { id = g.id, name = g.name, description = g.description,
            owner = g.owner and group_user(st, g.owner) or json.null, shout = shout,
            memberCount = g.memberCount, isBuildersClubOnly = g.isBuildersClubOnly,
            publicEntryAllowed = g.publicEntryAllowed, isLocked = g.isLocked,
-           hasVerifiedBadge = g.hasVerifiedBadge }
+           hasVerifiedBadge = g.hasVerifiedBadge, hasSocialModules = g.hasSocialModules,
+           communityTier = g.communityTier }
+end
+
+-- A role as the service writes it: color is a palette number 0-16 now,
+-- isBase true for the group's base role.
+local function role_model(g, role_id)
+  local r = g.roles[role_id] or { id = role_id, name = "Member", rank = 1 }
+  return { id = r.id, name = r.name, rank = r.rank, isBase = r.id == g.base_role,
+           color = r.color or 0 }
 end
 
 local function memberships(st, uid)
@@ -52,10 +63,9 @@ local function memberships(st, uid)
   for _, g in ipairs(st.groups) do
     for _, m in ipairs(g.members) do
       if m.user == uid then
-        local r = g.roles[m.role] or { id = m.role, name = "Member", rank = 1 }
         groups[#groups + 1] = {
           group = group_model(st, g),
-          role = { id = r.id, name = r.name, rank = r.rank, color = json.opt(r.color) },
+          role = role_model(g, m.role),
           isPrimaryGroup = m.primary and true or json.null,
         }
       end

@@ -35,7 +35,7 @@ end
 -- comment and allowed anywhere.  Anything else is refused by name, so
 -- that a typo does not silently fall back to a default.
 local KEYS = {
-  world = { "accounts", "settings", "users", "friendships", "friend_requests", "tags", "contacts",
+  world = { "accounts", "settings", "users", "friendships", "trusted_friends", "friend_requests", "tags", "contacts",
             "friending_tokens", "qr_sessions", "messages", "announcements", "groups" },
   accounts = { "user_id", "cookie", "api_key", "access_token" },
   users = { "id", "name", "displayName", "description", "created", "hasVerifiedBadge", "isBanned",
@@ -49,9 +49,10 @@ local KEYS = {
                "isSystemMessage", "isReportAbuseDisplayed" },
   announcements = { "id", "sender", "subject", "body", "created", "updated" },
   groups = { "id", "name", "description", "owner", "shout", "memberCount", "hasVerifiedBadge",
-             "isBuildersClubOnly", "publicEntryAllowed", "isLocked", "roles", "members" },
+             "isBuildersClubOnly", "publicEntryAllowed", "isLocked", "roles", "members",
+             "hasSocialModules", "communityTier" },
   shout = { "body", "poster", "created", "updated" },
-  roles = { "id", "name", "rank", "color" },
+  roles = { "id", "name", "rank", "color", "isBase" },
   members = { "user", "role", "primary" },
 }
 for kind, list in pairs(KEYS) do
@@ -77,7 +78,7 @@ local function check_list(data, name)
   local list = data[name]
   if list == nil then return end
   check(util.is_list(list), "%s must be a list", name)
-  if name == "friendships" or name == "qr_sessions" then return end
+  if name == "friendships" or name == "trusted_friends" or name == "qr_sessions" then return end
   for i, r in ipairs(list) do check_keys(r, name, ("%s[%d]"):format(name, i)) end
 end
 
@@ -129,12 +130,26 @@ local function check_pairs(list, ids, what, a, b)
   end
 end
 
+-- A role's color is a palette number since the services changed it (it
+-- was a string like "#E2231A"); isBase marks the group's base role.
+local function check_role(r, where)
+  check_keys(r, "roles", where)
+  check(r.color == nil or (math.type(r.color) == "integer" and r.color >= 0 and r.color <= 16),
+    "%s.color must be an integer from 0 to 16", where)
+  check(r.isBase == nil or type(r.isBase) == "boolean", "%s.isBase must be a boolean", where)
+end
+
 local function check_groups(groups)
   for i, g in ipairs(groups or {}) do
     local where = ("groups[%d]"):format(i)
     check(math.type(g.id) == "integer", "%s.id must be an integer", where)
     if g.shout ~= nil then check_keys(g.shout, "shout", where .. ".shout") end
-    for j, r in ipairs(g.roles or {}) do check_keys(r, "roles", ("%s.roles[%d]"):format(where, j)) end
+    check(g.hasSocialModules == nil or type(g.hasSocialModules) == "boolean",
+      "%s.hasSocialModules must be a boolean", where)
+    check(g.communityTier == nil or g.communityTier == json.null
+      or (type(g.communityTier) == "table" and (next(g.communityTier) == nil or not util.is_list(g.communityTier))),
+      "%s.communityTier must be an object or null", where)
+    for j, r in ipairs(g.roles or {}) do check_role(r, ("%s.roles[%d]"):format(where, j)) end
     for j, m in ipairs(g.members or {}) do check_keys(m, "members", ("%s.members[%d]"):format(where, j)) end
   end
 end
@@ -156,9 +171,11 @@ local function validate(data, known)
     check_accounts(data, ids)
     check_settings(data.settings)
   end
-  for i, f in ipairs(data.friendships or {}) do
-    check(util.is_list(f) and #f == 2 and ids[f[1]] and ids[f[2]],
-      "friendships[%d] must be a pair of user ids", i)
+  for _, kind in ipairs { "friendships", "trusted_friends" } do
+    for i, f in ipairs(data[kind] or {}) do
+      check(util.is_list(f) and #f == 2 and ids[f[1]] and ids[f[2]],
+        "%s[%d] must be a pair of user ids", kind, i)
+    end
   end
   check_pairs(data.friend_requests, ids, "friend_requests", "from", "to")
   check_pairs(data.tags, ids, "tags", "owner", "target")
@@ -211,12 +228,13 @@ local function build_users(st, data)
                    placeId = p.placeId, rootPlaceId = p.rootPlaceId,
                    gameId = p.gameId, universeId = p.universeId },
     }
-    st.friends[u.id] = { list = {}, set = {} }
+    st.friends[u.id] = { list = {}, set = {}, trusted = {} }
   end
 end
 
 local function build_social(st, data)
   for _, f in ipairs(data.friendships or {}) do st:befriend(f[1], f[2]) end
+  for _, f in ipairs(data.trusted_friends or {}) do st:befriend(f[1], f[2], true) end
   for _, r in ipairs(data.friend_requests or {}) do
     st:add_request { from = r.from, to = r.to, sentAt = r.sentAt or util.now_iso(),
                      nickname = r.nickname, originSourceType = r.originSourceType or "UserProfile",
@@ -247,9 +265,20 @@ local function build_messages(st, data)
   end
 end
 
+-- The id of a group's base role: the one marked isBase, else the one of
+-- the lowest rank (where new members start).
+local function base_role_of(roles)
+  local lowest
+  for _, r in ipairs(roles) do
+    if r.isBase then return r.id end
+    if not lowest or r.rank < lowest.rank then lowest = r end
+  end
+  return lowest and lowest.id
+end
+
 local function build_groups(st, data)
   for _, g in ipairs(data.groups or {}) do
-    local roles = {}
+    local roles, base = {}, base_role_of(g.roles or {})
     for _, r in ipairs(g.roles or {}) do roles[r.id] = r end
     local members = {}
     for _, m in ipairs(g.members or {}) do
@@ -260,7 +289,8 @@ local function build_groups(st, data)
       shout = g.shout, hasVerifiedBadge = g.hasVerifiedBadge == true,
       isBuildersClubOnly = g.isBuildersClubOnly == true, publicEntryAllowed = g.publicEntryAllowed ~= false,
       isLocked = g.isLocked == true, memberCount = g.memberCount or #members, roles = roles,
-      members = members }
+      members = members, base_role = base, hasSocialModules = g.hasSocialModules == true,
+      communityTier = g.communityTier }
   end
 end
 
@@ -280,7 +310,7 @@ function world.build(data)
   return st
 end
 
--- Adds items to a running world: users, friendships, friend_requests,
+-- Adds items to a running world: users, friendships, trusted_friends, friend_requests,
 -- tags, contacts, friending_tokens, qr_sessions, messages, announcements
 -- and groups, as in a world file.  Checked first; returns true or nil, msg.
 function State:add(data)
@@ -312,13 +342,24 @@ function State:are_friends(a, b)
   return self.friends[a] ~= nil and self.friends[a].set[b] == true
 end
 
-function State:befriend(a, b)
-  if a == b or self:are_friends(a, b) then return end
-  for _, pair in ipairs { { a, b }, { b, a } } do
-    local f = self.friends[pair[1]]
-    f.set[pair[2]] = true
-    f.list[#f.list + 1] = pair[2]
+-- Makes a and b friends; trusted makes them trusted friends too (a
+-- trusted friendship is mutual and implies the friendship).
+function State:befriend(a, b, trusted)
+  if a == b then return end
+  if not self:are_friends(a, b) then
+    for _, pair in ipairs { { a, b }, { b, a } } do
+      local f = self.friends[pair[1]]
+      f.set[pair[2]] = true
+      f.list[#f.list + 1] = pair[2]
+    end
   end
+  if trusted then
+    self.friends[a].trusted[b], self.friends[b].trusted[a] = true, true
+  end
+end
+
+function State:are_trusted(a, b)
+  return self.friends[a] ~= nil and self.friends[a].trusted[b] == true
 end
 
 local function remove_value(list, v)
@@ -331,7 +372,7 @@ function State:unfriend(a, b)
   if not self:are_friends(a, b) then return false end
   for _, pair in ipairs { { a, b }, { b, a } } do
     local f = self.friends[pair[1]]
-    f.set[pair[2]] = nil
+    f.set[pair[2]], f.trusted[pair[2]] = nil, nil
     remove_value(f.list, pair[2])
   end
   return true

@@ -16,6 +16,8 @@
 --                      presence: {type 0..4, lastLocation, placeId, rootPlaceId,
 --                                 gameId, universeId}}]
 --   friendships      [[userId, userId]]  (order = order of befriending)
+--   trusted_friends  [[userId, userId]]  trusted friends (mutual; friends too),
+--                    what friends/find?findFriendsType=1 lists
 --   friend_requests  [{from, to, sentAt, nickname, originSourceType, sourceUniverseId, new}]
 --   tags             [{owner, target, tag}]
 --   contacts         [{contactId, user}]       for /v1/contacts/{id}/request-friendship
@@ -27,10 +29,14 @@
 --   groups           [{id, name, description, owner, memberCount, hasVerifiedBadge,
 --                      isBuildersClubOnly, publicEntryAllowed, isLocked,
 --                      shout: {body, poster, created, updated},
---                      roles: [{id, name, rank, color}], members: [{user, role, primary}]}]
+--                      hasSocialModules, communityTier (an object, or null),
+--                      roles: [{id, name, rank, color (0-16), isBase}],
+--                      members: [{user, role, primary}]}]
 -- A key not listed here is refused, naming it; keys starting with "_" are
 -- comments.
 local worldgen = {}
+
+local NULL = {}   -- written as JSON null
 
 local seed = 20240611
 local function rand(n)
@@ -157,10 +163,15 @@ local function make_groups(friend_ids)
     local group = { id = 3000000000 + g * 17, name = names[g], memberCount = 1000 * g + 234,
                     description = "The " .. names[g] .. " of the sandbox.",
                     hasVerifiedBadge = g == 1, publicEntryAllowed = g ~= 4,
-                    roles = { { id = 40000000 + g * 10 + 1, name = "Member", rank = 1 },
-                              { id = 40000000 + g * 10 + 2, name = "Admin", rank = 200, color = "#E2231A" },
-                              { id = 40000000 + g * 10 + 3, name = "Owner", rank = 255 } },
+                    hasSocialModules = g <= 2,
+                    roles = { { id = 40000000 + g * 10 + 1, name = "Member", rank = 1, isBase = true },
+                              { id = 40000000 + g * 10 + 2, name = "Admin", rank = 200, color = 4 + g },
+                              { id = 40000000 + g * 10 + 3, name = "Owner", rank = 255, color = 16 } },
                     members = {} }
+    -- communityTier's fields are not documented: a made-up one, a null,
+    -- and (groups 3 and 4) none at all, as the service may leave it out.
+    if g == 1 then group.communityTier = { tier = 2, name = "Established" } end
+    if g == 2 then group.communityTier = NULL end
     for k = 1, 12 do
       local role = group.roles[k == 1 and 3 or (k % 4 == 0 and 2 or 1)]
       group.members[k] = { user = friend_ids[(g * 11 + k * 9) % 130 + 1], role = role.id,
@@ -213,6 +224,10 @@ function worldgen.build()
   user(SIDEKICK, "SandboxSidekick", "Sandbox Sidekick", { created = "2018-07-01T08:00:00.000Z" })
   local friend_ids = make_friends()
   for k = 1, 12 do friendships[#friendships + 1] = { SIDEKICK, friend_ids[k * 10] } end
+  -- 6 trusted friends of the main user: 2 online, 1 in a game, 1 in Studio
+  -- (the first of friends/find's default order), 2 offline
+  local trusted = {}
+  for _, i in ipairs { 1, 4, 12, 19, 30, 60 } do trusted[#trusted + 1] = { MAIN, friend_ids[i] } end
   make_requesters(friend_ids)
   local strangers = make_strangers()
   make_messages(friend_ids)
@@ -220,7 +235,7 @@ function worldgen.build()
     _about = "robloxsocial sandbox: the default world. Schema: lua/robloxsocial/sandbox/worldgen.lua.",
     accounts = { account(MAIN, 1), account(SIDEKICK, 2) },
     settings = { csrf_ttl = 300 },
-    users = users, friendships = friendships, friend_requests = requests,
+    users = users, friendships = friendships, trusted_friends = trusted, friend_requests = requests,
     tags = tags(friend_ids),
     contacts = { { contactId = "c-1001", user = strangers[3] }, { contactId = "c-1002", user = strangers[4] },
                  { contactId = "c-1003", user = friend_ids[5] } },
@@ -235,7 +250,7 @@ end
 -- A small writer with a fixed key order, so that the file reads well and
 -- diffs well.
 
-local ORDER = { "_about", "accounts", "settings", "users", "friendships", "friend_requests", "id", "user_id", "name", "displayName",
+local ORDER = { "_about", "accounts", "settings", "users", "friendships", "trusted_friends", "friend_requests", "id", "user_id", "name", "displayName",
   "from", "to", "owner", "target", "sender", "user", "role", "contactId", "token" }
 
 local function keys_of(t)
@@ -252,6 +267,7 @@ local function keys_of(t)
 end
 
 local function encode(v, indent, depth)
+  if v == NULL then return "null" end
   if type(v) == "string" then
     return '"' .. v:gsub('[%c"\\]', function(c)
       return ({ ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n" })[c] or ("\\u%04x"):format(c:byte())
