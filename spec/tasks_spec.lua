@@ -508,6 +508,32 @@ describe("a batch", function()
     assert.equal(0, require("robloxsocial.core").stats().in_flight)
   end)
 
+  for _, in_task in ipairs { true, false } do
+    it(("%s, abandons all its requests when a hook raises: none goes out afterwards, none is kept")
+      :format(in_task and "inside a task" or "outside a task"), function()
+      -- One slot: the first write (the CSRF handshake, then the write) is
+      -- answered, its hook raises, and 24 writes have not gone out yet.
+      local client <close> = support.client{ concurrency = 1,
+        on_response = function() error("the hook failed", 0) end }
+      local function archive() return client:archive_messages(range(1, 25 * 20)) end
+      local ok, err
+      if in_task then
+        local t = robloxsocial.spawn(archive)
+        assert.is_true(robloxsocial.run(10))
+        ok, err = pcall(t.wait, t)
+      else
+        ok, err = pcall(archive)
+      end
+      assert.is_false(ok)
+      assert.equal("the hook failed", err)
+      assert.equal(0, core.stats().in_flight)
+      robloxsocial.sleep(0.2)                   -- the loop moves; nothing of the batch is left in it
+      assert.equal(1, #support.sent("POST", "/v1/messages/archive"))
+      collectgarbage(); collectgarbage()
+      assert.equal(0, core.stats().transfers)
+    end)
+  end
+
   it("suspends the task that calls it", function()
     sb:configure{ latency = 0.1 }
     local client <close> = support.client{ concurrency = 4 }

@@ -9,7 +9,7 @@ local tasks = require "robloxsocial.tasks"
 
 local move, min, tointeger = table.move, math.min, math.tointeger
 local start, start_blocking, result, done = core.start, core.start_blocking, core.result, core.done
-local withdraw, progress = core.withdraw, core.progress
+local withdraw, progress, cancel = core.withdraw, core.progress, core.cancel
 
 local batch = {}
 
@@ -60,9 +60,20 @@ end
 -- none of the others still waiting for a slot.
 local last_group = 0
 
--- Starts one transfer per chunk of ids; they queue on the client.
-local function start_chunks(self, row, values, at, ids, size, in_task)
-  local begin, chunks = in_task and start or start_blocking, {}
+-- The chunks of a call, in a to-be-closed variable: however the call
+-- ends (a hook or a memory error raised, its task cancelled), none of
+-- its requests not yet settled goes out afterwards, and the loop lets go
+-- of them.  Once every chunk is settled this does nothing.
+local chunks_mt = { __close = function(chunks)
+  for _, c in ipairs(chunks) do
+    if not c.settled and c.t then cancel(c.t) end
+  end
+end }
+
+-- Starts one transfer per chunk of ids into chunks; they queue on the
+-- client.
+local function start_chunks(self, row, values, at, ids, size, in_task, chunks)
+  local begin = in_task and start or start_blocking
   last_group = last_group % 0x7fffffff + 1
   local group = last_group
   for first = 1, #ids, size do
@@ -75,10 +86,10 @@ local function start_chunks(self, row, values, at, ids, size, in_task)
       values[at] = move(ids, first, last, 1, {})
       path, query, body = methods.build(row, values)
     end
-    chunks[#chunks + 1] = { first = first, last = last,
-                            t = begin(self, row.method, row.service, path, query, body, group) }
+    local c = { first = first, last = last }
+    chunks[#chunks + 1] = c       -- in the list before it starts: a raise leaves none behind
+    c.t = begin(self, row.method, row.service, path, query, body, group)
   end
-  return chunks
 end
 
 -- Waits until a transfer of the chunks not yet settled is over.
@@ -145,7 +156,8 @@ function batch.method(row, client_mt)
     local ids = values[at]
     if #ids == 0 then return empty_result(row) end
     local in_task = tasks.current() ~= nil
-    local chunks = start_chunks(self, row, values, at, ids, batch.size(self, row), in_task)
+    local chunks <close> = setmetatable({}, chunks_mt)
+    start_chunks(self, row, values, at, ids, batch.size(self, row), in_task, chunks)
     if settle(chunks, in_task) then return nil, batch_error(row, chunks, ids) end
     local merged = first_result(row, chunks[1].answer)
     for i = 2, #chunks do append(row, merged, chunks[i].answer) end
