@@ -648,6 +648,26 @@ static int transfer_withdraw(lua_State *L)
     return 1;
 }
 
+/* core.adopt(t): a transfer of core.start_blocking that a task is about
+ * to wait for (a prefetched page of an iterator started outside a task,
+ * continued in one) becomes one the loop lists when over, anchored until
+ * its result is taken.  Any other transfer is left as it is. */
+static int transfer_adopt(lua_State *L)
+{
+    rs_transfer *t = check_transfer(L, 1);
+    rs_loop *lp = rs_loop_get(L);
+    if (!t->blocking || t->state == RS_T_SPENT)
+        return 0;
+    lua_settop(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->anchors);
+    lua_pushvalue(L, 1);
+    t->ref = luaL_ref(L, 2);        /* may raise: nothing changed yet */
+    t->blocking = 0;
+    if (rs_loop_is_over(t))
+        list_done(lp, t);
+    return 0;
+}
+
 static int transfer_done(lua_State *L)
 {
     lua_pushboolean(L, rs_loop_is_over(check_transfer(L, 1)));
@@ -773,6 +793,7 @@ static const luaL_Reg loop_functions[] = {
     {"result", transfer_result},
     {"cancel", transfer_cancel},
     {"done", transfer_done},
+    {"adopt", transfer_adopt},
     {NULL, NULL}
 };
 

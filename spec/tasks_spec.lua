@@ -573,6 +573,21 @@ describe("an iterator with prefetch = true", function()
     assert.equal(0, core.stats().in_flight)
   end)
 
+  it("started outside a task and continued inside one, gives the task the prefetched page", function()
+    local client <close> = support.client()
+    local next_friend = client:each_friend(me, { limit = 50, prefetch = true })
+    assert(next_friend())                 -- the first page, and the second asked for
+    local t = robloxsocial.spawn(function()
+      local n = 1
+      while next_friend() do n = n + 1 end
+      return n
+    end)
+    assert.is_true(robloxsocial.run(5))
+    assert.equal(130, t:wait())
+    assert.equal(3, #support.requests("GET", FIND))
+    assert.equal(0, core.stats().in_flight)
+  end)
+
   it("refuses a prefetch that is not a boolean", function()
     local client <close> = support.client()
     assert.has_error(function() client:each_friend(me, { prefetch = 1 }) end,

@@ -13,7 +13,7 @@ local tasks = require "robloxsocial.tasks"
 
 local null, error_mt = core.null, core.error_mt
 local start, start_blocking, result, cancel = core.start, core.start_blocking, core.result, core.cancel
-local progress = core.progress
+local progress, adopt = core.progress, core.adopt
 
 local MAX_EMPTY = 10
 
@@ -95,8 +95,14 @@ local function start_page(self, row, values)
   return t
 end
 
+-- A page prefetched outside a task may be taken inside one (the loop
+-- began outside and goes on in a task): the task waits for it as for a
+-- page of its own, which the loop lists once it is over.
 local function take_page(t)
-  if tasks.current() then tasks.await(t) end
+  if tasks.current() then
+    adopt(t)
+    tasks.await(t)
+  end
   return result(t)
 end
 
