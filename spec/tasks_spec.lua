@@ -534,6 +534,22 @@ describe("a batch", function()
     end)
   end
 
+  it("whose task is cancelled abandons every request of the call: none goes out afterwards", function()
+    local client <close> = support.client{ concurrency = 1 }
+    assert(client:archive_messages{ 1 })        -- the CSRF handshake, out of the way
+    sb:clear_requests()
+    sb:configure{ latency = 0.3 }
+    local t = robloxsocial.spawn(function() return client:archive_messages(range(1, 25 * 20)) end)
+    robloxsocial.step(0)                        -- its first write on its way, 24 waiting
+    assert.equal(25, core.stats().in_flight)
+    t:cancel()
+    assert.equal(0, core.stats().in_flight)
+    robloxsocial.sleep(0.5)
+    assert.is_true(#support.requests("POST", "/v1/messages/archive") <= 1)
+    collectgarbage(); collectgarbage()
+    assert.equal(0, core.stats().transfers)
+  end)
+
   it("suspends the task that calls it", function()
     sb:configure{ latency = 0.1 }
     local client <close> = support.client{ concurrency = 4 }
