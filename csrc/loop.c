@@ -178,12 +178,14 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
  * transfers still waiting for a slot are cancelled. */
 static void withdraw_group(rs_loop *lp, rs_session *s, lua_Integer group)
 {
-    rs_transfer *t;
-    for (t = s->members; t; t = t->next_member)
-        if (t->group == group && t->state == RS_T_QUEUED) {
+    rs_transfer *t, *next;
+    for (t = s->waiting_head; t; t = next) {
+        next = t->next_waiting;         /* ending a queued one starts none */
+        if (t->group == group) {
             end_transfer(lp, t, RS_T_CANCELLED);
             list_done(lp, t);
         }
+    }
     /* and those holding a slot until the csrf probe is answered: their
      * slots go to other calls (none of this one is queued now).  Ending
      * a transfer leaves it a member, so the walk stays valid. */

@@ -83,6 +83,10 @@ void rs_timers_remove(rs_timers *h, rs_transfer *t)
     if (t->timer_slot == 0)
         return;
     i = t->timer_slot - 1;
+    if (i >= h->count || h->heap[i] != t) {     /* the heap was freed (the state closes) */
+        t->timer_slot = 0;
+        return;
+    }
     t->timer_slot = 0;
     last = h->heap[--h->count];
     if (last == t)
