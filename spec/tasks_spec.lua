@@ -604,6 +604,20 @@ describe("an iterator with prefetch = true", function()
     assert.equal(0, core.stats().in_flight)
   end)
 
+  it("dropped inside a task with its next page asked for, lets go of that page", function()
+    local client <close> = support.client()
+    local t = robloxsocial.spawn(function()
+      local next_friend = client:each_friend(me, { limit = 50, prefetch = true })
+      assert(next_friend())               -- the first page, and the second asked for
+    end)
+    assert.is_true(robloxsocial.run(5))
+    collectgarbage(); collectgarbage()
+    assert.equal(0, core.stats().in_flight)
+    collectgarbage(); collectgarbage()
+    assert.equal(0, core.stats().transfers)
+    t:wait()
+  end)
+
   it("refuses a prefetch that is not a boolean", function()
     local client <close> = support.client()
     assert.has_error(function() client:each_friend(me, { prefetch = 1 }) end,

@@ -106,10 +106,13 @@ local function take_page(t)
   return result(t)
 end
 
--- Closing the loop early (break, error) abandons a prefetched page.
-local closer_mt = { __close = function(state)
+-- Closing the loop early (break, error) abandons a prefetched page; so
+-- does dropping an iterator called by hand (its state is collected),
+-- which would otherwise leave a page of a task anchored in the loop.
+local function abandon_pending(state)
   if state.pending then cancel(state.pending); state.pending = nil end
-end }
+end
+local closer_mt = { __close = abandon_pending, __gc = abandon_pending }
 
 function paging.iterator(row, client_mt)
   local name = row.paging.iterator
