@@ -534,6 +534,26 @@ describe("a batch", function()
     end)
   end
 
+  it("of many chunks waits for a few at a time, so that an answer's cost does not grow with the list", function()
+    -- It used to list every chunk not settled at each wait: quadratic.
+    local tasks_module = require "robloxsocial.tasks"
+    local await_any, longest = tasks_module.await_any, 0
+    tasks_module.await_any = function(list)
+      longest = math.max(longest, #list)
+      return await_any(list)
+    end
+    local client <close> = support.client{ concurrency = 4, batch_sizes = { presence = 1 },
+                                           cookie = false, api_key = sb.credentials.api_key }
+    local ok, answer = pcall(function()
+      return robloxsocial.spawn(function() return client:presence(range(1, 500)) end):wait()
+    end)
+    tasks_module.await_any = await_any
+    assert(ok, answer)
+    assert.equal(500, #answer.userPresences)
+    for i, p in ipairs(answer.userPresences) do assert.equal(i, p.userId) end
+    assert.is_true(longest > 0 and longest <= 64, longest .. " chunks waited for at once")
+  end)
+
   it("whose task is cancelled abandons every request of the call: none goes out afterwards", function()
     local client <close> = support.client{ concurrency = 1 }
     assert(client:archive_messages{ 1 })        -- the CSRF handshake, out of the way

@@ -92,11 +92,20 @@ local function start_chunks(self, row, values, at, ids, size, in_task, chunks)
   end
 end
 
--- Waits until a transfer of the chunks not yet settled is over.
-local function wait_some(chunks, in_task)
+-- How many chunks, from the first not settled on, a batch looks at and
+-- waits for.  A client's queue is first come, first served, so a chunk
+-- starts only after those before it: the first ones not settled are the
+-- ones in flight, or go next.  Answers further on are taken once the
+-- window reaches them (their slots are free meanwhile), and a batch of
+-- many chunks costs each answer this much, not the whole list.
+local WINDOW = 64
+
+-- Waits until a transfer of the chunks from..last not yet settled is over.
+local function wait_some(chunks, from, last, in_task)
   if in_task then
     local open = {}
-    for _, c in ipairs(chunks) do
+    for i = from, last do
+      local c = chunks[i]
       if not c.settled then open[#open + 1] = c.t end
     end
     return tasks.await_any(open)
@@ -104,28 +113,40 @@ local function wait_some(chunks, in_task)
   progress(1.0)
 end
 
+-- Cancels the chunks from `from` on still waiting for a slot.
+local function withdraw_rest(chunks, from)
+  for i = from, #chunks do
+    local c = chunks[i]
+    if not c.settled and withdraw(c.t) then c.settled, c.withdrawn = true, true end
+  end
+end
+
 -- Takes the answers as they come.  After the first failure no further
 -- chunk starts: the loop cancels those still waiting for a slot (and so
 -- does this, for a failure it sees first).
 local function settle(chunks, in_task)
-  local left, failed = #chunks, false
-  while left > 0 do
-    for _, c in ipairs(chunks) do
+  local n, from, failed, withdrawn = #chunks, 1, false, false
+  while true do
+    local last = min(from + WINDOW - 1, n)
+    for i = from, last do
+      local c = chunks[i]
       if not c.settled and done(c.t) then
-        c.settled, left = true, left - 1
+        c.settled = true
         c.answer, c.err = result(c.t)
         if not c.answer then
           failed = true
           c.withdrawn = c.err.kind == "cancelled"
         end
       end
-      if failed and not c.settled and withdraw(c.t) then
-        c.settled, c.withdrawn, left = true, true, left - 1
-      end
     end
-    if left > 0 then wait_some(chunks, in_task) end
+    if failed and not withdrawn then
+      withdraw_rest(chunks, from)
+      withdrawn = true
+    end
+    while from <= n and chunks[from].settled do from = from + 1 end
+    if from > n then return failed end
+    wait_some(chunks, from, min(from + WINDOW - 1, n), in_task)
   end
-  return failed
 end
 
 -- The error of the first chunk that failed, in list order, with what was
