@@ -611,7 +611,7 @@ describe("an iterator with prefetch = true", function()
 
   it("started outside a task and continued inside one, gives the task the prefetched page", function()
     local client <close> = support.client()
-    local next_friend = client:each_friend(me, { limit = 50, prefetch = true })
+    local next_friend = client:each_friend(me, { limit = 40, prefetch = true })
     assert(next_friend())                 -- the first page, and the second asked for
     local t = robloxsocial.spawn(function()
       local n = 1
@@ -620,7 +620,11 @@ describe("an iterator with prefetch = true", function()
     end)
     assert.is_true(robloxsocial.run(5))
     assert.equal(130, t:wait())
-    assert.equal(3, #support.requests("GET", FIND))
+    local pages = 0                       -- of 40 items: a page another test abandoned may arrive late
+    for _, r in ipairs(support.requests("GET", FIND)) do
+      if support.query_lists(r).limit[1] == "40" then pages = pages + 1 end
+    end
+    assert.equal(4, pages)
     assert.equal(0, core.stats().in_flight)
   end)
 
