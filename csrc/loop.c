@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hooks.h"
 #include "loop.h"
 
 /* Registry key of the loop userdata.  The anchor table, which keeps
@@ -37,29 +38,32 @@ rs_loop *rs_loop_get(lua_State *L)
 
 /* ---- lists ------------------------------------------------------------- */
 
+/* The session's queue is doubly linked: a call cancelled anywhere in a
+ * long line leaves it at once (close() cancels every one). */
 static void unlink_waiting(rs_session *s, rs_transfer *t)
 {
-    rs_transfer **p = &s->waiting_head, *prev = NULL;
-    while (*p && *p != t) {
-        prev = *p;
-        p = &(*p)->next_waiting;
-    }
-    if (*p == NULL)
-        return;
-    *p = t->next_waiting;
-    if (s->waiting_tail == t)
-        s->waiting_tail = prev;
-    t->next_waiting = NULL;
+    if (t->prev_waiting)
+        t->prev_waiting->next_waiting = t->next_waiting;
+    else if (s->waiting_head == t)
+        s->waiting_head = t->next_waiting;
+    else
+        return;                 /* not in the queue */
+    if (t->next_waiting)
+        t->next_waiting->prev_waiting = t->prev_waiting;
+    else
+        s->waiting_tail = t->prev_waiting;
+    t->next_waiting = t->prev_waiting = NULL;
 }
 
-static void unlink_timer(rs_loop *lp, rs_transfer *t)
+static void enqueue_waiting(rs_session *s, rs_transfer *t)
 {
-    rs_transfer **p = &lp->timers;
-    while (*p && *p != t)
-        p = &(*p)->next_timer;
-    if (*p)
-        *p = t->next_timer;
-    t->next_timer = NULL;
+    t->next_waiting = NULL;
+    t->prev_waiting = s->waiting_tail;
+    if (s->waiting_tail)
+        s->waiting_tail->next_waiting = t;
+    else
+        s->waiting_head = t;
+    s->waiting_tail = t;
 }
 
 static void unlink_member(rs_transfer *t)
@@ -82,6 +86,7 @@ static void list_done(rs_loop *lp, rs_transfer *t)
         return;
     t->listed = 1;
     t->next_done = NULL;
+    t->prev_done = lp->done_tail;
     if (lp->done_tail)
         lp->done_tail->next_done = t;
     else
@@ -132,9 +137,10 @@ static int token_answered(rs_loop *lp, rs_session *s, int answered)
     s->csrf_probe = NULL;
     if (answered && s->csrf_token == NULL)
         s->csrf_known = 1;
-    for (t = lp->timers; t; t = t->next_timer)
-        if (t->session == s && t->token_wait) {
-            t->due = now;
+    for (t = s->members; t; t = t->next_member)
+        if (t->token_wait && rs_timers_holds(t)) {
+            t->due = now;       /* their turns among themselves stay */
+            rs_timers_update(&lp->timers, t);
             woken++;
         }
     return woken;
@@ -147,7 +153,7 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
     int had_slot = t->state == RS_T_RUNNING || t->state == RS_T_DELAYED;
     off_multi(lp, t);
     if (t->state == RS_T_DELAYED)
-        unlink_timer(lp, t);
+        rs_timers_remove(&lp->timers, t);
     if (t->state == RS_T_QUEUED && s)
         unlink_waiting(s, t);
     if (s && s->csrf_probe == t)
@@ -174,21 +180,20 @@ static void withdraw_group(rs_loop *lp, rs_session *s, lua_Integer group)
 {
     rs_transfer *t, *next;
     for (t = s->waiting_head; t; t = next) {
-        next = t->next_waiting;
+        next = t->next_waiting;         /* ending a queued one starts none */
         if (t->group == group) {
             end_transfer(lp, t, RS_T_CANCELLED);
             list_done(lp, t);
         }
     }
     /* and those holding a slot until the csrf probe is answered: their
-     * slots go to other calls, which may join the timers at the head */
-    for (t = lp->timers; t; t = next) {
-        next = t->next_timer;
-        if (t->session == s && t->group == group && t->token_wait) {
+     * slots go to other calls (none of this one is queued now).  Ending
+     * a transfer leaves it a member, so the walk stays valid. */
+    for (t = s->members; t; t = t->next_member)
+        if (t->group == group && t->state == RS_T_DELAYED && t->token_wait) {
             end_transfer(lp, t, RS_T_CANCELLED);
             list_done(lp, t);
         }
-    }
 }
 
 /* t has its outcome: a task waiting for it finds it on the done list. */
@@ -200,20 +205,21 @@ static void finish(rs_loop *lp, rs_transfer *t)
     list_done(lp, t);
 }
 
-static void delay(rs_loop *lp, rs_transfer *t, double due)
-{
-    t->state = RS_T_DELAYED;
-    t->due = due;
-    t->next_timer = lp->timers;
-    lp->timers = t;
-}
-
 /* t, about to be launched, fails before it reaches the network. */
 static void fail_launch(rs_loop *lp, rs_transfer *t, const char *kind, const char *message)
 {
     t->state = RS_T_RUNNING;    /* it held a slot: finish gives it back */
     rs_transfer_fail(t, kind, message);
     finish(lp, t);
+}
+
+/* t holds its slot until due; with no memory for the timer it fails. */
+static void delay(rs_loop *lp, rs_transfer *t, double due)
+{
+    t->state = RS_T_DELAYED;
+    t->due = due;
+    if (!rs_timers_add(&lp->timers, t))
+        fail_launch(lp, t, "network", "not enough memory");
 }
 
 /* Sends the next attempt of t; a failure to even start ends it.  With
@@ -223,11 +229,13 @@ static void fail_launch(rs_loop *lp, rs_transfer *t, const char *kind, const cha
 static void launch(rs_loop *lp, rs_transfer *t)
 {
     static const char too_long[] = "the call took longer than its timeout";
-    double wait = rs_transfer_pace_wait(t), end = t->started + t->session->timeout;
+    /* One clock reading for the wait and its due: calls waiting for one
+     * reset are then due at the same time, and go in the order made. */
+    double now = rs_now(), wait = rs_transfer_pace_wait(t, now);
+    double end = t->started + t->session->timeout;
     CURLcode rc;
     CURLMcode mrc;
     if (wait > 0) {
-        double now = rs_now();
         if (now + wait < end) {
             delay(lp, t, now + wait);
             return;
@@ -238,7 +246,7 @@ static void launch(rs_loop *lp, rs_transfer *t)
     }
     t->token_wait = waits_for_token(t->session, t);
     if (t->token_wait) {
-        if (rs_now() < end)
+        if (now < end)
             delay(lp, t, end);
         else
             fail_launch(lp, t, "timeout", too_long);
@@ -306,11 +314,7 @@ void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t, int task)
         return;
     }
     t->state = RS_T_QUEUED;
-    if (s->waiting_tail)
-        s->waiting_tail->next_waiting = t;
-    else
-        s->waiting_head = t;
-    s->waiting_tail = t;
+    enqueue_waiting(s, t);
 }
 
 void rs_loop_connections(rs_loop *lp, long delta)
@@ -377,21 +381,13 @@ static int collect(rs_loop *lp)
  * or HUGE_VAL. */
 static double fire_timers(rs_loop *lp)
 {
-    double now = rs_now(), next = HUGE_VAL;
-    rs_transfer **p = &lp->timers;
-    while (*p) {
-        rs_transfer *t = *p;
-        if (t->due <= now) {
-            *p = t->next_timer;
-            t->next_timer = NULL;
-            launch(lp, t);
-        } else {
-            if (t->due - now < next)
-                next = t->due - now;
-            p = &t->next_timer;
-        }
-    }
-    return next;
+    double now = rs_now();
+    rs_transfer *t;
+    /* a transfer launch delays again is due after now: this ends */
+    while ((t = rs_timers_pop_due(&lp->timers, now)) != NULL)
+        launch(lp, t);
+    t = rs_timers_peek(&lp->timers);
+    return t ? t->due - now : HUGE_VAL;
 }
 
 static void perform(rs_loop *lp)
@@ -442,6 +438,13 @@ void rs_loop_cancel(rs_loop *lp, rs_transfer *t)
 
 void rs_loop_detach_session(rs_loop *lp, rs_session *s)
 {
+    /* The queue first, from its head: no slot that frees below goes to a
+     * call of a closing client. */
+    while (s->waiting_head) {
+        rs_transfer *t = s->waiting_head;
+        end_transfer(lp, t, RS_T_CANCELLED);
+        list_done(lp, t);
+    }
     while (s->members) {
         rs_transfer *t = s->members;
         if (t->state != RS_T_SPENT) {
@@ -458,124 +461,22 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s)
 
 /* ---- the Lua face --------------------------------------------------------- */
 
+/* Takes t off the finished list (doubly linked: abandoning many
+ * finished calls stays linear). */
 static void unlist(rs_loop *lp, rs_transfer *t)
 {
-    rs_transfer **p = &lp->done_head, *prev = NULL;
     if (!t->listed)
         return;
-    while (*p && *p != t) {
-        prev = *p;
-        p = &(*p)->next_done;
-    }
-    if (*p) {
-        *p = t->next_done;
-        if (lp->done_tail == t)
-            lp->done_tail = prev;
-    }
-    t->listed = 0;
-    t->next_done = NULL;
-}
-
-/* Pushes the on_response argument for attempt i of t. */
-static void push_attempt_info(lua_State *L, const rs_transfer *t, int i)
-{
-    const rs_attempt *a = &t->attempts[i];
-    const rs_session *s = t->session;
-    lua_createtable(L, 0, 10);
-    lua_pushstring(L, t->method);
-    lua_setfield(L, -2, "method");
-    if (s && t->service >= 0 && t->service < s->service_count) {
-        lua_pushstring(L, s->services[t->service].name);
-        lua_setfield(L, -2, "service");
-    }
-    lua_pushstring(L, t->url);
-    lua_setfield(L, -2, "url");
-    if (a->status > 0) {
-        lua_pushinteger(L, a->status);
-        lua_setfield(L, -2, "status");
-    }
-    lua_pushinteger(L, i);
-    lua_setfield(L, -2, "attempt");
-    lua_pushnumber(L, a->seconds);
-    lua_setfield(L, -2, "seconds");
-    lua_pushinteger(L, (lua_Integer)a->bytes);
-    lua_setfield(L, -2, "bytes");
-    if (a->retry_in >= 0) {
-        lua_pushnumber(L, a->retry_in);
-        lua_setfield(L, -2, "retry_in");
-    }
-    if (a->rate.has) {
-        rs_rate_push(L, &a->rate, -1);
-        lua_setfield(L, -2, "rate_limit");
-    }
-    if (a->error_kind) {
-        lua_pushstring(L, a->error_kind);
-        lua_setfield(L, -2, "error_kind");
-    }
-}
-
-/* Calls the hook in field name of the hooks table at hooks with the value
- * on top (popped).  On an error, keeps the first one at *first (a stack
- * slot) and goes on. */
-static void call_hook(lua_State *L, int hooks, const char *name, int *first)
-{
-    if (lua_getfield(L, hooks, name) != LUA_TFUNCTION) {
-        lua_pop(L, 2);
-        return;
-    }
-    lua_insert(L, -2);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-        if (*first)
-            lua_pop(L, 1);
-        else
-            *first = lua_gettop(L);
-    }
-}
-
-/* Calls the hooks (the table at 1) with what t (light userdata at 2)
- * saw; returns whether one raised, and the first error.  Run protected:
- * the tables it builds may raise a memory error, and t must be settled
- * whatever happens here. */
-static int run_hooks(lua_State *L)
-{
-    const rs_transfer *t = lua_touserdata(L, 2);
-    int first = 0, i;
-    for (i = 0; i < t->attempt_count; i++) {
-        push_attempt_info(L, t, i);
-        call_hook(L, 1, "on_response", &first);
-    }
-    if (t->new_cookie) {
-        lua_pushstring(L, t->new_cookie);
-        call_hook(L, 1, "on_cookie", &first);
-    }
-    lua_pushboolean(L, first != 0);
-    if (first)
-        lua_pushvalue(L, first);
+    if (t->prev_done)
+        t->prev_done->next_done = t->next_done;
     else
-        lua_pushnil(L);
-    return 2;
-}
-
-/* The hooks of t's client (the table at stack index hooks, or none when
- * 0), called after the exchange is over, outside libcurl.  Leaves the
- * first error a hook raised (or a memory error) on the stack and returns
- * 1, or returns 0. */
-static int call_hooks(lua_State *L, rs_transfer *t, int hooks)
-{
-    if (hooks == 0 || (t->attempt_count == 0 && t->new_cookie == NULL)
-        || lua_type(L, hooks) != LUA_TTABLE)
-        return 0;
-    lua_pushcfunction(L, run_hooks);
-    lua_pushvalue(L, hooks);
-    lua_pushlightuserdata(L, t);
-    if (lua_pcall(L, 2, 2, 0) != LUA_OK)
-        return 1;                   /* the memory error */
-    if (lua_toboolean(L, -2)) {
-        lua_remove(L, -2);
-        return 1;
-    }
-    lua_pop(L, 2);
-    return 0;
+        lp->done_head = t->next_done;
+    if (t->next_done)
+        t->next_done->prev_done = t->prev_done;
+    else
+        lp->done_tail = t->prev_done;
+    t->listed = 0;
+    t->next_done = t->prev_done = NULL;
 }
 
 int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks)
@@ -586,7 +487,7 @@ int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks)
     unlink_member(t);
     unanchor(L, lp, t);
     rs_transfer_hold(t);        /* a hook that closes the client leaves the error its secrets */
-    failed = call_hooks(L, t, hooks);
+    failed = rs_hooks_call(L, t, hooks);
     n = rs_transfer_push_result(L, t);
     t->session = NULL;
     if (failed) {
@@ -649,6 +550,26 @@ static int transfer_withdraw(lua_State *L)
     return 1;
 }
 
+/* core.adopt(t): a transfer of core.start_blocking that a task is about
+ * to wait for (a prefetched page of an iterator started outside a task,
+ * continued in one) becomes one the loop lists when over, anchored until
+ * its result is taken.  Any other transfer is left as it is. */
+static int transfer_adopt(lua_State *L)
+{
+    rs_transfer *t = check_transfer(L, 1);
+    rs_loop *lp = rs_loop_get(L);
+    if (!t->blocking || t->state == RS_T_SPENT)
+        return 0;
+    lua_settop(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->anchors);
+    lua_pushvalue(L, 1);
+    t->ref = luaL_ref(L, 2);        /* may raise: nothing changed yet */
+    t->blocking = 0;
+    if (rs_loop_is_over(t))
+        list_done(lp, t);
+    return 0;
+}
+
 static int transfer_done(lua_State *L)
 {
     lua_pushboolean(L, rs_loop_is_over(check_transfer(L, 1)));
@@ -695,11 +616,7 @@ rs_transfer *rs_loop_pop_done(lua_State *L, rs_loop *lp)
 {
     while (lp->done_head) {
         rs_transfer *t = lp->done_head;
-        lp->done_head = t->next_done;
-        if (lp->done_head == NULL)
-            lp->done_tail = NULL;
-        t->listed = 0;
-        t->next_done = NULL;
+        unlist(lp, t);
         if (t->ref == LUA_NOREF)
             continue;
         lua_rawgeti(L, LUA_REGISTRYINDEX, lp->anchors);
@@ -720,17 +637,15 @@ static int loop_progress(lua_State *L)
 
 double rs_loop_next_timeout(rs_loop *lp)
 {
-    double next = HUGE_VAL, now;
-    rs_transfer *t;
+    double next = HUGE_VAL;
+    rs_transfer *first = rs_timers_peek(&lp->timers);
     long ms = -1;
     if (lp->done_head)
         return 0;
     if (lp->live == 0)
         return HUGE_VAL;
-    now = rs_now();
-    for (t = lp->timers; t; t = t->next_timer)
-        if (t->due - now < next)
-            next = t->due - now;
+    if (first)
+        next = first->due - rs_now();
     if (lp->on_multi > 0) {
         if (curl_multi_timeout(lp->multi, &ms) == CURLM_OK && ms >= 0 && ms / 1000.0 < next)
             next = ms / 1000.0;
@@ -768,6 +683,7 @@ static int loop__gc(lua_State *L)
         curl_multi_cleanup(lp->multi);
         lp->multi = NULL;
     }
+    rs_timers_free(&lp->timers);
     return 0;
 }
 
@@ -779,6 +695,7 @@ static const luaL_Reg loop_functions[] = {
     {"result", transfer_result},
     {"cancel", transfer_cancel},
     {"done", transfer_done},
+    {"adopt", transfer_adopt},
     {NULL, NULL}
 };
 

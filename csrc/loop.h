@@ -7,11 +7,11 @@
 #ifndef RS_LOOP_H
 #define RS_LOOP_H
 
-#include "transfer.h"
+#include "timers.h"
 
 typedef struct rs_loop {
     CURLM *multi;               /* NULL once released */
-    rs_transfer *timers;        /* delayed transfers, unsorted */
+    rs_timers timers;           /* delayed transfers, due first on top */
     rs_transfer *done_head, *done_tail;   /* finished, not yet taken by the scheduler */
     int live;                   /* transfers queued, running or delayed */
     int on_multi;               /* transfers on the multi handle */

@@ -296,7 +296,7 @@ const rs_service *rs_session_service(const rs_session *s, const char *name)
     return NULL;
 }
 
-double rs_session_pace_wait(const rs_session *s, int service)
+double rs_session_pace_wait(const rs_session *s, int service, double now)
 {
     const rs_service *v;
     double until;
@@ -305,7 +305,7 @@ double rs_session_pace_wait(const rs_session *s, int service)
     v = &s->services[service];
     if (!v->rate.has)
         return 0;
-    until = v->read_at + v->rate.reset - rs_now();
+    until = v->read_at + v->rate.reset - now;
     if (until > 0)      /* the window the service spoke of: its remaining count */
         return v->rate.remaining - v->in_flight > 0 ? 0 : until;
     /* Past its reset the window is full again, up to its limit; beyond

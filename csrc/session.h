@@ -143,7 +143,7 @@ const rs_service *rs_session_service(const rs_session *s, const char *name);
 void rs_session_note_rate(rs_session *s, int service, const rs_rate *r);
 
 /* Seconds an attempt to service must wait with pace on, or 0. */
-double rs_session_pace_wait(const rs_session *s, int service);
+double rs_session_pace_wait(const rs_session *s, int service, double now);
 
 /* Whether v is a cookie value (RFC 6265 cookie-octets). */
 int rs_cookie_is_clean(const char *v);

@@ -290,9 +290,9 @@ void rs_transfer_free_buffers(rs_transfer *t)
     }
 }
 
-double rs_transfer_pace_wait(const rs_transfer *t)
+double rs_transfer_pace_wait(const rs_transfer *t, double now)
 {
-    return t->session ? rs_session_pace_wait(t->session, t->service) : 0;
+    return t->session ? rs_session_pace_wait(t->session, t->service, now) : 0;
 }
 
 void rs_transfer_count_on_service(rs_transfer *t, int on)

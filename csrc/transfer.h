@@ -61,10 +61,11 @@ typedef struct rs_answer {
 struct rs_transfer {
     rs_transfer_state state;
     rs_session *session;       /* NULL once detached (client closed) */
-    rs_transfer *next_waiting; /* in the session's queue */
+    rs_transfer *next_waiting, *prev_waiting;   /* in the session's queue */
     rs_transfer *next_member, *prev_member;   /* in session->members */
-    rs_transfer *next_timer;   /* in the loop's timer list */
-    rs_transfer *next_done;    /* in the loop's finished list */
+    rs_transfer *next_done, *prev_done;       /* in the loop's finished list */
+    size_t timer_slot;         /* its place in the loop's timers plus one, or 0 */
+    unsigned long long timer_seq;   /* when it joined them: first come, first served */
     CURL *easy;                /* while it has a slot */
     rs_headers *headers;       /* the list this attempt sends */
     struct curl_slist *extra;  /* the caller's own header lines, or NULL */
@@ -122,7 +123,7 @@ int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const ch
 
 /* Seconds t must wait before its next attempt because its service said
  * that no request remains until its reset (pace), or 0. */
-double rs_transfer_pace_wait(const rs_transfer *t);
+double rs_transfer_pace_wait(const rs_transfer *t, double now);
 
 /* Counts t in (on != 0) or out of its service's attempts in flight. */
 void rs_transfer_count_on_service(rs_transfer *t, int on);

@@ -108,6 +108,24 @@ describe("pacing", function()
     assert.same({ "messages", "friends" }, order)
   end)
 
+  it("lets the calls that wait for the same reset go in the order they were made", function()
+    -- One request a second: the waiting calls go one per window, so the
+    -- server sees them in the order the loop released them.
+    sb:configure{ rate_limits = { ["*"] = { limit = 1, window = 1 } } }
+    local client <close> = support.client{ concurrency = 4, max_retries = 0 }
+    assert(client:friends_count(me))            -- none remain for a second
+    local ids = { 5001, 5002, 5003 }
+    for _, id in ipairs(ids) do
+      robloxsocial.spawn(function() client:friends_count(id) end)
+    end
+    assert.is_true(robloxsocial.run(20))
+    local seen = {}
+    for i, r in ipairs(support.requests("GET")) do
+      if i > 1 then seen[#seen + 1] = tonumber(r.path:match("/v1/users/(%d+)/")) end
+    end
+    assert.same(ids, seen)
+  end)
+
   it("does not wait past the call's timeout: the error says retry_after", function()
     sb:configure{ rate_limits = { ["*"] = { limit = 1, window = 30 } } }
     local client <close> = support.client{ timeout = 1 }

@@ -378,6 +378,25 @@ describe("client:close() with requests in flight", function()
     collectgarbage(); collectgarbage()
     assert.equal(0, core.stats().transfers)
   end)
+
+  it("cancels 200,000 calls waiting for a slot, each task resumed with a cancelled error", function()
+    -- close() used to scan the line of waiting calls once per call: this
+    -- many took minutes.  Each call cancelled leaves the line at once now.
+    sb:configure{ latency = 0.5 }
+    local client = support.client{ concurrency = 1 }
+    local n, cancelled, other = 200000, 0, 0
+    local function call()
+      local answer, err = client:friends_count(me)
+      if not answer and err.kind == "cancelled" then cancelled = cancelled + 1 else other = other + 1 end
+    end
+    for _ = 1, n do robloxsocial.spawn(call) end
+    assert.equal(n, core.stats().in_flight)
+    client:close()
+    assert.equal(0, core.stats().in_flight)
+    assert.is_true(robloxsocial.run(60))
+    assert.equal(n, cancelled)
+    assert.equal(0, other)
+  end)
 end)
 
 describe("a program that ends while tasks wait for their answers", function()
@@ -490,6 +509,68 @@ describe("a batch", function()
     assert.equal(0, require("robloxsocial.core").stats().in_flight)
   end)
 
+  for _, in_task in ipairs { true, false } do
+    it(("%s, abandons all its requests when a hook raises: none goes out afterwards, none is kept")
+      :format(in_task and "inside a task" or "outside a task"), function()
+      -- One slot: the first write (the CSRF handshake, then the write) is
+      -- answered, its hook raises, and 24 writes have not gone out yet.
+      local client <close> = support.client{ concurrency = 1,
+        on_response = function() error("the hook failed", 0) end }
+      local function archive() return client:archive_messages(range(1, 25 * 20)) end
+      local ok, err
+      if in_task then
+        local t = robloxsocial.spawn(archive)
+        assert.is_true(robloxsocial.run(10))
+        ok, err = pcall(t.wait, t)
+      else
+        ok, err = pcall(archive)
+      end
+      assert.is_false(ok)
+      assert.equal("the hook failed", err)
+      assert.equal(0, core.stats().in_flight)
+      robloxsocial.sleep(0.2)                   -- the loop moves; nothing of the batch is left in it
+      assert.equal(1, #support.sent("POST", "/v1/messages/archive"))
+      collectgarbage(); collectgarbage()
+      assert.equal(0, core.stats().transfers)
+    end)
+  end
+
+  it("of many chunks waits for a few at a time, so that an answer's cost does not grow with the list", function()
+    -- It used to list every chunk not settled at each wait: quadratic.
+    local tasks_module = require "robloxsocial.tasks"
+    local await_any, longest = tasks_module.await_any, 0
+    tasks_module.await_any = function(list)
+      longest = math.max(longest, #list)
+      return await_any(list)
+    end
+    local client <close> = support.client{ concurrency = 4, batch_sizes = { presence = 1 },
+                                           cookie = false, api_key = sb.credentials.api_key }
+    local ok, answer = pcall(function()
+      return robloxsocial.spawn(function() return client:presence(range(1, 500)) end):wait()
+    end)
+    tasks_module.await_any = await_any
+    assert(ok, answer)
+    assert.equal(500, #answer.userPresences)
+    for i, p in ipairs(answer.userPresences) do assert.equal(i, p.userId) end
+    assert.is_true(longest > 0 and longest <= 64, longest .. " chunks waited for at once")
+  end)
+
+  it("whose task is cancelled abandons every request of the call: none goes out afterwards", function()
+    local client <close> = support.client{ concurrency = 1 }
+    assert(client:archive_messages{ 1 })        -- the CSRF handshake, out of the way
+    sb:clear_requests()
+    sb:configure{ latency = 0.3 }
+    local t = robloxsocial.spawn(function() return client:archive_messages(range(1, 25 * 20)) end)
+    robloxsocial.step(0)                        -- its first write on its way, 24 waiting
+    assert.equal(25, core.stats().in_flight)
+    t:cancel()
+    assert.equal(0, core.stats().in_flight)
+    robloxsocial.sleep(0.5)
+    assert.is_true(#support.requests("POST", "/v1/messages/archive") <= 1)
+    collectgarbage(); collectgarbage()
+    assert.equal(0, core.stats().transfers)
+  end)
+
   it("suspends the task that calls it", function()
     sb:configure{ latency = 0.1 }
     local client <close> = support.client{ concurrency = 4 }
@@ -527,6 +608,39 @@ describe("an iterator with prefetch = true", function()
     local client <close> = support.client()
     for _ in client:each_friend(me, { limit = 50, prefetch = true }) do break end
     assert.equal(0, core.stats().in_flight)
+  end)
+
+  it("started outside a task and continued inside one, gives the task the prefetched page", function()
+    local client <close> = support.client()
+    local next_friend = client:each_friend(me, { limit = 40, prefetch = true })
+    assert(next_friend())                 -- the first page, and the second asked for
+    local t = robloxsocial.spawn(function()
+      local n = 1
+      while next_friend() do n = n + 1 end
+      return n
+    end)
+    assert.is_true(robloxsocial.run(5))
+    assert.equal(130, t:wait())
+    local pages = 0                       -- of 40 items: a page another test abandoned may arrive late
+    for _, r in ipairs(support.requests("GET", FIND)) do
+      if support.query_lists(r).limit[1] == "40" then pages = pages + 1 end
+    end
+    assert.equal(4, pages)
+    assert.equal(0, core.stats().in_flight)
+  end)
+
+  it("dropped inside a task with its next page asked for, lets go of that page", function()
+    local client <close> = support.client()
+    local t = robloxsocial.spawn(function()
+      local next_friend = client:each_friend(me, { limit = 50, prefetch = true })
+      assert(next_friend())               -- the first page, and the second asked for
+    end)
+    assert.is_true(robloxsocial.run(5))
+    collectgarbage(); collectgarbage()
+    assert.equal(0, core.stats().in_flight)
+    collectgarbage(); collectgarbage()
+    assert.equal(0, core.stats().transfers)
+    t:wait()
   end)
 
   it("refuses a prefetch that is not a boolean", function()

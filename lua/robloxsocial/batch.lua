@@ -9,7 +9,7 @@ local tasks = require "robloxsocial.tasks"
 
 local move, min, tointeger = table.move, math.min, math.tointeger
 local start, start_blocking, result, done = core.start, core.start_blocking, core.result, core.done
-local withdraw, progress = core.withdraw, core.progress
+local withdraw, progress, cancel = core.withdraw, core.progress, core.cancel
 
 local batch = {}
 
@@ -60,9 +60,20 @@ end
 -- none of the others still waiting for a slot.
 local last_group = 0
 
--- Starts one transfer per chunk of ids; they queue on the client.
-local function start_chunks(self, row, values, at, ids, size, in_task)
-  local begin, chunks = in_task and start or start_blocking, {}
+-- The chunks of a call, in a to-be-closed variable: however the call
+-- ends (a hook or a memory error raised, its task cancelled), none of
+-- its requests not yet settled goes out afterwards, and the loop lets go
+-- of them.  Once every chunk is settled this does nothing.
+local chunks_mt = { __close = function(chunks)
+  for _, c in ipairs(chunks) do
+    if not c.settled and c.t then cancel(c.t) end
+  end
+end }
+
+-- Starts one transfer per chunk of ids into chunks; they queue on the
+-- client.
+local function start_chunks(self, row, values, at, ids, size, in_task, chunks)
+  local begin = in_task and start or start_blocking
   last_group = last_group % 0x7fffffff + 1
   local group = last_group
   for first = 1, #ids, size do
@@ -75,18 +86,26 @@ local function start_chunks(self, row, values, at, ids, size, in_task)
       values[at] = move(ids, first, last, 1, {})
       path, query, body = methods.build(row, values)
     end
-    chunks[#chunks + 1] = { first = first, last = last,
-                            t = begin(self, row.method, row.service, path, query, body, group,
-                                      nil, row.read) }
+    local c = { first = first, last = last }
+    chunks[#chunks + 1] = c       -- in the list before it starts: a raise leaves none behind
+    c.t = begin(self, row.method, row.service, path, query, body, group, nil, row.read)
   end
-  return chunks
 end
 
--- Waits until a transfer of the chunks not yet settled is over.
-local function wait_some(chunks, in_task)
+-- How many chunks, from the first not settled on, a batch looks at and
+-- waits for.  A client's queue is first come, first served, so a chunk
+-- starts only after those before it: the first ones not settled are the
+-- ones in flight, or go next.  Answers further on are taken once the
+-- window reaches them (their slots are free meanwhile), and a batch of
+-- many chunks costs each answer this much, not the whole list.
+local WINDOW = 64
+
+-- Waits until a transfer of the chunks from..last not yet settled is over.
+local function wait_some(chunks, from, last, in_task)
   if in_task then
     local open = {}
-    for _, c in ipairs(chunks) do
+    for i = from, last do
+      local c = chunks[i]
       if not c.settled then open[#open + 1] = c.t end
     end
     return tasks.await_any(open)
@@ -94,28 +113,40 @@ local function wait_some(chunks, in_task)
   progress(1.0)
 end
 
+-- Cancels the chunks from `from` on still waiting for a slot.
+local function withdraw_rest(chunks, from)
+  for i = from, #chunks do
+    local c = chunks[i]
+    if not c.settled and withdraw(c.t) then c.settled, c.withdrawn = true, true end
+  end
+end
+
 -- Takes the answers as they come.  After the first failure no further
 -- chunk starts: the loop cancels those still waiting for a slot (and so
 -- does this, for a failure it sees first).
 local function settle(chunks, in_task)
-  local left, failed = #chunks, false
-  while left > 0 do
-    for _, c in ipairs(chunks) do
+  local n, from, failed, withdrawn = #chunks, 1, false, false
+  while true do
+    local last = min(from + WINDOW - 1, n)
+    for i = from, last do
+      local c = chunks[i]
       if not c.settled and done(c.t) then
-        c.settled, left = true, left - 1
+        c.settled = true
         c.answer, c.err = result(c.t)
         if not c.answer then
           failed = true
           c.withdrawn = c.err.kind == "cancelled"
         end
       end
-      if failed and not c.settled and withdraw(c.t) then
-        c.settled, c.withdrawn, left = true, true, left - 1
-      end
     end
-    if left > 0 then wait_some(chunks, in_task) end
+    if failed and not withdrawn then
+      withdraw_rest(chunks, from)
+      withdrawn = true
+    end
+    while from <= n and chunks[from].settled do from = from + 1 end
+    if from > n then return failed end
+    wait_some(chunks, from, min(from + WINDOW - 1, n), in_task)
   end
-  return failed
 end
 
 -- The error of the first chunk that failed, in list order, with what was
@@ -146,7 +177,8 @@ function batch.method(row, client_mt)
     local ids = values[at]
     if #ids == 0 then return empty_result(row) end
     local in_task = tasks.current() ~= nil
-    local chunks = start_chunks(self, row, values, at, ids, batch.size(self, row), in_task)
+    local chunks <close> = setmetatable({}, chunks_mt)
+    start_chunks(self, row, values, at, ids, batch.size(self, row), in_task, chunks)
     if settle(chunks, in_task) then return nil, batch_error(row, chunks, ids) end
     local merged = first_result(row, chunks[1].answer)
     for i = 2, #chunks do append(row, merged, chunks[i].answer) end

@@ -13,7 +13,7 @@ local tasks = require "robloxsocial.tasks"
 
 local null, error_mt = core.null, core.error_mt
 local start, start_blocking, result, cancel = core.start, core.start_blocking, core.result, core.cancel
-local progress = core.progress
+local progress, adopt = core.progress, core.adopt
 
 local MAX_EMPTY = 10
 
@@ -95,15 +95,24 @@ local function start_page(self, row, values)
   return t
 end
 
+-- A page prefetched outside a task may be taken inside one (the loop
+-- began outside and goes on in a task): the task waits for it as for a
+-- page of its own, which the loop lists once it is over.
 local function take_page(t)
-  if tasks.current() then tasks.await(t) end
+  if tasks.current() then
+    adopt(t)
+    tasks.await(t)
+  end
   return result(t)
 end
 
--- Closing the loop early (break, error) abandons a prefetched page.
-local closer_mt = { __close = function(state)
+-- Closing the loop early (break, error) abandons a prefetched page; so
+-- does dropping an iterator called by hand (its state is collected),
+-- which would otherwise leave a page of a task anchored in the loop.
+local function abandon_pending(state)
   if state.pending then cancel(state.pending); state.pending = nil end
-end }
+end
+local closer_mt = { __close = abandon_pending, __gc = abandon_pending }
 
 function paging.iterator(row, client_mt)
   local name = row.paging.iterator
