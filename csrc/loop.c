@@ -585,7 +585,9 @@ int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks)
     unlist(lp, t);
     unlink_member(t);
     unanchor(L, lp, t);
+    lp->in_hooks++;             /* call_hooks never raises: its calls are protected */
     failed = call_hooks(L, t, hooks);
+    lp->in_hooks--;
     n = rs_transfer_push_result(L, t);
     t->session = NULL;
     if (failed) {
