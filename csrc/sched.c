@@ -933,6 +933,23 @@ static int sched_next_timeout(lua_State *L)
     return 1;
 }
 
+/* Whether a stray task's coroutine is running: then the caller runs in
+ * it (a coroutine is running or resuming another only while its resume
+ * is on the C stack), and that task cannot end while the caller waits. */
+static int any_active_stray(lua_State *L)
+{
+    int found = 0;
+    lua_getiuservalue(L, SCHED, SV_TASKS);
+    lua_pushnil(L);
+    while (!found && lua_next(L, -2)) {
+        rs_task *task = lua_touserdata(L, -1);
+        found = task->stray && is_active(task->co);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, found ? 2 : 1);
+    return found;
+}
+
 /* core.run([timeout]): steps until every task is done (true) or timeout
  * seconds have passed (false). */
 static int sched_run(lua_State *L)
@@ -954,6 +971,9 @@ static int sched_run(lua_State *L)
             if (left < wait)
                 wait = left;
         }
+        if (s->strays && any_active_stray(L))
+            luaL_error(L, "robloxsocial: run would never end: the program runs a task's"
+                          " coroutine itself");
         step(L, s, wait < 1 ? wait : 1);
     }
     lua_pushboolean(L, 1);

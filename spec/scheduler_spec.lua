@@ -144,6 +144,24 @@ describe("a task's coroutine that the program resumes itself", function()
       .. "nil 130\n" .. "true dead\n" .. "true robloxsocial.Task (done) 0 0\n" .. "again\n", out)
   end)
 
+  it("refuses run() in a coroutine of the program's own inside it: run would never end", function()
+    local ok, out = child [[
+      local rs = require "robloxsocial"
+      local co
+      local t = rs.spawn(function()
+        co = coroutine.running()
+        coroutine.yield()
+        coroutine.wrap(function() io.write(select(2, pcall(rs.run, 5)), "\n") end)()
+        return 1
+      end)
+      assert(coroutine.resume(co))
+      io.write(tostring(rs.run(5)), " ", tostring(t), "\n")
+    ]]
+    assert(ok, "the child failed: " .. out)
+    assert.equal("robloxsocial: run would never end: the program runs a task's coroutine itself\n"
+      .. "true robloxsocial.Task (done)\n", out)
+  end)
+
   it("can be cancelled once it has ended", function()
     local co
     local t = robloxsocial.spawn(function() co = coroutine.running(); coroutine.yield(); error("stop") end)
