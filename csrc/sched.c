@@ -224,20 +224,17 @@ void rs_sched_check_not_moving(lua_State *L, rs_sched *s, const char *what)
     lua_pop(L, 1);
 }
 
-/* Marks the library as moving requests until the calling C function
- * returns or raises: pushes the scheduler as a to-be-closed value, whose
- * __close undoes it. */
-void rs_sched_enter(lua_State *L, rs_sched *s)
+int rs_sched_guarded(lua_State *L, rs_sched *s, int body, int nargs, int nres)
 {
-    lua_pushvalue(L, SCHED);
-    lua_toclose(L, -1);
+    int status;
+    lua_getiuservalue(L, SCHED, body);
+    lua_insert(L, -1 - nargs);
     s->stepping++;
-}
-
-static int sched__close(lua_State *L)
-{
-    ((rs_sched *)lua_touserdata(L, 1))->stepping--;
-    return 0;
+    status = lua_pcall(L, nargs, nres, 0);
+    s->stepping--;
+    if (status != LUA_OK)
+        lua_error(L);
+    return nres;
 }
 
 /* Moves the entries from..*count of the list at li down to start at to,
@@ -384,6 +381,14 @@ void rs_sched_step_once(lua_State *L, rs_sched *s, double timeout)
         run_list(L, s, SV_WOKEN, &s->woken, WAIT_JOIN);
 }
 
+static int step_body(lua_State *L)
+{
+    rs_sched *s = sched_of(L);
+    rs_sched_step_once(L, s, lua_tonumber(L, 1));
+    lua_pushinteger(L, s->live);
+    return 1;
+}
+
 /* core.step([timeout]): moves every transfer, waiting at most timeout
  * seconds for the network, and resumes the tasks that can go on; returns
  * the number of tasks not finished. */
@@ -393,10 +398,8 @@ static int sched_step(lua_State *L)
     double timeout = opt_seconds(L, 1, "step");
     rs_sched_check_not_moving(L, s, "step");
     lua_settop(L, 0);
-    rs_sched_enter(L, s);
-    rs_sched_step_once(L, s, timeout);
-    lua_pushinteger(L, s->live);
-    return 1;
+    lua_pushnumber(L, timeout);
+    return rs_sched_guarded(L, s, SV_STEP_BODY, 1, 1);
 }
 
 /* Whether the list in user value uv holds a task still waiting there as
@@ -469,16 +472,12 @@ static int any_active_stray(lua_State *L)
     return found;
 }
 
-/* core.run([timeout]): steps until every task is done (true) or timeout
- * seconds have passed (false). */
-static int sched_run(lua_State *L)
+/* The body of run: its arguments say whether it is bounded, and when. */
+static int run_body(lua_State *L)
 {
     rs_sched *s = sched_of(L);
-    int bounded = !lua_isnoneornil(L, 1);
-    double deadline = rs_now() + opt_seconds(L, 1, "run");
-    rs_sched_check_not_moving(L, s, "run");
-    lua_settop(L, 0);
-    rs_sched_enter(L, s);
+    int bounded = lua_toboolean(L, 1);
+    double deadline = lua_tonumber(L, 2);
     while (s->live > 0) {
         double wait = rs_sched_next_timeout(s, L);
         if (bounded) {
@@ -497,6 +496,20 @@ static int sched_run(lua_State *L)
     }
     lua_pushboolean(L, 1);
     return 1;
+}
+
+/* core.run([timeout]): steps until every task is done (true) or timeout
+ * seconds have passed (false). */
+static int sched_run(lua_State *L)
+{
+    rs_sched *s = sched_of(L);
+    int bounded = !lua_isnoneornil(L, 1);
+    double deadline = rs_now() + opt_seconds(L, 1, "run");
+    rs_sched_check_not_moving(L, s, "run");
+    lua_settop(L, 0);
+    lua_pushboolean(L, bounded);
+    lua_pushnumber(L, deadline);
+    return rs_sched_guarded(L, s, SV_RUN_BODY, 2, 1);
 }
 
 /* core.live(): tasks not finished. */
@@ -541,6 +554,17 @@ void rs_sched_push_tasks(lua_State *L)
     lua_remove(L, -2);
 }
 
+/* Makes f, with the scheduler at si and the task metatable at mti as
+ * upvalues, the body in user value body: made once, so that a step makes
+ * no garbage. */
+static void set_body(lua_State *L, int si, int mti, int body, lua_CFunction f)
+{
+    lua_pushvalue(L, si);
+    lua_pushvalue(L, mti);
+    lua_pushcclosure(L, f, 2);
+    lua_setiuservalue(L, si, body);
+}
+
 void rs_sched_open(lua_State *L)
 {
     int m = lua_gettop(L), si, mti, i;
@@ -550,13 +574,10 @@ void rs_sched_open(lua_State *L)
         s = lua_newuserdatauv(L, sizeof *s, SV_COUNT);
         memset(s, 0, sizeof *s);
         s->lp = rs_loop_get(L);
-        /* Made after the loop, so finalized before it as the state closes.
-         * Its __close ends a step (see rs_sched_enter). */
-        lua_createtable(L, 0, 2);
+        /* Made after the loop, so finalized before it as the state closes. */
+        lua_createtable(L, 0, 1);
         lua_pushcfunction(L, sched__gc);
         lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, sched__close);
-        lua_setfield(L, -2, "__close");
         lua_setmetatable(L, -2);
         for (i = 1; i <= SV_COUNT; i++) {
             lua_newtable(L);
@@ -583,5 +604,8 @@ void rs_sched_open(lua_State *L)
     lua_pushvalue(L, si);
     lua_pushvalue(L, mti);
     luaL_setfuncs(L, rs_task_functions, 2);
+    set_body(L, si, mti, SV_STEP_BODY, step_body);
+    set_body(L, si, mti, SV_RUN_BODY, run_body);
+    set_body(L, si, mti, SV_WAIT_BODY, rs_task_wait_body);
     lua_settop(L, m);
 }

@@ -43,7 +43,10 @@ enum {
     SV_SLEEPERS,    /* tasks in sleep_until, 1..sleepers.n, unsorted */
     SV_READY,       /* tasks that yielded plainly: resumed at the next step */
     SV_WOKEN,       /* tasks whose awaited task ended: resumed in this step */
-    SV_COUNT = SV_WOKEN
+    SV_STEP_BODY,   /* the bodies of step, run and a wait, which run protected */
+    SV_RUN_BODY,
+    SV_WAIT_BODY,
+    SV_COUNT = SV_WAIT_BODY
 };
 
 /* A list in a user value of the scheduler: entries 1..n; the slots
@@ -163,11 +166,12 @@ void rs_list_put_task(lua_State *L, rs_sched *s, int uv, rs_list *l, int ti);
  * while it moves requests. */
 void rs_sched_check_not_moving(lua_State *L, rs_sched *s, const char *what);
 
-/* Marks the library as moving requests until the calling C function
- * returns or raises (pushes a to-be-closed value). */
-void rs_sched_enter(lua_State *L, rs_sched *s);
+/* Calls the body in user value body (SV_*_BODY) with the nargs values on
+ * top, protected, while the library counts as stepping; re-raises its
+ * error once it no longer does.  Returns nres, its results being on top. */
+int rs_sched_guarded(lua_State *L, rs_sched *s, int body, int nargs, int nres);
 
-/* One step; the caller has entered.  May raise (memory) with everything
+/* One step, inside a guarded body.  May raise (memory) with everything
  * consistent. */
 void rs_sched_step_once(lua_State *L, rs_sched *s, double timeout);
 
@@ -205,6 +209,10 @@ void rs_task_resume(lua_State *L, rs_sched *s, int ti, int idx);
 /* Pushes the task whose coroutine L is, whether or not the scheduler runs
  * it, and returns its index; 0, pushing nothing, when L is no task's. */
 int rs_task_push_of(lua_State *L, int tasks);
+
+/* The body of a wait outside a task (see rs_sched_guarded): steps until
+ * the task at 1 is done. */
+int rs_task_wait_body(lua_State *L);
 
 /* The task's methods and metamethods, and the module functions of a
  * task's yields (current, await, await_any, sleep_until); all with the

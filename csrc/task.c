@@ -522,13 +522,10 @@ static void check_no_cycle(lua_State *L, rs_sched *s, int me)
     lua_settop(L, top);
 }
 
-/* The wait of the task at 1 outside a task: steps until it is done. */
-static void wait_stepping(lua_State *L, rs_sched *s, rs_task *task)
+int rs_task_wait_body(lua_State *L)
 {
-    rs_sched_check_not_moving(L, s, "wait");
-    check_no_cycle(L, s, 0);
-    lua_settop(L, 1);
-    rs_sched_enter(L, s);
+    rs_sched *s = sched_of(L);
+    rs_task *task = lua_touserdata(L, 1);
     while (task->state == TASK_RUNNING) {
         double wait = rs_sched_next_timeout(s, L);
         if (task->stray && is_active(task->co))
@@ -536,6 +533,7 @@ static void wait_stepping(lua_State *L, rs_sched *s, rs_task *task)
                           " task's coroutine itself");
         rs_sched_step_once(L, s, wait < 1 ? wait : wait == HUGE_VAL ? 0 : 1);
     }
+    return 0;
 }
 
 /* task:wait(): the task's results, or its error raised.  Inside another
@@ -553,8 +551,11 @@ static int task_wait(lua_State *L)
             lua_pushvalue(L, 1);
             return lua_yieldk(L, 2, 0, task_wait_resumed);
         }
-        wait_stepping(L, s, task);
-        lua_settop(L, 1);       /* closes the scheduler: no longer stepping */
+        rs_sched_check_not_moving(L, s, "wait");
+        check_no_cycle(L, s, 0);
+        lua_settop(L, 1);
+        lua_pushvalue(L, 1);
+        rs_sched_guarded(L, s, SV_WAIT_BODY, 1, 0);
     }
     return outcome(L, task);
 }

@@ -266,6 +266,27 @@ describe("an out-of-memory error inside the scheduler", function()
   end)
 end)
 
+describe("a memory error raised out of run() in a coroutine of the program's own", function()
+  -- The coroutine dies with the error, and is never closed: nothing of
+  -- the step may stay behind in it.
+  it("leaves step() usable", function()
+    local function op()
+      for _ = 1, 50 do robloxsocial.spawn(function() coroutine.yield() end) end
+      robloxsocial.run(5)
+    end
+    local n, fired, raised = 0, true, 0
+    while fired do
+      n = n + 1
+      local co = coroutine.create(function() core.fail_alloc_after(n); op() end)
+      if not coroutine.resume(co) then raised = raised + 1 end
+      fired = core.fail_alloc_after(nil)
+      assert.is_true(robloxsocial.run(5))
+      assert.equal(0, robloxsocial.step(0))
+    end
+    assert.is_true(raised > 0, "no error was raised: the test proves nothing")
+  end)
+end)
+
 describe("robloxsocial.step(timeout)", function()
   it("returns as soon as a task can go on, not after its whole timeout", function()
     -- Were step to wait its whole 5 seconds, the later sleeper would be
