@@ -207,9 +207,9 @@ static int sched_spawn(lua_State *L)
  * itself. */
 void rs_sched_check_not_moving(lua_State *L, rs_sched *s, const char *what)
 {
-    if (s->lp->in_hooks > 0)
-        luaL_error(L, "robloxsocial: %s called from a hook, while the library is already"
-                      " moving requests", what);
+    if (s->lp->taking > 0)
+        luaL_error(L, "robloxsocial: %s called while the library is already moving requests"
+                      " (from a hook or a finalizer)", what);
     if (s->resuming > 0)
         luaL_error(L, "robloxsocial: %s cannot be called while a task runs;"
                       " inside a task, calls suspend it and task:wait() waits for another task",

@@ -96,9 +96,38 @@ describe("step, run and task:wait() called while the library is moving requests"
     local t = robloxsocial.spawn(function() return assert(client:friends_count(me)).count end)
     assert.equal(130, t:wait())
     assert.same({
-      "robloxsocial: step called from a hook, while the library is already moving requests",
-      "robloxsocial: step called from a hook, while the library is already moving requests",
+      "robloxsocial: step called while the library is already moving requests (from a hook or a finalizer)",
+      "robloxsocial: step called while the library is already moving requests (from a hook or a finalizer)",
     }, seen)
+  end)
+end)
+
+describe("step() from a finalizer that runs while a blocking call builds its result", function()
+  it("raises there, and the call's answer is intact", function()
+    local client <close> = support.client()
+    local outcomes = {}
+    collectgarbage("incremental", 0, 400)      -- finalizers run inside the decoding's allocations
+    local ok, err = pcall(function()
+      for _ = 1, 60 do
+        setmetatable({}, { __gc = function()
+          local stepped, why = pcall(robloxsocial.step, 0)
+          outcomes[#outcomes + 1] = stepped and "stepped" or why
+        end })
+        assert.equal(130, #assert(client:friends(me)).data)
+      end
+    end)
+    collectgarbage("incremental", 200, 100)
+    collectgarbage()
+    assert(ok, err)
+    local refused = 0
+    for _, outcome in ipairs(outcomes) do
+      if outcome ~= "stepped" then
+        assert.equal("robloxsocial: step called while the library is already moving requests"
+          .. " (from a hook or a finalizer)", outcome)
+        refused = refused + 1
+      end
+    end
+    assert.is_true(refused > 0, "no finalizer ran during a call: the test proves nothing")
   end)
 end)
 
