@@ -141,27 +141,26 @@ static int build_results(lua_State *L)
 
 /* The task at ti returned (status LUA_OK) nres values on co's stack, or
  * raised (co's top is the error).  Results that do not fit in memory make
- * it fail with a memory error.  Never raises. */
+ * it fail with a memory error.  Never raises.  While it ends, finalizers
+ * and __close handlers may run: the task counts as being resumed (cancel
+ * and wait keep off it) and as running until it has ended. */
 void rs_task_end(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *co,
-                     int status, int nres)
+                 int status, int nres)
 {
-    if (status == LUA_OK) {
-        if (nres == 0)
-            lua_pushnil(L);         /* most tasks return nothing: no table */
-        else {
-            lua_pushcfunction(L, build_results);
-            lua_pushlightuserdata(L, co);
-            lua_pushinteger(L, nres);
-            if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
-                task->state = TASK_FAILED;      /* its error is on top */
-                (void)reset_thread(co, L);
-                finish(L, s, ti, co);
-                return;
-            }
+    int state = TASK_DONE;
+    task->in_resume = 1;
+    if (status == LUA_OK && nres == 0) {
+        lua_pushnil(L);             /* most tasks return nothing: no table */
+    } else if (status == LUA_OK) {
+        lua_pushcfunction(L, build_results);
+        lua_pushlightuserdata(L, co);
+        lua_pushinteger(L, nres);
+        if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+            state = TASK_FAILED;    /* the memory error is on top */
+            (void)reset_thread(co, L);
         }
-        task->state = TASK_DONE;
     } else {
-        task->state = TASK_FAILED;
+        state = TASK_FAILED;
         /* Closes its pending to-be-closed variables, as coroutine.close
          * would, and makes the coroutine fit for another task.  The error
          * is then the only value on it (an error raised by a __close
@@ -175,6 +174,8 @@ void rs_task_end(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *co
         else
             lua_pushnil(L);
     }
+    task->in_resume = 0;
+    task->state = (unsigned char)state;
     finish(L, s, ti, co);
 }
 
@@ -214,7 +215,7 @@ static void file_join(lua_State *L, rs_sched *s, int ti, rs_task *task)
  * top of co's stack, taken off at the end).  May raise (memory) before it
  * has filed the task, which then stays a stray with its values in place:
  * filing it again is harmless. */
-void rs_task_file(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *co, int nres)
+static void file(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *co, int nres)
 {
     int base = lua_gettop(co) - nres;
     const void *mark = nres == 2 ? lua_touserdata(co, base + 1) : NULL;
@@ -271,6 +272,13 @@ void rs_task_file(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *c
         return;
     lua_settop(co, base);
     set_stray(s, task, 0);
+}
+
+void rs_task_file(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *co, int nres)
+{
+    int top = lua_gettop(L);
+    file(L, s, ti, task, co, nres);
+    lua_settop(L, top);     /* a task cancelled meanwhile may leave a value */
 }
 
 /* Resumes the task at ti, whose coroutine co has nargs values pushed for
@@ -552,6 +560,8 @@ static int task_wait(lua_State *L)
             return lua_yieldk(L, 2, 0, task_wait_resumed);
         }
         rs_sched_check_not_moving(L, s, "wait");
+        if (task->in_resume)    /* a finalizer or a hook that runs in its resumption */
+            luaL_error(L, "robloxsocial: wait would never end: task waits for itself");
         check_no_cycle(L, s, 0);
         lua_settop(L, 1);
         lua_pushvalue(L, 1);
@@ -581,7 +591,8 @@ static int task_cancel(lua_State *L)
     if (co == L)
         return luaL_error(L, "robloxsocial: a task cannot cancel itself (return from it instead)");
     if (task->in_resume || is_active(co))
-        return luaL_error(L, "robloxsocial: cannot cancel a task that is resuming another");
+        return luaL_error(L, "robloxsocial: cannot cancel a task that is running"
+                             " (being resumed or ended, or resuming another)");
     rs_task_release_waits(L, 1, task, 1);
     rs_task_release_own(L, s, task);
     task->state = TASK_CANCELLED;

@@ -131,6 +131,50 @@ describe("step() from a finalizer that runs while a blocking call builds its res
   end)
 end)
 
+describe("task:cancel() from a finalizer that runs while a task ends", function()
+  it("is refused there, and every task ends once", function()
+    local ok, out = child [[
+      local rs = require "robloxsocial"
+      local core = require "robloxsocial.core"
+      collectgarbage("incremental", 0, 400)
+      local refusals = {}
+      for round = 1, 200 do
+        local tasks = {}
+        for i = 1, 20 do
+          tasks[i] = rs.spawn(function()
+            local x <close> = setmetatable({}, { __close = function() local _ = {} end })
+            coroutine.yield()
+            if i % 2 == 0 then error("boom") end
+            return table.unpack({}, 1, 200)
+          end)
+        end
+        for i = 1, 20 do
+          local t = tasks[i]
+          setmetatable({}, { __gc = function()
+            local ok, err = pcall(t.cancel, t)
+            if not ok then refusals[err] = true end
+          end })
+        end
+        rs.step(0)
+        assert(core.live() >= 0)
+        assert(rs.run(10))
+      end
+      collectgarbage("incremental", 200, 100)
+      for err in pairs(refusals) do io.write(err, "\n") end
+      io.write(core.live(), " ", rs.spawn(function() return "ok" end):wait(), "\n")
+    ]]
+    assert(ok, "the child failed: " .. out)
+    local running = "robloxsocial: cannot cancel a task that is running (being resumed or ended,"
+      .. " or resuming another)"
+    local itself = "robloxsocial: a task cannot cancel itself (return from it instead)"
+    local lines = {}
+    for line in out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    assert.equal("0 ok", table.remove(lines))
+    for _, line in ipairs(lines) do assert.is_true(line == running or line == itself, line) end
+    assert.matches(running, out, 1, true)
+  end)
+end)
+
 describe("a task's coroutine that the program resumes itself", function()
   it("fails the task with a clear error when resumed where the scheduler suspended it", function()
     local ok, out = child [[
