@@ -18,7 +18,8 @@ void rs_sched_push_tasks(lua_State *L);
  * pushes it and returns its stack index.  Returns 0, pushing nothing, in
  * the main thread, in a coroutine of the user's own, in a task's
  * coroutine that the program resumed itself, and where L cannot yield (a
- * hook, a finalizer, a metamethod called from C): there a call blocks.  tasks is the index of the table of tasks. */
+ * hook, a finalizer, a metamethod called from C): there a call blocks.
+ * tasks is the index of the table of tasks. */
 int rs_sched_push_current(lua_State *L, int tasks);
 
 /* The transfer that the task at stack index task keeps for its calls
