@@ -433,6 +433,7 @@ static int send_resumed(lua_State *L, int status, lua_KContext ctx)
 {
     int tidx = (int)ctx;
     (void)status;
+    rs_sched_check_resumed(L, tidx - 1);
     lua_settop(L, tidx);
     return rs_loop_take(L, loop_at_1(L), lua_touserdata(L, tidx),
                         HOOKS_UNDER_TASK(tidx - 1));    /* the task is under tidx */
@@ -443,6 +444,7 @@ static int send_own_resumed(lua_State *L, int status, lua_KContext ctx)
 {
     int task = (int)ctx;
     (void)status;
+    rs_sched_check_resumed(L, task);
     lua_settop(L, task);
     return rs_loop_take(L, loop_at_1(L), rs_sched_transfer(L, task), HOOKS_UNDER_TASK(task));
 }

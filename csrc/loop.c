@@ -479,17 +479,38 @@ static void unlist(rs_loop *lp, rs_transfer *t)
     t->next_done = t->prev_done = NULL;
 }
 
+/* Pushes the result of t (light userdata at 1); run protected by
+ * rs_loop_take, so that its count of takes is right whatever happens. */
+static int push_result(lua_State *L)
+{
+    return rs_transfer_push_result(L, lua_touserdata(L, 1));
+}
+
 int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks)
 {
-    int n, failed;
+    int n, failed, status, base;
     rs_loop_wait(lp, t);
     unlist(lp, t);
     unlink_member(t);
     unanchor(L, lp, t);
+    /* The hooks, and the finalizers that run while the result is built,
+     * may not step: the scheduler checks this count. */
+    lp->taking++;
     rs_transfer_hold(t);        /* a hook that closes the client leaves the error its secrets */
     failed = rs_hooks_call(L, t, hooks);
-    n = rs_transfer_push_result(L, t);
+    base = lua_gettop(L);
+    lua_pushcfunction(L, push_result);
+    lua_pushlightuserdata(L, t);
+    status = lua_pcall(L, 1, LUA_MULTRET, 0);
+    lp->taking--;
+    if (t->state != RS_T_SPENT) {       /* the call failed before it ran */
+        rs_transfer_free_buffers(t);
+        t->state = RS_T_SPENT;
+    }
     t->session = NULL;
+    if (status != LUA_OK)
+        return lua_error(L);
+    n = lua_gettop(L) - base;
     if (failed) {
         lua_pop(L, n);
         return lua_error(L);   /* a hook's error, once the request is settled */

@@ -17,6 +17,8 @@ typedef struct rs_loop {
     int on_multi;               /* transfers on the multi handle */
     int transfers;              /* transfer userdata not yet collected */
     long connections;           /* the open clients' concurrency, summed */
+    int taking;                 /* rs_loop_take under way: its hooks, and the finalizers
+                                   that run while it builds the result, may not step */
     int anchors;                /* registry index of the anchor table: an
                                    array slot is found faster than a key */
 } rs_loop;

@@ -62,5 +62,6 @@ int luaopen_robloxsocial_core(lua_State *L)
     rs_loop_open(L);
     rs_sched_open(L);
     rs_client_open(L);
+    rs_testing_open(L);
     return 1;
 }

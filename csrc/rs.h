@@ -115,4 +115,9 @@ void rs_loop_open(lua_State *L);
 /* Creates RS_CLIENT_MT and adds new and methods to the table on top. */
 void rs_client_open(lua_State *L);
 
+/* ---- testing.c ------------------------------------------------------------ */
+
+/* Adds fail_alloc_after, for the specs, to the table on top. */
+void rs_testing_open(lua_State *L);
+
 #endif

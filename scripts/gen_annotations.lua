@@ -78,7 +78,7 @@ local Task = {}
 ---@return boolean
 function Task:done() end
 
---- Steps until the task is done; returns what its function returned, or raises what it raised.
+--- Steps until the task is done (inside a task: suspends that one); returns what its function returned, or raises what it raised. Raises instead of stepping from a hook, a __close or a finalizer during a step, and when the wait would never end (on itself, or on a task that waits for the caller).
 ---@return any ...
 function Task:wait() end
 

@@ -208,7 +208,7 @@ describe("robloxsocial.step()", function()
     assert.is_true(t:done())
     local ok, err = pcall(t.wait, t)
     assert.is_false(ok)
-    assert.matches("step and run cannot be called while a task runs", err)
+    assert.matches("step cannot be called while a task runs", err)
   end)
 
   it("resumes a task that yields plainly at the next step", function()
