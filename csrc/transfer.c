@@ -26,6 +26,10 @@
  * larger (1e400, inf) is clamped to it before any conversion. */
 #define RS_MAX_WAIT 1e9
 
+/* Most resends of one write that the server did not process (libcurl's
+ * own limit for its resends is 5 too). */
+#define RS_MAX_UNPROCESSED 5
+
 static char *copy_bytes(const char *s, size_t len)
 {
     char *copy = malloc(len + 1);
@@ -208,12 +212,15 @@ static size_t on_header(char *data, size_t size, size_t count, void *userdata)
 /* libcurl calls this each time it is about to send the request, on a new
  * connection or a reused one.  A second call in one attempt is libcurl
  * sending it again by itself (a kept-alive connection died after the
- * request went out): for a write that is refused, because the server may
- * have carried out the first. */
+ * request went out, or an HTTP/2 stream was refused): for a write that
+ * is refused, because the server may have carried out the first; h2.c
+ * notes whether it provably did not, and decide() then sends it again. */
 static int on_prereq(void *userdata, char *ip, char *local_ip, int port, int local_port)
 {
     rs_transfer *t = userdata;
     (void)ip; (void)local_ip; (void)port; (void)local_port;
+    if (t->watch_h2)
+        rs_h2_on_prereq(&t->h2, t->prereqs == 0, t->a->curl_error);
     if (t->prereqs++ > 0 && t->is_write)
         return CURL_PREREQFUNC_ABORT;
     return CURL_PREREQFUNC_OK;
@@ -417,6 +424,9 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     if (t->extra && !build_own_headers(t))
         return CURLE_OUT_OF_MEMORY;
     TRY(curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->extra ? t->own : t->headers->list));
+    /* the handle may have served the other kind of request before */
+    t->watch_h2 = t->is_write && s->http2 && s->tls;
+    TRY(rs_h2_watch(e, &t->h2, t->watch_h2));
     return CURLE_OK;
 }
 
@@ -468,6 +478,32 @@ static void judge_transport(rs_transfer *t, CURLcode rc)
         set_message(t, "the call took longer than its timeout");
     else
         set_message(t, t->a->curl_error[0] ? t->a->curl_error : curl_easy_strerror(rc));
+}
+
+/* A write that the server provably did not process (an HTTP/2 stream
+ * refused, or above a GOAWAY's last stream id: h2.c) was not sent: it
+ * goes again at once, on another connection (libcurl closes that one),
+ * up to RS_MAX_UNPROCESSED times and within the call's timeout.  Returns
+ * whether it was such a write; *next is then what follows. */
+static int judge_unprocessed(rs_transfer *t, CURLcode rc, rs_next *next)
+{
+    long status = 0;
+    if (!t->is_write || !t->watch_h2)
+        return 0;
+    if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        status = 0;
+    if (!rs_h2_unprocessed(&t->h2, rc, t->a->curl_error, status,
+                           rc == CURLE_ABORTED_BY_CALLBACK && t->prereqs > 1))
+        return 0;
+    t->outcome.sent = 0;
+    set_message(t, "the server did not process the request (HTTP/2 REFUSED_STREAM or GOAWAY)");
+    *next = RS_NEXT_FINISH;
+    if (t->unprocessed < RS_MAX_UNPROCESSED && t->started + t->session->timeout > rs_now()) {
+        t->unprocessed++;
+        t->due = rs_now();
+        *next = RS_NEXT_RESEND;
+    }
+    return 1;
 }
 
 /* What an answer says beyond its status: the service's limits, and a new
@@ -527,7 +563,10 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
     double delay, left;
     delay = s->retry_delay * (double)((lua_Integer)1 << (t->attempt < 30 ? t->attempt : 30));
     if (rc != CURLE_OK) {
+        rs_next next;
         judge_transport(t, rc);
+        if (judge_unprocessed(t, rc, &next))
+            return next;
         retryable = t->is_get && !t->too_large && !t->out_of_memory;
     } else {
         if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)

@@ -11,6 +11,7 @@
 #ifndef RS_TRANSFER_H
 #define RS_TRANSFER_H
 
+#include "h2.h"
 #include "session.h"
 
 /* Bodies past this size are refused rather than buffered without end. */
@@ -85,6 +86,9 @@ struct rs_transfer {
     int handshake_done;        /* the csrf handshake was made */
     int token_wait;            /* waits for the csrf probe (a timer), until it goes */
     int prereqs;               /* libcurl started this attempt this often */
+    int watch_h2;              /* a write over HTTP/2: h2 gathers evidence */
+    rs_h2_evidence h2;         /* whether this attempt was processed */
+    int unprocessed;           /* resends of writes the server did not process */
     double started;            /* monotonic seconds of the first attempt */
     double due;                /* when a delayed retry may go */
     /* the answer of the current attempt */
