@@ -158,3 +158,122 @@ int rs_h2_unprocessed(const rs_h2_evidence *ev, CURLcode rc, const char *errbuf,
     return (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR)
            && strncmp(errbuf, GIVING_UP, sizeof GIVING_UP - 1) == 0;
 }
+
+/* ---- connections --------------------------------------------------------- */
+
+/* The length of url's origin ("https://host:port"). */
+static size_t origin_length(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    return (size_t)(p - url) + strcspn(p, "/?#");
+}
+
+static int find_host(const rs_h2_hosts *hs, const char *url, size_t len)
+{
+    int i;
+    for (i = 0; i < hs->count; i++)
+        if (strncmp(hs->list[i].origin, url, len) == 0 && hs->list[i].origin[len] == '\0')
+            return i;
+    return -1;
+}
+
+int rs_h2_host_index(rs_h2_hosts *hs, const char *url)
+{
+    size_t len = origin_length(url);
+    int i = find_host(hs, url, len);
+    rs_h2_host *h;
+    if (i >= 0)
+        return i;
+    if (hs->count == hs->cap) {
+        int cap = hs->cap ? hs->cap * 2 : 4;
+        rs_h2_host *grown = realloc(hs->list, (size_t)cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        hs->list = grown;
+        hs->cap = cap;
+    }
+    h = &hs->list[hs->count];
+    memset(h, 0, sizeof *h);
+    if ((h->origin = malloc(len + 1)) == NULL)
+        return -1;
+    memcpy(h->origin, url, len);
+    h->origin[len] = '\0';
+    h->conns = 1;
+    return hs->count++;
+}
+
+/* A host's requests fill the connections known to it; past them, one
+ * request goes and opens the next connection (libcurl does so when the
+ * others are full), and the rest wait until it has. */
+int rs_h2_may_start(rs_h2_hosts *hs, const char *url, int multiplex)
+{
+    const rs_h2_host *h;
+    int i;
+    if (!multiplex || (i = find_host(hs, url, origin_length(url))) < 0)
+        return 1;
+    h = &hs->list[i];
+    return h->on_net < RS_H2_STREAMS * h->conns || !h->opening;
+}
+
+void rs_h2_on_network(rs_h2_hosts *hs, int host, int on, int multiplex, int *opener)
+{
+    rs_h2_host *h = &hs->list[host];
+    if (on) {
+        if (multiplex && h->on_net >= RS_H2_STREAMS * h->conns && !h->opening) {
+            h->opening = 1;
+            *opener = 1;
+        }
+        h->on_net++;
+        return;
+    }
+    if (*opener == 1)
+        h->opening = 0;         /* it never connected: the next one tries */
+    *opener = 0;
+    if (--h->on_net <= 0) {     /* idle: start again from one connection */
+        h->on_net = 0;
+        h->conns = 1;
+    }
+}
+
+/* A new connection is one more for the host's requests.  One reused
+ * had a stream free (one ended meanwhile, or a connection kept from
+ * earlier): not counted, as it may well be one of those already counted
+ * (counting it would let the next requests past every stream, and
+ * libcurl would open a connection for each); the next request past the
+ * streams opens again. */
+void rs_h2_opener_connected(rs_h2_hosts *hs, int host, int *opener, int new_connection)
+{
+    if (*opener != 1)
+        return;
+    *opener = 2;
+    hs->list[host].opening = 0;
+    if (new_connection)
+        hs->list[host].conns++;
+}
+
+void rs_h2_count_connects(rs_h2_hosts *hs, int host, long n)
+{
+    if (n > 0)
+        hs->list[host].opened += n;
+}
+
+void rs_h2_push_connections(lua_State *L, const rs_h2_hosts *hs)
+{
+    int i;
+    lua_createtable(L, 0, hs->count);
+    for (i = 0; i < hs->count; i++) {
+        lua_pushinteger(L, hs->list[i].opened);
+        lua_setfield(L, -2, hs->list[i].origin);
+    }
+}
+
+void rs_h2_hosts_free(rs_h2_hosts *hs)
+{
+    int i;
+    for (i = 0; i < hs->count; i++)
+        free(hs->list[i].origin);
+    free(hs->list);
+    hs->list = NULL;
+    hs->count = hs->cap = 0;
+}

@@ -1,6 +1,14 @@
 /*
  * h2.h: what HTTP/2 needs beyond what libcurl does by itself.
  *
+ * Connections.  libcurl 7.88 puts at most RS_H2_STREAMS streams on one
+ * connection, and past them opens a connection per request until a new
+ * one is known to multiplex.  The hosts table keeps, per host, the
+ * requests on the network and the connections they may use, so that
+ * requests past the streams of those wait in the session's queue while
+ * one request opens the next connection.  It also counts the connections
+ * each host was opened (client:stats()).
+ *
  * Unprocessed writes.  A write on a stream that the server refused
  * (RST_STREAM REFUSED_STREAM) or above a GOAWAY's last stream id was
  * provably not processed and may go again.  libcurl 7.88 does not say
@@ -11,6 +19,52 @@
 #define RS_H2_H
 
 #include <curl/curl.h>
+
+#include "rs.h"
+
+/* Streams libcurl 7.88 puts on one connection (its default
+ * CURLMOPT_MAX_CONCURRENT_STREAMS), when the server allows as many. */
+#define RS_H2_STREAMS 100
+
+/* One host (scheme, name and port) of a session. */
+typedef struct rs_h2_host {
+    char *origin;                 /* "https://host:port", malloc'd */
+    long opened;                  /* connections libcurl opened to it */
+    int on_net;                   /* requests on the network */
+    int conns;                    /* connections they may use, at least 1 */
+    int opening;                  /* a request is opening one more */
+} rs_h2_host;
+
+typedef struct rs_h2_hosts {
+    rs_h2_host *list;
+    int count, cap;
+} rs_h2_hosts;
+
+/* The index of url's host in hs, added if new; -1 when memory ran out. */
+int rs_h2_host_index(rs_h2_hosts *hs, const char *url);
+
+/* Whether a request to url may go on the network now: always, unless
+ * multiplex (HTTP/2 over TLS) and its host's connections are full while
+ * another request is opening the next. */
+int rs_h2_may_start(rs_h2_hosts *hs, const char *url, int multiplex);
+
+/* A request to host goes on (on != 0) or off the network.  *opener is
+ * the request's own state: set to 1 when it is the one opening the next
+ * connection, back to 0 when it leaves. */
+void rs_h2_on_network(rs_h2_hosts *hs, int host, int on, int multiplex, int *opener);
+
+/* The opener is about to send its request on a connection, new or
+ * reused (from libcurl's CURLOPT_PREREQFUNCTION; touches no Lua state). */
+void rs_h2_opener_connected(rs_h2_hosts *hs, int host, int *opener, int new_connection);
+
+/* libcurl opened n connections to host for one attempt. */
+void rs_h2_count_connects(rs_h2_hosts *hs, int host, long n);
+
+/* Pushes { [origin] = connections opened, ... }.  May raise a memory error. */
+void rs_h2_push_connections(lua_State *L, const rs_h2_hosts *hs);
+
+/* Frees the table. */
+void rs_h2_hosts_free(rs_h2_hosts *hs);
 
 /* What one attempt of a write showed of its HTTP/2 stream. */
 typedef struct rs_h2_evidence {

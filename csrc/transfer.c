@@ -221,6 +221,12 @@ static int on_prereq(void *userdata, char *ip, char *local_ip, int port, int loc
     (void)ip; (void)local_ip; (void)port; (void)local_port;
     if (t->watch_h2)
         rs_h2_on_prereq(&t->h2, t->prereqs == 0, t->a->curl_error);
+    if (t->opener == 1 && t->host > 0 && t->session) {
+        long n = 0;
+        if (curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &n) != CURLE_OK)
+            n = 0;
+        rs_h2_opener_connected(&t->session->hosts, t->host - 1, &t->opener, n > 0);
+    }
     if (t->prereqs++ > 0 && t->is_write)
         return CURL_PREREQFUNC_ABORT;
     return CURL_PREREQFUNC_OK;
@@ -294,6 +300,16 @@ void rs_transfer_count_on_service(rs_transfer *t, int on)
         return;
     t->on_service = on;
     s->services[t->service].in_flight += on ? 1 : -1;
+    if (on && t->host == 0)
+        t->host = rs_h2_host_index(&s->hosts, t->url) + 1;   /* 0 again when out of memory */
+    if (t->host > 0)
+        rs_h2_on_network(&s->hosts, t->host - 1, on, s->http2 && s->tls, &t->opener);
+}
+
+int rs_transfer_may_start(rs_transfer *t)
+{
+    rs_session *s = t->session;
+    return s == NULL || rs_h2_may_start(&s->hosts, t->url, s->http2 && s->tls);
 }
 
 /* The session's lines, then the caller's own (client:request's headers). */
@@ -356,6 +372,10 @@ void rs_transfer_drop_easy(rs_transfer *t)
     if (e == NULL)
         return;
     t->easy = NULL;
+    if (t->watch_h2) {          /* its debug data points into t */
+        (void)rs_h2_watch(e, NULL, 0);
+        t->watch_h2 = 0;
+    }
     if (s && !s->closed) {
         if (s->idle_count == s->idle_cap) {
             int cap = s->idle_cap ? s->idle_cap * 2 : 4;
@@ -603,6 +623,14 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
     return delay > 0 ? RS_NEXT_DELAY : RS_NEXT_RESEND;
 }
 
+/* The connections libcurl opened for the attempt, for client:stats(). */
+static void rs_transfer_count_connects(rs_transfer *t)
+{
+    long n = 0;
+    if (t->host > 0 && curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK)
+        rs_h2_count_connects(&t->session->hosts, t->host - 1, n);
+}
+
 rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
 {
     rs_outcome *o = &t->outcome;
@@ -612,6 +640,7 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
     o->retry_after = -1;
     o->sent = 0;
     t->a->rate.has = 0;
+    rs_transfer_count_connects(t);
     rs_transfer_count_on_service(t, 0);
     rs_headers_unref(t->headers);
     t->headers = NULL;
