@@ -19,6 +19,9 @@
  *   - "...GOAWAY, error=E, last_stream=L": a GOAWAY on that connection,
  *     read while this handle drove it.  N > L proves it unprocessed, in
  *     any libcurl: that is what the GOAWAY says.
+ * Both count only between libcurl's call of CURLOPT_PREREQFUNCTION and its
+ * decision to resend: looking for a connection, a handle may read the
+ * frames of another, idle one (its liveness check), GOAWAY included.
  * And, read from libcurl 7.88's sources (lib/http2.c, lib/transfer.c's
  * Curl_retry_request, lib/multi.c): every failure on an HTTP/2
  * connection that makes it resend a request writes an error text
@@ -83,7 +86,14 @@ static int on_debug(CURL *e, curl_infotype type, char *data, size_t size, void *
     if (type != CURLINFO_TEXT || ev == NULL)
         return 0;
     s = as_string(line, sizeof line, data, size);
-    if (strncmp(s, "Using Stream ID: ", 17) == 0 && (n = number_after(s, "Using Stream ID: ")) >= 0) {
+    if (ev->frozen)
+        return 0;
+    if (strncmp(s, "Connection died, retrying", 25) == 0
+        || strncmp(s, "Issue another request", 21) == 0) {
+        /* libcurl resends: looking for a connection, it may read another
+         * (idle) connection's frames with this handle, GOAWAY included */
+        ev->frozen = 1;
+    } else if (strncmp(s, "Using Stream ID: ", 17) == 0 && (n = number_after(s, "Using Stream ID: ")) >= 0) {
         ev->stream_id = (unsigned long)n;
         ev->has_stream = 1;
     } else if (strstr(s, "GOAWAY") && (n = number_after(s, "last_stream=")) >= 0) {
@@ -126,15 +136,17 @@ static int above_goaway(const rs_h2_evidence *ev)
 void rs_h2_on_prereq(rs_h2_evidence *ev, int first, const char *errbuf)
 {
     int quiet = ev->quiet && errbuf[0] == '\0';
+    /* Evidence counts from here: before, while it looked for a connection,
+     * the handle may have read another connection's GOAWAY. */
     if (first) {
         ev->quiet = errbuf[0] == '\0';
-        ev->has_stream = ev->has_goaway = ev->unprocessed = 0;
+        ev->has_stream = ev->has_goaway = ev->unprocessed = ev->frozen = 0;
         return;
     }
     /* libcurl resends by itself: judge the round that went before */
     ev->unprocessed = above_goaway(ev) || (ev->has_stream && quiet && quiet_rule_holds());
     ev->quiet = quiet;
-    ev->has_stream = ev->has_goaway = 0;
+    ev->has_stream = ev->has_goaway = ev->frozen = 0;
 }
 
 int rs_h2_unprocessed(const rs_h2_evidence *ev, CURLcode rc, const char *errbuf,

@@ -71,6 +71,7 @@ typedef struct rs_h2_evidence {
     unsigned long stream_id;      /* its stream, once libcurl opened one */
     unsigned long goaway_last;    /* a GOAWAY's last stream id, seen on its connection */
     unsigned char has_stream, has_goaway;
+    unsigned char frozen;         /* libcurl is about to resend: ignore what follows */
     unsigned char quiet;          /* no libcurl error text since before the request went */
     unsigned char unprocessed;    /* libcurl's own resend was of an unprocessed request */
 } rs_h2_evidence;
