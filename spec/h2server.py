@@ -14,6 +14,7 @@ with some of them:
                      without an answer: the client cannot know that it was
   hold:   [n, ...]   processed only when request n + 1 has arrived, or
                      after 2 s (so that two requests share a connection)
+  slow:   [n, ...]   processed after 0.5 s, whatever arrives meanwhile
 
 Any other request is processed: answered 200 with {"n": <its number>,
 "path": <its path>}.  Each event is one JSON line on stdout:
@@ -33,6 +34,7 @@ import h2.config
 import h2.connection
 import h2.errors
 import h2.events
+import hyperframe.frame
 
 
 def log(**fields):
@@ -88,7 +90,7 @@ class Server:
         self.conns = []
         self.count = 0
         self.connections = 0
-        self.held = []             # (deadline, conn, n, stream)
+        self.held = []             # (deadline, conn, n, stream, answered on the next request)
 
     def accept(self):
         raw, _ = self.listener.accept()
@@ -122,11 +124,12 @@ class Server:
         n = self.count
         method, path = conn.requests[stream]
         fields = dict(n=n, method=method, path=path, stream=stream, connection=conn.number)
-        for deadline_conn in list(self.held):
-            _, hconn, hn, hstream = deadline_conn
-            self.held.remove(deadline_conn)
-            if not hconn.closed:
-                self.answer(hconn, hn, hstream)
+        for item in list(self.held):
+            _, hconn, hn, hstream, on_next = item
+            if on_next:
+                self.held.remove(item)
+                if not hconn.closed:
+                    self.answer(hconn, hn, hstream)
         if n in self.plan.get("refuse", ()):
             conn.requests.pop(stream)
             log(event="refused", **fields)
@@ -136,9 +139,15 @@ class Server:
             conn.requests.pop(stream)
             log(event="goaway", **fields)
             conn.going_away = stream - 2 if stream > 2 else 0
-            conn.h2.close_connection(error_code=h2.errors.ErrorCodes.NO_ERROR,
-                                     last_stream_id=conn.going_away)
+            # Written by hand: python3-h2's close_connection would end the
+            # connection's state, and the streams below could not be answered.
             conn.flush()
+            goaway = hyperframe.frame.GoAwayFrame(stream_id=0, last_stream_id=conn.going_away,
+                                                  error_code=0)
+            try:
+                conn.sock.sendall(goaway.serialize())
+            except OSError:
+                conn.close()
             self.finish_goaway(conn)
         elif n in self.plan.get("die", ()):
             conn.requests.pop(stream)
@@ -146,7 +155,9 @@ class Server:
             log(event="processed", **fields)
             conn.reset()
         elif n in self.plan.get("hold", ()):
-            self.held.append((time.monotonic() + 2, conn, n, stream))
+            self.held.append((time.monotonic() + 2, conn, n, stream, True))
+        elif n in self.plan.get("slow", ()):
+            self.held.append((time.monotonic() + 0.5, conn, n, stream, False))
         else:
             self.answer(conn, n, stream)
 

@@ -61,6 +61,26 @@ h2_describe("a write over HTTP/2", function()
     assert.are_not.equal(processed[1].connection, processed[2].connection)
   end)
 
+  it("above a GOAWAY's last stream id, while a stream below is still answered, goes again", function()
+    local srv <close> = h2server.start{ slow = { 1 }, goaway = { 2 } }
+    local c <close> = client(srv)
+    local tasks = {}
+    for i = 1, 2 do
+      tasks[i] = robloxsocial.spawn(function()
+        return c:request("POST", "friends", "/w/" .. i, { body = { i = i } })
+      end)
+      robloxsocial.step(0)         -- /w/1 goes first
+    end
+    assert.is_true(robloxsocial.run(10))
+    local first, second = tasks[1]:wait(), tasks[2]:wait()
+    assert.equal("/w/1", first.path)
+    assert.equal("/w/2", second.path)
+    local processed = srv.events("processed")
+    table.sort(processed, function(a, b) return a.n < b.n end)
+    assert.same({ "/w/1", "/w/2" }, paths(processed))
+    assert.equal(1, #srv.events("goaway"))
+  end)
+
   it("refused every time fails with sent = false after five more tries", function()
     local srv <close> = h2server.start{ refuse = { 1, 2, 3, 4, 5, 6, 7, 8 } }
     local answers, errs = writes(srv, 1)
