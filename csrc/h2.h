@@ -29,6 +29,7 @@
 /* One host (scheme, name and port) of a session. */
 typedef struct rs_h2_host {
     char *origin;                 /* "https://host:port", malloc'd */
+    size_t origin_len;
     long opened;                  /* connections libcurl opened to it */
     int on_net;                   /* requests on the network */
     int conns;                    /* connections they may use, at least 1 */

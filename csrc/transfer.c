@@ -444,9 +444,10 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     if (t->extra && !build_own_headers(t))
         return CURLE_OUT_OF_MEMORY;
     TRY(curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->extra ? t->own : t->headers->list));
-    /* the handle may have served the other kind of request before */
+    /* a handle comes back to the pool unwatched (rs_transfer_drop_easy) */
     t->watch_h2 = t->is_write && s->http2 && s->tls;
-    TRY(rs_h2_watch(e, &t->h2, t->watch_h2));
+    if (t->watch_h2)
+        TRY(rs_h2_watch(e, &t->h2, 1));
     return CURLE_OK;
 }
 
