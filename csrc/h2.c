@@ -23,17 +23,18 @@
  * decision to resend: looking for a connection, a handle may read the
  * frames of another, idle one (its liveness check), GOAWAY included.
  * And, read from libcurl 7.88's sources (lib/http2.c, lib/transfer.c's
- * Curl_retry_request, lib/multi.c): every failure on an HTTP/2
- * connection that makes it resend a request writes an error text
- * (failf: "Recv failure", "OpenSSL SSL_read", "Failed receiving HTTP2
- * data", ...) except one: a stream closed with REFUSED_STREAM, which
- * sets its refused_stream flag and returns CURLE_RECV_ERROR with no
- * text.  So, for libcurl 7.88 only, an HTTP/2 attempt that libcurl
- * resends (or that ends in CURLE_RECV_ERROR) without any error text
- * since before the request went out was refused.  The one other way
- * there, nghttp2 running out of memory while queueing the request, is
- * also a request the server did not see whole.  With another libcurl
- * only the GOAWAY evidence counts.
+ * Curl_retry_request, lib/multi.c, lib/cf-socket.c, lib/vtls/openssl.c):
+ * every failure on an HTTP/2 connection that makes it resend a request
+ * writes an error text (failf: "Recv failure", "OpenSSL SSL_read",
+ * "Failed receiving HTTP2 data", ...) except one: a stream closed with
+ * REFUSED_STREAM, which sets its refused_stream flag and returns
+ * CURLE_RECV_ERROR with no text.  So, for libcurl 7.88 over OpenSSL only,
+ * an HTTP/2 attempt that libcurl resends (or that ends in
+ * CURLE_RECV_ERROR) without any error text since before the request went
+ * out was refused.  The one other way there, nghttp2 running out of
+ * memory while queueing the request, is also a request the server did
+ * not see whole.  With another libcurl or TLS library only the GOAWAY
+ * evidence counts.
  *
  * Not provable, and so left as sent = true: a refused stream that
  * libcurl reports as CURLE_HTTP2 ("Error in the HTTP2 framing layer",
@@ -121,11 +122,13 @@ CURLcode rs_h2_watch(CURL *e, rs_h2_evidence *ev, int watch)
 }
 
 /* Whether the libcurl in use is the one whose sources the quiet rule was
- * read from. */
+ * read from: 7.88, over OpenSSL (another TLS backend has failures of its
+ * own, not read). */
 static int quiet_rule_holds(void)
 {
     const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-    return v && (v->version_num >> 8) == 0x0758;       /* 7.88.x */
+    return v && (v->version_num >> 8) == 0x0758 && v->ssl_version
+           && strncmp(v->ssl_version, "OpenSSL/", 8) == 0;
 }
 
 static int above_goaway(const rs_h2_evidence *ev)
