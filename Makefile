@@ -86,6 +86,11 @@ bench: build
 clean:
 	rm -rf build build-* build.luarocks
 
+# HTTP/2 connections of first bursts (issue 21): bench/h2/README.md.
+.PHONY: bench-h2
+bench-h2: build
+	@bench/h2/run.sh
+
 # The concurrency bench (issue 9): bench/concurrency/README.md.
 .PHONY: bench-concurrency
 bench-concurrency: build

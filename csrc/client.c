@@ -582,9 +582,20 @@ static int client_rate_limit(lua_State *L)
     return 1;
 }
 
+/* client:stats(): { connections = { [origin] = connections opened } }. */
+static int client_stats(lua_State *L)
+{
+    rs_client *c = client_check(L, 1);
+    lua_createtable(L, 0, 1);
+    rs_h2_push_connections(L, &c->session.hosts);
+    lua_setfield(L, -2, "connections");
+    return 1;
+}
+
 static const luaL_Reg client_methods[] = {
     {"close", client_close},
     {"rate_limit", client_rate_limit},
+    {"stats", client_stats},
     {NULL, NULL}
 };
 

@@ -166,7 +166,8 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
     t->state = state;
     if (had_slot && s) {
         s->active--;
-        while (s->waiting_head && s->active < s->concurrency) {
+        while (s->waiting_head && s->active < s->concurrency
+               && rs_transfer_may_start(s->waiting_head)) {
             rs_transfer *next = s->waiting_head;
             unlink_waiting(s, next);
             start(lp, next);
@@ -309,7 +310,7 @@ void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t, int task)
         s->members->prev_member = t;
     s->members = t;
     lp->live++;
-    if (s->active < s->concurrency && s->waiting_head == NULL) {
+    if (s->active < s->concurrency && s->waiting_head == NULL && rs_transfer_may_start(t)) {
         start(lp, t);
         return;
     }

@@ -214,6 +214,7 @@ void rs_session_release(rs_session *s)
     free(s->services);
     s->services = NULL;
     s->service_count = s->service_cap = 0;
+    rs_h2_hosts_free(&s->hosts);
     free(s->proxy);
     free(s->cainfo);
     s->proxy = s->cainfo = NULL;

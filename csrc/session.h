@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "h2.h"
 #include "rs.h"
 
 /* The largest response buffer a session keeps for the next request; a
@@ -66,6 +67,7 @@ typedef struct rs_session {
     int tls;                      /* its origins are https */
     char *proxy, *cainfo;         /* NULL: none given */
     CURLSH *share;                /* DNS, TLS sessions and connections */
+    rs_h2_hosts hosts;            /* requests and connections per host (h2.c) */
     char *spare[RS_SPARES];       /* response buffers to reuse (<= RS_SPARE_MAX) */
     size_t spare_cap[RS_SPARES];
     int spares;

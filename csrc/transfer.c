@@ -28,6 +28,10 @@
  * larger (1e400, inf) is clamped to it before any conversion. */
 #define RS_MAX_WAIT 1e9
 
+/* Most resends of one write that the server did not process (libcurl's
+ * own limit for its resends is 5 too). */
+#define RS_MAX_UNPROCESSED 5
+
 static char *copy_bytes(const char *s, size_t len)
 {
     char *copy = malloc(len + 1);
@@ -209,12 +213,21 @@ static size_t on_header(char *data, size_t size, size_t count, void *userdata)
 /* libcurl calls this each time it is about to send the request, on a new
  * connection or a reused one.  A second call in one attempt is libcurl
  * sending it again by itself (a kept-alive connection died after the
- * request went out): for a write that is refused, because the server may
- * have carried out the first. */
+ * request went out, or an HTTP/2 stream was refused): for a write that
+ * is refused, because the server may have carried out the first; h2.c
+ * notes whether it provably did not, and decide() then sends it again. */
 static int on_prereq(void *userdata, char *ip, char *local_ip, int port, int local_port)
 {
     rs_transfer *t = userdata;
     (void)ip; (void)local_ip; (void)port; (void)local_port;
+    if (t->watch_h2)
+        rs_h2_on_prereq(&t->h2, t->prereqs == 0, t->a->curl_error);
+    if (t->opener == 1 && t->host > 0 && t->session) {
+        long n = 0;
+        if (curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &n) != CURLE_OK)
+            n = 0;
+        rs_h2_opener_connected(&t->session->hosts, t->host - 1, &t->opener, n > 0);
+    }
     if (t->prereqs++ > 0 && t->is_write)
         return CURL_PREREQFUNC_ABORT;
     return CURL_PREREQFUNC_OK;
@@ -302,6 +315,16 @@ void rs_transfer_count_on_service(rs_transfer *t, int on)
         return;
     t->on_service = on;
     s->services[t->service].in_flight += on ? 1 : -1;
+    if (on && t->host == 0)
+        t->host = rs_h2_host_index(&s->hosts, t->url) + 1;   /* 0 again when out of memory */
+    if (t->host > 0)
+        rs_h2_on_network(&s->hosts, t->host - 1, on, s->http2 && s->tls, &t->opener);
+}
+
+int rs_transfer_may_start(rs_transfer *t)
+{
+    rs_session *s = t->session;
+    return s == NULL || rs_h2_may_start(&s->hosts, t->url, s->http2 && s->tls);
 }
 
 /* Whether t sends more than the session's lines: the api key and the
@@ -375,6 +398,10 @@ void rs_transfer_drop_easy(rs_transfer *t)
     if (e == NULL)
         return;
     t->easy = NULL;
+    if (t->watch_h2) {          /* its debug data points into t */
+        (void)rs_h2_watch(e, NULL, 0);
+        t->watch_h2 = 0;
+    }
     if (s && !s->closed) {
         if (s->idle_count == s->idle_cap) {
             int cap = s->idle_cap ? s->idle_cap * 2 : 4;
@@ -444,6 +471,10 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     if (has_own_headers(t) && !build_own_headers(t))
         return CURLE_OUT_OF_MEMORY;
     TRY(curl_easy_setopt(e, CURLOPT_HTTPHEADER, has_own_headers(t) ? t->own : t->headers->list));
+    /* a handle comes back to the pool unwatched (rs_transfer_drop_easy) */
+    t->watch_h2 = t->is_write && s->http2 && s->tls;
+    if (t->watch_h2)
+        TRY(rs_h2_watch(e, &t->h2, 1));
     return CURLE_OK;
 }
 
@@ -534,6 +565,32 @@ static void judge_transport(rs_transfer *t, CURLcode rc)
         set_message(t, t->a->curl_error[0] ? t->a->curl_error : curl_easy_strerror(rc));
 }
 
+/* A write that the server provably did not process (an HTTP/2 stream
+ * refused, or above a GOAWAY's last stream id: h2.c) was not sent: it
+ * goes again at once, on another connection (libcurl closes that one),
+ * up to RS_MAX_UNPROCESSED times and within the call's timeout.  Returns
+ * whether it was such a write; *next is then what follows. */
+static int judge_unprocessed(rs_transfer *t, CURLcode rc, rs_next *next)
+{
+    long status = 0;
+    if (!t->is_write || !t->watch_h2)
+        return 0;
+    if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        status = 0;
+    if (!rs_h2_unprocessed(&t->h2, rc, t->a->curl_error, status,
+                           rc == CURLE_ABORTED_BY_CALLBACK && t->prereqs > 1))
+        return 0;
+    t->outcome.sent = 0;
+    set_message(t, "the server did not process the request (HTTP/2 REFUSED_STREAM or GOAWAY)");
+    *next = RS_NEXT_FINISH;
+    if (t->unprocessed < RS_MAX_UNPROCESSED && t->started + t->session->timeout > rs_now()) {
+        t->unprocessed++;
+        t->due = rs_now();
+        *next = RS_NEXT_RESEND;
+    }
+    return 1;
+}
+
 /* What an answer says beyond its status: the service's limits, and a new
  * cookie (taken up only by a client that sends one).  Returns 0 when
  * memory ran out. */
@@ -591,7 +648,10 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
     double delay, left;
     delay = s->retry_delay * (double)((lua_Integer)1 << (t->attempt < 30 ? t->attempt : 30));
     if (rc != CURLE_OK) {
+        rs_next next;
         judge_transport(t, rc);
+        if (judge_unprocessed(t, rc, &next))
+            return next;
         retryable = !t->is_write && !t->too_large && !t->out_of_memory;
     } else {
         if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
@@ -629,6 +689,14 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
     return delay > 0 ? RS_NEXT_DELAY : RS_NEXT_RESEND;
 }
 
+/* The connections libcurl opened for the attempt, for client:stats(). */
+static void rs_transfer_count_connects(rs_transfer *t)
+{
+    long n = 0;
+    if (t->host > 0 && curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK)
+        rs_h2_count_connects(&t->session->hosts, t->host - 1, n);
+}
+
 rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
 {
     rs_outcome *o = &t->outcome;
@@ -638,6 +706,7 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
     o->retry_after = -1;
     o->sent = 0;
     t->a->rate.has = 0;
+    rs_transfer_count_connects(t);
     rs_transfer_count_on_service(t, 0);
     rs_headers_unref(t->headers);
     t->headers = NULL;

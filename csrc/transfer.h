@@ -93,6 +93,11 @@ struct rs_transfer {
     int token_wait;            /* waits for the csrf probe (a timer), until it goes */
     int prereqs;               /* libcurl started this attempt this often */
     int socket_errno;          /* why this attempt could not open a socket, or 0 */
+    int watch_h2;              /* a write over HTTP/2: h2 gathers evidence */
+    rs_h2_evidence h2;         /* whether this attempt was processed */
+    int unprocessed;           /* resends of writes the server did not process */
+    int host;                  /* 1 + its index in session->hosts; 0: not yet known */
+    int opener;                /* opening its host's next connection (h2.c) */
     double started;            /* monotonic seconds of the first attempt */
     double due;                /* when a delayed retry may go */
     /* the answer of the current attempt */
@@ -125,8 +130,14 @@ int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const ch
  * that no request remains until its reset (pace), or 0. */
 double rs_transfer_pace_wait(const rs_transfer *t, double now);
 
-/* Counts t in (on != 0) or out of its service's attempts in flight. */
+/* Counts t in (on != 0) or out of its service's attempts in flight,
+ * and of its host's requests on the network. */
 void rs_transfer_count_on_service(rs_transfer *t, int on);
+
+/* Whether t may take a slot now: over HTTP/2, not while its host's
+ * connections are full and another request is opening the next (h2.c);
+ * it then waits in the session's queue. */
+int rs_transfer_may_start(rs_transfer *t);
 
 
 

@@ -104,6 +104,10 @@ function Client:close() end
 ---@return { limit: number, remaining: number, reset: number, age: number, windows: number[][] }|nil
 function Client:rate_limit(service) end
 
+--- Counts of the client's traffic: the connections opened to each host (origin) since it was made.
+---@return { connections: table<string, integer> }
+function Client:stats() end
+
 --- Sends any request to any service through the same machinery (auth, CSRF, retries, decoding, pacing, hooks).
 ---@param method "GET"|"POST"|"DELETE"|"PATCH"|"PUT"
 ---@param service string "friends", "users", "thumbnails", ...: https://<service>.<domain>
