@@ -657,7 +657,7 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
         if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
             status = 0;
         o->status = status;
-        o->sent = 1;
+        o->sent = status != 429;        /* a 429 was not carried out */
         o->retry_after = retry_after_seconds(t->a->retry_after);
         if (!take_answer_headers(t) || !rs_session_keep_token(s, t->a->csrf_token)) {
             rs_transfer_fail(t, "network", "not enough memory");
