@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csrf.h"
 #include "hooks.h"
 #include "loop.h"
 
@@ -109,43 +110,6 @@ static void off_multi(rs_loop *lp, rs_transfer *t)
     }
 }
 
-/* The first writes of a cookie session, before it holds a csrf token:
- * one goes (the probe) and the others wait for its answer, which hands
- * out the token they all then carry, so that a burst of writes makes one
- * handshake rather than one each.  They keep their slots meanwhile; the
- * wait is a timer due when their timeout ends.  Once a write has been
- * answered without the handshake, the service wants no token and writes
- * no longer wait.  Reads sent as POST carry the token as writes do. */
-static int waits_for_token(rs_session *s, rs_transfer *t)
-{
-    if (t->is_get || s->csrf_token || s->csrf_known || s->secrets[0] == NULL)
-        return 0;
-    if (s->csrf_probe == NULL)
-        s->csrf_probe = t;
-    return s->csrf_probe != t;
-}
-
-/* The probe's attempt is over (answered: an answer came back): the
- * writes waiting for it are due now.  Returns how many there are.  They
- * keep token_wait until they go: a batch that fails meanwhile withdraws
- * them, as they were never sent. */
-static int token_answered(rs_loop *lp, rs_session *s, int answered)
-{
-    rs_transfer *t;
-    double now = rs_now();
-    int woken = 0;
-    s->csrf_probe = NULL;
-    if (answered && s->csrf_token == NULL)
-        s->csrf_known = 1;
-    for (t = s->members; t; t = t->next_member)
-        if (t->token_wait && rs_timers_holds(t)) {
-            t->due = now;       /* their turns among themselves stay */
-            rs_timers_update(&lp->timers, t);
-            woken++;
-        }
-    return woken;
-}
-
 /* t ended (finished or cancelled): its slot goes to the next in line. */
 static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
 {
@@ -156,8 +120,7 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
         rs_timers_remove(&lp->timers, t);
     if (t->state == RS_T_QUEUED && s)
         unlink_waiting(s, t);
-    if (s && s->csrf_probe == t)
-        (void)token_answered(lp, s, 0);   /* they go at the loop's next turn */
+    (void)rs_csrf_probe_over(s, &lp->timers, t, 0);   /* they go at the loop's next turn */
     if (t->easy)
         curl_easy_setopt(t->easy, CURLOPT_PRIVATE, NULL);
     rs_transfer_drop_easy(t);
@@ -225,7 +188,7 @@ static void delay(rs_loop *lp, rs_transfer *t, double due)
 /* Sends the next attempt of t; a failure to even start ends it.  With
  * pace on, an attempt to a service that said none remain waits for its
  * reset (a timer), unless that passes the call's timeout; a write that
- * waits for the session's csrf token waits as a timer too. */
+ * waits for the session's csrf token (csrf.c) waits as a timer too. */
 static void launch(rs_loop *lp, rs_transfer *t)
 {
     static const char too_long[] = "the call took longer than its timeout";
@@ -244,7 +207,7 @@ static void launch(rs_loop *lp, rs_transfer *t)
         fail_launch(lp, t, "timeout", "the service's rate limit resets after the call's timeout");
         return;
     }
-    t->token_wait = waits_for_token(t->session, t);
+    t->token_wait = rs_csrf_waits(t->session, t);
     if (t->token_wait) {
         if (now < end)
             delay(lp, t, end);
@@ -357,8 +320,7 @@ static int collect(rs_loop *lp)
         }
         off_multi(lp, t);       /* msg is gone after this */
         next = rs_transfer_judge(t, rc);    /* keeps a token handed out */
-        woken = t->session && t->session->csrf_probe == t
-                && token_answered(lp, t->session, rc == CURLE_OK) > 0;
+        woken = rs_csrf_probe_over(t->session, &lp->timers, t, rc == CURLE_OK) > 0;
         switch (next) {
         case RS_NEXT_RESEND:
             launch(lp, t);

@@ -228,41 +228,6 @@ void rs_free_list(struct curl_slist **list)
     *list = NULL;
 }
 
-/* ---- the csrf token ---------------------------------------------------- */
-
-/* A token goes into a header line: printable ASCII without space, and no
- * longer than RS_MAX_TOKEN.  Anything else is not taken. */
-int rs_token_is_clean(const char *token)
-{
-    size_t n = 0;
-    for (; token[n]; n++)
-        if ((unsigned char)token[n] <= 0x20 || (unsigned char)token[n] >= 0x7f)
-            return 0;
-    return n > 0 && n <= RS_MAX_TOKEN;
-}
-
-/* Keeps the token of a response that carries one; later writes send it.
- * Returns 0 on out-of-memory, keeping the old token. */
-int rs_session_keep_token(rs_session *s, const char *fresh)
-{
-    char *old = s->csrf_token;
-    if (!rs_token_is_clean(fresh) || (old && strcmp(old, fresh) == 0))
-        return 1;
-    s->csrf_token = malloc(strlen(fresh) + 1);
-    if (s->csrf_token == NULL) {
-        s->csrf_token = old;
-        return 0;
-    }
-    strcpy(s->csrf_token, fresh);
-    if (!rs_session_write_headers(s)) {
-        rs_free_secret(s->csrf_token);
-        s->csrf_token = old;
-        return 0;
-    }
-    rs_free_secret(old);
-    return 1;
-}
-
 /* ---- services and their limits ----------------------------------------- */
 
 /* The index of the service called name in s->services, added if new;

@@ -124,14 +124,6 @@ int rs_list_add_all(struct curl_slist **list, const struct curl_slist *from);
 /* Frees a header list after overwriting its lines.  NULL is fine. */
 void rs_free_list(struct curl_slist **list);
 
-/* Whether a token can go into a header line: printable ASCII without
- * space, at most RS_MAX_TOKEN bytes. */
-int rs_token_is_clean(const char *token);
-
-/* Keeps the token of an answer that carries a clean one; later writes
- * send it.  Returns 0 on out-of-memory, keeping the old token. */
-int rs_session_keep_token(rs_session *s, const char *fresh);
-
 /* The index of the service called name, added if new; -1 on out-of-memory. */
 int rs_session_service_index(rs_session *s, const char *name);
 

@@ -1,7 +1,8 @@
 /*
  * transfer.c: one request on its way: its buffers, its attempts, and the
- * judgement of each attempt (retries, the x-csrf-token handshake, the
- * whole-call timeout, challenges, what the answer's headers say).  The
+ * judgement of each attempt (retries, the whole-call timeout, what the
+ * answer's headers say; the csrf handshake is csrf.c's, challenges
+ * challenge.c's).  The
  * loop (loop.c) moves transfers; this file only prepares an easy handle
  * for an attempt and reads what came back.
  *
@@ -20,7 +21,7 @@
 #include <time.h>
 #include <sys/socket.h>
 
-#include "transfer.h"
+#include "csrf.h"
 
 #define TRY(call) do { CURLcode rc_ = (call); if (rc_ != CURLE_OK) return rc_; } while (0)
 
@@ -599,7 +600,7 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
         o->status = status;
         o->sent = 1;
         o->retry_after = retry_after_seconds(t->a->retry_after);
-        if (!take_answer_headers(t) || !rs_session_keep_token(s, t->a->csrf_token)) {
+        if (!take_answer_headers(t) || !rs_csrf_keep_token(s, t->a->csrf_token)) {
             rs_transfer_fail(t, "network", "not enough memory");
             return RS_NEXT_FINISH;
         }
@@ -607,11 +608,9 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
             return RS_NEXT_FINISH;
         o->kind = "http";
         set_message(t, t->a->reason);
-        if (status == 403 && (t->a->challenge_id[0] || t->a->challenge_type[0]))
-            return RS_NEXT_FINISH;      /* a challenge: never retried, not the handshake */
-        /* Every POST and DELETE carries the handshake, reads sent as POST too. */
-        if (status == 403 && !t->is_get && !t->handshake_done && rs_token_is_clean(t->a->csrf_token)) {
-            t->handshake_done = 1;      /* the handshake is not a retry */
+        if (rs_challenge_is(status, t->a->challenge_id, t->a->challenge_type))
+            return RS_NEXT_FINISH;      /* never retried, not the handshake */
+        if (status == 403 && rs_csrf_is_handshake(t, t->a->csrf_token)) {
             t->due = rs_now();
             return RS_NEXT_RESEND;
         }
@@ -704,7 +703,7 @@ static int push_result(lua_State *L)
     f.secrets = s ? s->secrets : NULL;
     f.secret_count = s ? s->secret_count : 0;
     f.rate = t->a ? &t->a->rate : NULL;
-    if (t->a && o->status == 403 && (t->a->challenge_id[0] || t->a->challenge_type[0])) {
+    if (t->a && rs_challenge_is(o->status, t->a->challenge_id, t->a->challenge_type)) {
         f.challenge_id = whole_header(t->a->challenge_id, sizeof t->a->challenge_id);
         f.challenge_type = whole_header(t->a->challenge_type, sizeof t->a->challenge_type);
         f.challenge_metadata = t->challenge_metadata;
