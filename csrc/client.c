@@ -4,6 +4,7 @@
  * and core.start (a transfer for a task) that the Lua layer builds every
  * method on.
  */
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,7 @@ static void client_init(lua_State *L, rs_client *c, const rs_options *o)
     if (o->cainfo)
         s->cainfo = copy_string(L, o->cainfo, strlen(o->cainfo));
     s->timeout = o->timeout;
+    s->deadline = o->deadline;
     s->connect_timeout = o->connect_timeout;
     s->retry_delay = o->retry_delay;
     s->max_retries = o->max_retries;
@@ -301,10 +303,24 @@ typedef struct rs_call {
     lua_Integer group, id;
     int headers;                /* stack index of extra header lines, or 0 */
     int read;                   /* a read sent as POST: retried as a GET, no `sent` */
+    double deadline;            /* on the rs_now clock; HUGE_VAL: none */
 } rs_call;
 
+/* The call's deadline, the one place it is computed: the argument at idx
+ * (an absolute time on the core.now() clock), or else the client's
+ * `deadline` option from now, or none (HUGE_VAL). */
+static double call_deadline(lua_State *L, const rs_client *c, int idx)
+{
+    if (idx && !lua_isnoneornil(L, idx)) {
+        lua_Number at = luaL_checknumber(L, idx);
+        luaL_argcheck(L, at == at, idx, "a deadline, not NaN");
+        return (double)at;
+    }
+    return c->session.deadline > 0 ? rs_now() + c->session.deadline : HUGE_VAL;
+}
+
 /* Checks the arguments (client, method, service, path[, query[, body[,
- * group[, headers[, read]]]]]), or (client, method, service, head, id, tail) in
+ * group[, headers[, read[, deadline]]]]]]), or (client, method, service, head, id, tail) in
  * the id form; c is the client at 1 when the caller has checked it, or
  * NULL.  Raises on misuse, before anything is allocated.  group
  * (an integer, 0 for none) ties the transfers of one batch call: after
@@ -336,6 +352,7 @@ static void check_call(lua_State *L, rs_client *c, int id_form, rs_call *r)
         r->read = lua_toboolean(L, 9);
     }
     luaL_checkstring(L, 4);
+    r->deadline = call_deadline(L, r->c, id_form ? 0 : 10);
 }
 
 /* Makes t (zeroed) the request r describes and hands it to the loop,
@@ -367,6 +384,7 @@ static void submit(lua_State *L, const rs_call *r, rs_transfer *t, int blocking,
         luaL_error(L, "robloxsocial: not enough memory");
     }
     t->group = r->group;
+    t->deadline = r->deadline;
     t->is_write = r->m != 0 && !r->read;    /* rs_transfer_init took every POST for a write */
     rs_loop_submit(L, c->loop, t, task);
 }
@@ -479,7 +497,7 @@ static int send_transfer(lua_State *L, rs_transfer *t, int task)
  * transfers move meanwhile). */
 static int send_call(lua_State *L, rs_client *c, int id_form)
 {
-    int task, hooks = id_form ? 7 : 10;
+    int task, hooks = id_form ? 7 : 11;
     rs_transfer *own;
     lua_settop(L, hooks - 1);
     if (c->hooks)
@@ -496,8 +514,10 @@ static int send_call(lua_State *L, rs_client *c, int id_form)
 }
 
 /* core.send(client, method, service, path[, query[, body[, nil[,
- * headers[, read]]]]]): query is an encoded query string without '?',
- * body a JSON text, read true for a read sent as POST.  Returns the decoded body, or nil and an error table.  The
+ * headers[, read[, deadline]]]]]]): query is an encoded query string
+ * without '?', body a JSON text, read true for a read sent as POST,
+ * deadline an absolute time on the core.now() clock (nil: the client's
+ * `deadline` option).  Returns the decoded body, or nil and an error table.  The
  * Lua layer raises on a closed client before it calls this; a client
  * closed since gives a "cancelled" error. */
 static int client_send(lua_State *L)
@@ -506,7 +526,7 @@ static int client_send(lua_State *L)
 }
 
 /* core.start(client, method, service, path[, query[, body[, group[,
- * headers[, read]]]]]): the same
+ * headers[, read[, deadline]]]]]]): the same
  * request as a transfer that a task waits for (the scheduler takes it when
  * it is over; core.result gives its answer). */
 static int client_start(lua_State *L)

@@ -116,8 +116,7 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
     rs_session *s = t->session;
     int had_slot = t->state == RS_T_RUNNING || t->state == RS_T_DELAYED;
     off_multi(lp, t);
-    if (t->state == RS_T_DELAYED)
-        rs_timers_remove(&lp->timers, t);
+    rs_timers_remove(&lp->timers, t);   /* delayed, or queued with a deadline */
     if (t->state == RS_T_QUEUED && s)
         unlink_waiting(s, t);
     (void)rs_csrf_probe_over(s, &lp->timers, t, 0);   /* they go at the loop's next turn */
@@ -168,12 +167,24 @@ static void finish(rs_loop *lp, rs_transfer *t)
     list_done(lp, t);
 }
 
-/* t, about to be launched, fails before it reaches the network. */
+/* t, about to be launched, fails before it reaches the network (kind
+ * NULL: its outcome says why). */
 static void fail_launch(rs_loop *lp, rs_transfer *t, const char *kind, const char *message)
 {
     t->state = RS_T_RUNNING;    /* it held a slot: finish gives it back */
-    rs_transfer_fail(t, kind, message);
+    if (kind)
+        rs_transfer_fail(t, kind, message);
     finish(lp, t);
+}
+
+/* t's deadline came while it waited in line for a slot. */
+static void expire(rs_loop *lp, rs_transfer *t)
+{
+    rs_transfer_fail(t, "timeout", "the call's deadline passed while it waited for a slot");
+    end_transfer(lp, t, RS_T_FINISHED);
+    if (t->group && t->session)
+        withdraw_group(lp, t->session, t->group);
+    list_done(lp, t);
 }
 
 /* t holds its slot until due; with no memory for the timer it fails. */
@@ -187,26 +198,25 @@ static void delay(rs_loop *lp, rs_transfer *t, double due)
 
 /* Sends the next attempt of t; a failure to even start ends it.  With
  * pace on, an attempt to a service that said none remain waits for its
- * reset (a timer), unless that passes the call's timeout; a write that
- * waits for the session's csrf token (csrf.c) waits as a timer too. */
+ * reset (a timer), which its timeout does not count, unless that passes
+ * the call's deadline; a write that waits for the session's csrf token
+ * (csrf.c) waits as a timer too, within its timeout. */
 static void launch(rs_loop *lp, rs_transfer *t)
 {
     static const char too_long[] = "the call took longer than its timeout";
     /* One clock reading for the wait and its due: calls waiting for one
      * reset are then due at the same time, and go in the order made. */
-    double now = rs_now(), wait = rs_transfer_pace_wait(t, now);
-    double end = t->started + t->session->timeout;
+    double now = rs_now(), wait = rs_transfer_pace_wait(t, now), end;
     CURLcode rc;
     CURLMcode mrc;
     if (wait > 0) {
-        if (now + wait < end) {
+        if (rs_transfer_may_wait(t, now, wait, 0))
             delay(lp, t, now + wait);
-            return;
-        }
-        t->outcome.retry_after = wait;
-        fail_launch(lp, t, "timeout", "the service's rate limit resets after the call's timeout");
+        else
+            fail_launch(lp, t, NULL, NULL);
         return;
     }
+    end = rs_transfer_end(t);
     t->token_wait = rs_csrf_waits(t->session, t);
     if (t->token_wait) {
         if (now < end)
@@ -232,12 +242,13 @@ static void launch(rs_loop *lp, rs_transfer *t)
     rs_transfer_count_on_service(t, 1);
 }
 
-/* t takes a slot of its session: the call's clock starts now, not while
- * it waited in line. */
+/* t takes a slot of its session: its timeout starts now, not while it
+ * waited in line (its deadline, a timer meanwhile, counts that too). */
 static void start(rs_loop *lp, rs_transfer *t)
 {
     t->session->active++;
-    t->started = rs_now();
+    rs_timers_remove(&lp->timers, t);
+    t->timeout_end = rs_now() + t->session->timeout;
     launch(lp, t);
 }
 
@@ -278,6 +289,12 @@ void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t, int task)
     }
     t->state = RS_T_QUEUED;
     enqueue_waiting(s, t);
+    /* Its deadline is a timer while it waits (without memory for one, it
+     * finds the deadline passed when its slot comes). */
+    if (t->deadline < HUGE_VAL) {
+        t->due = t->deadline;
+        (void)rs_timers_add(&lp->timers, t);
+    }
 }
 
 void rs_loop_connections(rs_loop *lp, long delta)
@@ -346,8 +363,12 @@ static double fire_timers(rs_loop *lp)
     double now = rs_now();
     rs_transfer *t;
     /* a transfer launch delays again is due after now: this ends */
-    while ((t = rs_timers_pop_due(&lp->timers, now)) != NULL)
-        launch(lp, t);
+    while ((t = rs_timers_pop_due(&lp->timers, now)) != NULL) {
+        if (t->state == RS_T_QUEUED)
+            expire(lp, t);
+        else
+            launch(lp, t);
+    }
     t = rs_timers_peek(&lp->timers);
     return t ? t->due - now : HUGE_VAL;
 }

@@ -59,6 +59,7 @@ typedef struct rs_session {
     int pace;                     /* wait while a service said 0 remain */
     int record;                   /* an on_response hook wants the attempts */
     double timeout, connect_timeout, retry_delay;   /* seconds */
+    double deadline;              /* seconds a call may take from when it is made; 0: none */
     lua_Integer max_retries;
     int concurrency;              /* most transfers on the network at once */
     int active;                   /* transfers holding a slot */

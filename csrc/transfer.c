@@ -296,6 +296,26 @@ double rs_transfer_pace_wait(const rs_transfer *t, double now)
     return t->session ? rs_session_pace_wait(t->session, t->service, now) : 0;
 }
 
+double rs_transfer_end(const rs_transfer *t)
+{
+    return t->timeout_end < t->deadline ? t->timeout_end : t->deadline;
+}
+
+int rs_transfer_may_wait(rs_transfer *t, double now, double wait, int counted)
+{
+    if (counted && now + wait >= t->timeout_end)
+        return 0;
+    if (now + wait >= t->deadline) {
+        t->outcome.kind = "timeout";
+        t->outcome.message = "the next attempt would go after the call's deadline";
+        t->outcome.retry_after = wait;
+        return 0;
+    }
+    if (!counted)
+        t->timeout_end += wait;
+    return 1;
+}
+
 void rs_transfer_count_on_service(rs_transfer *t, int on)
 {
     rs_session *s = t->session;
@@ -404,7 +424,7 @@ void rs_transfer_fail(rs_transfer *t, const char *kind, const char *message)
 CURLcode rs_transfer_begin(rs_transfer *t)
 {
     rs_session *s = t->session;
-    double left = t->started + s->timeout - rs_now();
+    double left = rs_transfer_end(t) - rs_now();
     long ms = (long)ceil(left * 1000);
     CURL *e;
     if (left <= 0)
@@ -589,7 +609,7 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
     rs_outcome *o = &t->outcome;
     long status = 0;
     int retryable;
-    double delay, left;
+    double delay;
     delay = s->retry_delay * (double)((lua_Integer)1 << (t->attempt < 30 ? t->attempt : 30));
     if (rc != CURLE_OK) {
         judge_transport(t, rc);
@@ -620,8 +640,9 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
     }
     if (!retryable || t->attempt >= s->max_retries)
         return RS_NEXT_FINISH;
-    left = t->started + s->timeout - rs_now();
-    if (delay >= left)
+    /* After a 429 the request was not carried out: its timeout does not
+     * count the wait, only the call's deadline bounds it. */
+    if (!rs_transfer_may_wait(t, rs_now(), delay, status != 429))
         return RS_NEXT_FINISH;  /* not waited: the error says retry_after */
     t->attempt++;
     t->due = rs_now() + delay;

@@ -93,7 +93,11 @@ struct rs_transfer {
     int token_wait;            /* waits for the csrf probe (a timer), until it goes */
     int prereqs;               /* libcurl started this attempt this often */
     int socket_errno;          /* why this attempt could not open a socket, or 0 */
-    double started;            /* monotonic seconds of the first attempt */
+    double deadline;           /* the call's end on the rs_now clock, HUGE_VAL for none:
+                                * bounds everything, queueing and rate-limit waits too */
+    double timeout_end;        /* the end of the request's own timeout: set when it
+                                * takes its slot, moved on by the waits it does not
+                                * count (pacing, after a 429) */
     double due;                /* when a delayed retry may go */
     /* the answer of the current attempt */
     char *resp;
@@ -125,13 +129,26 @@ int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const ch
  * that no request remains until its reset (pace), or 0. */
 double rs_transfer_pace_wait(const rs_transfer *t, double now);
 
+/* When t's next attempt must be over: the first of its timeout's end
+ * and the call's deadline. */
+double rs_transfer_end(const rs_transfer *t);
+
+/* Whether t may wait wait seconds from now before its next attempt.  A
+ * wait its timeout counts (counted: between attempts after a 5xx or a
+ * network failure) must end before the timeout does, and the deadline; one
+ * it does not count (pacing, after a 429) only before the deadline, and
+ * moves the timeout's end on by its length.  A wait the deadline stops
+ * makes the outcome a "timeout" with retry_after; one the timeout stops
+ * leaves the outcome as it is. */
+int rs_transfer_may_wait(rs_transfer *t, double now, double wait, int counted);
+
 /* Counts t in (on != 0) or out of its service's attempts in flight. */
 void rs_transfer_count_on_service(rs_transfer *t, int on);
 
 
 
 /* Takes an easy handle and sets up the next attempt, whose libcurl
- * timeout is what is left of the call's.  Returns the first libcurl error
+ * timeout is what is left until rs_transfer_end.  Returns the first libcurl error
  * (CURLE_OPERATION_TIMEDOUT when no time is left), or CURLE_OK. */
 CURLcode rs_transfer_begin(rs_transfer *t);
 
