@@ -116,7 +116,8 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
     rs_session *s = t->session;
     int had_slot = t->state == RS_T_RUNNING || t->state == RS_T_DELAYED;
     off_multi(lp, t);
-    rs_timers_remove(&lp->timers, t);   /* delayed, or queued with a deadline */
+    if (t->timer_slot)                  /* delayed, or queued with a deadline */
+        rs_timers_remove(&lp->timers, t);
     if (t->state == RS_T_QUEUED && s)
         unlink_waiting(s, t);
     (void)rs_csrf_probe_over(s, &lp->timers, t, 0);   /* they go at the loop's next turn */
@@ -247,7 +248,8 @@ static void launch(rs_loop *lp, rs_transfer *t)
 static void start(rs_loop *lp, rs_transfer *t)
 {
     t->session->active++;
-    rs_timers_remove(&lp->timers, t);
+    if (t->timer_slot)                  /* its deadline, while it was queued */
+        rs_timers_remove(&lp->timers, t);
     t->timeout_end = rs_now() + t->session->timeout;
     launch(lp, t);
 }
