@@ -27,6 +27,7 @@ static void client_release(rs_client *c)
     }
     c->open = 0;
     c->session.closed = 1;
+    rs_pool_release(&c->pool);          /* what a result still being built gives back is freed */
     if (c->session.building == 0)
         rs_session_release(&c->session);
     free(c->origin);
@@ -169,6 +170,8 @@ static int client_new(lua_State *L)
     c->open = 1;
     c->loop = rs_loop_get(L);
     c->session.concurrency = (int)o.concurrency;     /* counted out by the release */
+    c->session.pool = &c->pool;
+    rs_pool_keep(&c->pool, c->session.concurrency);
     rs_loop_connections(c->loop, c->session.concurrency);
     client_init(L, c, &o);
     if (o.hooks)

@@ -9,17 +9,8 @@
 
 #include <curl/curl.h>
 
+#include "pool.h"
 #include "rs.h"
-
-/* The largest response buffer a session keeps for the next request; a
- * larger one goes back to the allocator with its answer. */
-#define RS_SPARE_MAX ((size_t)64 << 10)
-
-/* How many response buffers and answers a session keeps for reuse, at
- * most: one for each transfer its concurrency lets run, up to this.  Both
- * are larger than glibc's per-thread cache takes, so every request would
- * otherwise go to malloc's slow path for them. */
-#define RS_SPARES 16
 
 /* The longest x-csrf-token kept; a longer one is not a token. */
 #define RS_MAX_TOKEN 255
@@ -67,31 +58,12 @@ typedef struct rs_session {
     int tls;                      /* its origins are https */
     char *proxy, *cainfo;         /* NULL: none given */
     CURLSH *share;                /* DNS, TLS sessions and connections */
-    char *spare[RS_SPARES];       /* response buffers to reuse (<= RS_SPARE_MAX) */
-    size_t spare_cap[RS_SPARES];
-    int spares;
-    void *spare_answer[RS_SPARES];   /* rs_answers to reuse */
-    int spare_answers;
-    CURL **idle;                  /* configured easy handles to reuse */
-    int idle_count, idle_cap;
+    rs_pool *pool;                /* the client's buffers and handles to reuse */
     rs_transfer *waiting_head, *waiting_tail;   /* queued for a slot, in order */
     rs_transfer *members;         /* every live transfer of this session */
     int building;                 /* results being made: do not free secrets */
     int closed;
 } rs_session;
-
-/* Takes a response buffer to reuse into *buf and *cap, if s has one. */
-void rs_session_take_spare(rs_session *s, char **buf, size_t *cap);
-
-/* Keeps the buffer for the next request, or frees it; *buf becomes NULL. */
-void rs_session_give_spare(rs_session *s, char **buf, size_t *cap);
-
-/* An rs_answer of size bytes to reuse, or a new one; NULL when memory
- * ran out. */
-void *rs_session_take_answer(rs_session *s, size_t size);
-
-/* Keeps the answer for the next transfer, or frees it. */
-void rs_session_give_answer(rs_session *s, void *answer);
 
 /* Monotonic seconds. */
 double rs_now(void);

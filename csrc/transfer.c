@@ -284,7 +284,7 @@ void rs_transfer_free_buffers(rs_transfer *t)
     t->headers = NULL;
     if (t->a) {
         if (t->session)
-            rs_session_give_answer(t->session, t->a);   /* for the next transfer */
+            rs_pool_give_answer(t->session->pool, t->a);   /* for the next transfer */
         else
             free(t->a);
         t->a = NULL;
@@ -376,10 +376,8 @@ static CURLcode take_easy(rs_transfer *t)
     CURLcode rc;
     if (t->easy)
         return CURLE_OK;
-    if (s->idle_count > 0) {
-        t->easy = s->idle[--s->idle_count];
+    if ((t->easy = rs_pool_take_easy(s->pool)) != NULL)
         return CURLE_OK;
-    }
     if ((t->easy = curl_easy_init()) == NULL)
         return CURLE_OUT_OF_MEMORY;
     if ((rc = configure_easy(t->easy, s)) != CURLE_OK) {
@@ -396,21 +394,10 @@ void rs_transfer_drop_easy(rs_transfer *t)
     if (e == NULL)
         return;
     t->easy = NULL;
-    if (s && !s->closed) {
-        if (s->idle_count == s->idle_cap) {
-            int cap = s->idle_cap ? s->idle_cap * 2 : 4;
-            CURL **grown = realloc(s->idle, (size_t)cap * sizeof *grown);
-            if (grown) {
-                s->idle = grown;
-                s->idle_cap = cap;
-            }
-        }
-        if (s->idle_count < s->idle_cap) {
-            s->idle[s->idle_count++] = e;
-            return;
-        }
-    }
-    curl_easy_cleanup(e);
+    if (s)
+        rs_pool_give_easy(s->pool, e);      /* which cleans it up once the client closed */
+    else
+        curl_easy_cleanup(e);
 }
 
 void rs_transfer_fail(rs_transfer *t, const char *kind, const char *message)
@@ -429,15 +416,15 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     CURL *e;
     if (left <= 0)
         return CURLE_OPERATION_TIMEDOUT;
-    if (t->a == NULL) {                     /* the session's spare, or a new one */
-        t->a = rs_session_take_answer(s, sizeof *t->a);
+    if (t->a == NULL) {                     /* the pool's, or a new one */
+        t->a = rs_pool_take_answer(s->pool, sizeof *t->a);
         if (t->a == NULL)
             return CURLE_OUT_OF_MEMORY;
     }
     TRY(take_easy(t));
     e = t->easy;
     if (t->resp == NULL)                    /* an earlier answer's buffer */
-        rs_session_take_spare(s, &t->resp, &t->resp_cap);
+        rs_pool_take_buffer(s->pool, &t->resp, &t->resp_cap);
     t->resp_len = 0;
     t->too_large = t->out_of_memory = t->prereqs = t->socket_errno = 0;
     t->a->curl_error[0] = '\0';
@@ -756,7 +743,7 @@ int rs_transfer_push_result(lua_State *L, rs_transfer *t)
     lua_pushlightuserdata(L, &a);
     status = lua_pcall(L, 1, 2, 0);
     if (s)
-        rs_session_give_spare(s, &t->resp, &t->resp_cap);   /* for the next request */
+        rs_pool_give_buffer(s->pool, &t->resp, &t->resp_cap);   /* for the next request */
     if (s && --s->building == 0 && s->closed)
         rs_session_release(s);
     t->state = RS_T_SPENT;
