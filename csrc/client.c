@@ -23,7 +23,7 @@ static void client_release(rs_client *c)
 {
     if (c->open && c->loop) {
         rs_loop_detach_session(c->loop, &c->session);
-        rs_loop_connections(c->loop, -c->session.concurrency);
+        rs_loop_connections(c->loop, -c->queue.concurrency);
     }
     c->open = 0;
     c->session.closed = 1;
@@ -129,7 +129,6 @@ static void client_init(lua_State *L, rs_client *c, const rs_options *o)
     s->connect_timeout = o->connect_timeout;
     s->retry_delay = o->retry_delay;
     s->max_retries = o->max_retries;
-    s->concurrency = (int)o->concurrency;
     s->http2 = o->http2;
     s->tls = c->origin == NULL || strncmp(c->origin, "https://", 8) == 0;
     s->pace = o->pace;
@@ -169,10 +168,11 @@ static int client_new(lua_State *L)
     luaL_setmetatable(L, RS_CLIENT_MT);
     c->open = 1;
     c->loop = rs_loop_get(L);
-    c->session.concurrency = (int)o.concurrency;     /* counted out by the release */
+    c->queue.concurrency = (int)o.concurrency;     /* counted out by the release */
     c->session.pool = &c->pool;
-    rs_pool_keep(&c->pool, c->session.concurrency);
-    rs_loop_connections(c->loop, c->session.concurrency);
+    c->session.queue = &c->queue;
+    rs_pool_keep(&c->pool, c->queue.concurrency);
+    rs_loop_connections(c->loop, c->queue.concurrency);
     client_init(L, c, &o);
     if (o.hooks)
         keep_hooks(L, c, 1);
@@ -589,7 +589,7 @@ static int client_has_cookie(lua_State *L)
 /* core.concurrency(client): its cap on requests in flight. */
 static int client_concurrency(lua_State *L)
 {
-    lua_pushinteger(L, client_check(L, 1)->session.concurrency);
+    lua_pushinteger(L, client_check(L, 1)->queue.concurrency);
     return 1;
 }
 

@@ -11,6 +11,7 @@
 typedef struct rs_client {
     rs_session session;            /* what its transfers share */
     rs_pool pool;                  /* what they hand on to the next ones (session.pool) */
+    rs_queue queue;                /* its slots and line, kept by the loop (session.queue) */
     rs_loop *loop;                 /* the loop of its Lua state */
     char *origin;                  /* base_url without a trailing '/', or NULL */
     char *domain;                  /* used when origin is NULL */

@@ -37,7 +37,7 @@ int rs_csrf_probe_over(rs_session *s, rs_timers *h, const rs_transfer *t, int an
     if (answered && s->csrf_token == NULL)
         s->csrf_known = 1;
     now = rs_now();
-    for (w = s->members; w; w = w->next_member)
+    for (w = s->queue->members; w; w = w->next_member)
         if (w->token_wait && rs_timers_holds(w)) {
             w->due = now;       /* their turns among themselves stay */
             rs_timers_update(h, w);

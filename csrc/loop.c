@@ -39,32 +39,32 @@ rs_loop *rs_loop_get(lua_State *L)
 
 /* ---- lists ------------------------------------------------------------- */
 
-/* The session's queue is doubly linked: a call cancelled anywhere in a
+/* The client's line is doubly linked: a call cancelled anywhere in a
  * long line leaves it at once (close() cancels every one). */
-static void unlink_waiting(rs_session *s, rs_transfer *t)
+static void unlink_waiting(rs_queue *q, rs_transfer *t)
 {
     if (t->prev_waiting)
         t->prev_waiting->next_waiting = t->next_waiting;
-    else if (s->waiting_head == t)
-        s->waiting_head = t->next_waiting;
+    else if (q->waiting_head == t)
+        q->waiting_head = t->next_waiting;
     else
         return;                 /* not in the queue */
     if (t->next_waiting)
         t->next_waiting->prev_waiting = t->prev_waiting;
     else
-        s->waiting_tail = t->prev_waiting;
+        q->waiting_tail = t->prev_waiting;
     t->next_waiting = t->prev_waiting = NULL;
 }
 
-static void enqueue_waiting(rs_session *s, rs_transfer *t)
+static void enqueue_waiting(rs_queue *q, rs_transfer *t)
 {
     t->next_waiting = NULL;
-    t->prev_waiting = s->waiting_tail;
-    if (s->waiting_tail)
-        s->waiting_tail->next_waiting = t;
+    t->prev_waiting = q->waiting_tail;
+    if (q->waiting_tail)
+        q->waiting_tail->next_waiting = t;
     else
-        s->waiting_head = t;
-    s->waiting_tail = t;
+        q->waiting_head = t;
+    q->waiting_tail = t;
 }
 
 static void unlink_member(rs_transfer *t)
@@ -72,8 +72,8 @@ static void unlink_member(rs_transfer *t)
     rs_session *s = t->session;
     if (t->prev_member)
         t->prev_member->next_member = t->next_member;
-    else if (s && s->members == t)
-        s->members = t->next_member;
+    else if (s && s->queue->members == t)
+        s->queue->members = t->next_member;
     if (t->next_member)
         t->next_member->prev_member = t->prev_member;
     t->next_member = t->prev_member = NULL;
@@ -119,7 +119,7 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
     if (t->timer_slot)                  /* delayed, or queued with a deadline */
         rs_timers_remove(&lp->timers, t);
     if (t->state == RS_T_QUEUED && s)
-        unlink_waiting(s, t);
+        unlink_waiting(s->queue, t);
     (void)rs_csrf_probe_over(s, &lp->timers, t, 0);   /* they go at the loop's next turn */
     if (t->easy)
         curl_easy_setopt(t->easy, CURLOPT_PRIVATE, NULL);
@@ -128,10 +128,10 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
         lp->live--;
     t->state = state;
     if (had_slot && s) {
-        s->active--;
-        while (s->waiting_head && s->active < s->concurrency) {
-            rs_transfer *next = s->waiting_head;
-            unlink_waiting(s, next);
+        s->queue->active--;
+        while (s->queue->waiting_head && s->queue->active < s->queue->concurrency) {
+            rs_transfer *next = s->queue->waiting_head;
+            unlink_waiting(s->queue, next);
             start(lp, next);
         }
     }
@@ -142,7 +142,7 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
 static void withdraw_group(rs_loop *lp, rs_session *s, lua_Integer group)
 {
     rs_transfer *t, *next;
-    for (t = s->waiting_head; t; t = next) {
+    for (t = s->queue->waiting_head; t; t = next) {
         next = t->next_waiting;         /* ending a queued one starts none */
         if (t->group == group) {
             end_transfer(lp, t, RS_T_CANCELLED);
@@ -152,7 +152,7 @@ static void withdraw_group(rs_loop *lp, rs_session *s, lua_Integer group)
     /* and those holding a slot until the csrf probe is answered: their
      * slots go to other calls (none of this one is queued now).  Ending
      * a transfer leaves it a member, so the walk stays valid. */
-    for (t = s->members; t; t = t->next_member)
+    for (t = s->queue->members; t; t = t->next_member)
         if (t->group == group && t->state == RS_T_DELAYED && t->token_wait) {
             end_transfer(lp, t, RS_T_CANCELLED);
             list_done(lp, t);
@@ -247,7 +247,7 @@ static void launch(rs_loop *lp, rs_transfer *t)
  * waited in line (its deadline, a timer meanwhile, counts that too). */
 static void start(rs_loop *lp, rs_transfer *t)
 {
-    t->session->active++;
+    t->session->queue->active++;
     if (t->timer_slot)                  /* its deadline, while it was queued */
         rs_timers_remove(&lp->timers, t);
     t->timeout_end = rs_now() + t->session->timeout;
@@ -280,17 +280,17 @@ void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t, int task)
         list_done(lp, t);
         return;
     }
-    t->next_member = s->members;
-    if (s->members)
-        s->members->prev_member = t;
-    s->members = t;
+    t->next_member = s->queue->members;
+    if (s->queue->members)
+        s->queue->members->prev_member = t;
+    s->queue->members = t;
     lp->live++;
-    if (s->active < s->concurrency && s->waiting_head == NULL) {
+    if (s->queue->active < s->queue->concurrency && s->queue->waiting_head == NULL) {
         start(lp, t);
         return;
     }
     t->state = RS_T_QUEUED;
-    enqueue_waiting(s, t);
+    enqueue_waiting(s->queue, t);
     /* Its deadline is a timer while it waits (without memory for one, it
      * finds the deadline passed when its slot comes). */
     if (t->deadline < HUGE_VAL) {
@@ -425,13 +425,13 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s)
 {
     /* The queue first, from its head: no slot that frees below goes to a
      * call of a closing client. */
-    while (s->waiting_head) {
-        rs_transfer *t = s->waiting_head;
+    while (s->queue->waiting_head) {
+        rs_transfer *t = s->queue->waiting_head;
         end_transfer(lp, t, RS_T_CANCELLED);
         list_done(lp, t);
     }
-    while (s->members) {
-        rs_transfer *t = s->members;
+    while (s->queue->members) {
+        rs_transfer *t = s->queue->members;
         if (t->state != RS_T_SPENT) {
             /* A task waiting for it is resumed with a "cancelled" error. */
             rs_loop_cancel(lp, t);
@@ -441,7 +441,7 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s)
         unlink_member(t);
         t->session = NULL;
     }
-    s->waiting_head = s->waiting_tail = NULL;
+    s->queue->waiting_head = s->queue->waiting_tail = NULL;
 }
 
 /* ---- the Lua face --------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /*
  * loop.h: the loop that moves every transfer of a Lua state: the curl
- * multi handle, the timers of delayed retries, each session's queue of
+ * multi handle, the timers of delayed retries, each client's queue of
  * transfers waiting for a slot, and the list of finished transfers that
  * tasks wait for.  One per Lua state, shared by all its clients.
  */

@@ -10,12 +10,12 @@
 #include <curl/curl.h>
 
 #include "pool.h"
+#include "queue.h"
 #include "rs.h"
 
 /* The longest x-csrf-token kept; a longer one is not a token. */
 #define RS_MAX_TOKEN 255
 
-typedef struct rs_transfer rs_transfer;
 
 /* A header list that transfers in flight may still be reading: replaced
  * lists live until the last transfer using them lets go. */
@@ -52,15 +52,12 @@ typedef struct rs_session {
     double timeout, connect_timeout, retry_delay;   /* seconds */
     double deadline;              /* seconds a call may take from when it is made; 0: none */
     lua_Integer max_retries;
-    int concurrency;              /* most transfers on the network at once */
-    int active;                   /* transfers holding a slot */
     int http2;                    /* negotiate HTTP/2 over TLS */
     int tls;                      /* its origins are https */
     char *proxy, *cainfo;         /* NULL: none given */
     CURLSH *share;                /* DNS, TLS sessions and connections */
     rs_pool *pool;                /* the client's buffers and handles to reuse */
-    rs_transfer *waiting_head, *waiting_tail;   /* queued for a slot, in order */
-    rs_transfer *members;         /* every live transfer of this session */
+    rs_queue *queue;              /* the client's slots and line, which the loop keeps */
     int building;                 /* results being made: do not free secrets */
     int closed;
 } rs_session;
