@@ -21,11 +21,10 @@
  * made from it (a finalizer may close the client during a decode). */
 static void client_release(rs_client *c)
 {
-    if (c->open && c->loop) {
+    if (rs_client_is_open(c) && c->loop) {
         rs_loop_detach_session(c->loop, &c->session);
         rs_loop_connections(c->loop, -c->queue.concurrency);
     }
-    c->open = 0;
     c->session.closed = 1;
     rs_pool_release(&c->pool);          /* what a result still being built gives back is freed */
     if (c->session.building == 0)
@@ -166,7 +165,6 @@ static int client_new(lua_State *L)
     c = lua_newuserdatauv(L, sizeof *c, 1);
     memset(c, 0, sizeof *c);
     luaL_setmetatable(L, RS_CLIENT_MT);
-    c->open = 1;
     c->loop = rs_loop_get(L);
     c->queue.concurrency = (int)o.concurrency;     /* counted out by the release */
     c->session.pool = &c->pool;
@@ -185,7 +183,7 @@ static int client_new(lua_State *L)
 static rs_client *client_check(lua_State *L, int idx)
 {
     rs_client *c = luaL_checkudata(L, idx, RS_CLIENT_MT);
-    if (!c->open)
+    if (!rs_client_is_open(c))
         luaL_error(L, "robloxsocial: attempt to use a closed client");
     return c;
 }
@@ -199,7 +197,7 @@ static int client_close(lua_State *L)
 static int client__tostring(lua_State *L)
 {
     rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
-    if (!c->open)
+    if (!rs_client_is_open(c))
         lua_pushliteral(L, "robloxsocial.Client (closed)");
     else
         lua_pushfstring(L, "robloxsocial.Client (%p)", (void *)c);
@@ -369,7 +367,7 @@ static void submit(lua_State *L, const rs_call *r, rs_transfer *t, int blocking,
     t->method = http_methods[r->m];
     t->is_write = r->m != 0 && !r->read;
     t->blocking = blocking;
-    if (!c->open) {
+    if (!rs_client_is_open(c)) {
         /* The Lua layer checked that the client was open; it was closed
          * since, by a finalizer: the call is cancelled, as a call in
          * flight is by close(). */
@@ -511,7 +509,7 @@ static int send_call(lua_State *L, rs_client *c, int id_form)
     if (!task)
         return send_on_stack(L, c, id_form, hooks);
     own = rs_sched_transfer(L, task);
-    if (own && own->state == RS_T_SPENT && own->url == NULL)
+    if (own && rs_transfer_is_spent(own))
         return send_own(L, c, id_form, task, own);
     return send_transfer(L, push_transfer(L, c, 0, id_form, task), task);
 }
@@ -559,7 +557,7 @@ static const char refused_key = 'R';
 static int client_send_id(lua_State *L)
 {
     rs_client *c = client_at_1(L);
-    if (c == NULL || !c->open || !lua_isinteger(L, 5) || lua_tointeger(L, 5) <= 0) {
+    if (c == NULL || !rs_client_is_open(c) || !lua_isinteger(L, 5) || lua_tointeger(L, 5) <= 0) {
         lua_pushlightuserdata(L, (void *)&refused_key);
         return 1;
     }
@@ -571,7 +569,7 @@ static int client_send_id(lua_State *L)
 static int client_is_open(lua_State *L)
 {
     rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
-    lua_pushboolean(L, c->open);
+    lua_pushboolean(L, rs_client_is_open(c));
     return 1;
 }
 
@@ -582,7 +580,7 @@ static int client_is_open(lua_State *L)
 static int client_has_cookie(lua_State *L)
 {
     rs_client *c = client_at_1(L);
-    lua_pushboolean(L, c != NULL && c->open && c->session.secrets[0] != NULL);
+    lua_pushboolean(L, c != NULL && rs_client_is_open(c) && c->session.secrets[0] != NULL);
     return 1;
 }
 

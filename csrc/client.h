@@ -18,8 +18,14 @@ typedef struct rs_client {
     char *url;                     /* scratch for building a URL (malloc'd) */
     size_t url_cap;
     int hooks;                     /* on_response or on_cookie given */
-    int open;
 } rs_client;
+
+/* Whether c is open: its session's closed flag is the one place this is
+ * kept (a client is open from its creation, zeroed, until close). */
+static inline int rs_client_is_open(const rs_client *c)
+{
+    return !c->session.closed;
+}
 
 /* ---- url.c ----
  * Builds the URL of a request into c->url and returns it: the service's

@@ -74,7 +74,7 @@ void rs_task_release_own(lua_State *L, rs_sched *s, rs_task *task)
     if (t == NULL)
         return;
     task->transfer = NULL;
-    if (t->state != RS_T_SPENT || t->url != NULL)
+    if (!rs_transfer_is_spent(t))
         rs_loop_release(L, s->lp, t);
     if (s->spares < RS_SPARE_TRANSFERS)
         s->spare[s->spares++] = t;

@@ -112,6 +112,15 @@ struct rs_transfer {
     rs_outcome outcome;
 };
 
+/* Whether no call uses t: spent, its buffers freed.  Every way to
+ * RS_T_SPENT frees them (rs_transfer_init's failure, a result taken, a
+ * release), so the state alone tells: a task's transfer that is spent
+ * is free for its next call. */
+static inline int rs_transfer_is_spent(const rs_transfer *t)
+{
+    return t->state == RS_T_SPENT;
+}
+
 /* Metatable of transfer userdata. */
 #define RS_TRANSFER_MT "robloxsocial.Transfer"
 
