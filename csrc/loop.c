@@ -79,13 +79,18 @@ static void unlink_member(rs_transfer *t)
     t->next_member = t->prev_member = NULL;
 }
 
+/* Whether t is on the done list: the list says, no flag beside it. */
+static int on_done_list(const rs_loop *lp, const rs_transfer *t)
+{
+    return t->prev_done != NULL || lp->done_head == t;
+}
+
 /* Finished transfers that a task waits for go on the done list, which
  * the scheduler takes; a blocking call checks its own. */
 static void list_done(rs_loop *lp, rs_transfer *t)
 {
-    if (t->blocking || t->listed)
+    if (t->blocking || on_done_list(lp, t))
         return;
-    t->listed = 1;
     t->next_done = NULL;
     t->prev_done = lp->done_tail;
     if (lp->done_tail)
@@ -450,7 +455,7 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s)
  * finished calls stays linear). */
 static void unlist(rs_loop *lp, rs_transfer *t)
 {
-    if (!t->listed)
+    if (!on_done_list(lp, t))
         return;
     if (t->prev_done)
         t->prev_done->next_done = t->next_done;
@@ -460,7 +465,6 @@ static void unlist(rs_loop *lp, rs_transfer *t)
         t->next_done->prev_done = t->prev_done;
     else
         lp->done_tail = t->prev_done;
-    t->listed = 0;
     t->next_done = t->prev_done = NULL;
 }
 
