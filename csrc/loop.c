@@ -468,6 +468,17 @@ static void unlist(rs_loop *lp, rs_transfer *t)
     t->next_done = t->prev_done = NULL;
 }
 
+/* The one way out of a transfer, for a result taken, a release and
+ * __gc alike: t leaves its client's members, lets go of its session,
+ * frees its buffers and is spent.  Idempotent, never raises. */
+static void spend(rs_transfer *t)
+{
+    unlink_member(t);
+    t->session = NULL;
+    rs_transfer_free_buffers(t);
+    t->state = RS_T_SPENT;
+}
+
 /* Pushes the result of t (light userdata at 1); run protected by
  * rs_loop_take, so that its count of takes is right whatever happens. */
 static int push_result(lua_State *L)
@@ -492,11 +503,7 @@ int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks)
     lua_pushlightuserdata(L, t);
     status = lua_pcall(L, 1, LUA_MULTRET, 0);
     lp->taking--;
-    if (t->state != RS_T_SPENT) {       /* the call failed before it ran */
-        rs_transfer_free_buffers(t);
-        t->state = RS_T_SPENT;
-    }
-    t->session = NULL;
+    spend(t);       /* already, unless the call failed before it ran */
     if (status != LUA_OK)
         return lua_error(L);
     n = lua_gettop(L) - base;
@@ -535,10 +542,7 @@ void rs_loop_abandon(lua_State *L, rs_loop *lp, rs_transfer *t)
 void rs_loop_release(lua_State *L, rs_loop *lp, rs_transfer *t)
 {
     rs_loop_abandon(L, lp, t);
-    unlink_member(t);
-    t->session = NULL;
-    rs_transfer_free_buffers(t);
-    t->state = RS_T_SPENT;
+    spend(t);
 }
 
 /* core.cancel(t): abandons t; its result becomes a "cancelled" error. */
@@ -597,11 +601,8 @@ static int transfer__gc(lua_State *L)
         unlist(lp, t);
         lp->transfers--;
     }
-    unlink_member(t);
-    t->session = NULL;
-    t->ref = LUA_NOREF;
-    rs_transfer_free_buffers(t);
-    t->state = RS_T_SPENT;
+    t->ref = LUA_NOREF;     /* the anchor table held no collected value */
+    spend(t);
     return 0;
 }
 
