@@ -38,9 +38,9 @@ int rs_csrf_probe_over(rs_session *s, rs_timers *h, const rs_transfer *t, int an
         s->csrf_known = 1;
     now = rs_now();
     for (w = s->queue->members; w; w = w->next_member)
-        if (w->token_wait && rs_timers_holds(w)) {
-            w->due = now;       /* their turns among themselves stay */
-            rs_timers_update(h, w);
+        if (w->token_wait && rs_timers_holds(&w->timer)) {
+            w->timer.due = now;       /* their turns among themselves stay */
+            rs_timers_update(h, &w->timer);
             woken++;
         }
     return woken;

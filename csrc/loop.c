@@ -10,6 +10,7 @@
  * (rs_loop_pop_done).
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,8 +122,8 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
     rs_session *s = t->session;
     int had_slot = t->state == RS_T_RUNNING || t->state == RS_T_DELAYED;
     off_multi(lp, t);
-    if (t->timer_slot)                  /* delayed, or queued with a deadline */
-        rs_timers_remove(&lp->timers, t);
+    if (t->timer.slot)                  /* delayed, or queued with a deadline */
+        rs_timers_remove(&lp->timers, &t->timer);
     if (t->state == RS_T_QUEUED && s)
         unlink_waiting(s->queue, t);
     (void)rs_csrf_probe_over(s, &lp->timers, t, 0);   /* they go at the loop's next turn */
@@ -197,8 +198,8 @@ static void expire(rs_loop *lp, rs_transfer *t)
 static void delay(rs_loop *lp, rs_transfer *t, double due)
 {
     t->state = RS_T_DELAYED;
-    t->due = due;
-    if (!rs_timers_add(&lp->timers, t))
+    t->timer.due = due;
+    if (!rs_timers_add(&lp->timers, &t->timer))
         fail_launch(lp, t, "network", "not enough memory");
 }
 
@@ -253,8 +254,8 @@ static void launch(rs_loop *lp, rs_transfer *t)
 static void start(rs_loop *lp, rs_transfer *t)
 {
     t->session->queue->active++;
-    if (t->timer_slot)                  /* its deadline, while it was queued */
-        rs_timers_remove(&lp->timers, t);
+    if (t->timer.slot)                  /* its deadline, while it was queued */
+        rs_timers_remove(&lp->timers, &t->timer);
     t->timeout_end = rs_now() + t->session->timeout;
     launch(lp, t);
 }
@@ -299,8 +300,8 @@ void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t, int task)
     /* Its deadline is a timer while it waits (without memory for one, it
      * finds the deadline passed when its slot comes). */
     if (t->deadline < HUGE_VAL) {
-        t->due = t->deadline;
-        (void)rs_timers_add(&lp->timers, t);
+        t->timer.due = t->deadline;
+        (void)rs_timers_add(&lp->timers, &t->timer);
     }
 }
 
@@ -350,7 +351,7 @@ static int collect(rs_loop *lp)
             launch(lp, t);
             break;
         case RS_NEXT_DELAY:
-            delay(lp, t, t->due);
+            delay(lp, t, t->timer.due);
             break;
         case RS_NEXT_FINISH:
             finish(lp, t);      /* a failed batch withdraws its waiting writes */
@@ -363,21 +364,54 @@ static int collect(rs_loop *lp)
     return ended;
 }
 
-/* Starts the retries that are due; returns seconds until the next one,
- * or HUGE_VAL. */
+static rs_transfer *transfer_of(rs_timer *tm)
+{
+    return (rs_transfer *)(void *)((char *)tm - offsetof(rs_transfer, timer));
+}
+
+int rs_loop_sleep(rs_loop *lp, rs_timer *tm, double due)
+{
+    rs_loop_unsleep(lp, tm);
+    tm->is_task = 1;
+    tm->due = due;
+    return rs_timers_add(&lp->timers, tm);
+}
+
+void rs_loop_unsleep(rs_loop *lp, rs_timer *tm)
+{
+    rs_timers_remove(&lp->timers, tm);
+    rs_timers_unring(&lp->timers, tm);
+}
+
+rs_timer *rs_loop_pop_rung(rs_loop *lp)
+{
+    rs_timer *tm = lp->timers.rung_head;
+    if (tm)
+        rs_timers_unring(&lp->timers, tm);
+    return tm;
+}
+
+/* Starts the retries that are due, and rings the sleeping tasks' timers
+ * that are; returns seconds until the next one, or HUGE_VAL. */
 static double fire_timers(rs_loop *lp)
 {
     double now = rs_now();
-    rs_transfer *t;
+    rs_timer *tm;
     /* a transfer launch delays again is due after now: this ends */
-    while ((t = rs_timers_pop_due(&lp->timers, now)) != NULL) {
+    while ((tm = rs_timers_pop_due(&lp->timers, now)) != NULL) {
+        rs_transfer *t;
+        if (tm->is_task) {
+            rs_timers_ring(&lp->timers, tm);    /* the scheduler resumes its task */
+            continue;
+        }
+        t = transfer_of(tm);
         if (t->state == RS_T_QUEUED)
             expire(lp, t);
         else
             launch(lp, t);
     }
-    t = rs_timers_peek(&lp->timers);
-    return t ? t->due - now : HUGE_VAL;
+    tm = rs_timers_peek(&lp->timers);
+    return tm ? tm->due - now : HUGE_VAL;
 }
 
 static void perform(rs_loop *lp)
@@ -396,7 +430,7 @@ void rs_loop_progress(rs_loop *lp, double timeout)
     next = fire_timers(lp);
     perform(lp);
     ended = collect(lp);
-    if (ended || timeout <= 0)
+    if (ended || lp->timers.rung_head || timeout <= 0)
         return;
     if (next < timeout)
         timeout = next;
@@ -649,14 +683,14 @@ static int loop_progress(lua_State *L)
 double rs_loop_next_timeout(rs_loop *lp)
 {
     double next = HUGE_VAL;
-    rs_transfer *first = rs_timers_peek(&lp->timers);
+    rs_timer *first = rs_timers_peek(&lp->timers);
     long ms = -1;
-    if (lp->done_head)
+    if (lp->done_head || lp->timers.rung_head)
         return 0;
-    if (lp->live == 0)
-        return HUGE_VAL;
     if (first)
         next = first->due - rs_now();
+    if (lp->live == 0)      /* a sleeping task's timer, or nothing */
+        return next < 0 ? 0 : next;
     if (lp->on_multi > 0) {
         if (curl_multi_timeout(lp->multi, &ms) == CURLM_OK && ms >= 0 && ms / 1000.0 < next)
             next = ms / 1000.0;

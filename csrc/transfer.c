@@ -589,7 +589,7 @@ static void record_attempt(rs_transfer *t, double retry_in)
     a->rate = t->a->rate;
 }
 
-/* Decides what follows the attempt; the retry delay goes to t->due. */
+/* Decides what follows the attempt; the retry delay goes to t->timer.due. */
 static rs_next decide(rs_transfer *t, CURLcode rc)
 {
     rs_session *s = t->session;
@@ -618,7 +618,7 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
         if (rs_challenge_is(status, t->a->challenge_id, t->a->challenge_type))
             return RS_NEXT_FINISH;      /* never retried, not the handshake */
         if (status == 403 && rs_csrf_is_handshake(t, t->a->csrf_token)) {
-            t->due = rs_now();
+            t->timer.due = rs_now();
             return RS_NEXT_RESEND;
         }
         if (o->retry_after >= 0)
@@ -632,7 +632,7 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
     if (!rs_transfer_may_wait(t, rs_now(), delay, status != 429))
         return RS_NEXT_FINISH;  /* not waited: the error says retry_after */
     t->attempt++;
-    t->due = rs_now() + delay;
+    t->timer.due = rs_now() + delay;
     return delay > 0 ? RS_NEXT_DELAY : RS_NEXT_RESEND;
 }
 
@@ -650,7 +650,7 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
     t->headers = NULL;
     next = decide(t, rc);
     if (t->session->record)
-        record_attempt(t, next == RS_NEXT_FINISH ? -1 : t->due - rs_now() > 0 ? t->due - rs_now() : 0);
+        record_attempt(t, next == RS_NEXT_FINISH ? -1 : t->timer.due - rs_now() > 0 ? t->timer.due - rs_now() : 0);
     return next;
 }
 

@@ -58,14 +58,23 @@ typedef struct rs_answer {
     rs_rate rate;              /* of the last answer */
 } rs_answer;
 
+/* A node of the loop's timers (timers.h): a transfer's, or a sleeping
+ * task's (sched.c), which the loop moves to its rung list when due. */
+typedef struct rs_timer {
+    double due;                /* on the rs_now clock */
+    size_t slot;               /* its place in the heap plus one, or 0 */
+    unsigned long long seq;    /* when it joined: first come, first served */
+    struct rs_timer *prev_rung, *next_rung;   /* on the rung list */
+    int is_task;
+} rs_timer;
+
 struct rs_transfer {
     rs_transfer_state state;
     rs_session *session;       /* NULL once detached (client closed) */
     rs_transfer *next_waiting, *prev_waiting;   /* in the session's queue */
     rs_transfer *next_member, *prev_member;   /* in session->members */
     rs_transfer *next_done, *prev_done;       /* in the loop's finished list */
-    size_t timer_slot;         /* its place in the loop's timers plus one, or 0 */
-    unsigned long long timer_seq;   /* when it joined them: first come, first served */
+    rs_timer timer;            /* a retry, a pace or csrf wait, a deadline in line */
     CURL *easy;                /* while it has a slot */
     rs_headers *headers;       /* the list this attempt sends */
     struct curl_slist *extra;  /* the caller's own header lines, or NULL */
@@ -97,7 +106,6 @@ struct rs_transfer {
     double timeout_end;        /* the end of the request's own timeout: set when it
                                 * takes its slot, moved on by the waits it does not
                                 * count (pacing, after a 429) */
-    double due;                /* when a delayed retry may go */
     /* the answer of the current attempt */
     char *resp;
     size_t resp_len, resp_cap;
