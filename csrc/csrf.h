@@ -14,6 +14,12 @@
  * goes (t may become the probe, which does not wait). */
 int rs_csrf_waits(rs_session *s, rs_transfer *t);
 
+/* Whether t is s's probe (inline: every transfer's end asks). */
+static inline int rs_csrf_is_probe(const rs_session *s, const rs_transfer *t)
+{
+    return s != NULL && s->csrf_probe == t;
+}
+
 /* t's attempt is over: if t is s's probe (answered: an answer came
  * back), the writes waiting for it become due now in h.  Returns how
  * many were woken (0 when t is not the probe). */

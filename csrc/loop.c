@@ -126,7 +126,8 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
         rs_timers_remove(&lp->timers, &t->timer);
     if (t->state == RS_T_QUEUED && s)
         unlink_waiting(s->queue, t);
-    (void)rs_csrf_probe_over(s, &lp->timers, t, 0);   /* they go at the loop's next turn */
+    if (rs_csrf_is_probe(s, t))
+        (void)rs_csrf_probe_over(s, &lp->timers, t, 0);   /* they go at the loop's next turn */
     if (t->easy)
         curl_easy_setopt(t->easy, CURLOPT_PRIVATE, NULL);
     rs_transfer_drop_easy(t);
@@ -345,7 +346,8 @@ static int collect(rs_loop *lp)
         }
         off_multi(lp, t);       /* msg is gone after this */
         next = rs_transfer_judge(t, rc);    /* keeps a token handed out */
-        woken = rs_csrf_probe_over(t->session, &lp->timers, t, rc == CURLE_OK) > 0;
+        woken = rs_csrf_is_probe(t->session, t)
+                && rs_csrf_probe_over(t->session, &lp->timers, t, rc == CURLE_OK) > 0;
         switch (next) {
         case RS_NEXT_RESEND:
             launch(lp, t);
@@ -509,8 +511,10 @@ static void spend(rs_transfer *t)
 {
     unlink_member(t);
     t->session = NULL;
-    rs_transfer_free_buffers(t);
-    t->state = RS_T_SPENT;
+    if (!rs_transfer_is_spent(t)) {     /* a result taken freed them already */
+        rs_transfer_free_buffers(t);
+        t->state = RS_T_SPENT;
+    }
 }
 
 /* Pushes the result of t (light userdata at 1); run protected by
