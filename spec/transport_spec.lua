@@ -170,12 +170,12 @@ describe("retries", function()
     assert.equal(2, count("GET", friends_count_path()))
   end)
 
-  it("returns a 429 at once, with retry_after, when the wait is longer than the timeout", function()
-    local client <close> = support.client{ timeout = 5 }
+  it("returns a 429 at once, as a timeout with retry_after, when the wait would pass the call's deadline", function()
+    local client <close> = support.client{ deadline = 5 }
     sb:fault{ method = "GET", path = friends_count_path(), kind = "status", status = 429, retry_after = "120" }
     local answer, err = client:friends_count(me)
     assert.is_nil(answer)
-    assert.same({ "http", 429, 120 }, { err.kind, err.status, err.retry_after })
+    assert.same({ "timeout", 429, 120 }, { err.kind, err.status, err.retry_after })
     assert.equal(1, count("GET", friends_count_path()))
   end)
 
