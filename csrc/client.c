@@ -584,6 +584,19 @@ static int client_has_cookie(lua_State *L)
     return 1;
 }
 
+/* core.deadline_of(client): the seconds of its `deadline` option, or
+ * nil; the Lua layer fixes one deadline from it for a whole batch or
+ * walk (a single call leaves the core to apply it). */
+static int client_deadline_of(lua_State *L)
+{
+    const rs_client *c = client_check(L, 1);
+    if (c->session.deadline > 0)
+        lua_pushnumber(L, c->session.deadline);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
 /* core.concurrency(client): its cap on requests in flight. */
 static int client_concurrency(lua_State *L)
 {
@@ -635,6 +648,7 @@ static const luaL_Reg client_functions[] = {
     {"send_id", client_send_id},
     {"is_open", client_is_open},
     {"has_cookie", client_has_cookie},
+    {"deadline_of", client_deadline_of},
     {"concurrency", client_concurrency},
     {NULL, NULL}
 };

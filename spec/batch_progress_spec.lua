@@ -266,9 +266,9 @@ describe("a batch's opts.deadline", function()
 
   it("is a number of seconds on the client too", function()
     assert.has_error(function() robloxsocial.new{ base_url = sb.base_url, deadline = -1 } end,
-      "bad argument #1 to 'new' (option 'deadline' must be a positive number of seconds)")
+      "bad argument #1 to 'new' (option 'deadline' must be a number of seconds from 0.001 to 86400)")
     assert.has_error(function() robloxsocial.new{ base_url = sb.base_url, deadline = "5" } end,
-      "bad argument #1 to 'new' (option 'deadline' must be a positive number of seconds)")
+      "bad argument #1 to 'new' (option 'deadline' must be a number (got string))")
   end)
 
   needs_core("ends the requests in flight at the deadline: the first chunk fails with the timeout", function()

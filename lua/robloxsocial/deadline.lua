@@ -1,6 +1,6 @@
--- Deadlines of calls: the client's `deadline` option (kept here, as
--- batch_sizes is kept by batch.lua) and a call's `opts.deadline` both
--- bound a whole call from when it is made.  The Lua layer turns them into
+-- Deadlines of calls: the client's `deadline` option (kept by the core)
+-- and a call's `opts.deadline` both bound a whole call from when it is
+-- made.  The Lua layer turns them into
 -- one absolute time when the call is made, and hands that same time to the
 -- core with every request of the call (all chunks of a batch, all pages of
 -- an iterator), so that queueing and rate-limit waits count against it.
@@ -12,9 +12,6 @@ local type = type
 
 local deadline = {}
 
--- Seconds by client; weak keys, so the table never keeps a client alive.
-local seconds_of = setmetatable({}, { __mode = "k" })
-
 -- Why seconds is no deadline, or nil when it is one: a positive number
 -- (a float is fine), not NaN and not infinite.
 function deadline.check(seconds)
@@ -24,20 +21,10 @@ function deadline.check(seconds)
   return nil
 end
 
-function deadline.set(client, seconds)
-  seconds_of[client] = seconds
-end
-
--- Whether the client has a deadline of its own (its calls then take the
--- general path, which hands the deadline to the core).
-function deadline.of(client)
-  return seconds_of[client]
-end
-
 -- The absolute deadline (core.now() time) of a call made now on client,
 -- from its opts.deadline (seconds) or else the client's; nil for none.
 function deadline.at(client, seconds)
-  seconds = seconds or seconds_of[client]
+  seconds = seconds or core.deadline_of(client)
   if seconds == nil then return nil end
   return now() + seconds
 end

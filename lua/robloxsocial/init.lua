@@ -13,7 +13,6 @@ local core = require "robloxsocial.core"
 local endpoints = require "robloxsocial.endpoints"
 local methods = require "robloxsocial.methods"
 local batch = require "robloxsocial.batch"
-local deadline = require "robloxsocial.deadline"
 local request = require "robloxsocial.request"
 local tasks = require "robloxsocial.tasks"
 
@@ -61,24 +60,17 @@ local function check_batch_sizes(sizes)
 end
 
 -- The options that this layer handles: the core never sees them.
-local LUA_OPTIONS = { batch_sizes = true, deadline = true }
+local LUA_OPTIONS = { batch_sizes = true }
 
--- new(options) -> client.  Every option of the contract; batch_sizes and
--- deadline (which the Lua layer turns into each call's absolute
--- deadline) are handled here, the rest by the core, which raises on
--- anything unknown.
+-- new(options) -> client.  Every option of the contract; batch_sizes is
+-- handled here, the rest by the core, which raises on anything unknown.
 function robloxsocial.new(options)
   if options ~= nil and type(options) ~= "table" then
     error("bad argument #1 to 'new' (table expected, got " .. type(options) .. ")", 2)
   end
-  local sizes, seconds, rest = nil, nil, options
-  if options and (options.batch_sizes ~= nil or options.deadline ~= nil) then
-    if options.batch_sizes ~= nil then sizes = check_batch_sizes(options.batch_sizes) end
-    if options.deadline ~= nil then
-      local why = deadline.check(options.deadline)
-      if why then error("bad argument #1 to 'new' (option 'deadline' " .. why .. ")", 2) end
-      seconds = options.deadline
-    end
+  local sizes, rest = nil, options
+  if options and options.batch_sizes ~= nil then
+    sizes = check_batch_sizes(options.batch_sizes)
     rest = {}
     for k, v in pairs(options) do
       if not LUA_OPTIONS[k] then rest[k] = v end
@@ -90,7 +82,6 @@ function robloxsocial.new(options)
     error(type(client) == "string" and client:gsub("^[^\n]-:%d+: ", "") or client, 2)
   end
   batch.set_sizes(client, sizes)
-  deadline.set(client, seconds)
   return client
 end
 

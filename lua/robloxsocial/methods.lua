@@ -222,7 +222,6 @@ end
 -- keeps its errors pointing at the user's call.
 local function fast_method(row, client_mt)
   local general = plain_method(row, client_mt)
-  local has_deadline = deadline.of
   local method, service, head, tail = row.method, row.service, row.path_head, row.path_tail
   local cookie_only = row.auth == "cookie"
   if #row.params == 0 then
@@ -232,20 +231,18 @@ local function fast_method(row, client_mt)
       elseif getmetatable(self) ~= client_mt or not is_open(self) then
         return general(self)
       end
-      if has_deadline(self) then return general(self) end
       return send(self, method, service, head)
     end
   end
   if cookie_only then
     return function(self, id)
-      if not has_cookie(self) or has_deadline(self) then return general(self, id) end
+      if not has_cookie(self) then return general(self, id) end
       local answer, err = send_id(self, method, service, head, id, tail)
       if answer ~= REFUSED then return answer, err end
       return general(self, id)
     end
   end
   return function(self, id)
-    if has_deadline(self) then return general(self, id) end
     local answer, err = send_id(self, method, service, head, id, tail)
     if answer ~= REFUSED then return answer, err end
     return general(self, id)    -- self is no open client, or id no positive integer
