@@ -64,6 +64,11 @@ bench: build
 clean:
 	rm -rf build build-* build.luarocks
 
+# The pacing bench (issue 20): bench/limits/README.md.
+.PHONY: bench-limits
+bench-limits: build
+	@$(MAKE) --no-print-directory -C bench pacing
+
 # The concurrency bench (issue 9): bench/concurrency/README.md.
 .PHONY: bench-concurrency
 bench-concurrency: build
