@@ -7,12 +7,14 @@
 // seconds until a request would be let through (Retry-After of a 429).
 // next(t) is the earliest time >= t at which admit would say ok.
 //
-// For the oracle's copy only: `late` records what it let through that
-// many seconds later than it predicted, and settle(handle, t) corrects a
-// prediction with the time at which the server did decide (the answer
-// says it): a request sent on a new connection may reach the server some
-// ms after the copy expected, and the window or refill that it opened
-// starts then.  admit returns the handle as `handle`.
+// For the oracle's copy only: a request may reach the server up to `late`
+// seconds after the copy predicted (a new connection, a busy loop), so the
+// copy counts what it let through that much later where that is the safe
+// side; and settle(handle, t) corrects a prediction with the time at which
+// the server did decide (its answer says it), since the window or refill
+// that the request opened starts then.  admit returns the handle as
+// `handle`.  CLOCK: how far two processes' clocks may disagree.
+const CLOCK = 0.001;
 
 // At most L requests in each window of W seconds; the first window opens
 // at the first request, the next ones follow it back to back.
@@ -32,7 +34,7 @@ export class FixedWindow {
   }
   admit(t) {
     const opens = this.start === null;
-    if (opens) this.start = t + this.late;
+    if (opens) this.start = t;
     this.roll(t);
     const ok = this.count < this.limit;
     if (ok) this.count++;
@@ -43,8 +45,11 @@ export class FixedWindow {
     const reset = Math.max(0, this.start + this.window - t);
     return { ok, remaining: this.limit - this.count, reset, wait: ok ? 0 : reset, handle: opens };
   }
+  // Both ways matter here: a window thought to open early lets the next
+  // window's requests land in this one, one thought to open late lets
+  // this window's requests land in the next.
   settle(opened, t) {
-    if (opened && t + this.late > this.start) this.start = t + this.late;
+    if (opened) this.start = t + CLOCK;
   }
   next(t) {
     if (this.start === null) return t;
@@ -67,8 +72,6 @@ export class TokenBucket {
     if (this.last === null || t > this.last) this.last = t;
   }
   admit(t) {
-    const first = !this.taken;
-    this.taken = true;
     this.refill(t);
     const ok = this.tokens >= 1;
     if (ok) this.tokens -= 1;
@@ -78,13 +81,7 @@ export class TokenBucket {
       ok, remaining: Math.floor(this.tokens),
       reset: this.resetMeans === "full" ? full : nextToken,
       wait: ok ? 0 : (1 - this.tokens) / this.rate,
-      handle: first ? t : null,
     };
-  }
-  // The server's bucket began to refill when it took its first token:
-  // the copy takes back what it refilled before that.
-  settle(firstAt, t) {
-    if (firstAt !== null && t + this.late > firstAt) this.tokens -= (t + this.late - firstAt) * this.rate;
   }
   next(t) {
     this.refill(t);
@@ -92,6 +89,52 @@ export class TokenBucket {
     // change its level later, so the copy needs no `late` here.
     // 1e-9: a token that floating point leaves a hair short is not one.
     return this.tokens >= 1 + 1e-9 ? t : t + (1 + 1e-9 - this.tokens) / this.rate;
+  }
+}
+
+// The oracle's copy of a bucket.  The level of a bucket depends on when
+// each token was taken while it is near full (a refill past full is
+// lost), and the requests of a burst on new connections reach the server
+// spread over some ms: so the copy keeps the requests in flight apart and
+// folds each into its state once the server said when it took it, in the
+// order the server took them.  The level it reckons takes every request
+// in flight as taken at its predicted time, plus `late` (a sent request
+// that the server has not yet decided will be, and it cannot refill the
+// bucket).
+export class TokenBucketCopy {
+  constructor(limit, window, late) {
+    this.base = new TokenBucket(limit, window, "full");
+    this.rate = this.base.rate; this.late = late; this.flight = [];
+  }
+  level(t) {
+    const b = this.base, saved = [b.tokens, b.last];
+    for (const e of [...this.flight].sort((x, y) => x.at - y.at)) { b.refill(Math.min(e.at, t)); b.tokens -= 1; }
+    b.refill(t);
+    const level = b.tokens;
+    [b.tokens, b.last] = saved;
+    return level;
+  }
+  admit(t) {
+    const handle = { at: t + this.late, settled: false };
+    this.flight.push(handle);
+    return { ok: true, handle };
+  }
+  settle(handle, t) {
+    handle.at = t + CLOCK; handle.settled = true;
+    // Fold the settled requests that come before every unsettled one.
+    this.flight.sort((x, y) => x.at - y.at);
+    while (this.flight.length && this.flight[0].settled) {
+      const e = this.flight.shift();
+      this.base.refill(e.at); this.base.tokens -= 1;
+    }
+  }
+  // A request the server refused: it took no token.
+  refuse(handle) {
+    this.flight = this.flight.filter((e) => e !== handle);
+  }
+  next(t) {
+    const level = this.level(t);
+    return level >= 1 + 1e-9 ? t : t + (1 + 1e-9 - level) / this.rate;
   }
 }
 
@@ -116,7 +159,7 @@ export class SlidingWindow {
   }
   settle(handle, t) {
     const i = handle === null ? -1 : handle - this.dropped;
-    if (i >= this.head && i < this.log.length && t + this.late > this.log[i]) this.log[i] = t + this.late;
+    if (i >= this.head && i < this.log.length && t + CLOCK > this.log[i]) this.log[i] = t + CLOCK;
   }
   next(t) {
     this.purge(t);
@@ -127,8 +170,8 @@ export class SlidingWindow {
 export function makeLimiter(kind, limit, window, late = 0) {
   switch (kind) {
     case "fixed": return new FixedWindow(limit, window, late);
-    case "bucket_full": return new TokenBucket(limit, window, "full", late);
-    case "bucket_next": return new TokenBucket(limit, window, "next", late);
+    case "bucket_full": return late > 0 ? new TokenBucketCopy(limit, window, late) : new TokenBucket(limit, window, "full");
+    case "bucket_next": return late > 0 ? new TokenBucketCopy(limit, window, late) : new TokenBucket(limit, window, "next");
     case "sliding": return new SlidingWindow(limit, window, late);
     default: throw new Error(`unknown limiter ${kind}`);
   }

@@ -141,11 +141,9 @@ function oracleRule() {
       const { handle } = copies[chosen].admit(t);
       inflight++;
       exchange(chosen, job.arg).then((a) => {
-        // The server decided half the latency before the answer came,
-        // or a little earlier: its answer's timer may fire early, and this
-        // process may read the answer late, both of which only make the
-        // copy more careful.
-        copies[chosen].settle(handle, now() - oneWay);
+        const decided = a.headers.get("x-bench-decided");
+        if (a.status === 429 && copies[chosen].refuse) copies[chosen].refuse(handle);
+        else if (decided !== null) copies[chosen].settle(handle, (Number(decided) - performance.timeOrigin) / 1000);
         inflight--;
         // A 429 is a fault of the bench, shown in its row; the request
         // goes again first, so that the wall time stays that of the job.

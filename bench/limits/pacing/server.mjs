@@ -142,7 +142,9 @@ export class PacingServer {
     const d = e.limiter.admit(t);
     k.requests++;
     if (k.first_decided === null) k.first_decided = t;
-    const headers = {};
+    // For the oracle only (the other clients ignore it): when this was
+    // decided, in ms since the epoch, which every process reads alike.
+    const headers = { "x-bench-decided": (performance.timeOrigin + t * 1000).toFixed(3) };
     if (style.headers) {
       headers["x-ratelimit-limit"] = `${e.limits.limit}, ${e.limits.limit};w=${w}`;
       headers["x-ratelimit-remaining"] = String(d.remaining);
