@@ -97,18 +97,19 @@ export class TokenBucket {
 // lost), and the requests of a burst on new connections reach the server
 // spread over some ms: so the copy keeps the requests in flight apart and
 // folds each into its state once the server said when it took it, in the
-// order the server took them.  The level it reckons takes every request
-// in flight as taken at its predicted time, plus `late` (a sent request
-// that the server has not yet decided will be, and it cannot refill the
-// bucket).
+// order the server took them.
 export class TokenBucketCopy {
   constructor(limit, window, late) {
     this.base = new TokenBucket(limit, window, "full");
     this.rate = this.base.rate; this.late = late; this.flight = [];
   }
+  // A request not yet settled is taken as taken at t: the later a token
+  // is taken, the more refill a bucket near full may lose, so that is the
+  // careful side (and far from full it changes nothing).
   level(t) {
     const b = this.base, saved = [b.tokens, b.last];
-    for (const e of [...this.flight].sort((x, y) => x.at - y.at)) { b.refill(Math.min(e.at, t)); b.tokens -= 1; }
+    const times = this.flight.map((e) => (e.settled ? Math.min(e.at, t) : t)).sort((x, y) => x - y);
+    for (const at of times) { b.refill(at); b.tokens -= 1; }
     b.refill(t);
     const level = b.tokens;
     [b.tokens, b.last] = saved;
