@@ -119,17 +119,21 @@ function oracleRule() {
     copies[ep] = makeLimiter(kind, l.limit, l.window, LATE);
     queues[ep] = [];
   }
-  let inflight = 0, timer = null;
+  let inflight = 0, timer = null, turn = 0;
+  const names = Object.keys(queues);
   const oneWay = LATENCY / 2;
   function pump() {
     for (;;) {
       if (inflight >= concurrency) return;
       const t = now() + oneWay;
+      // The endpoints take turns at a free slot, so that a call on one
+      // endpoint never waits for a batch on another to be sent.
       let chosen = null, earliest = Infinity;
-      for (const ep of Object.keys(queues)) {
+      for (let i = 1; i <= names.length; i++) {
+        const ep = names[(turn + i) % names.length];
         if (!queues[ep].length) continue;
         const at = copies[ep].next(t);
-        if (at <= t) { chosen = ep; break; }
+        if (at <= t) { chosen = ep; turn = (turn + i) % names.length; break; }
         earliest = Math.min(earliest, at);
       }
       if (!chosen) {
