@@ -7,7 +7,9 @@
 // RULE:
 //   oracle     knows each endpoint's limiter (limiter.mjs) and the 25 ms to
 //              the server: sends every request at the earliest time it is
-//              let through, within CONCURRENCY; the reference;
+//              let through, within CONCURRENCY, the endpoints taking turns;
+//              corrects its copies with when the server decided (the
+//              x-bench-decided header); the reference;
 //   bottleneck Bottleneck: a limiter per endpoint with its reservoir set
 //              from x-ratelimit-remaining, refilled to the limit at the
 //              reset, chained to one limiter of CONCURRENCY; a 429 retried
