@@ -91,6 +91,11 @@ clean:
 bench-h2: build
 	@bench/h2/run.sh
 
+# The pacing bench (issue 20): bench/limits/README.md.
+.PHONY: bench-limits
+bench-limits: build
+	@$(MAKE) --no-print-directory -C bench pacing
+
 # The concurrency bench (issue 9): bench/concurrency/README.md.
 .PHONY: bench-concurrency
 bench-concurrency: build
