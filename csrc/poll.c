@@ -1,0 +1,339 @@
+/*
+ * poll.c: the loop's waits on libcurl's socket interface, and the
+ * descriptor of a host's event loop (poll.h).
+ *
+ * Everything here runs with libcurl on the stack or is called by loop.c
+ * where no Lua error may be raised: it touches no Lua state.  A failing
+ * epoll_ctl, eventfd or timerfd call is not fatal: libcurl's own timeouts
+ * still end every transfer, and the host's timeout() still wakes it.
+ */
+#if defined(__linux__) && !defined(RS_POLL_PORTABLE)
+#define _GNU_SOURCE             /* pipe2 */
+#define RS_POLL_EPOLL 1
+#else
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#ifdef RS_POLL_EPOLL
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#endif
+
+#include "poll.h"
+#include "session.h"            /* rs_now */
+
+/* Longest a host is told it may sleep while requests are on the network
+ * when libcurl's sockets are not in the descriptor (the fallback). */
+#define RS_SOCKET_GLANCE 0.005
+
+/* Sockets taken from one epoll_wait; more ready ones come in the next. */
+#define RS_EVENTS 64
+
+/* Milliseconds for a wait of seconds (rounded up: a wait that ends before
+ * the timer is due would only wait again). */
+static int wait_ms(double seconds)
+{
+    if (seconds <= 0)
+        return 0;
+    return seconds > 86400 ? 86400000 : (int)ceil(seconds * 1000);
+}
+
+void rs_poll_expire(rs_poll *p)
+{
+    int running;
+    long ms = -1;
+    if (p->curl_due > rs_now())
+        return;
+    (void)curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    if (p->curl_due > rs_now())
+        return;
+    /* libcurl announces a timer only when it changes: had it not seen this
+     * one as due yet (its clock is its own), it would not say it again. */
+    if (curl_multi_timeout(p->multi, &ms) == CURLM_OK)
+        p->curl_due = ms < 0 ? HUGE_VAL : rs_now() + (double)ms / 1000;
+}
+
+double rs_poll_curl_wait(const rs_poll *p, double now)
+{
+    double wait;
+    long ms = -1;
+    if (p->sockets >= 0)
+        return p->curl_due == HUGE_VAL ? HUGE_VAL : p->curl_due - now;
+    if (curl_multi_timeout(p->multi, &ms) != CURLM_OK || ms < 0)
+        ms = 86400000;
+    wait = (double)ms / 1000;
+    return wait < RS_SOCKET_GLANCE ? wait : RS_SOCKET_GLANCE;
+}
+
+#ifdef RS_POLL_EPOLL
+
+/* libcurl's timer callback: when it next wants to be called. */
+static int on_timer(CURLM *multi, long ms, void *userp)
+{
+    rs_poll *p = userp;
+    (void)multi;
+    p->curl_due = ms < 0 ? HUGE_VAL : rs_now() + (double)ms / 1000;
+    return 0;
+}
+
+/* libcurl's socket callback: s is to be watched for what.  socketp is set
+ * (curl_multi_assign) once s is in the set. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    rs_poll *p = userp;
+    struct epoll_event ev;
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (socketp)            /* libcurl forgets socketp itself */
+            (void)epoll_ctl(p->sockets, EPOLL_CTL_DEL, s, NULL);
+        return 0;
+    }
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    ev.data.fd = s;
+    if (epoll_ctl(p->sockets, socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) != 0) {
+        /* A socket closed and its number reused, unseen: the other way. */
+        if (epoll_ctl(p->sockets, socketp ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s, &ev) != 0)
+            return 0;   /* -1 would end the whole multi handle; the timeout ends this one */
+    }
+    if (!socketp)
+        (void)curl_multi_assign(p->multi, s, p);
+    return 0;
+}
+
+void rs_poll_init(rs_poll *p, CURLM *multi)
+{
+    p->multi = multi;
+    p->outer = p->timer = -1;
+    p->wake[0] = p->wake[1] = -1;
+    p->woken = 0;
+    p->curl_due = p->armed = HUGE_VAL;
+    p->sockets = -1;
+    if (multi == NULL)
+        return;
+    p->sockets = epoll_create1(EPOLL_CLOEXEC);
+    if (p->sockets < 0)
+        return;
+    if (curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK
+        || curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, p) != CURLM_OK
+        || curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK
+        || curl_multi_setopt(multi, CURLMOPT_TIMERDATA, p) != CURLM_OK) {
+        (void)curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, NULL);
+        (void)curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, NULL);
+        close(p->sockets);
+        p->sockets = -1;
+    }
+}
+
+/* Tells libcurl which of its sockets are ready: up to one epoll_wait of
+ * ms milliseconds, then those still ready without waiting (a few rounds). */
+static void act_on_sockets(rs_poll *p, int ms)
+{
+    struct epoll_event ev[RS_EVENTS];
+    int n, i, running, rounds = 0;
+    do {
+        n = epoll_wait(p->sockets, ev, RS_EVENTS, ms);
+        for (i = 0; i < n; i++) {
+            int mask = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0)
+                     | (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0)
+                     | (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            (void)curl_multi_socket_action(p->multi, ev[i].data.fd, mask, &running);
+        }
+        ms = 0;
+    } while (n == RS_EVENTS && ++rounds < 4);
+}
+
+void rs_poll_act(rs_poll *p, double timeout)
+{
+    if (p->sockets < 0) {
+        int running;
+        (void)curl_multi_perform(p->multi, &running);
+        if (timeout > 0) {
+            (void)curl_multi_poll(p->multi, NULL, 0, wait_ms(timeout), NULL);
+            (void)curl_multi_perform(p->multi, &running);
+        }
+        return;
+    }
+    rs_poll_expire(p);
+    if (timeout > 0) {
+        double until_timer = p->curl_due - rs_now();
+        if (until_timer < timeout)
+            timeout = until_timer;
+    }
+    act_on_sockets(p, wait_ms(timeout));
+    rs_poll_expire(p);
+}
+
+/* The host's set: libcurl's sockets (the set of them), the wake and the
+ * timer, each readable when step has work. */
+static int make_outer(rs_poll *p)
+{
+    struct epoll_event ev;
+    int fds[3], i;
+    p->outer = epoll_create1(EPOLL_CLOEXEC);
+    p->wake[0] = p->wake[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    p->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    fds[0] = p->sockets;
+    fds[1] = p->wake[0];
+    fds[2] = p->timer;
+    for (i = 0; i < 3; i++) {
+        ev.events = EPOLLIN;
+        ev.data.fd = fds[i];
+        if (i == 0 && fds[i] < 0)
+            continue;           /* no epoll set of sockets: next_timeout glances */
+        if (p->outer < 0 || fds[i] < 0 || epoll_ctl(p->outer, EPOLL_CTL_ADD, fds[i], &ev) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The timerfd fires at due (rs_now() seconds; HUGE_VAL disarms it).
+ * Setting it again also makes it unreadable until then. */
+static void arm(rs_poll *p, double due)
+{
+    struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+    if (p->timer < 0)
+        return;
+    if (due != HUGE_VAL) {
+        its.it_value.tv_sec = (time_t)due;
+        its.it_value.tv_nsec = (long)((due - (double)its.it_value.tv_sec) * 1e9);
+        if (its.it_value.tv_nsec >= 1000000000L)
+            its.it_value.tv_nsec = 999999999L;
+        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+            its.it_value.tv_nsec = 1;           /* zero would disarm it */
+    }
+    if (timerfd_settime(p->timer, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+        p->armed = due;
+}
+
+#else /* the portable fallback */
+
+void rs_poll_init(rs_poll *p, CURLM *multi)
+{
+    p->multi = multi;
+    p->sockets = p->outer = p->timer = -1;
+    p->wake[0] = p->wake[1] = -1;
+    p->woken = 0;
+    p->curl_due = p->armed = HUGE_VAL;
+}
+
+void rs_poll_act(rs_poll *p, double timeout)
+{
+    int running;
+    (void)curl_multi_perform(p->multi, &running);
+    if (timeout > 0) {
+        (void)curl_multi_poll(p->multi, NULL, 0, wait_ms(timeout), NULL);
+        (void)curl_multi_perform(p->multi, &running);
+    }
+}
+
+static int set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    return flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0
+        || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -1 : 0;
+}
+
+/* The host's descriptor is the read end of a pipe that wakes write to. */
+static int make_outer(rs_poll *p)
+{
+    if (pipe(p->wake) != 0) {
+        p->wake[0] = p->wake[1] = -1;
+        return -1;
+    }
+    p->outer = p->wake[0];
+    return set_nonblocking(p->wake[0]) == 0 && set_nonblocking(p->wake[1]) == 0 ? 0 : -1;
+}
+
+static void arm(rs_poll *p, double due)
+{
+    p->armed = due;             /* no timer: the host's timeout() wakes it */
+}
+
+#endif
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+void rs_poll_free(rs_poll *p)
+{
+    if (p->wake[1] != p->wake[0])
+        close_fd(&p->wake[1]);
+    if (p->outer == p->wake[0])
+        p->outer = -1;
+    close_fd(&p->wake[0]);
+    p->wake[1] = -1;
+    close_fd(&p->outer);
+    close_fd(&p->timer);
+    close_fd(&p->sockets);
+}
+
+int rs_poll_fd(rs_poll *p)
+{
+    if (p->outer >= 0)
+        return p->outer;
+    if (make_outer(p) != 0) {
+        int saved = errno;
+        if (p->wake[1] != p->wake[0])
+            close_fd(&p->wake[1]);
+        if (p->outer == p->wake[0])
+            p->outer = -1;
+        close_fd(&p->wake[0]);
+        p->wake[1] = -1;
+        close_fd(&p->outer);
+        close_fd(&p->timer);
+        errno = saved;
+        return -1;
+    }
+    p->armed = HUGE_VAL;
+    return p->outer;
+}
+
+void rs_poll_wake(rs_poll *p)
+{
+    static const uint64_t one = 1;
+    if (p->outer < 0 || p->woken)
+        return;
+    /* eventfd takes 8 bytes; a pipe takes them too */
+    if (write(p->wake[1], &one, sizeof one) == (ssize_t)sizeof one || errno == EAGAIN)
+        p->woken = 1;
+}
+
+/* Empties the wake: nothing is left to do now. */
+static void drain(rs_poll *p)
+{
+    uint64_t buf[8];
+    while (read(p->wake[0], buf, sizeof buf) > 0)
+        continue;
+    p->woken = 0;
+}
+
+void rs_poll_settle(rs_poll *p, double wait)
+{
+    double now, due;
+    if (p->outer < 0)
+        return;
+    if (wait <= 0) {
+        rs_poll_wake(p);
+        return;
+    }
+    if (p->woken)
+        drain(p);
+    now = rs_now();
+    due = wait == HUGE_VAL ? HUGE_VAL : now + wait;
+    /* Unchanged and still ahead: a timerfd set again costs a system call.
+     * One that has fired is set again, which makes it unreadable. */
+    if (p->armed > now && (due == p->armed || fabs(due - p->armed) < 0.0005))
+        return;
+    arm(p, due);
+}
