@@ -16,18 +16,6 @@ void rs_host_check_strict(lua_State *L, rs_loop *lp, const char *what)
                       " make it inside a task (robloxsocial.spawn)", what);
 }
 
-/* Without the descriptor a host cannot see libcurl's sockets: it is told
- * to glance at them every few milliseconds, as before there was one.  A
- * host that watches the descriptor is told libcurl's own timeout. */
-#define RS_SOCKET_GLANCE 0.005
-
-double rs_host_next_timeout(rs_loop *lp, double wait)
-{
-    if (lp->on_multi > 0 && wait > RS_SOCKET_GLANCE && !rs_poll_watched(&lp->poll))
-        return RS_SOCKET_GLANCE;
-    return wait;
-}
-
 /* core.pollfd(): the descriptor, or nil and the system's reason. */
 static int host_pollfd(lua_State *L)
 {

@@ -11,13 +11,6 @@
  * wait) would block the host's loop.  Call it before anything is sent. */
 void rs_host_check_strict(lua_State *L, rs_loop *lp, const char *what);
 
-/* What next_timeout() tells a host, for wait seconds until step has work:
- * while transfers are on the network and no host watches the descriptor
- * (pollfd() was never asked for), a glance (5 ms), as libcurl's sockets
- * are out of its sight; else wait, libcurl's own timeout among others.
- * run() and task:wait() wait on the sockets themselves and take wait. */
-double rs_host_next_timeout(rs_loop *lp, double wait);
-
 /* Adds pollfd, strict and check_strict to the module table on top. */
 void rs_host_open(lua_State *L);
 

@@ -391,29 +391,25 @@ static double fire_timers(rs_loop *lp)
     return t ? t->due - now : HUGE_VAL;
 }
 
-/* Waits are poll.c's: libcurl's socket interface on Linux. */
+/* Waits are poll.c's: libcurl's socket interface once a host watches. */
 void rs_loop_progress(rs_loop *lp, double timeout)
 {
     double next;
     if (lp->multi == NULL)
         return;
     next = fire_timers(lp);
-    if (timeout <= 0) {
-        rs_poll_act(&lp->poll, 0);
-        collect(lp);
+    rs_poll_act(&lp->poll);
+    if (collect(lp) || timeout <= 0)
         return;
-    }
-    rs_poll_expire(&lp->poll);
-    if (collect(lp))
-        return;
-    rs_poll_act(&lp->poll, next < timeout ? next : timeout);
+    rs_poll_wait(&lp->poll, next < timeout ? next : timeout);
     fire_timers(lp);
+    rs_poll_act(&lp->poll);
     collect(lp);
 }
 
 void rs_loop_flush(rs_loop *lp)
 {
-    if (lp->multi == NULL || lp->poll.curl_due > rs_now())
+    if (lp->multi == NULL || lp->poll.sockets < 0 || lp->poll.curl_due > rs_now())
         return;
     rs_poll_expire(&lp->poll);
     collect(lp);

@@ -1,6 +1,6 @@
 /*
- * poll.c: the loop's waits on libcurl's socket interface, and the
- * descriptor of a host's event loop (poll.h).
+ * poll.c: the loop's waits, on curl_multi_perform or on libcurl's socket
+ * interface, and the descriptor of a host's event loop (poll.h).
  *
  * Everything here runs with libcurl on the stack or is called by loop.c
  * where no Lua error may be raised: it touches no Lua state.  A failing
@@ -8,7 +8,7 @@
  * still end every transfer, and the host's timeout() still wakes it.
  */
 #if defined(__linux__) && !defined(RS_POLL_PORTABLE)
-#define _GNU_SOURCE             /* pipe2 */
+#define _GNU_SOURCE
 #define RS_POLL_EPOLL 1
 #else
 #define _POSIX_C_SOURCE 200809L
@@ -30,11 +30,8 @@
 #include "session.h"            /* rs_now */
 
 /* Longest a host is told it may sleep while requests are on the network
- * when libcurl's sockets are not in the descriptor (the fallback). */
+ * when it cannot see libcurl's sockets. */
 #define RS_SOCKET_GLANCE 0.005
-
-/* Sockets taken from one epoll_wait; more ready ones come in the next. */
-#define RS_EVENTS 64
 
 /* Milliseconds for a wait of seconds (rounded up: a wait that ends before
  * the timer is due would only wait again). */
@@ -45,31 +42,43 @@ static int wait_ms(double seconds)
     return seconds > 86400 ? 86400000 : (int)ceil(seconds * 1000);
 }
 
-void rs_poll_expire(rs_poll *p)
+void rs_poll_init(rs_poll *p, CURLM *multi)
 {
-    int running;
+    p->multi = multi;
+    p->sockets = p->outer = p->timer = -1;
+    p->wake[0] = p->wake[1] = -1;
+    p->woken = p->waited = p->nready = 0;
+    p->curl_due = p->armed = HUGE_VAL;
+}
+
+/* libcurl's timer as curl_multi_timeout says it. */
+static void read_curl_timer(rs_poll *p)
+{
     long ms = -1;
-    if (p->curl_due > rs_now())
-        return;
-    (void)curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    if (p->curl_due > rs_now())
-        return;
-    /* libcurl announces a timer only when it changes: had it not seen this
-     * one as due yet (its clock is its own), it would not say it again. */
     if (curl_multi_timeout(p->multi, &ms) == CURLM_OK)
         p->curl_due = ms < 0 ? HUGE_VAL : rs_now() + (double)ms / 1000;
 }
 
+void rs_poll_expire(rs_poll *p)
+{
+    int running;
+    if (p->sockets < 0 || p->curl_due > rs_now())
+        return;
+    (void)curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    /* libcurl announces a timer only when it changes: had it not seen this
+     * one as due yet (its clock is its own), it would not say it again. */
+    if (p->curl_due <= rs_now())
+        read_curl_timer(p);
+}
+
 double rs_poll_curl_wait(const rs_poll *p, double now)
 {
-    double wait;
     long ms = -1;
     if (p->sockets >= 0)
         return p->curl_due == HUGE_VAL ? HUGE_VAL : p->curl_due - now;
-    if (curl_multi_timeout(p->multi, &ms) != CURLM_OK || ms < 0)
-        ms = 86400000;
-    wait = (double)ms / 1000;
-    return wait < RS_SOCKET_GLANCE ? wait : RS_SOCKET_GLANCE;
+    if (curl_multi_timeout(p->multi, &ms) != CURLM_OK || ms < 0 || ms > 5)
+        return RS_SOCKET_GLANCE;
+    return (double)ms / 1000;
 }
 
 #ifdef RS_POLL_EPOLL
@@ -107,68 +116,118 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     return 0;
 }
 
-void rs_poll_init(rs_poll *p, CURLM *multi)
+/* Moves the loop to the socket interface.  The transfers already on the
+ * multi handle have their sockets announced by curl_multi_socket_all,
+ * which runs each of them once and then tells its sockets (the one call
+ * that does; libcurl 8 calls it deprecated, not removed). */
+static int use_sockets(rs_poll *p)
 {
-    p->multi = multi;
-    p->outer = p->timer = -1;
-    p->wake[0] = p->wake[1] = -1;
-    p->woken = 0;
-    p->curl_due = p->armed = HUGE_VAL;
-    p->sockets = -1;
-    if (multi == NULL)
-        return;
+    int running;
+    CURLMcode rc = CURLM_OK;
     p->sockets = epoll_create1(EPOLL_CLOEXEC);
     if (p->sockets < 0)
-        return;
-    if (curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK
-        || curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, p) != CURLM_OK
-        || curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK
-        || curl_multi_setopt(multi, CURLMOPT_TIMERDATA, p) != CURLM_OK) {
-        (void)curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, NULL);
-        (void)curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, NULL);
+        return -1;
+    if (curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK
+        || curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p) != CURLM_OK
+        || curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK
+        || curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p) != CURLM_OK)
+        rc = CURLM_UNKNOWN_OPTION;
+    else {
+#ifdef CURL_IGNORE_DEPRECATION
+        CURL_IGNORE_DEPRECATION(rc = curl_multi_socket_all(p->multi, &running);)
+#else
+        rc = curl_multi_socket_all(p->multi, &running);
+#endif
+    }
+    if (rc != CURLM_OK) {
+        (void)curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, NULL);
+        (void)curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, NULL);
         close(p->sockets);
         p->sockets = -1;
+        return -1;
     }
+    read_curl_timer(p);
+    return 0;
 }
 
-/* Tells libcurl which of its sockets are ready: up to one epoll_wait of
- * ms milliseconds, then those still ready without waiting (a few rounds). */
-static void act_on_sockets(rs_poll *p, int ms)
+/* Looks at the sockets for at most ms milliseconds; keeps what is ready. */
+static int look(rs_poll *p, int ms)
 {
-    struct epoll_event ev[RS_EVENTS];
-    int n, i, running, rounds = 0;
-    do {
-        n = epoll_wait(p->sockets, ev, RS_EVENTS, ms);
-        for (i = 0; i < n; i++) {
-            int mask = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0)
-                     | (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0)
-                     | (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-            (void)curl_multi_socket_action(p->multi, ev[i].data.fd, mask, &running);
-        }
-        ms = 0;
-    } while (n == RS_EVENTS && ++rounds < 4);
+    struct epoll_event ev[RS_POLL_EVENTS];
+    int n = epoll_wait(p->sockets, ev, RS_POLL_EVENTS, ms), i;
+    for (i = 0; i < n; i++) {
+        p->ready[i].fd = ev[i].data.fd;
+        p->ready[i].mask = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0)
+                         | (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0)
+                         | (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+    }
+    p->nready = n > 0 ? n : 0;
+    return n;
 }
 
-void rs_poll_act(rs_poll *p, double timeout)
+/* Tells libcurl which sockets are ready: those a wait found, or those
+ * ready now; past a full batch, a few more rounds. */
+static void act_on_sockets(rs_poll *p)
 {
+    int n = p->waited ? p->nready : look(p, 0), i, running, rounds = 0;
+    for (;;) {
+        for (i = 0; i < p->nready; i++)
+            (void)curl_multi_socket_action(p->multi, p->ready[i].fd, p->ready[i].mask, &running);
+        p->nready = 0;
+        if (n < RS_POLL_EVENTS || ++rounds == 4)
+            break;
+        n = look(p, 0);
+    }
+    p->waited = 0;
+}
+
+#else /* the portable fallback: no socket interface */
+
+static int use_sockets(rs_poll *p)
+{
+    (void)p;
+    return -1;
+}
+
+static void act_on_sockets(rs_poll *p)
+{
+    (void)p;
+}
+
+static int look(rs_poll *p, int ms)
+{
+    (void)p;
+    (void)ms;
+    return 0;
+}
+
+#endif
+
+void rs_poll_act(rs_poll *p)
+{
+    int running;
     if (p->sockets < 0) {
-        int running;
         (void)curl_multi_perform(p->multi, &running);
-        if (timeout > 0) {
-            (void)curl_multi_poll(p->multi, NULL, 0, wait_ms(timeout), NULL);
-            (void)curl_multi_perform(p->multi, &running);
-        }
         return;
     }
     rs_poll_expire(p);
-    if (timeout > 0) {
-        double until_timer = p->curl_due - rs_now();
-        if (until_timer < timeout)
-            timeout = until_timer;
-    }
-    act_on_sockets(p, wait_ms(timeout));
+    act_on_sockets(p);
     rs_poll_expire(p);
 }
+
+void rs_poll_wait(rs_poll *p, double timeout)
+{
+    if (p->sockets < 0) {
+        (void)curl_multi_poll(p->multi, NULL, 0, wait_ms(timeout), NULL);
+        return;
+    }
+    if (p->curl_due - rs_now() < timeout)
+        timeout = p->curl_due - rs_now();
+    (void)look(p, wait_ms(timeout));
+    p->waited = 1;
+}
+
+#ifdef RS_POLL_EPOLL
 
 /* The host's set: libcurl's sockets (the set of them), the wake and the
  * timer, each readable when step has work. */
@@ -186,7 +245,7 @@ static int make_outer(rs_poll *p)
         ev.events = EPOLLIN;
         ev.data.fd = fds[i];
         if (i == 0 && fds[i] < 0)
-            continue;           /* no epoll set of sockets: next_timeout glances */
+            continue;           /* no socket interface: next_timeout glances */
         if (p->outer < 0 || fds[i] < 0 || epoll_ctl(p->outer, EPOLL_CTL_ADD, fds[i], &ev) != 0)
             return -1;
     }
@@ -212,26 +271,7 @@ static void arm(rs_poll *p, double due)
         p->armed = due;
 }
 
-#else /* the portable fallback */
-
-void rs_poll_init(rs_poll *p, CURLM *multi)
-{
-    p->multi = multi;
-    p->sockets = p->outer = p->timer = -1;
-    p->wake[0] = p->wake[1] = -1;
-    p->woken = 0;
-    p->curl_due = p->armed = HUGE_VAL;
-}
-
-void rs_poll_act(rs_poll *p, double timeout)
-{
-    int running;
-    (void)curl_multi_perform(p->multi, &running);
-    if (timeout > 0) {
-        (void)curl_multi_poll(p->multi, NULL, 0, wait_ms(timeout), NULL);
-        (void)curl_multi_perform(p->multi, &running);
-    }
-}
+#else
 
 static int set_nonblocking(int fd)
 {
@@ -265,7 +305,8 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-void rs_poll_free(rs_poll *p)
+/* Closes the host's descriptors (not the socket set). */
+static void close_outer(rs_poll *p)
 {
     if (p->wake[1] != p->wake[0])
         close_fd(&p->wake[1]);
@@ -275,6 +316,11 @@ void rs_poll_free(rs_poll *p)
     p->wake[1] = -1;
     close_fd(&p->outer);
     close_fd(&p->timer);
+}
+
+void rs_poll_free(rs_poll *p)
+{
+    close_outer(p);
     close_fd(&p->sockets);
 }
 
@@ -282,16 +328,11 @@ int rs_poll_fd(rs_poll *p)
 {
     if (p->outer >= 0)
         return p->outer;
+    if (p->sockets < 0 && p->multi != NULL)
+        (void)use_sockets(p);   /* else the loop stays as it was, and glances */
     if (make_outer(p) != 0) {
         int saved = errno;
-        if (p->wake[1] != p->wake[0])
-            close_fd(&p->wake[1]);
-        if (p->outer == p->wake[0])
-            p->outer = -1;
-        close_fd(&p->wake[0]);
-        p->wake[1] = -1;
-        close_fd(&p->outer);
-        close_fd(&p->timer);
+        close_outer(p);
         errno = saved;
         return -1;
     }

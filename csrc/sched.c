@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host.h"
 #include "sched_int.h"
 
 /* Idle coroutines kept for later tasks.  Each holds about a kilobyte; a
@@ -453,8 +452,7 @@ double rs_sched_next_timeout(rs_sched *s, lua_State *L)
  * nothing is in flight and no task sleeps. */
 static int sched_next_timeout(lua_State *L)
 {
-    rs_sched *s = sched_of(L);
-    double wait = rs_host_next_timeout(s->lp, rs_sched_next_timeout(s, L));
+    double wait = rs_sched_next_timeout(sched_of(L), L);
     if (wait == HUGE_VAL)
         lua_pushnil(L);
     else

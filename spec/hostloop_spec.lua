@@ -127,6 +127,7 @@ describe("next_timeout()", function()
   before_each(function() support.reset() end)
 
   it("is libcurl's own timeout while a request is on the network, not a 5 ms glance", function()
+    assert(robloxsocial.pollfd())       -- a host watches
     sb:fault{ path = "/v1/users/" .. ME .. "/friends/count", kind = "stall", seconds = 3 }
     local t = robloxsocial.spawn(function() return client:friends_count(ME) end)
     support.step_until(function()
@@ -140,6 +141,79 @@ describe("next_timeout()", function()
     assert.equal(1, core.stats().on_network)
     assert.is_true(robloxsocial.next_timeout() > 0.5, tostring(robloxsocial.next_timeout()))
     support.wait(t)
+  end)
+end)
+
+-- Runs a Lua program in a process of its own (a fresh library: no pollfd
+-- asked yet) against the sandbox; returns its output.
+local function run_program(sb, text)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  local function q(v) return "'" .. tostring(v):gsub("'", "'\\''") .. "'" end
+  local cmd = table.concat({
+    "env", "LUA_PATH_5_4=" .. q(package.path), "LUA_CPATH_5_4=" .. q(package.cpath),
+    "BASE=" .. q(sb.base_url), "COOKIE=" .. q(sb.credentials.cookie), "ME=" .. q(sb.credentials.user_id),
+    "timeout", "30", "lua5.4", q(path), "2>&1" }, " ")
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  p:close()
+  os.remove(path)
+  return out
+end
+
+local PROGRAM_HEAD = [[
+local robloxsocial = require "robloxsocial"
+local core = require "robloxsocial.core"
+local client = robloxsocial.new{ base_url = os.getenv("BASE"), cookie = os.getenv("COOKIE"), timeout = 10 }
+local ME = math.tointeger(tonumber(os.getenv("ME")))
+local t = robloxsocial.spawn(function() return client:friends_count(ME) end)
+for _ = 1, 20 do robloxsocial.step(0.02) end      -- the request is out, stalled
+assert(not t:done() and core.stats().on_network == 1, "not on the network")
+]]
+
+describe("a program that never asks for pollfd()", function()
+  local sb
+  setup(function()
+    sb = support.sandbox()
+    ME = sb.credentials.user_id
+  end)
+  before_each(function() support.reset() end)
+
+  it("is told to glance (5 ms) while a request is on the network, as it cannot see the sockets", function()
+    sb:fault{ path = "/v1/users/" .. ME .. "/friends/count", kind = "stall", seconds = 1 }
+    local out = run_program(sb, PROGRAM_HEAD .. [[
+print("next_timeout", robloxsocial.next_timeout())
+while not t:done() do robloxsocial.step(0.05) end
+print("answered", type(t:wait()))
+]])
+    local wait = tonumber(out:match("next_timeout%s+(%S+)"))
+    assert.is_number(wait, out)
+    assert.is_true(wait <= 0.005, out)
+    assert.matches("answered%s+table", out)
+  end)
+
+  it("asking for it with a request already on the network sees that request's answer", function()
+    sb:fault{ path = "/v1/users/" .. ME .. "/friends/count", kind = "stall", seconds = 1 }
+    local out = run_program(sb, PROGRAM_HEAD .. [[
+local uv = require "luv"
+local fd = assert(robloxsocial.pollfd())
+robloxsocial.step(0)                                -- the wake of pollfd()
+print("next_timeout", robloxsocial.next_timeout())
+local p, timer, readable = uv.new_poll(fd), uv.new_timer(), nil
+p:start("r", function() readable = true; p:stop(); timer:stop() end)
+timer:start(5000, 0, function() readable = false; p:stop() end)
+uv.run()
+print("readable", readable)
+for _ = 1, 50 do if t:done() then break end robloxsocial.step(0) end
+print("answered", t:done() and type(t:wait()))
+]])
+    local wait = tonumber(out:match("next_timeout%s+(%S+)"))
+    assert.is_number(wait, out)
+    assert.is_true(wait > 0.5, out)
+    assert.matches("readable%s+true", out)
+    assert.matches("answered%s+table", out)
   end)
 end)
 
