@@ -344,6 +344,7 @@ static int collect(rs_loop *lp)
 {
     CURLMsg *msg;
     int left, ended = 0;
+    lp->unread = 0;
     while ((msg = curl_multi_info_read(lp->multi, &left)) != NULL) {
         rs_transfer *t = NULL;
         rs_next next;
@@ -409,10 +410,16 @@ void rs_loop_progress(rs_loop *lp, double timeout)
 
 void rs_loop_flush(rs_loop *lp)
 {
+    int running;
     if (lp->multi == NULL || lp->poll.sockets < 0 || lp->poll.curl_due > rs_now())
         return;
-    rs_poll_expire(&lp->poll);
-    collect(lp);
+    /* Not collected here: a transfer's end would start the next in line,
+     * which the next step would send before resuming the task that may
+     * withdraw it.  Every transfer on the multi handle was running (collect
+     * takes the others off), so fewer running means one has completed. */
+    running = rs_poll_expire(&lp->poll);
+    if (running >= 0 && running < lp->on_multi)
+        lp->unread = 1;
 }
 
 int rs_loop_is_over(const rs_transfer *t)
@@ -662,7 +669,7 @@ double rs_loop_next_timeout(rs_loop *lp)
 {
     double next = HUGE_VAL, now;
     rs_transfer *first = rs_timers_peek(&lp->timers);
-    if (lp->done_head)
+    if (lp->done_head || lp->unread)
         return 0;
     if (lp->live == 0)
         return HUGE_VAL;

@@ -23,6 +23,7 @@ typedef struct rs_loop {
     int anchors;                /* registry index of the anchor table: an
                                    array slot is found faster than a key */
     int strict;                 /* robloxsocial.strict(true): a call that would block raises */
+    int unread;                 /* rs_loop_flush saw a transfer complete: collect has work */
     rs_poll poll;               /* libcurl's sockets and timer; the host's descriptor */
 } rs_loop;
 
@@ -80,7 +81,9 @@ rs_transfer *rs_loop_pop_done(lua_State *L, rs_loop *lp);
 double rs_loop_next_timeout(rs_loop *lp);
 
 /* The end of a step: transfers that tasks have just made go out now
- * rather than at the next step (libcurl's timer for them is due). */
+ * rather than at the next step (libcurl's timer for them is due).  What
+ * completes meanwhile waits for the next step, which first resumes its
+ * tasks (a batch whose hook raises withdraws the rest before any goes). */
 void rs_loop_flush(rs_loop *lp);
 
 /* Waits for t, then lets go of it, calls its client's hooks (the table

@@ -59,16 +59,18 @@ static void read_curl_timer(rs_poll *p)
         p->curl_due = ms < 0 ? HUGE_VAL : rs_now() + (double)ms / 1000;
 }
 
-void rs_poll_expire(rs_poll *p)
+int rs_poll_expire(rs_poll *p)
 {
-    int running;
+    int running = -1;
     if (p->sockets < 0 || p->curl_due > rs_now())
-        return;
-    (void)curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        return -1;
+    if (curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
+        running = -1;
     /* libcurl announces a timer only when it changes: had it not seen this
      * one as due yet (its clock is its own), it would not say it again. */
     if (p->curl_due <= rs_now())
         read_curl_timer(p);
+    return running;
 }
 
 double rs_poll_curl_wait(const rs_poll *p, double now)
@@ -210,9 +212,9 @@ void rs_poll_act(rs_poll *p)
         (void)curl_multi_perform(p->multi, &running);
         return;
     }
-    rs_poll_expire(p);
+    (void)rs_poll_expire(p);
     act_on_sockets(p);
-    rs_poll_expire(p);
+    (void)rs_poll_expire(p);
 }
 
 void rs_poll_wait(rs_poll *p, double timeout)

@@ -55,8 +55,9 @@ void rs_poll_wait(rs_poll *p, double timeout);
 
 /* Lets libcurl act on its timer if it is due (a transfer just added is due
  * at once), without looking at the sockets.  Only with the socket
- * interface; otherwise it does nothing. */
-void rs_poll_expire(rs_poll *p);
+ * interface; otherwise it does nothing.  Returns libcurl's count of
+ * transfers not completed, or -1 when it did not act. */
+int rs_poll_expire(rs_poll *p);
 
 /* Seconds until libcurl wants to be called: its own timeout with the
  * socket interface, else at most a glance (5 ms); HUGE_VAL when it has no

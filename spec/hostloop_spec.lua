@@ -117,6 +117,30 @@ describe("robloxsocial.pollfd()", function()
   end)
 end)
 
+describe("with a host watching (the socket interface)", function()
+  setup(function() assert(robloxsocial.pollfd()) end)
+  before_each(function() support.reset() end)
+
+  -- tasks_spec's guarantee, under the socket interface: a step ends by
+  -- sending what its tasks asked for, and what completes then must wait
+  -- for the next step to resume its task before a slot it frees is used.
+  it("a batch in a task whose hook raises sends none of its other requests", function()
+    for _ = 1, 10 do
+      support.reset()
+      local client <close> = support.client{ concurrency = 1,
+        on_response = function() error("the hook failed", 0) end }
+      local ids = {}
+      for i = 1, 500 do ids[i] = i end
+      local t = robloxsocial.spawn(function() return client:archive_messages(ids) end)
+      support.run()
+      assert.has_error(function() t:wait() end, "the hook failed")
+      robloxsocial.sleep(0.05)
+      assert.equal(1, #support.sent("POST", "/v1/messages/archive"))
+      assert.equal(0, core.stats().in_flight)
+    end
+  end)
+end)
+
 describe("next_timeout()", function()
   local sb, client
   setup(function()
