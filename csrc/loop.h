@@ -76,8 +76,8 @@ rs_transfer *rs_loop_pop_done(lua_State *L, rs_loop *lp);
 
 /* Seconds until the loop has work: 0 when a finished transfer is listed,
  * HUGE_VAL when nothing is in flight; while transfers are on the network,
- * libcurl's own timeout (a glance in poll.c's fallback, which does not see
- * libcurl's sockets). */
+ * libcurl's own timeout once a host watches the descriptor (poll.c), else
+ * at most a glance (5 ms: nothing else sees libcurl's sockets). */
 double rs_loop_next_timeout(rs_loop *lp);
 
 /* The end of a step: transfers that tasks have just made go out now
