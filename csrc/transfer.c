@@ -1,7 +1,8 @@
 /*
  * transfer.c: one request on its way: its buffers, its attempts, and the
- * judgement of each attempt (retries, the x-csrf-token handshake, the
- * whole-call timeout, challenges, what the answer's headers say).  The
+ * judgement of each attempt (retries, the whole-call timeout, what the
+ * answer's headers say; the csrf handshake is csrf.c's, challenges
+ * challenge.c's).  The
  * loop (loop.c) moves transfers; this file only prepares an easy handle
  * for an attempt and reads what came back.
  *
@@ -20,7 +21,7 @@
 #include <time.h>
 #include <sys/socket.h>
 
-#include "transfer.h"
+#include "csrf.h"
 
 #define TRY(call) do { CURLcode rc_ = (call); if (rc_ != CURLE_OK) return rc_; } while (0)
 
@@ -296,7 +297,7 @@ void rs_transfer_free_buffers(rs_transfer *t)
     t->headers = NULL;
     if (t->a) {
         if (t->session)
-            rs_session_give_answer(t->session, t->a);   /* for the next transfer */
+            rs_pool_give_answer(t->session->pool, t->a);   /* for the next transfer */
         else
             free(t->a);
         t->a = NULL;
@@ -306,6 +307,26 @@ void rs_transfer_free_buffers(rs_transfer *t)
 double rs_transfer_pace_wait(const rs_transfer *t, double now)
 {
     return t->session ? rs_session_pace_wait(t->session, t->service, now) : 0;
+}
+
+double rs_transfer_end(const rs_transfer *t)
+{
+    return t->timeout_end < t->deadline ? t->timeout_end : t->deadline;
+}
+
+int rs_transfer_may_wait(rs_transfer *t, double now, double wait, int counted)
+{
+    if (counted && now + wait >= t->timeout_end)
+        return 0;
+    if (now + wait >= t->deadline) {
+        t->outcome.kind = "timeout";
+        t->outcome.message = "the next attempt would go after the call's deadline";
+        t->outcome.retry_after = wait;
+        return 0;
+    }
+    if (!counted)
+        t->timeout_end += wait;
+    return 1;
 }
 
 void rs_transfer_count_on_service(rs_transfer *t, int on)
@@ -378,10 +399,8 @@ static CURLcode take_easy(rs_transfer *t)
     CURLcode rc;
     if (t->easy)
         return CURLE_OK;
-    if (s->idle_count > 0) {
-        t->easy = s->idle[--s->idle_count];
+    if ((t->easy = rs_pool_take_easy(s->pool)) != NULL)
         return CURLE_OK;
-    }
     if ((t->easy = curl_easy_init()) == NULL)
         return CURLE_OUT_OF_MEMORY;
     if ((rc = configure_easy(t->easy, s)) != CURLE_OK) {
@@ -402,21 +421,10 @@ void rs_transfer_drop_easy(rs_transfer *t)
         (void)rs_h2_watch(e, NULL, 0);
         t->watch_h2 = 0;
     }
-    if (s && !s->closed) {
-        if (s->idle_count == s->idle_cap) {
-            int cap = s->idle_cap ? s->idle_cap * 2 : 4;
-            CURL **grown = realloc(s->idle, (size_t)cap * sizeof *grown);
-            if (grown) {
-                s->idle = grown;
-                s->idle_cap = cap;
-            }
-        }
-        if (s->idle_count < s->idle_cap) {
-            s->idle[s->idle_count++] = e;
-            return;
-        }
-    }
-    curl_easy_cleanup(e);
+    if (s)
+        rs_pool_give_easy(s->pool, e);      /* which cleans it up once the client closed */
+    else
+        curl_easy_cleanup(e);
 }
 
 void rs_transfer_fail(rs_transfer *t, const char *kind, const char *message)
@@ -430,20 +438,20 @@ void rs_transfer_fail(rs_transfer *t, const char *kind, const char *message)
 CURLcode rs_transfer_begin(rs_transfer *t)
 {
     rs_session *s = t->session;
-    double left = t->started + s->timeout - rs_now();
+    double left = rs_transfer_end(t) - rs_now();
     long ms = (long)ceil(left * 1000);
     CURL *e;
     if (left <= 0)
         return CURLE_OPERATION_TIMEDOUT;
-    if (t->a == NULL) {                     /* the session's spare, or a new one */
-        t->a = rs_session_take_answer(s, sizeof *t->a);
+    if (t->a == NULL) {                     /* the pool's, or a new one */
+        t->a = rs_pool_take_answer(s->pool, sizeof *t->a);
         if (t->a == NULL)
             return CURLE_OUT_OF_MEMORY;
     }
     TRY(take_easy(t));
     e = t->easy;
     if (t->resp == NULL)                    /* an earlier answer's buffer */
-        rs_session_take_spare(s, &t->resp, &t->resp_cap);
+        rs_pool_take_buffer(s->pool, &t->resp, &t->resp_cap);
     t->resp_len = 0;
     t->too_large = t->out_of_memory = t->prereqs = t->socket_errno = 0;
     t->a->curl_error[0] = '\0';
@@ -583,9 +591,9 @@ static int judge_unprocessed(rs_transfer *t, CURLcode rc, rs_next *next)
     t->outcome.sent = 0;
     set_message(t, "the server did not process the request (HTTP/2 REFUSED_STREAM or GOAWAY)");
     *next = RS_NEXT_FINISH;
-    if (t->unprocessed < RS_MAX_UNPROCESSED && t->started + t->session->timeout > rs_now()) {
+    if (t->unprocessed < RS_MAX_UNPROCESSED && rs_transfer_end(t) > rs_now()) {
         t->unprocessed++;
-        t->due = rs_now();
+        t->timer.due = rs_now();
         *next = RS_NEXT_RESEND;
     }
     return 1;
@@ -638,14 +646,14 @@ static void record_attempt(rs_transfer *t, double retry_in)
     a->rate = t->a->rate;
 }
 
-/* Decides what follows the attempt; the retry delay goes to t->due. */
+/* Decides what follows the attempt; the retry delay goes to t->timer.due. */
 static rs_next decide(rs_transfer *t, CURLcode rc)
 {
     rs_session *s = t->session;
     rs_outcome *o = &t->outcome;
     long status = 0;
     int retryable;
-    double delay, left;
+    double delay;
     delay = s->retry_delay * (double)((lua_Integer)1 << (t->attempt < 30 ? t->attempt : 30));
     if (rc != CURLE_OK) {
         rs_next next;
@@ -657,9 +665,9 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
         if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
             status = 0;
         o->status = status;
-        o->sent = 1;
+        o->sent = status != 429;        /* a 429 was not carried out */
         o->retry_after = retry_after_seconds(t->a->retry_after);
-        if (!take_answer_headers(t) || !rs_session_keep_token(s, t->a->csrf_token)) {
+        if (!take_answer_headers(t) || !rs_csrf_keep_token(s, t->a->csrf_token)) {
             rs_transfer_fail(t, "network", "not enough memory");
             return RS_NEXT_FINISH;
         }
@@ -667,12 +675,10 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
             return RS_NEXT_FINISH;
         o->kind = "http";
         set_message(t, t->a->reason);
-        if (status == 403 && (t->a->challenge_id[0] || t->a->challenge_type[0]))
-            return RS_NEXT_FINISH;      /* a challenge: never retried, not the handshake */
-        /* Every POST and DELETE carries the handshake, reads sent as POST too. */
-        if (status == 403 && !t->is_get && !t->handshake_done && rs_token_is_clean(t->a->csrf_token)) {
-            t->handshake_done = 1;      /* the handshake is not a retry */
-            t->due = rs_now();
+        if (rs_challenge_is(status, t->a->challenge_id, t->a->challenge_type))
+            return RS_NEXT_FINISH;      /* never retried, not the handshake */
+        if (status == 403 && rs_csrf_is_handshake(t, t->a->csrf_token)) {
+            t->timer.due = rs_now();
             return RS_NEXT_RESEND;
         }
         if (o->retry_after >= 0)
@@ -681,11 +687,12 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
     }
     if (!retryable || t->attempt >= s->max_retries)
         return RS_NEXT_FINISH;
-    left = t->started + s->timeout - rs_now();
-    if (delay >= left)
+    /* After a 429 the request was not carried out: its timeout does not
+     * count the wait, only the call's deadline bounds it. */
+    if (!rs_transfer_may_wait(t, rs_now(), delay, status != 429))
         return RS_NEXT_FINISH;  /* not waited: the error says retry_after */
     t->attempt++;
-    t->due = rs_now() + delay;
+    t->timer.due = rs_now() + delay;
     return delay > 0 ? RS_NEXT_DELAY : RS_NEXT_RESEND;
 }
 
@@ -712,7 +719,7 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
     t->headers = NULL;
     next = decide(t, rc);
     if (t->session->record)
-        record_attempt(t, next == RS_NEXT_FINISH ? -1 : t->due - rs_now() > 0 ? t->due - rs_now() : 0);
+        record_attempt(t, next == RS_NEXT_FINISH ? -1 : t->timer.due - rs_now() > 0 ? t->timer.due - rs_now() : 0);
     return next;
 }
 
@@ -773,7 +780,7 @@ static int push_result(lua_State *L)
     f.secrets = s ? s->secrets : NULL;
     f.secret_count = s ? s->secret_count : 0;
     f.rate = t->a ? &t->a->rate : NULL;
-    if (t->a && o->status == 403 && (t->a->challenge_id[0] || t->a->challenge_type[0])) {
+    if (t->a && rs_challenge_is(o->status, t->a->challenge_id, t->a->challenge_type)) {
         f.challenge_id = whole_header(t->a->challenge_id, sizeof t->a->challenge_id);
         f.challenge_type = whole_header(t->a->challenge_type, sizeof t->a->challenge_type);
         f.challenge_metadata = t->challenge_metadata;
@@ -805,7 +812,7 @@ int rs_transfer_push_result(lua_State *L, rs_transfer *t)
     lua_pushlightuserdata(L, &a);
     status = lua_pcall(L, 1, 2, 0);
     if (s)
-        rs_session_give_spare(s, &t->resp, &t->resp_cap);   /* for the next request */
+        rs_pool_give_buffer(s->pool, &t->resp, &t->resp_cap);   /* for the next request */
     if (s && --s->building == 0 && s->closed)
         rs_session_release(s);
     t->state = RS_T_SPENT;

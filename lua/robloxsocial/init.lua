@@ -13,6 +13,7 @@ local core = require "robloxsocial.core"
 local endpoints = require "robloxsocial.endpoints"
 local methods = require "robloxsocial.methods"
 local batch = require "robloxsocial.batch"
+local deadline = require "robloxsocial.deadline"
 local request = require "robloxsocial.request"
 local tasks = require "robloxsocial.tasks"
 
@@ -65,18 +66,28 @@ local function check_batch_sizes(sizes)
   return copy
 end
 
--- new(options) -> client.  Every option of the contract; batch_sizes is
--- handled here, the rest by the core, which raises on anything unknown.
+-- The options that this layer handles: the core never sees them.
+local LUA_OPTIONS = { batch_sizes = true, deadline = true }
+
+-- new(options) -> client.  Every option of the contract; batch_sizes and
+-- deadline (which the Lua layer turns into each call's absolute
+-- deadline) are handled here, the rest by the core, which raises on
+-- anything unknown.
 function robloxsocial.new(options)
   if options ~= nil and type(options) ~= "table" then
     error("bad argument #1 to 'new' (table expected, got " .. type(options) .. ")", 2)
   end
-  local sizes, rest = nil, options
-  if options and options.batch_sizes ~= nil then
-    sizes = check_batch_sizes(options.batch_sizes)
+  local sizes, seconds, rest = nil, nil, options
+  if options and (options.batch_sizes ~= nil or options.deadline ~= nil) then
+    if options.batch_sizes ~= nil then sizes = check_batch_sizes(options.batch_sizes) end
+    if options.deadline ~= nil then
+      local why = deadline.check(options.deadline)
+      if why then error("bad argument #1 to 'new' (option 'deadline' " .. why .. ")", 2) end
+      seconds = options.deadline
+    end
     rest = {}
     for k, v in pairs(options) do
-      if k ~= "batch_sizes" then rest[k] = v end
+      if not LUA_OPTIONS[k] then rest[k] = v end
     end
   end
   local ok, client = pcall(core.new, rest)
@@ -85,6 +96,7 @@ function robloxsocial.new(options)
     error(type(client) == "string" and client:gsub("^[^\n]-:%d+: ", "") or client, 2)
   end
   batch.set_sizes(client, sizes)
+  deadline.set(client, seconds)
   return client
 end
 
