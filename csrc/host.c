@@ -16,7 +16,9 @@ void rs_host_check_strict(lua_State *L, rs_loop *lp, const char *what)
                       " make it inside a task (robloxsocial.spawn)", what);
 }
 
-/* core.pollfd(): the descriptor, or nil and the system's reason. */
+/* core.pollfd(): the descriptor and whether it shows everything (false in
+ * poll.c's portable fallback: then wake after timeout() too), or nil and
+ * the system's reason. */
 static int host_pollfd(lua_State *L)
 {
     rs_loop *lp = rs_loop_get(L);
@@ -29,7 +31,8 @@ static int host_pollfd(lua_State *L)
     /* Readable once: the host's first step settles it (work now or not). */
     rs_poll_wake(&lp->poll);
     lua_pushinteger(L, fd);
-    return 1;
+    lua_pushboolean(L, rs_poll_complete(&lp->poll));
+    return 2;
 }
 
 /* core.strict([on]): whether strict mode was on; a boolean sets it. */

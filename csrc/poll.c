@@ -2,16 +2,33 @@
  * poll.c: the loop's waits, on curl_multi_perform or on libcurl's socket
  * interface, and the descriptor of a host's event loop (poll.h).
  *
+ * Three backends: epoll (Linux), kqueue (opt-in, see below) and the
+ * portable fallback (curl_multi_perform and a pipe).
+ *
  * Everything here runs with libcurl on the stack or is called by loop.c
  * where no Lua error may be raised: it touches no Lua state.  A failing
  * epoll_ctl, eventfd or timerfd call is not fatal: libcurl's own timeouts
  * still end every transfer, and the host's timeout() still wakes it.
  */
-#if defined(__linux__) && !defined(RS_POLL_PORTABLE)
+#if defined(RS_POLL_PORTABLE)
+#define _POSIX_C_SOURCE 200809L
+#elif defined(__linux__) && !defined(RS_POLL_KQUEUE)
 #define _GNU_SOURCE
 #define RS_POLL_EPOLL 1
+#elif defined(RS_POLL_KQUEUE)
+/* Opt-in (cc -DRS_POLL_KQUEUE): its socket interface has been run on Linux
+ * through libkqueue (the specs pass), but the host's descriptor, a kqueue
+ * watching a kqueue, has not: libkqueue's descriptors cannot be polled, and
+ * no BSD or macOS was at hand.  Until it has, those systems get the
+ * portable fallback, which is slower to wake but tested. */
+#define _DEFAULT_SOURCE         /* kqueue, on glibc with libkqueue */
+#define _DARWIN_C_SOURCE
+#define RS_POLL_KQUEUE 1
 #else
 #define _POSIX_C_SOURCE 200809L
+#endif
+#if defined(RS_POLL_EPOLL) || defined(RS_POLL_KQUEUE)
+#define RS_POLL_SOCKETS 1       /* libcurl's socket interface */
 #endif
 
 #include <errno.h>
@@ -24,6 +41,11 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
+#endif
+#ifdef RS_POLL_KQUEUE
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/time.h>
 #endif
 
 #include "poll.h"
@@ -83,7 +105,7 @@ double rs_poll_curl_wait(const rs_poll *p, double now)
     return (double)ms / 1000;
 }
 
-#ifdef RS_POLL_EPOLL
+#ifdef RS_POLL_SOCKETS
 
 /* libcurl's timer callback: when it next wants to be called. */
 static int on_timer(CURLM *multi, long ms, void *userp)
@@ -93,6 +115,8 @@ static int on_timer(CURLM *multi, long ms, void *userp)
     p->curl_due = ms < 0 ? HUGE_VAL : rs_now() + (double)ms / 1000;
     return 0;
 }
+
+#ifdef RS_POLL_EPOLL
 
 /* libcurl's socket callback: s is to be watched for what.  socketp is set
  * (curl_multi_assign) once s is in the set. */
@@ -118,6 +142,80 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     return 0;
 }
 
+static int new_set(void)
+{
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+/* Looks at the sockets for at most ms milliseconds; keeps what is ready. */
+static int look(rs_poll *p, int ms)
+{
+    struct epoll_event ev[RS_POLL_EVENTS];
+    int n = epoll_wait(p->sockets, ev, RS_POLL_EVENTS, ms), i;
+    for (i = 0; i < n; i++) {
+        p->ready[i].fd = ev[i].data.fd;
+        p->ready[i].mask = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0)
+                         | (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0)
+                         | (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+    }
+    p->nready = n > 0 ? n : 0;
+    return n;
+}
+
+#else
+
+/* libcurl's socket callback: s is to be watched for what.  socketp
+ * (curl_multi_assign) holds 4 | the filters s has in the set. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    rs_poll *p = userp;
+    struct kevent ch;
+    int was = (int)(intptr_t)socketp & 3, now = what == CURL_POLL_REMOVE ? 0 : what & 3;
+    (void)easy;
+    /* One change a call: a failing one (a socket closed meanwhile) would
+     * stop those after it. */
+    if ((now ^ was) & CURL_POLL_IN) {
+        EV_SET(&ch, s, EVFILT_READ, now & CURL_POLL_IN ? EV_ADD : EV_DELETE, 0, 0, NULL);
+        (void)kevent(p->sockets, &ch, 1, NULL, 0, NULL);
+    }
+    if ((now ^ was) & CURL_POLL_OUT) {
+        EV_SET(&ch, s, EVFILT_WRITE, now & CURL_POLL_OUT ? EV_ADD : EV_DELETE, 0, 0, NULL);
+        (void)kevent(p->sockets, &ch, 1, NULL, 0, NULL);
+    }
+    if (what != CURL_POLL_REMOVE)
+        (void)curl_multi_assign(p->multi, s, (void *)(intptr_t)(4 | now));
+    return 0;
+}
+
+static int new_set(void)
+{
+    int kq = kqueue();
+    if (kq >= 0)
+        (void)fcntl(kq, F_SETFD, FD_CLOEXEC);
+    return kq;
+}
+
+/* Looks at the sockets for at most ms milliseconds; keeps what is ready. */
+static int look(rs_poll *p, int ms)
+{
+    struct kevent ev[RS_POLL_EVENTS];
+    struct timespec ts;
+    int n, i;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    n = kevent(p->sockets, NULL, 0, ev, RS_POLL_EVENTS, &ts);
+    for (i = 0; i < n; i++) {
+        p->ready[i].fd = (int)ev[i].ident;
+        p->ready[i].mask = (ev[i].filter == EVFILT_READ ? CURL_CSELECT_IN : 0)
+                         | (ev[i].filter == EVFILT_WRITE ? CURL_CSELECT_OUT : 0)
+                         | (ev[i].flags & EV_ERROR ? CURL_CSELECT_ERR : 0);
+    }
+    p->nready = n > 0 ? n : 0;
+    return n;
+}
+
+#endif
+
 /* Moves the loop to the socket interface.  The transfers already on the
  * multi handle have their sockets announced by curl_multi_socket_all,
  * which runs each of them once and then tells its sockets (the one call
@@ -126,7 +224,7 @@ static int use_sockets(rs_poll *p)
 {
     int running;
     CURLMcode rc = CURLM_OK;
-    p->sockets = epoll_create1(EPOLL_CLOEXEC);
+    p->sockets = new_set();
     if (p->sockets < 0)
         return -1;
     if (curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK
@@ -150,21 +248,6 @@ static int use_sockets(rs_poll *p)
     }
     read_curl_timer(p);
     return 0;
-}
-
-/* Looks at the sockets for at most ms milliseconds; keeps what is ready. */
-static int look(rs_poll *p, int ms)
-{
-    struct epoll_event ev[RS_POLL_EVENTS];
-    int n = epoll_wait(p->sockets, ev, RS_POLL_EVENTS, ms), i;
-    for (i = 0; i < n; i++) {
-        p->ready[i].fd = ev[i].data.fd;
-        p->ready[i].mask = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0)
-                         | (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0)
-                         | (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-    }
-    p->nready = n > 0 ? n : 0;
-    return n;
 }
 
 /* Tells libcurl which sockets are ready: those a wait found, or those
@@ -273,6 +356,72 @@ static void arm(rs_poll *p, double due)
         p->armed = due;
 }
 
+#elif defined(RS_POLL_KQUEUE)
+
+static int set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    return flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0
+        || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -1 : 0;
+}
+
+/* The host's set: libcurl's sockets (the set of them), a pipe that wakes
+ * write to, and a one-shot timer (ident 1), each readable when step has
+ * work.  A timer that fired stays pending in the set until settle takes
+ * it. */
+static int make_outer(rs_poll *p)
+{
+    struct kevent ch;
+    p->outer = new_set();
+    if (p->outer < 0)
+        return -1;
+    if (pipe(p->wake) != 0) {
+        p->wake[0] = p->wake[1] = -1;
+        return -1;
+    }
+    if (set_nonblocking(p->wake[0]) != 0 || set_nonblocking(p->wake[1]) != 0)
+        return -1;
+    EV_SET(&ch, p->wake[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+    if (kevent(p->outer, &ch, 1, NULL, 0, NULL) != 0)
+        return -1;
+    if (p->sockets >= 0) {
+        EV_SET(&ch, p->sockets, EVFILT_READ, EV_ADD, 0, 0, NULL);
+        if (kevent(p->outer, &ch, 1, NULL, 0, NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Takes the events pending in the host's set: a fired timer leaves it so
+ * (the others are level-triggered and come back while ready). */
+static void take_pending(rs_poll *p)
+{
+    struct kevent ev[4];
+    struct timespec zero = { 0, 0 };
+    int n, i;
+    while ((n = kevent(p->outer, NULL, 0, ev, 4, &zero)) > 0) {
+        for (i = 0; i < n; i++)
+            if (ev[i].filter == EVFILT_TIMER)
+                p->armed = HUGE_VAL;
+        if (n < 4)
+            break;
+    }
+}
+
+static void arm(rs_poll *p, double due)
+{
+    struct kevent ch;
+    if (due == HUGE_VAL) {
+        EV_SET(&ch, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL);
+        (void)kevent(p->outer, &ch, 1, NULL, 0, NULL);  /* none set: ENOENT */
+        p->armed = HUGE_VAL;
+        return;
+    }
+    EV_SET(&ch, 1, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0, wait_ms(due - rs_now()), NULL);
+    if (kevent(p->outer, &ch, 1, NULL, 0, NULL) == 0)
+        p->armed = due;
+}
+
 #else
 
 static int set_nonblocking(int fd)
@@ -298,6 +447,13 @@ static void arm(rs_poll *p, double due)
     p->armed = due;             /* no timer: the host's timeout() wakes it */
 }
 
+#endif
+
+#ifndef RS_POLL_KQUEUE
+static void take_pending(rs_poll *p)
+{
+    (void)p;            /* an epoll set or a pipe holds nothing to take */
+}
 #endif
 
 static void close_fd(int *fd)
@@ -347,7 +503,7 @@ void rs_poll_wake(rs_poll *p)
     static const uint64_t one = 1;
     if (p->outer < 0 || p->woken)
         return;
-    /* eventfd takes 8 bytes; a pipe takes them too */
+    /* eventfd takes 8 bytes; a pipe takes them too (and a kqueue's pipe) */
     if (write(p->wake[1], &one, sizeof one) == (ssize_t)sizeof one || errno == EAGAIN)
         p->woken = 1;
 }
@@ -366,6 +522,7 @@ void rs_poll_settle(rs_poll *p, double wait)
     double now, due;
     if (p->outer < 0)
         return;
+    take_pending(p);
     if (wait <= 0) {
         rs_poll_wake(p);
         return;

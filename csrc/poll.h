@@ -14,6 +14,8 @@
  * timer): readable whenever step has work, so a host that watches only it
  * misses nothing.  Without epoll (the portable fallback) the loop stays as
  * it was, and the descriptor is a pipe readable when a task is made ready.
+ * A kqueue backend (the same with a kqueue, a pipe and EVFILT_TIMER) is
+ * built only with -DRS_POLL_KQUEUE: see poll.c.
  */
 #ifndef RS_POLL_H
 #define RS_POLL_H
@@ -67,6 +69,11 @@ double rs_poll_curl_wait(const rs_poll *p, double now);
 /* The descriptor a host watches (made on first call, which moves the loop
  * to the socket interface); -1 when it cannot be made (errno says why). */
 int rs_poll_fd(rs_poll *p);
+
+/* Whether the descriptor shows everything (libcurl's sockets and the
+ * library's timers): not in the portable fallback, where a host also
+ * wakes after next_timeout(). */
+#define rs_poll_complete(p) ((p)->sockets >= 0)
 
 /* Whether a host watches: it has asked for the descriptor. */
 #define rs_poll_watched(p) ((p)->outer >= 0)

@@ -109,9 +109,9 @@ function robloxsocial.sleep(seconds) end
 ---@return number?
 function robloxsocial.next_timeout() end
 
---- A file descriptor that is readable when step has work (a socket of libcurl's, a timer of the library's, a task spawned or made ready), for a host's own event loop; or nil and an error. The first call moves the loop to libcurl's socket interface.
+--- A file descriptor that is readable when step has work (a socket of libcurl's, a timer of the library's, a task spawned or made ready), for a host's own event loop, and whether it shows all of that (false in the portable fallback without epoll: wake after timeout() too); or nil and an error. The first call moves the loop to libcurl's socket interface.
 ---@return integer|nil fd
----@return string? err
+---@return boolean|string complete_or_err
 function robloxsocial.pollfd() end
 
 --- "r": the descriptor of pollfd() is watched for reading (cqueues' protocol of a pollable object).

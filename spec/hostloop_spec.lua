@@ -45,6 +45,14 @@ end
 
 local ME
 
+-- Whether the descriptor shows libcurl's sockets and the library's timers
+-- (epoll); in the portable fallback it is a pipe woken by spawns only, and
+-- what needs more is pending.
+local COMPLETE = select(2, assert(robloxsocial.pollfd()))
+local function it_complete(name, fn)
+  if COMPLETE then it(name, fn) else pending(name .. " (the portable fallback)") end
+end
+
 describe("robloxsocial.pollfd()", function()
   local sb, client, fd
   setup(function()
@@ -88,7 +96,7 @@ describe("robloxsocial.pollfd()", function()
     assert.is_false(readable(fd))
   end)
 
-  it("is readable when a response arrives, and not while the request waits for it", function()
+  it_complete("is readable when a response arrives, and not while the request waits for it", function()
     stall(1)
     local t = robloxsocial.spawn(function() return client:friends_count(ME) end)
     assert.is_true(step_until_quiet(fd))
@@ -99,7 +107,7 @@ describe("robloxsocial.pollfd()", function()
     assert.is_table(t:wait())
   end)
 
-  it("is readable when a sleeping task's time comes (the library's own timer)", function()
+  it_complete("is readable when a sleeping task's time comes (the library's own timer)", function()
     local t = robloxsocial.spawn(function() robloxsocial.sleep(0.05); return "woke" end)
     assert.is_true(step_until_quiet(fd))
     assert.is_true(becomes_readable(fd, 10))
@@ -150,7 +158,7 @@ describe("next_timeout()", function()
   end)
   before_each(function() support.reset() end)
 
-  it("is libcurl's own timeout while a request is on the network, not a 5 ms glance", function()
+  it_complete("is libcurl's own timeout while a request is on the network, not a 5 ms glance", function()
     assert(robloxsocial.pollfd())       -- a host watches
     sb:fault{ path = "/v1/users/" .. ME .. "/friends/count", kind = "stall", seconds = 3 }
     local t = robloxsocial.spawn(function() return client:friends_count(ME) end)
@@ -218,7 +226,7 @@ print("answered", type(t:wait()))
     assert.matches("answered%s+table", out)
   end)
 
-  it("asking for it with a request already on the network sees that request's answer", function()
+  it_complete("asking for it with a request already on the network sees that request's answer", function()
     sb:fault{ path = "/v1/users/" .. ME .. "/friends/count", kind = "stall", seconds = 1 }
     local out = run_program(sb, PROGRAM_HEAD .. [[
 local uv = require "luv"
