@@ -14,6 +14,7 @@ ROOT=$(pwd)
 HERE="$ROOT/bench/hostloop"
 . "$ROOT/bench/nginx.sh"
 nginx_find
+"$ROOT/scripts/deps.sh" valgrind
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/robloxsocial-hostloop.XXXXXX")
 chmod 755 "$DIR"
 NGINX_PID=""
