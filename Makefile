@@ -100,3 +100,11 @@ bench-limits: build
 .PHONY: bench-concurrency
 bench-concurrency: build
 	@$(MAKE) --no-print-directory -C bench concurrency
+
+# Wake-ups of a host's event loop, and what the socket interface costs
+# (issue 21): bench/hostloop/README.md.
+.PHONY: bench-hostloop
+bench-hostloop: build
+	@bench/hostloop/run.sh
+	@bench/hostloop/callgrind.sh
+	@HOSTLOOP_WATCHED=1 bench/hostloop/callgrind.sh

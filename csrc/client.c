@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "host.h"
 #include "options.h"
 #include "sched.h"
 
@@ -506,8 +507,10 @@ static int send_call(lua_State *L, rs_client *c, int id_form)
     else
         lua_pushnil(L);
     task = rs_sched_push_current(L, lua_upvalueindex(3));   /* the table of tasks */
-    if (!task)
+    if (!task) {
+        rs_host_check_strict(L, c->loop, "a call outside a task");
         return send_on_stack(L, c, id_form, hooks);
+    }
     own = rs_sched_transfer(L, task);
     if (own && rs_transfer_is_spent(own))
         return send_own(L, c, id_form, task, own);
@@ -540,6 +543,7 @@ static int client_start(lua_State *L)
  * itself (a batch outside a task): the scheduler never sees it. */
 static int client_start_blocking(lua_State *L)
 {
+    rs_host_check_strict(L, rs_loop_get(L), "a call outside a task");
     push_transfer(L, NULL, 1, 0, 0);
     return 1;
 }

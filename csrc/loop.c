@@ -23,9 +23,9 @@
  * registry too, at lp->anchors. */
 static const char loop_key = 'L';
 
-/* Longest a host loop is told it may sleep while requests are on the
- * network: libcurl may need its sockets seen before its next timer. */
-#define RS_SOCKET_GLANCE 0.005
+/* Longest a host loop is told it may sleep while transfers are live but
+ * none is on the network and no timer is set (it should not happen). */
+#define RS_GLANCE 0.005
 
 #define RS_LOOP_MT "robloxsocial.Loop"
 
@@ -334,6 +334,7 @@ static int collect(rs_loop *lp)
 {
     CURLMsg *msg;
     int left, ended = 0;
+    lp->unread = 0;
     while ((msg = curl_multi_info_read(lp->multi, &left)) != NULL) {
         rs_transfer *t = NULL;
         rs_next next;
@@ -418,33 +419,34 @@ static double fire_timers(rs_loop *lp)
     return tm ? tm->due - now : HUGE_VAL;
 }
 
-static void perform(rs_loop *lp)
-{
-    int running;
-    CURLMcode mrc = curl_multi_perform(lp->multi, &running);
-    (void)mrc;      /* a failing handle shows up in its own CURLMsg */
-}
-
+/* Waits are poll.c's: libcurl's socket interface once a host watches. */
 void rs_loop_progress(rs_loop *lp, double timeout)
 {
     double next;
-    int ended;
     if (lp->multi == NULL)
         return;
     next = fire_timers(lp);
-    perform(lp);
-    ended = collect(lp);
-    if (ended || lp->timers.rung_head || timeout <= 0)
+    rs_poll_act(&lp->poll);
+    if (collect(lp) || lp->timers.rung_head || timeout <= 0)
         return;
-    if (next < timeout)
-        timeout = next;
-    if (lp->live > 0 || timeout > 0) {
-        int ms = timeout > 86400 ? 86400000 : (int)ceil(timeout * 1000);
-        curl_multi_poll(lp->multi, NULL, 0, ms, NULL);
-    }
+    rs_poll_wait(&lp->poll, next < timeout ? next : timeout);
     fire_timers(lp);
-    perform(lp);
+    rs_poll_act(&lp->poll);
     collect(lp);
+}
+
+void rs_loop_flush(rs_loop *lp)
+{
+    int running;
+    if (lp->multi == NULL || lp->poll.sockets < 0 || lp->poll.curl_due > rs_now())
+        return;
+    /* Not collected here: a transfer's end would start the next in line,
+     * which the next step would send before resuming the task that may
+     * withdraw it.  Every transfer on the multi handle was running (collect
+     * takes the others off), so fewer running means one has completed. */
+    running = rs_poll_expire(&lp->poll);
+    if (running >= 0 && running < lp->on_multi)
+        lp->unread = 1;
 }
 
 int rs_loop_is_over(const rs_transfer *t)
@@ -454,14 +456,20 @@ int rs_loop_is_over(const rs_transfer *t)
 
 void rs_loop_wait(rs_loop *lp, rs_transfer *t)
 {
+    if (rs_loop_is_over(t))
+        return;
     while (!rs_loop_is_over(t))
         rs_loop_progress(lp, 1.0);
+    /* It moved other transfers too: a host's next step settles them. */
+    rs_poll_wake(&lp->poll);
 }
 
 void rs_loop_cancel(rs_loop *lp, rs_transfer *t)
 {
-    if (!rs_loop_is_over(t))
+    if (!rs_loop_is_over(t)) {
         end_transfer(lp, t, RS_T_CANCELLED);
+        rs_poll_wake(&lp->poll);    /* a task may wait for it, a slot freed up */
+    }
 }
 
 void rs_loop_detach_session(rs_loop *lp, rs_session *s)
@@ -688,22 +696,21 @@ static int loop_progress(lua_State *L)
 
 double rs_loop_next_timeout(rs_loop *lp)
 {
-    double next = HUGE_VAL;
+    double next = HUGE_VAL, now;
     rs_timer *first = rs_timers_peek(&lp->timers);
-    long ms = -1;
-    if (lp->done_head || lp->timers.rung_head)
+    if (lp->done_head || lp->timers.rung_head || lp->unread)
         return 0;
+    now = rs_now();
     if (first)
-        next = first->due - rs_now();
+        next = first->due - now;
     if (lp->live == 0)      /* a sleeping task's timer, or nothing */
         return next < 0 ? 0 : next;
     if (lp->on_multi > 0) {
-        if (curl_multi_timeout(lp->multi, &ms) == CURLM_OK && ms >= 0 && ms / 1000.0 < next)
-            next = ms / 1000.0;
-        if (next > RS_SOCKET_GLANCE)
-            next = RS_SOCKET_GLANCE;
+        double curl = rs_poll_curl_wait(&lp->poll, now);
+        if (curl < next)
+            next = curl;
     }
-    return next < 0 ? 0 : next == HUGE_VAL ? RS_SOCKET_GLANCE : next;
+    return next < 0 ? 0 : next == HUGE_VAL ? RS_GLANCE : next;
 }
 
 /* core.stats(): counts for tests and leak checks. */
@@ -734,6 +741,7 @@ static int loop__gc(lua_State *L)
         curl_multi_cleanup(lp->multi);
         lp->multi = NULL;
     }
+    rs_poll_free(&lp->poll);
     rs_timers_free(&lp->timers);
     return 0;
 }
@@ -764,6 +772,7 @@ void rs_loop_open(lua_State *L)
         lua_pop(L, 1);
         lp = lua_newuserdatauv(L, sizeof *lp, 0);
         memset(lp, 0, sizeof *lp);
+        rs_poll_init(&lp->poll, NULL);  /* no descriptor yet: __gc closes none */
         luaL_newmetatable(L, RS_LOOP_MT);
         lua_pushcfunction(L, loop__gc);
         lua_setfield(L, -2, "__gc");
@@ -774,6 +783,7 @@ void rs_loop_open(lua_State *L)
         if (lp->multi == NULL
             || curl_multi_setopt(lp->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK)
             luaL_error(L, "robloxsocial: libcurl could not create a multi handle");
+        rs_poll_init(&lp->poll, lp->multi);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &loop_key);
     } else
         lua_pop(L, 1);

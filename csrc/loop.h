@@ -7,6 +7,7 @@
 #ifndef RS_LOOP_H
 #define RS_LOOP_H
 
+#include "poll.h"
 #include "timers.h"
 
 typedef struct rs_loop {
@@ -21,6 +22,9 @@ typedef struct rs_loop {
                                    that run while it builds the result, may not step */
     int anchors;                /* registry index of the anchor table: an
                                    array slot is found faster than a key */
+    int strict;                 /* robloxsocial.strict(true): a call that would block raises */
+    int unread;                 /* rs_loop_flush saw a transfer complete: collect has work */
+    rs_poll poll;               /* libcurl's sockets and timer; the host's descriptor */
 } rs_loop;
 
 /* The loop of this Lua state (created by rs_loop_open). */
@@ -71,9 +75,16 @@ void rs_loop_release(lua_State *L, rs_loop *lp, rs_transfer *t);
 rs_transfer *rs_loop_pop_done(lua_State *L, rs_loop *lp);
 
 /* Seconds until the loop has work: 0 when a finished transfer is listed,
- * HUGE_VAL when nothing is in flight, at most RS_SOCKET_GLANCE while
- * transfers are on the network (libcurl may need its sockets seen). */
+ * HUGE_VAL when nothing is in flight; while transfers are on the network,
+ * libcurl's own timeout once a host watches the descriptor (poll.c), else
+ * at most a glance (5 ms: nothing else sees libcurl's sockets). */
 double rs_loop_next_timeout(rs_loop *lp);
+
+/* The end of a step: transfers that tasks have just made go out now
+ * rather than at the next step (libcurl's timer for them is due).  What
+ * completes meanwhile waits for the next step, which first resumes its
+ * tasks (a batch whose hook raises withdraws the rest before any goes). */
+void rs_loop_flush(rs_loop *lp);
 
 /* Waits for t, then lets go of it, calls its client's hooks (the table
  * at stack index hooks; 0 or nil for none) and pushes its result: the

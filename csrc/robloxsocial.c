@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "rs.h"
+#include "host.h"
 #include "sched.h"
 
 #if defined(__GNUC__)
@@ -61,6 +62,7 @@ int luaopen_robloxsocial_core(lua_State *L)
     rs_error_open(L);
     rs_loop_open(L);
     rs_sched_open(L);
+    rs_host_open(L);
     rs_client_open(L);
     rs_testing_open(L);
     return 1;

@@ -199,6 +199,8 @@ static int sched_spawn(lua_State *L)
     lua_xmove(L, co, nargs);
     rs_task_run(L, s, ti, task, co, nargs - 1);
     lua_settop(L, ti);
+    if (!s->stepping && !s->resuming)
+        rs_poll_wake(&s->lp->poll);     /* a host's loop steps it (a step settles itself) */
     return 1;
 }
 
@@ -369,6 +371,9 @@ void rs_sched_step_once(lua_State *L, rs_sched *s, double timeout)
     run_list(L, s, SV_READY, &s->ready, WAIT_READY);
     while (s->woken.n)
         run_list(L, s, SV_WOKEN, &s->woken, WAIT_JOIN);
+    rs_loop_flush(s->lp);       /* the requests the tasks just made go out */
+    if (rs_poll_watched(&s->lp->poll))
+        rs_poll_settle(&s->lp->poll, rs_sched_next_timeout(s, L));
 }
 
 static int step_body(lua_State *L)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host.h"
 #include "sched_int.h"
 
 /* waiting[the value at idx] = the value on top (popped).  A new key may
@@ -556,6 +557,7 @@ static int task_wait(lua_State *L)
             return lua_yieldk(L, 2, 0, task_wait_resumed);
         }
         rs_sched_check_not_moving(L, s, "wait");
+        rs_host_check_strict(L, s->lp, "task:wait() outside a task");
         if (task->in_resume)    /* a finalizer or a hook that runs in its resumption */
             luaL_error(L, "robloxsocial: wait would never end: task waits for itself");
         check_no_cycle(L, s, 0);

@@ -105,9 +105,27 @@ function robloxsocial.run(timeout) end
 ---@param seconds number
 function robloxsocial.sleep(seconds) end
 
---- Seconds until step has work: 0 now, nil when nothing is in flight.
+--- Seconds until step has work: 0 now, nil when nothing is in flight. While requests are on the network, libcurl's own timeout once a host has asked for pollfd(); before that, at most 5 ms.
 ---@return number?
 function robloxsocial.next_timeout() end
+
+--- A file descriptor that is readable when step has work (a socket of libcurl's, a timer of the library's, a task spawned or made ready), for a host's own event loop, and whether it shows all of that (false in the portable fallback without epoll: wake after timeout() too); or nil and an error. The first call moves the loop to libcurl's socket interface.
+---@return integer|nil fd
+---@return boolean|string complete_or_err
+function robloxsocial.pollfd() end
+
+--- "r": the descriptor of pollfd() is watched for reading (cqueues' protocol of a pollable object).
+---@return "r"
+function robloxsocial.events() end
+
+--- The same as next_timeout() (cqueues' protocol of a pollable object).
+---@return number?
+function robloxsocial.timeout() end
+
+--- With on true, a call that would block (a request, a batch or an iterator outside a task, sleep or task:wait() outside a task) raises instead; with false, it blocks again. Returns whether strict mode was on; without an argument only that.
+---@param on? boolean
+---@return boolean was_on
+function robloxsocial.strict(on) end
 
 ---@class robloxsocial.Client
 local Client = {}

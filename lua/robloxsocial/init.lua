@@ -30,6 +30,12 @@ local robloxsocial = {
   run = tasks.run,
   sleep = tasks.sleep,
   next_timeout = tasks.next_timeout,
+  -- Inside a host's event loop (csrc/poll.c, csrc/host.c): the protocol of
+  -- a pollable object, which cqueues.poll(robloxsocial) and uv.new_poll use.
+  pollfd = core.pollfd,
+  events = function() return "r" end,
+  timeout = tasks.next_timeout,
+  strict = core.strict,
 }
 
 methods.install(core.methods, endpoints, core.client_mt)

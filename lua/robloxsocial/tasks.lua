@@ -16,6 +16,7 @@ local core = require "robloxsocial.core"
 
 local now, progress = core.now, core.progress
 local current, sleep_until = core.current, core.sleep_until
+local check_strict = core.check_strict
 
 local tasks = {
   spawn = core.spawn,
@@ -35,6 +36,7 @@ function tasks.sleep(seconds)
   end
   local due = now() + seconds
   if current() then return sleep_until(due) end
+  check_strict("sleep outside a task")
   -- Not in a task: the transfers in flight keep moving while it sleeps.
   repeat progress(due - now()) until now() >= due
 end
