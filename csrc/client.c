@@ -109,6 +109,8 @@ static void client_init(lua_State *L, rs_client *c, const rs_options *o)
     s->share = curl_share_init();
     if (s->share == NULL)
         luaL_error(L, "robloxsocial: libcurl could not create a handle");
+    s->unreleased = &c->loop->sessions;     /* counted until rs_session_release */
+    (*s->unreleased)++;
     /* The client's own connections: close() frees them, and no other
      * client's kept-alive connection carries its requests. */
     if (curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK

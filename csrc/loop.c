@@ -511,6 +511,7 @@ static void unlist(rs_loop *lp, rs_transfer *t)
  * frees its buffers and is spent.  Idempotent, never raises. */
 static void spend(rs_transfer *t)
 {
+    rs_transfer_unhold(t);      /* a take that failed before its result was made */
     unlink_member(t);
     t->session = NULL;
     if (!rs_transfer_is_spent(t)) {     /* a result taken freed them already */
@@ -543,7 +544,7 @@ int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks)
     lua_pushlightuserdata(L, t);
     status = lua_pcall(L, 1, LUA_MULTRET, 0);
     lp->taking--;
-    spend(t);       /* already, unless the call failed before it ran */
+    spend(t);       /* already, unless the call failed before it ran: then the hold goes here */
     if (status != LUA_OK)
         return lua_error(L);
     n = lua_gettop(L) - base;
@@ -710,13 +711,15 @@ double rs_loop_next_timeout(rs_loop *lp)
 static int loop_stats(lua_State *L)
 {
     rs_loop *lp = rs_loop_get(L);
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 4);
     lua_pushinteger(L, lp->live);
     lua_setfield(L, -2, "in_flight");
     lua_pushinteger(L, lp->on_multi);
     lua_setfield(L, -2, "on_network");
     lua_pushinteger(L, lp->transfers);
     lua_setfield(L, -2, "transfers");
+    lua_pushinteger(L, lp->sessions);
+    lua_setfield(L, -2, "sessions");
     return 1;
 }
 

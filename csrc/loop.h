@@ -16,6 +16,7 @@ typedef struct rs_loop {
     int live;                   /* transfers queued, running or delayed */
     int on_multi;               /* transfers on the multi handle */
     int transfers;              /* transfer userdata not yet collected */
+    int sessions;               /* clients' sessions not yet released (core.stats) */
     long connections;           /* the open clients' concurrency, summed */
     int taking;                 /* rs_loop_take under way: its hooks, and the finalizers
                                    that run while it builds the result, may not step */

@@ -62,6 +62,7 @@ typedef struct rs_session {
     rs_queue *queue;              /* the client's slots and line, which the loop keeps */
     int building;                 /* results being made: do not free secrets */
     int closed;
+    int *unreleased;              /* the loop's count of sessions not yet released */
 } rs_session;
 
 /* Monotonic seconds. */

@@ -196,6 +196,12 @@ void rs_transfer_free_buffers(rs_transfer *t);
  * client. */
 void rs_transfer_hold(rs_transfer *t);
 
+/* Lets go of what rs_transfer_hold kept: the session goes if its client
+ * closed meanwhile and no other result is being made from it.  The
+ * result's making does it, and so does the transfer's way out, for a
+ * take that failed before the result was made.  Idempotent. */
+void rs_transfer_unhold(rs_transfer *t);
+
 /* Pushes the decoded body (returns 1) or nil and the error (returns 2),
  * and frees the buffers.  May raise a memory error. */
 int rs_transfer_push_result(lua_State *L, rs_transfer *t);
