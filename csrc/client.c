@@ -138,21 +138,20 @@ static void client_init(lua_State *L, rs_client *c, const rs_options *o)
         luaL_error(L, "robloxsocial: not enough memory");
 }
 
-/* The hooks go into a table, the client's user value, which each of its
- * transfers also holds; on_response makes the transfers record their
- * attempts. */
+/* The hooks go into a table, the client's user value (its transfers
+ * reach it through the client), and session.hooks says which there are:
+ * on_response makes the transfers record their attempts. */
 static void keep_hooks(lua_State *L, rs_client *c, int options)
 {
     static const char *const names[] = {"on_response", "on_cookie"};
+    static const int flags[] = {RS_HOOK_RESPONSE, RS_HOOK_COOKIE};
     int i;
     lua_createtable(L, 0, 2);
     for (i = 0; i < 2; i++) {
-        lua_getfield(L, options, names[i]);
+        if (lua_getfield(L, options, names[i]) == LUA_TFUNCTION)
+            c->session.hooks |= flags[i];
         lua_setfield(L, -2, names[i]);
     }
-    c->session.record = lua_getfield(L, -1, "on_response") == LUA_TFUNCTION;
-    c->hooks = 1;
-    lua_pop(L, 1);
     lua_setiuservalue(L, -2, 1);
 }
 
@@ -399,7 +398,7 @@ static rs_transfer *push_transfer(lua_State *L, rs_client *c, int blocking, int 
     rs_call r;
     rs_transfer *t;
     check_call(L, c, id_form, &r);
-    t = lua_newuserdatauv(L, sizeof *t, 2);
+    t = lua_newuserdatauv(L, sizeof *t, 1);
     memset(t, 0, sizeof *t);
     t->ref = LUA_NOREF;
     t->state = RS_T_SPENT;      /* until it is whole: __gc then frees only buffers */
@@ -407,9 +406,7 @@ static rs_transfer *push_transfer(lua_State *L, rs_client *c, int blocking, int 
     lua_setmetatable(L, -2);
     r.c->loop->transfers++;
     lua_pushvalue(L, 1);
-    lua_setiuservalue(L, -2, 1);        /* the client lives as long as it */
-    lua_getiuservalue(L, 1, 1);
-    lua_setiuservalue(L, -2, 2);        /* and its hooks, or nil */
+    lua_setiuservalue(L, -2, 1);        /* the client (and its hooks) live as long as it */
     submit(L, &r, t, blocking, task);
     return t;
 }
@@ -503,7 +500,7 @@ static int send_call(lua_State *L, rs_client *c, int id_form)
     int task, hooks = id_form ? 7 : 11;
     rs_transfer *own;
     lua_settop(L, hooks - 1);
-    if (c->hooks)
+    if (c->session.hooks)
         lua_getiuservalue(L, 1, 1); /* the client's hooks */
     else
         lua_pushnil(L);

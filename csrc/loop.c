@@ -567,8 +567,9 @@ static int transfer_result(lua_State *L)
     rs_transfer *t = check_transfer(L, 1);
     luaL_argcheck(L, t->state != RS_T_SPENT, 1, "its result was already taken");
     lua_settop(L, 1);
-    lua_getiuservalue(L, 1, 2);         /* its client's hooks, or nil */
-    return rs_loop_take(L, rs_loop_get(L), t, 2);
+    lua_getiuservalue(L, 1, 1);         /* its client */
+    lua_getiuservalue(L, 2, 1);         /* whose hooks, or nil */
+    return rs_loop_take(L, rs_loop_get(L), t, 3);
 }
 
 void rs_loop_abandon(lua_State *L, rs_loop *lp, rs_transfer *t)

@@ -718,7 +718,7 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
     rs_headers_unref(t->headers);
     t->headers = NULL;
     next = decide(t, rc);
-    if (t->session->record)
+    if (t->session->hooks & RS_HOOK_RESPONSE)
         record_attempt(t, next == RS_NEXT_FINISH ? -1 : t->timer.due - rs_now() > 0 ? t->timer.due - rs_now() : 0);
     return next;
 }

@@ -119,7 +119,7 @@ struct rs_transfer {
     char *challenge_metadata;  /* malloc'd by the header callback */
     char *set_cookie;          /* a .ROBLOSECURITY the answer set (malloc'd) */
     char *new_cookie;          /* one taken up, for on_cookie (malloc'd) */
-    rs_attempt *attempts;      /* when session->record */
+    rs_attempt *attempts;      /* when its session has RS_HOOK_RESPONSE */
     int attempt_count, attempt_cap;
     rs_outcome outcome;
 };
