@@ -398,13 +398,7 @@ static rs_transfer *push_transfer(lua_State *L, rs_client *c, int blocking, int 
     rs_call r;
     rs_transfer *t;
     check_call(L, c, id_form, &r);
-    t = lua_newuserdatauv(L, sizeof *t, 1);
-    memset(t, 0, sizeof *t);
-    t->ref = LUA_NOREF;
-    t->state = RS_T_SPENT;      /* until it is whole: __gc then frees only buffers */
-    lua_pushvalue(L, lua_upvalueindex(2));
-    lua_setmetatable(L, -2);
-    r.c->loop->transfers++;
+    t = rs_loop_new_transfer(L, r.c->loop, lua_upvalueindex(2));
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);        /* the client (and its hooks) live as long as it */
     submit(L, &r, t, blocking, task);

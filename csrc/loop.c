@@ -17,6 +17,7 @@
 #include "csrf.h"
 #include "hooks.h"
 #include "loop.h"
+#include "loop_lists.h"
 
 /* Registry key of the loop userdata.  The anchor table, which keeps
  * transfers alive while libcurl or a queue points at them, is in the
@@ -80,27 +81,6 @@ static void unlink_member(rs_transfer *t)
     t->next_member = t->prev_member = NULL;
 }
 
-/* Whether t is on the done list: the list says, no flag beside it. */
-static int on_done_list(const rs_loop *lp, const rs_transfer *t)
-{
-    return t->prev_done != NULL || lp->done_head == t;
-}
-
-/* Finished transfers that a task waits for go on the done list, which
- * the scheduler takes; a blocking call checks its own. */
-static void list_done(rs_loop *lp, rs_transfer *t)
-{
-    if (t->blocking || on_done_list(lp, t))
-        return;
-    t->next_done = NULL;
-    t->prev_done = lp->done_tail;
-    if (lp->done_tail)
-        lp->done_tail->next_done = t;
-    else
-        lp->done_head = t;
-    lp->done_tail = t;
-}
-
 /* ---- moving transfers ---------------------------------------------------- */
 
 static void start(rs_loop *lp, rs_transfer *t);
@@ -109,11 +89,17 @@ static void start(rs_loop *lp, rs_transfer *t);
 static void off_multi(rs_loop *lp, rs_transfer *t)
 {
     rs_transfer_count_on_service(t, 0);
-    if (t->on_multi) {
+    if (on_network(lp, t)) {
         curl_multi_remove_handle(lp->multi, t->easy);
-        t->on_multi = 0;
-        lp->on_multi--;
+        unlist_on_network(lp, t);
     }
+}
+
+/* t's easy handle went on the multi handle. */
+static void put_on_multi(rs_loop *lp, rs_transfer *t)
+{
+    list_on_network(lp, t);
+    rs_transfer_count_on_service(t, 1);
 }
 
 /* t ended (finished or cancelled): its slot goes to the next in line. */
@@ -246,9 +232,7 @@ static void launch(rs_loop *lp, rs_transfer *t)
         fail_launch(lp, t, "network", curl_multi_strerror(mrc));
         return;
     }
-    t->on_multi = 1;
-    lp->on_multi++;
-    rs_transfer_count_on_service(t, 1);
+    put_on_multi(lp, t);
 }
 
 /* t takes a slot of its session: its timeout starts now, not while it
@@ -260,6 +244,20 @@ static void start(rs_loop *lp, rs_transfer *t)
         rs_timers_remove(&lp->timers, &t->timer);
     t->timeout_end = rs_now() + t->session->timeout;
     launch(lp, t);
+}
+
+rs_transfer *rs_loop_new_transfer(lua_State *L, rs_loop *lp, int mt)
+{
+    rs_transfer *t;
+    mt = lua_absindex(L, mt);
+    t = lua_newuserdatauv(L, sizeof *t, 1);
+    memset(t, 0, sizeof *t);
+    t->ref = LUA_NOREF;
+    t->state = RS_T_SPENT;
+    lua_pushvalue(L, mt);
+    lua_setmetatable(L, -2);
+    lp->transfers++;
+    return t;
 }
 
 /* A transfer that a task waits for is anchored: its task may hold it
@@ -489,23 +487,6 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s)
 
 /* ---- the Lua face --------------------------------------------------------- */
 
-/* Takes t off the finished list (doubly linked: abandoning many
- * finished calls stays linear). */
-static void unlist(rs_loop *lp, rs_transfer *t)
-{
-    if (!on_done_list(lp, t))
-        return;
-    if (t->prev_done)
-        t->prev_done->next_done = t->next_done;
-    else
-        lp->done_head = t->next_done;
-    if (t->next_done)
-        t->next_done->prev_done = t->prev_done;
-    else
-        lp->done_tail = t->prev_done;
-    t->next_done = t->prev_done = NULL;
-}
-
 /* The one way out of a transfer, for a result taken, a release and
  * __gc alike: t leaves its client's members, lets go of its session,
  * frees its buffers and is spent.  Idempotent, never raises. */
@@ -699,7 +680,7 @@ double rs_loop_next_timeout(rs_loop *lp)
         next = first->due - rs_now();
     if (lp->live == 0)      /* a sleeping task's timer, or nothing */
         return next < 0 ? 0 : next;
-    if (lp->on_multi > 0) {
+    if (lp->on_network > 0) {
         if (curl_multi_timeout(lp->multi, &ms) == CURLM_OK && ms >= 0 && ms / 1000.0 < next)
             next = ms / 1000.0;
         if (next > RS_SOCKET_GLANCE)
@@ -715,7 +696,7 @@ static int loop_stats(lua_State *L)
     lua_createtable(L, 0, 4);
     lua_pushinteger(L, lp->live);
     lua_setfield(L, -2, "in_flight");
-    lua_pushinteger(L, lp->on_multi);
+    lua_pushinteger(L, lp->on_network);
     lua_setfield(L, -2, "on_network");
     lua_pushinteger(L, lp->transfers);
     lua_setfield(L, -2, "transfers");

@@ -13,9 +13,12 @@ typedef struct rs_loop {
     CURLM *multi;               /* NULL once released */
     rs_timers timers;           /* delayed transfers, due first on top */
     rs_transfer *done_head, *done_tail;   /* finished, not yet taken by the scheduler */
-    int live;                   /* transfers queued, running or delayed */
-    int on_multi;               /* transfers on the multi handle */
-    int transfers;              /* transfer userdata not yet collected */
+    int live;                   /* transfers queued, running or delayed: counted in
+                                   by rs_loop_submit, out by the end of each */
+    rs_transfer *net_head;      /* the transfers on the multi handle */
+    int on_network;             /* their number, kept by that list's add and remove */
+    int transfers;              /* transfer userdata not yet collected: counted in by
+                                   rs_loop_new_transfer, out by their __gc */
     int sessions;               /* clients' sessions not yet released (core.stats) */
     long connections;           /* the open clients' concurrency, summed */
     int taking;                 /* rs_loop_take under way: its hooks, and the finalizers
@@ -26,6 +29,11 @@ typedef struct rs_loop {
 
 /* The loop of this Lua state (created by rs_loop_open). */
 rs_loop *rs_loop_get(lua_State *L);
+
+/* Pushes a new transfer userdata of the metatable at stack index mt,
+ * zeroed, spent until it is made whole (its __gc then frees only
+ * buffers), anchored nowhere.  Raises a memory error. */
+rs_transfer *rs_loop_new_transfer(lua_State *L, rs_loop *lp, int mt);
 
 /* Takes the transfer userdata on top of the stack (left there): anchors
  * it (or, when task is a stack index, the task suspended on it, which

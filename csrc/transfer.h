@@ -94,7 +94,7 @@ struct rs_transfer {
     int blocking;              /* a blocking call waits for it: not listed */
     int awaited;               /* its anchor is the task suspended on it */
     lua_Integer group;         /* the call it belongs to (a batch), or 0 */
-    int on_multi;              /* its easy handle is on the multi handle */
+    rs_transfer *next_net, *prev_net;   /* on the loop's list of those on the multi handle */
     int ref;                   /* anchor in the loop's table, or LUA_NOREF */
     lua_Integer attempt;       /* retries so far */
     int handshake_done;        /* the csrf handshake was made */
