@@ -447,7 +447,7 @@ static int send_resumed(lua_State *L, int status, lua_KContext ctx)
     (void)status;
     rs_sched_check_resumed(L, tidx - 1);
     lua_settop(L, tidx);
-    return rs_loop_take(L, loop_at_1(L), lua_touserdata(L, tidx),
+    return rs_loop_take(L, loop_at_1(L), rs_loop_unbox(L, tidx),
                         HOOKS_UNDER_TASK(tidx - 1));    /* the task is under tidx */
 }
 

@@ -246,20 +246,6 @@ static void start(rs_loop *lp, rs_transfer *t)
     launch(lp, t);
 }
 
-rs_transfer *rs_loop_new_transfer(lua_State *L, rs_loop *lp, int mt)
-{
-    rs_transfer *t;
-    mt = lua_absindex(L, mt);
-    t = lua_newuserdatauv(L, sizeof *t, 1);
-    memset(t, 0, sizeof *t);
-    t->ref = LUA_NOREF;
-    t->state = RS_T_SPENT;
-    lua_pushvalue(L, mt);
-    lua_setmetatable(L, -2);
-    lp->transfers++;
-    return t;
-}
-
 /* A transfer that a task waits for is anchored: its task may hold it
  * only in the scheduler's tables, and rs_loop_pop_done pushes it by its
  * anchor.
@@ -536,10 +522,7 @@ int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks)
     return n;
 }
 
-static rs_transfer *check_transfer(lua_State *L, int idx)
-{
-    return luaL_checkudata(L, idx, RS_TRANSFER_MT);
-}
+#define check_transfer rs_loop_check_transfer
 
 /* core.result(t): the decoded body, or nil and the error; drives the loop
  * until t is over.  A result is handed out once. */
@@ -555,7 +538,7 @@ static int transfer_result(lua_State *L)
 
 void rs_loop_abandon(lua_State *L, rs_loop *lp, rs_transfer *t)
 {
-    if (t->state == RS_T_SPENT)
+    if (t == NULL || t->state == RS_T_SPENT)    /* NULL: a box whose making failed */
         return;
     rs_loop_cancel(lp, t);
     unlist(lp, t);
@@ -617,15 +600,20 @@ static int transfer_done(lua_State *L)
  * anchors it while it moves), or when the Lua state closes. */
 static int transfer__gc(lua_State *L)
 {
-    rs_transfer *t = check_transfer(L, 1);
+    rs_transfer **box = luaL_checkudata(L, 1, RS_TRANSFER_MT), *t = *box;
     rs_loop *lp = rs_loop_get(L);
+    if (lp)
+        lp->transfers--;
+    if (t == NULL)
+        return 0;
+    *box = NULL;
     if (lp) {
         rs_loop_cancel(lp, t);
         unlist(lp, t);
-        lp->transfers--;
     }
     t->ref = LUA_NOREF;     /* the anchor table held no collected value */
     spend(t);
+    rs_loop_give_transfer(lp, t);
     return 0;
 }
 
@@ -720,6 +708,7 @@ static int loop__gc(lua_State *L)
         lp->multi = NULL;
     }
     rs_timers_free(&lp->timers);
+    rs_loop_free_kept(lp);
     return 0;
 }
 

@@ -95,6 +95,7 @@ struct rs_transfer {
     int awaited;               /* its anchor is the task suspended on it */
     lua_Integer group;         /* the call it belongs to (a batch), or 0 */
     rs_transfer *next_net, *prev_net;   /* on the loop's list of those on the multi handle */
+    rs_transfer *next_free;    /* on the loop's free list (rs_loop_free_transfer) */
     int ref;                   /* anchor in the loop's table, or LUA_NOREF */
     lua_Integer attempt;       /* retries so far */
     int handshake_done;        /* the csrf handshake was made */
