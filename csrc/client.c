@@ -110,6 +110,8 @@ static void client_init(lua_State *L, rs_client *c, const rs_options *o)
     s->share = curl_share_init();
     if (s->share == NULL)
         luaL_error(L, "robloxsocial: libcurl could not create a handle");
+    s->unreleased = &c->loop->sessions;     /* counted until rs_session_release */
+    (*s->unreleased)++;
     /* The client's own connections: close() frees them, and no other
      * client's kept-alive connection carries its requests. */
     if (curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK
@@ -137,21 +139,20 @@ static void client_init(lua_State *L, rs_client *c, const rs_options *o)
         luaL_error(L, "robloxsocial: not enough memory");
 }
 
-/* The hooks go into a table, the client's user value, which each of its
- * transfers also holds; on_response makes the transfers record their
- * attempts. */
+/* The hooks go into a table, the client's user value (its transfers
+ * reach it through the client), and session.hooks says which there are:
+ * on_response makes the transfers record their attempts. */
 static void keep_hooks(lua_State *L, rs_client *c, int options)
 {
     static const char *const names[] = {"on_response", "on_cookie"};
+    static const int flags[] = {RS_HOOK_RESPONSE, RS_HOOK_COOKIE};
     int i;
     lua_createtable(L, 0, 2);
     for (i = 0; i < 2; i++) {
-        lua_getfield(L, options, names[i]);
+        if (lua_getfield(L, options, names[i]) == LUA_TFUNCTION)
+            c->session.hooks |= flags[i];
         lua_setfield(L, -2, names[i]);
     }
-    c->session.record = lua_getfield(L, -1, "on_response") == LUA_TFUNCTION;
-    c->hooks = 1;
-    lua_pop(L, 1);
     lua_setiuservalue(L, -2, 1);
 }
 
@@ -398,17 +399,9 @@ static rs_transfer *push_transfer(lua_State *L, rs_client *c, int blocking, int 
     rs_call r;
     rs_transfer *t;
     check_call(L, c, id_form, &r);
-    t = lua_newuserdatauv(L, sizeof *t, 2);
-    memset(t, 0, sizeof *t);
-    t->ref = LUA_NOREF;
-    t->state = RS_T_SPENT;      /* until it is whole: __gc then frees only buffers */
-    lua_pushvalue(L, lua_upvalueindex(2));
-    lua_setmetatable(L, -2);
-    r.c->loop->transfers++;
+    t = rs_loop_new_transfer(L, r.c->loop, lua_upvalueindex(2));
     lua_pushvalue(L, 1);
-    lua_setiuservalue(L, -2, 1);        /* the client lives as long as it */
-    lua_getiuservalue(L, 1, 1);
-    lua_setiuservalue(L, -2, 2);        /* and its hooks, or nil */
+    lua_setiuservalue(L, -2, 1);        /* the client (and its hooks) live as long as it */
     submit(L, &r, t, blocking, task);
     return t;
 }
@@ -455,7 +448,7 @@ static int send_resumed(lua_State *L, int status, lua_KContext ctx)
     (void)status;
     rs_sched_check_resumed(L, tidx - 1);
     lua_settop(L, tidx);
-    return rs_loop_take(L, loop_at_1(L), lua_touserdata(L, tidx),
+    return rs_loop_take(L, loop_at_1(L), rs_loop_unbox(L, tidx),
                         HOOKS_UNDER_TASK(tidx - 1));    /* the task is under tidx */
 }
 
@@ -502,7 +495,7 @@ static int send_call(lua_State *L, rs_client *c, int id_form)
     int task, hooks = id_form ? 7 : 11;
     rs_transfer *own;
     lua_settop(L, hooks - 1);
-    if (c->hooks)
+    if (c->session.hooks)
         lua_getiuservalue(L, 1, 1); /* the client's hooks */
     else
         lua_pushnil(L);

@@ -17,7 +17,6 @@ typedef struct rs_client {
     char *domain;                  /* used when origin is NULL */
     char *url;                     /* scratch for building a URL (malloc'd) */
     size_t url_cap;
-    int hooks;                     /* on_response or on_cookie given */
 } rs_client;
 
 /* Whether c is open: its session's closed flag is the one place this is

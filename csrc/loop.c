@@ -17,6 +17,7 @@
 #include "csrf.h"
 #include "hooks.h"
 #include "loop.h"
+#include "loop_lists.h"
 
 /* Registry key of the loop userdata.  The anchor table, which keeps
  * transfers alive while libcurl or a queue points at them, is in the
@@ -80,27 +81,6 @@ static void unlink_member(rs_transfer *t)
     t->next_member = t->prev_member = NULL;
 }
 
-/* Whether t is on the done list: the list says, no flag beside it. */
-static int on_done_list(const rs_loop *lp, const rs_transfer *t)
-{
-    return t->prev_done != NULL || lp->done_head == t;
-}
-
-/* Finished transfers that a task waits for go on the done list, which
- * the scheduler takes; a blocking call checks its own. */
-static void list_done(rs_loop *lp, rs_transfer *t)
-{
-    if (t->blocking || on_done_list(lp, t))
-        return;
-    t->next_done = NULL;
-    t->prev_done = lp->done_tail;
-    if (lp->done_tail)
-        lp->done_tail->next_done = t;
-    else
-        lp->done_head = t;
-    lp->done_tail = t;
-}
-
 /* ---- moving transfers ---------------------------------------------------- */
 
 static void start(rs_loop *lp, rs_transfer *t);
@@ -109,11 +89,17 @@ static void start(rs_loop *lp, rs_transfer *t);
 static void off_multi(rs_loop *lp, rs_transfer *t)
 {
     rs_transfer_count_on_service(t, 0);
-    if (t->on_multi) {
+    if (on_network(lp, t)) {
         curl_multi_remove_handle(lp->multi, t->easy);
-        t->on_multi = 0;
-        lp->on_multi--;
+        unlist_on_network(lp, t);
     }
+}
+
+/* t's easy handle went on the multi handle. */
+static void put_on_multi(rs_loop *lp, rs_transfer *t)
+{
+    list_on_network(lp, t);
+    rs_transfer_count_on_service(t, 1);
 }
 
 /* t ended (finished or cancelled): its slot goes to the next in line. */
@@ -246,9 +232,7 @@ static void launch(rs_loop *lp, rs_transfer *t)
         fail_launch(lp, t, "network", curl_multi_strerror(mrc));
         return;
     }
-    t->on_multi = 1;
-    lp->on_multi++;
-    rs_transfer_count_on_service(t, 1);
+    put_on_multi(lp, t);
 }
 
 /* t takes a slot of its session: its timeout starts now, not while it
@@ -445,7 +429,7 @@ void rs_loop_flush(rs_loop *lp)
      * withdraw it.  Every transfer on the multi handle was running (collect
      * takes the others off), so fewer running means one has completed. */
     running = rs_poll_expire(&lp->poll);
-    if (running >= 0 && running < lp->on_multi)
+    if (running >= 0 && running < lp->on_network)
         lp->unread = 1;
 }
 
@@ -497,28 +481,12 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s)
 
 /* ---- the Lua face --------------------------------------------------------- */
 
-/* Takes t off the finished list (doubly linked: abandoning many
- * finished calls stays linear). */
-static void unlist(rs_loop *lp, rs_transfer *t)
-{
-    if (!on_done_list(lp, t))
-        return;
-    if (t->prev_done)
-        t->prev_done->next_done = t->next_done;
-    else
-        lp->done_head = t->next_done;
-    if (t->next_done)
-        t->next_done->prev_done = t->prev_done;
-    else
-        lp->done_tail = t->prev_done;
-    t->next_done = t->prev_done = NULL;
-}
-
 /* The one way out of a transfer, for a result taken, a release and
  * __gc alike: t leaves its client's members, lets go of its session,
  * frees its buffers and is spent.  Idempotent, never raises. */
 static void spend(rs_transfer *t)
 {
+    rs_transfer_unhold(t);      /* a take that failed before its result was made */
     unlink_member(t);
     t->session = NULL;
     if (!rs_transfer_is_spent(t)) {     /* a result taken freed them already */
@@ -551,7 +519,7 @@ int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks)
     lua_pushlightuserdata(L, t);
     status = lua_pcall(L, 1, LUA_MULTRET, 0);
     lp->taking--;
-    spend(t);       /* already, unless the call failed before it ran */
+    spend(t);       /* already, unless the call failed before it ran: then the hold goes here */
     if (status != LUA_OK)
         return lua_error(L);
     n = lua_gettop(L) - base;
@@ -562,10 +530,7 @@ int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks)
     return n;
 }
 
-static rs_transfer *check_transfer(lua_State *L, int idx)
-{
-    return luaL_checkudata(L, idx, RS_TRANSFER_MT);
-}
+#define check_transfer rs_loop_check_transfer
 
 /* core.result(t): the decoded body, or nil and the error; drives the loop
  * until t is over.  A result is handed out once. */
@@ -574,13 +539,14 @@ static int transfer_result(lua_State *L)
     rs_transfer *t = check_transfer(L, 1);
     luaL_argcheck(L, t->state != RS_T_SPENT, 1, "its result was already taken");
     lua_settop(L, 1);
-    lua_getiuservalue(L, 1, 2);         /* its client's hooks, or nil */
-    return rs_loop_take(L, rs_loop_get(L), t, 2);
+    lua_getiuservalue(L, 1, 1);         /* its client */
+    lua_getiuservalue(L, 2, 1);         /* whose hooks, or nil */
+    return rs_loop_take(L, rs_loop_get(L), t, 3);
 }
 
 void rs_loop_abandon(lua_State *L, rs_loop *lp, rs_transfer *t)
 {
-    if (t->state == RS_T_SPENT)
+    if (t == NULL || t->state == RS_T_SPENT)    /* NULL: a box whose making failed */
         return;
     rs_loop_cancel(lp, t);
     unlist(lp, t);
@@ -642,15 +608,20 @@ static int transfer_done(lua_State *L)
  * anchors it while it moves), or when the Lua state closes. */
 static int transfer__gc(lua_State *L)
 {
-    rs_transfer *t = check_transfer(L, 1);
+    rs_transfer **box = luaL_checkudata(L, 1, RS_TRANSFER_MT), *t = *box;
     rs_loop *lp = rs_loop_get(L);
+    if (lp)
+        lp->transfers--;
+    if (t == NULL)
+        return 0;
+    *box = NULL;
     if (lp) {
         rs_loop_cancel(lp, t);
         unlist(lp, t);
-        lp->transfers--;
     }
     t->ref = LUA_NOREF;     /* the anchor table held no collected value */
     spend(t);
+    rs_loop_give_transfer(lp, t);
     return 0;
 }
 
@@ -705,7 +676,7 @@ double rs_loop_next_timeout(rs_loop *lp)
         next = first->due - now;
     if (lp->live == 0)      /* a sleeping task's timer, or nothing */
         return next < 0 ? 0 : next;
-    if (lp->on_multi > 0) {
+    if (lp->on_network > 0) {
         double curl = rs_poll_curl_wait(&lp->poll, now);
         if (curl < next)
             next = curl;
@@ -717,13 +688,15 @@ double rs_loop_next_timeout(rs_loop *lp)
 static int loop_stats(lua_State *L)
 {
     rs_loop *lp = rs_loop_get(L);
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 4);
     lua_pushinteger(L, lp->live);
     lua_setfield(L, -2, "in_flight");
-    lua_pushinteger(L, lp->on_multi);
+    lua_pushinteger(L, lp->on_network);
     lua_setfield(L, -2, "on_network");
     lua_pushinteger(L, lp->transfers);
     lua_setfield(L, -2, "transfers");
+    lua_pushinteger(L, lp->sessions);
+    lua_setfield(L, -2, "sessions");
     return 1;
 }
 
@@ -743,6 +716,7 @@ static int loop__gc(lua_State *L)
     }
     rs_poll_free(&lp->poll);
     rs_timers_free(&lp->timers);
+    rs_loop_free_kept(lp);
     return 0;
 }
 

@@ -14,9 +14,15 @@ typedef struct rs_loop {
     CURLM *multi;               /* NULL once released */
     rs_timers timers;           /* delayed transfers, due first on top */
     rs_transfer *done_head, *done_tail;   /* finished, not yet taken by the scheduler */
-    int live;                   /* transfers queued, running or delayed */
-    int on_multi;               /* transfers on the multi handle */
-    int transfers;              /* transfer userdata not yet collected */
+    int live;                   /* transfers queued, running or delayed: counted in
+                                   by rs_loop_submit, out by the end of each */
+    rs_transfer *net_head;      /* the transfers on the multi handle */
+    int on_network;             /* their number, kept by that list's add and remove */
+    int transfers;              /* transfer userdata not yet collected: counted in by
+                                   rs_loop_new_transfer, out by their __gc */
+    rs_transfer *free_head;     /* spent transfers kept for the next ones */
+    int free_count;             /* their number, kept by its take and give */
+    int sessions;               /* clients' sessions not yet released (core.stats) */
     long connections;           /* the open clients' concurrency, summed */
     int taking;                 /* rs_loop_take under way: its hooks, and the finalizers
                                    that run while it builds the result, may not step */
@@ -29,6 +35,30 @@ typedef struct rs_loop {
 
 /* The loop of this Lua state (created by rs_loop_open). */
 rs_loop *rs_loop_get(lua_State *L);
+
+/* The transfers come from the loop, which keeps those let go of for the
+ * next ones (a free list): a transfer zeroed, spent until it is made
+ * whole, anchored nowhere; NULL when memory ran out.  One given back is
+ * spent and on nothing of the loop's (rs_loop_release first). */
+rs_transfer *rs_loop_take_transfer(rs_loop *lp);
+void rs_loop_give_transfer(rs_loop *lp, rs_transfer *t);
+
+/* Pushes a new transfer userdata of the metatable at stack index mt: a
+ * box holding a transfer of rs_loop_take_transfer, which its __gc
+ * releases and gives back.  Raises a memory error. */
+rs_transfer *rs_loop_new_transfer(lua_State *L, rs_loop *lp, int mt);
+
+/* The transfer that the transfer userdata at idx holds. */
+static inline rs_transfer *rs_loop_unbox(lua_State *L, int idx)
+{
+    return *(rs_transfer **)lua_touserdata(L, idx);
+}
+
+/* The same, raising an argument error when idx holds no transfer. */
+rs_transfer *rs_loop_check_transfer(lua_State *L, int idx);
+
+/* Frees the transfers kept for the next ones (the loop is released). */
+void rs_loop_free_kept(rs_loop *lp);
 
 /* Takes the transfer userdata on top of the stack (left there): anchors
  * it (or, when task is a stack index, the task suspended on it, which

@@ -522,8 +522,6 @@ static int sched__gc(lua_State *L)
         }
         lua_pop(L, 1);
     }
-    while (s->spares)
-        free(s->spare[--s->spares]);
     return 0;
 }
 

@@ -14,8 +14,6 @@
 #define reset_thread(co, from) ((void)(from), lua_resetthread(co))
 #endif
 
-/* Transfers of finished tasks kept for the next ones (320 bytes each). */
-#define RS_SPARE_TRANSFERS 256
 
 /* The first of the two values of each yield of ours; the second is what
  * the task waits for.  No Lua code can make these light userdata, so a
@@ -64,8 +62,6 @@ typedef struct rs_sched {
     int strays;     /* tasks with stray set */
     int joiners;    /* tasks listed as joiners of others: the woken list keeps room for them */
     rs_list pool, ready, woken;
-    int spares;
-    rs_transfer *spare[RS_SPARE_TRANSFERS];
 } rs_sched;
 
 typedef enum { TASK_RUNNING, TASK_DONE, TASK_FAILED, TASK_CANCELLED } task_state_kind;

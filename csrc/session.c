@@ -147,9 +147,11 @@ fail:
 void rs_session_release(rs_session *s)
 {
     int i;
-    if (s->share) {
+    if (s->share) {             /* every session has one until released */
         curl_share_cleanup(s->share);
         s->share = NULL;
+        if (s->unreleased)
+            (*s->unreleased)--;
     }
     rs_headers_unref(s->read_headers);
     rs_headers_unref(s->write_headers);

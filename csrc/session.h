@@ -14,6 +14,10 @@
 #include "queue.h"
 #include "rs.h"
 
+/* The hooks a client may have (rs_session.hooks). */
+#define RS_HOOK_RESPONSE 1
+#define RS_HOOK_COOKIE 2
+
 /* The longest x-csrf-token kept; a longer one is not a token. */
 #define RS_MAX_TOKEN 255
 
@@ -49,7 +53,8 @@ typedef struct rs_session {
     rs_service *services;         /* by name, as transfers name them */
     int service_count, service_cap;
     int pace;                     /* wait while a service said 0 remain */
-    int record;                   /* an on_response hook wants the attempts */
+    int hooks;                    /* the RS_HOOK_* its client was given (the client's
+                                     user value holds them); on_response wants the attempts */
     double timeout, connect_timeout, retry_delay;   /* seconds */
     double deadline;              /* seconds a call may take from when it is made; 0: none */
     lua_Integer max_retries;
@@ -62,6 +67,7 @@ typedef struct rs_session {
     rs_queue *queue;              /* the client's slots and line, which the loop keeps */
     int building;                 /* results being made: do not free secrets */
     int closed;
+    int *unreleased;              /* the loop's count of sessions not yet released */
 } rs_session;
 
 /* Monotonic seconds. */

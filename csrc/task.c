@@ -50,7 +50,7 @@ void rs_task_release_waits(lua_State *L, int ti, rs_task *task, int abandon)
                 lua_pushnil(L);
                 set_waiting(L, -2);
                 if (abandon && luaL_testudata(L, -1, RS_TRANSFER_MT))
-                    rs_loop_abandon(L, sched_of(L)->lp, lua_touserdata(L, -1));
+                    rs_loop_abandon(L, sched_of(L)->lp, rs_loop_unbox(L, -1));
                 lua_pop(L, 1);
             }
         } else {
@@ -58,8 +58,8 @@ void rs_task_release_waits(lua_State *L, int ti, rs_task *task, int abandon)
                 lua_pushnil(L);
                 set_waiting(L, wi);
             }
-            if (abandon && lua_type(L, wi) == LUA_TUSERDATA)
-                rs_loop_abandon(L, sched_of(L)->lp, lua_touserdata(L, wi));
+            if (abandon && luaL_testudata(L, wi, RS_TRANSFER_MT))
+                rs_loop_abandon(L, sched_of(L)->lp, rs_loop_unbox(L, wi));
         }
         lua_pop(L, 1);
         rs_task_clear_waits(L, ti, task);
@@ -77,10 +77,7 @@ void rs_task_release_own(lua_State *L, rs_sched *s, rs_task *task)
     task->transfer = NULL;
     if (!rs_transfer_is_spent(t))
         rs_loop_release(L, s->lp, t);
-    if (s->spares < RS_SPARE_TRANSFERS)
-        s->spare[s->spares++] = t;
-    else
-        free(t);
+    rs_loop_give_transfer(s->lp, t);
 }
 
 /* Ends the task at ti, whose outcome (nil, its results table or its
@@ -401,7 +398,7 @@ static int await_resumed(lua_State *L, int status, lua_KContext ctx)
  * is over (at once if it is); returns t. */
 static int sched_await(lua_State *L)
 {
-    rs_transfer *t = luaL_checkudata(L, 1, RS_TRANSFER_MT);
+    rs_transfer *t = rs_loop_check_transfer(L, 1);
     lua_settop(L, 1);
     if (rs_loop_is_over(t))
         return 1;
@@ -421,7 +418,7 @@ static int sched_await_any(lua_State *L)
     n = (lua_Integer)lua_rawlen(L, 1);
     for (i = 1; i <= n; i++) {
         lua_rawgeti(L, 1, i);
-        if (rs_loop_is_over(luaL_checkudata(L, -1, RS_TRANSFER_MT)))
+        if (rs_loop_is_over(rs_loop_check_transfer(L, -1)))
             return 0;
         lua_pop(L, 1);
     }
@@ -457,14 +454,7 @@ rs_transfer *rs_sched_transfer(lua_State *L, int task)
 {
     rs_task *tk = lua_touserdata(L, task);
     if (tk->transfer == NULL) {
-        rs_sched *s = tk->sched;
-        rs_transfer *t = s->spares ? s->spare[--s->spares] : malloc(sizeof *t);
-        if (t == NULL)
-            return NULL;
-        memset(t, 0, sizeof *t);
-        t->state = RS_T_SPENT;
-        t->ref = LUA_NOREF;
-        tk->transfer = t;
+        tk->transfer = rs_loop_take_transfer(tk->sched->lp);
     }
     return tk->transfer;
 }

@@ -718,7 +718,7 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
     rs_headers_unref(t->headers);
     t->headers = NULL;
     next = decide(t, rc);
-    if (t->session->record)
+    if (t->session->hooks & RS_HOOK_RESPONSE)
         record_attempt(t, next == RS_NEXT_FINISH ? -1 : t->timer.due - rs_now() > 0 ? t->timer.due - rs_now() : 0);
     return next;
 }
@@ -799,6 +799,16 @@ void rs_transfer_hold(rs_transfer *t)
     }
 }
 
+void rs_transfer_unhold(rs_transfer *t)
+{
+    rs_session *s = t->session;
+    if (!t->held)
+        return;
+    t->held = 0;
+    if (--s->building == 0 && s->closed)
+        rs_session_release(s);
+}
+
 int rs_transfer_push_result(lua_State *L, rs_transfer *t)
 {
     rs_session *s = t->session;
@@ -807,14 +817,12 @@ int rs_transfer_push_result(lua_State *L, rs_transfer *t)
     a.t = t;
     a.pushed = 0;
     rs_transfer_hold(t);                /* if the caller did not */
-    t->held = 0;
     lua_pushcfunction(L, push_result);
     lua_pushlightuserdata(L, &a);
     status = lua_pcall(L, 1, 2, 0);
     if (s)
         rs_pool_give_buffer(s->pool, &t->resp, &t->resp_cap);   /* for the next request */
-    if (s && --s->building == 0 && s->closed)
-        rs_session_release(s);
+    rs_transfer_unhold(t);
     t->state = RS_T_SPENT;
     rs_transfer_free_buffers(t);
     if (status != LUA_OK)

@@ -94,7 +94,8 @@ struct rs_transfer {
     int blocking;              /* a blocking call waits for it: not listed */
     int awaited;               /* its anchor is the task suspended on it */
     lua_Integer group;         /* the call it belongs to (a batch), or 0 */
-    int on_multi;              /* its easy handle is on the multi handle */
+    rs_transfer *next_net, *prev_net;   /* on the loop's list of those on the multi handle */
+    rs_transfer *next_free;    /* on the loop's free list (rs_loop_free_transfer) */
     int ref;                   /* anchor in the loop's table, or LUA_NOREF */
     lua_Integer attempt;       /* retries so far */
     int handshake_done;        /* the csrf handshake was made */
@@ -119,7 +120,7 @@ struct rs_transfer {
     char *challenge_metadata;  /* malloc'd by the header callback */
     char *set_cookie;          /* a .ROBLOSECURITY the answer set (malloc'd) */
     char *new_cookie;          /* one taken up, for on_cookie (malloc'd) */
-    rs_attempt *attempts;      /* when session->record */
+    rs_attempt *attempts;      /* when its session has RS_HOOK_RESPONSE */
     int attempt_count, attempt_cap;
     rs_outcome outcome;
 };
@@ -195,6 +196,12 @@ void rs_transfer_free_buffers(rs_transfer *t);
  * rs_transfer_push_result: the hooks that run before it may close the
  * client. */
 void rs_transfer_hold(rs_transfer *t);
+
+/* Lets go of what rs_transfer_hold kept: the session goes if its client
+ * closed meanwhile and no other result is being made from it.  The
+ * result's making does it, and so does the transfer's way out, for a
+ * take that failed before the result was made.  Idempotent. */
+void rs_transfer_unhold(rs_transfer *t);
 
 /* Pushes the decoded body (returns 1) or nil and the error (returns 2),
  * and frees the buffers.  May raise a memory error. */

@@ -130,6 +130,28 @@ describe("the client's lifetime", function()
     assert.is_nil(weak[1])
   end)
 
+  -- Taking a result holds the session (its secrets, for the error) while
+  -- the result is made.  A fresh coroutine's stack must grow to call the
+  -- core's protected step, so its first allocation failing fails the take
+  -- before the result is made: the hold must still go, or a closed
+  -- client's session is never released.
+  it("is released once closed, whichever allocation of taking a result fails", function()
+    local n, fired = 0, true
+    while fired do
+      n = n + 1
+      local client = support.client()
+      local before = core.stats().sessions
+      local t = core.start_blocking(client, "GET", "friends",
+                                    ("/v1/users/%d/friends/count"):format(sb.credentials.user_id))
+      local co = coroutine.create(function() core.fail_alloc_after(n); return core.result(t) end)
+      coroutine.resume(co)
+      fired = core.fail_alloc_after(nil)
+      client:close()
+      assert.equal(before - 1, core.stats().sessions, "failing allocation " .. n)
+    end
+    assert.is_true(n > 1)
+  end)
+
   it("refuses methods called with a dot instead of a colon", function()
     local client <close> = support.client()
     assert.has_error(function() client.friends_count(5) end,

@@ -14,8 +14,8 @@ local deadline = require "robloxsocial.deadline"
 local tasks = require "robloxsocial.tasks"
 
 local move, min, tointeger = table.move, math.min, math.tointeger
-local start, start_blocking, result, done = core.start, core.start_blocking, core.result, core.done
-local withdraw, progress, cancel = core.withdraw, core.progress, core.cancel
+local result, done = core.result, core.done
+local withdraw, cancel = core.withdraw, core.cancel
 local concurrency = core.concurrency
 
 local batch = {}
@@ -97,7 +97,7 @@ local function start_chunk(job)
   local c = { first = first, last = last }
   job.chunks[#job.chunks + 1] = c       -- listed before it starts: a raise leaves none behind
   job.open[#job.open + 1] = c
-  c.t = job.begin(job.client, row.method, row.service, path, query, body, job.group, nil, row.read, job.due)
+  c.t = job.way.start(job.client, row.method, row.service, path, query, body, job.group, nil, row.read, job.due)
 end
 
 -- Cancels the open chunks still waiting for a slot.
@@ -176,12 +176,7 @@ end
 
 -- Waits until a transfer of the open chunks is over.
 local function wait_some(job)
-  if job.in_task then
-    local open = {}
-    for i, c in ipairs(job.open) do open[i] = c.t end
-    return tasks.await_any(open)
-  end
-  progress(1.0)
+  return job.way.wait_any(job.open, "t")
 end
 
 local function run(job)
@@ -234,13 +229,12 @@ function batch.method(row, client_mt)
       if call.on_chunk then return 0 end
       return empty_result(row)
     end
-    local in_task = tasks.current() ~= nil
     local size = batch.size(self, row)
     last_group = last_group % 0x7fffffff + 1
     local job <close> = setmetatable({
       client = self, row = row, values = values, at = at, ids = ids, size = size,
       count = (#ids + size - 1) // size, ahead = concurrency(self), due = due,
-      in_task = in_task, begin = in_task and start or start_blocking, group = last_group,
+      way = tasks.way(), group = last_group,      -- how the call waits, decided once
       write = write, on_chunk = call.on_chunk, on_progress = call.on_progress,
       chunks = {}, open = {}, done = 0, sent = false, failed = false,
     }, job_mt)

@@ -15,8 +15,7 @@ local deadline = require "robloxsocial.deadline"
 local tasks = require "robloxsocial.tasks"
 
 local null, error_mt = core.null, core.error_mt
-local start, start_blocking, result, cancel = core.start, core.start_blocking, core.result, core.cancel
-local progress, adopt = core.progress, core.adopt
+local cancel = core.cancel
 
 local MAX_EMPTY = 10
 
@@ -89,28 +88,15 @@ local function advance_page(row, opts, answer)
   return true
 end
 
--- The request of the page that values describe, started (a transfer),
--- bound by the walk's deadline due (or nil); past it, raises a timeout.
-local function start_page(self, row, values, due)
+-- The request of the page that values describe, started (a transfer)
+-- the way the fetch waits (tasks.way), bound by the walk's deadline due
+-- (or nil); past it, raises a timeout.
+local function start_page(way, self, row, values, due)
   if deadline.passed(due) then error(deadline.error(row.method), 0) end
   local path, query, body = methods.build(row, values)
-  if tasks.current() then
-    return start(self, row.method, row.service, path, query, body, nil, nil, nil, due)
-  end
-  local t = start_blocking(self, row.method, row.service, path, query, body, nil, nil, nil, due)
-  progress(0)               -- on its way while the caller works
+  local t = way.start(self, row.method, row.service, path, query, body, nil, nil, nil, due)
+  way.kick()                -- on its way while the caller works
   return t
-end
-
--- A page prefetched outside a task may be taken inside one (the loop
--- began outside and goes on in a task): the task waits for it as for a
--- page of its own, which the loop lists once it is over.
-local function take_page(t)
-  if tasks.current() then
-    adopt(t)
-    tasks.await(t)
-  end
-  return result(t)
 end
 
 -- Closing the loop early (break, error) abandons a prefetched page; so
@@ -139,9 +125,12 @@ function paging.iterator_of(row, values, self, advance, items_field, opts_at, pr
   local items, i, more, empty, walk = {}, 0, true, 0, { count = 0 }
   local state = setmetatable({}, closer_mt)
   local function fetch()
-    local t = state.pending or start_page(self, row, values, due)
+    -- A page prefetched outside a task may be taken inside one (the loop
+    -- began outside and goes on in a task): the way of this fetch takes it.
+    local way = tasks.way()
+    local t = state.pending or start_page(way, self, row, values, due)
     state.pending = nil
-    local answer, err = take_page(t)
+    local answer, err = way.take(t)
     if not answer then error(err, 0) end
     local page = answer[items_field]
     items, i = type(page) == "table" and page or {}, 0
@@ -153,7 +142,7 @@ function paging.iterator_of(row, values, self, advance, items_field, opts_at, pr
     more = advance(row, values[opts_at], answer, walk)
     -- past the deadline the next fetch raises, once this page is used up
     if more and prefetch and not deadline.passed(due) then
-      state.pending = start_page(self, row, values, due)
+      state.pending = start_page(way, self, row, values, due)
     end
   end
   return function()
