@@ -372,33 +372,3 @@ void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v)
     if (v->reset < 0)
         v->reset = 0;
 }
-
-/* ---- keys ---------------------------------------------------------------- */
-
-/* Whether the segment at p (up to '/', '?' or the end) is all digits. */
-static size_t number_segment(const char *p)
-{
-    size_t n = 0;
-    while (p[n] >= '0' && p[n] <= '9')
-        n++;
-    return n > 0 && (p[n] == '/' || p[n] == '?' || p[n] == '\0') ? n : 0;
-}
-
-void rs_pace_key(char *out, size_t n, const char *method, const char *service, const char *path)
-{
-    size_t len;
-    int w = snprintf(out, n, "%s %s ", method, service), at_start = 0;
-    if (w < 0 || (size_t)w >= n)
-        return;
-    len = (size_t)w;
-    for (; *path && *path != '?' && len + 3 < n; at_start = *path++ == '/') {
-        size_t digits = at_start ? number_segment(path) : 0;
-        if (digits > 0) {
-            out[len++] = '{';
-            out[len++] = '}';
-            path += digits - 1;     /* the loop steps over the last digit */
-        } else
-            out[len++] = *path;
-    }
-    out[len] = '\0';
-}

@@ -122,9 +122,4 @@ typedef struct rs_bucket_view {
 /* Fills v with what b knows at now.  May change b as rs_bucket_delay. */
 void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v);
 
-/* Writes b's key for method, service and path into out (size n): the
- * path without its query, every segment that is a number turned into
- * "{}" (client:request; the endpoints pass their templates). */
-void rs_pace_key(char *out, size_t n, const char *method, const char *service, const char *path);
-
 #endif

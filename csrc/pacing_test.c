@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "pacing.h"
+#include "buckets.h"
 
 #define PACING_TEST_MT "robloxsocial.PacingBucket"
 
@@ -173,12 +173,20 @@ static int pt_state(lua_State *L)
     return 1;
 }
 
+/* core.pace_key(method, service, path[, tail]): the key of the bucket,
+ * as a client finds it (tail: the id form, head .. id .. tail). */
 static int pt_key(lua_State *L)
 {
-    char key[256];
-    rs_pace_key(key, sizeof key, luaL_checkstring(L, 1), luaL_checkstring(L, 2),
-                luaL_checkstring(L, 3));
-    lua_pushstring(L, key);
+    rs_pace_table pt;
+    rs_pace_entry *e;
+    memset(&pt, 0, sizeof pt);
+    e = rs_pace_find(&pt, luaL_checkstring(L, 1), luaL_checkstring(L, 2),
+                     luaL_checkstring(L, 3), luaL_optstring(L, 4, NULL));
+    if (e)
+        lua_pushstring(L, e->key);
+    rs_pace_release(&pt);
+    if (e == NULL)
+        return luaL_error(L, "not enough memory");
     return 1;
 }
 

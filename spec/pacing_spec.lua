@@ -292,10 +292,48 @@ describe("a bucket (csrc/pacing.c)", function()
 
   describe("core.pace_key", function()
     it("names a bucket by method, service and path, numbers taken out, without the query", function()
-      assert.equal("GET friends /v1/users/{}/friends/count",
+      assert.equal("GET friends /v1/users/{id}/friends/count",
         core.pace_key("GET", "friends", "/v1/users/123/friends/count?x=1"))
-      assert.equal("GET apis /a/12b/{}", core.pace_key("GET", "apis", "/a/12b/34"))
+      assert.equal("GET apis /a/12b/{id}", core.pace_key("GET", "apis", "/a/12b/34"))
       assert.equal("POST presence /v1/presence/users", core.pace_key("POST", "presence", "/v1/presence/users"))
+      assert.equal("GET friends /v1/users/{id}/friends/count",
+        core.pace_key("GET", "friends", "/v1/users/", "/friends/count"))
+      assert.equal("GET x /{id}", core.pace_key("GET", "x", "/5"))
+    end)
+  end)
+
+  describe("robloxsocial.limits", function()
+    local limits = require "robloxsocial.limits"
+    local endpoints = require "robloxsocial.endpoints"
+
+    it("names each endpoint's bucket as the core finds it from the path sent", function()
+      for _, row in ipairs(endpoints) do
+        local path = row.path:gsub("{[^}]*}", "4294967297")
+        if not row.path:find("Contact", 1, true) then     -- its one value is no number
+          assert.equal(limits.key(row), core.pace_key(row.method, row.service, path), row.name)
+        end
+      end
+    end)
+
+    it("turns rate_limits by method name into the core's keys, and \"live\" into the observed limits", function()
+      assert.same({ ["POST presence /v1/presence/users"] = { 60, 60 } },
+        limits.check { presence = { 60, 60 } })
+      assert.same({
+        ["POST presence /v1/presence/users"] = { 60, 60 },
+        ["GET friends /v1/users/{id}/friends"] = { 20, 60 },
+        ["GET friends /v1/users/{id}/friends/count"] = { 100, 60 },
+        ["GET friends /v1/users/{id}/friends/find"] = { 100, 60 },
+      }, limits.check "live")
+    end)
+
+    it("refuses what is not a limit by method name", function()
+      assert.has_error(function() limits.check { presense = { 1, 1 } } end,
+        "bad argument #1 to 'new' (option 'rate_limits' names 'presense', which is not a method)")
+      assert.has_error(function() limits.check { presence = { 0, 1 } } end,
+        "bad argument #1 to 'new' (option 'rate_limits' presence must be { requests, seconds }: "
+        .. "a positive whole number and 0 to 86400 seconds)")
+      assert.has_error(function() limits.check(true) end,
+        "bad argument #1 to 'new' (option 'rate_limits' must be a table by method name or \"live\")")
     end)
   end)
 end)
