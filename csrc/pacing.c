@@ -15,6 +15,7 @@ void rs_bucket_init(rs_bucket *b, double retry_delay)
 {
     b->probe = 1;
     b->retry_delay = retry_delay > 0 ? retry_delay : 1.0;
+    b->step = 1.0 / 16;
 }
 
 void rs_bucket_free(rs_bucket *b)
@@ -239,10 +240,11 @@ static void took_rate(rs_bucket *b, unsigned long long seq, double now, const rs
     }
 }
 
-/* A success ends an episode of 429s without headers: the rate learnt is
- * what passed from the episode's first request to this success, never
- * faster than the one learnt before (the backoff overshoots the window,
- * so it is learnt from below). */
+/* A success ends an episode of 429s without headers.  The rate learnt
+ * is what passed from the episode's first request to this success, waits
+ * included (so from below), and never faster than one learnt before; a
+ * 429 met while a shortened rate was in force brings back the last one
+ * that drew none, for good. */
 static void learnt_from(rs_bucket *b, double now)
 {
     rs_window w;
@@ -250,15 +252,34 @@ static void learnt_from(rs_bucket *b, double now)
     w.seconds = now - b->learn_start;
     if (w.seconds <= 0)
         w.seconds = b->retry_delay;
-    if (!b->has_learnt || w.limit / w.seconds < b->learnt.limit / b->learnt.seconds) {
+    if (b->has_learnt && b->clean_seconds > 0) {
+        b->learnt.seconds = (b->clean_seconds > b->learnt.seconds
+                             ? b->clean_seconds : b->learnt.seconds) * 1.25;
+        b->clean_seconds = 0;
+        b->step /= 2;
+    } else if (!b->has_learnt || w.limit / w.seconds < b->learnt.limit / b->learnt.seconds) {
         if (log_room(b, w.limit) || b->log_cap > 0) {
             b->learnt = w;
             b->has_learnt = 1;
         }
     }
     b->learning = 0;
+    b->since_adjust = 0;
     b->episode_start = now;
     b->episode_ok = 0;
+}
+
+/* A success under the rate learnt: after a whole window of them, the
+ * next window is a step shorter. */
+static void approach(rs_bucket *b)
+{
+    if (!b->has_learnt || b->step < 1.0 / 256 || b->heards > 0 || b->seeds > 0)
+        return;
+    if (++b->since_adjust < b->learnt.limit)
+        return;
+    b->since_adjust = 0;
+    b->clean_seconds = b->learnt.seconds;
+    b->learnt.seconds -= b->learnt.seconds * b->step;
 }
 
 static void settled_request(rs_bucket *b, unsigned long long seq)
@@ -282,6 +303,8 @@ void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs
         b->backoffs = 0;
         if (b->learning)
             learnt_from(b, now);
+        else
+            approach(b);
         b->episode_ok++;
     }
     settle(b);

@@ -10,9 +10,9 @@
  *     retry_delay up to 60 s (with jitter); every request of it waits;
  *   - never more than L requests in any W seconds, for every window known
  *     (announced by x-ratelimit-limit "L;w=W", else given by rate_limits,
- *     else learnt from the 429s): a log of when each request was answered
- *     (the latest it can have been counted), requests in flight counting
- *     as now.  Safe for fixed windows, sliding ones and token buckets
+ *     else learnt from the 429s, then approached from below): a log of
+ *     when each request was answered (the latest it can have been
+ *     counted), requests in flight counting as now.  Safe for fixed windows, sliding ones and token buckets
  *     whatever their reset means;
  *   - where nothing is known (no answer yet, a reopened bucket, a spent
  *     count past its reset) one request goes and the rest wait for its
@@ -76,6 +76,13 @@ typedef struct rs_bucket {
     int learning;               /* closed by a 429: the next success ends the episode */
     double learn_start;
     int learn_ok;
+    /* approaching it from below: each clean window of the rate learnt
+     * shortens its seconds by a step (a sixteenth at first); a 429 then
+     * brings back a quarter more than the last clean seconds and halves
+     * the step, until it is too small to take */
+    int since_adjust;           /* successes since the last shortening */
+    double clean_seconds;       /* the last seconds that drew no 429, or 0 */
+    double step;
 } rs_bucket;
 
 /* Prepares b (zeroed by the caller): nothing is known, its first request
