@@ -108,25 +108,110 @@ rs_pace_entry *rs_pace_key_entry(rs_pace_table *pt, const char *key, int add)
     return lookup(pt, key, len > RS_PACE_KEY_MAX ? RS_PACE_KEY_MAX : len, add);
 }
 
-rs_pace_entry *rs_pace_next(rs_pace_table *pt, double now, int pace, double *soonest)
+void rs_pace_line_add(rs_pace_table *pt, rs_pace_link *l, int front)
+{
+    rs_pace_entry *e = l->entry;
+    if (l->lined || e == NULL)
+        return;
+    if (front) {
+        l->prev = NULL;
+        l->next = e->head;
+        if (e->head)
+            e->head->prev = l;
+        else
+            e->tail = l;
+        e->head = l;
+    } else {
+        l->next = NULL;
+        l->prev = e->tail;
+        if (e->tail)
+            e->tail->next = l;
+        else
+            e->head = l;
+        e->tail = l;
+    }
+    l->lined = 1;
+    e->queued++;
+    pt->queued++;
+}
+
+void rs_pace_line_remove(rs_pace_table *pt, rs_pace_link *l)
+{
+    rs_pace_entry *e = l->entry;
+    if (!l->lined)
+        return;
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        e->head = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+    else
+        e->tail = l->prev;
+    l->next = l->prev = NULL;
+    l->lined = 0;
+    e->queued--;
+    pt->queued--;
+}
+
+rs_pace_link *rs_pace_take(rs_pace_table *pt, double now, int pace,
+                           int (*may_start)(void *owner), double *soonest)
 {
     int i;
     *soonest = RS_PACE_ANSWER;
-    for (i = 0; i < pt->count; i++) {
+    for (i = 0; i < pt->count && pt->queued > 0; i++) {
         int k = (pt->turn + i) % pt->count;
         rs_pace_entry *e = pt->entry[k];
+        rs_pace_link *l = e->head;
         double d;
-        if (e->head == NULL)
+        if (l == NULL)
             continue;
         d = pace ? rs_bucket_delay(&e->b, now) : 0;
-        if (d <= 0) {
-            pt->turn = (k + 1) % pt->count;
-            return e;
+        if (d > 0) {
+            if (d < *soonest)
+                *soonest = d;
+            continue;
         }
-        if (d < *soonest)
-            *soonest = d;
+        if (may_start && !may_start(l->owner))
+            continue;
+        pt->turn = (k + 1) % pt->count;
+        rs_pace_line_remove(pt, l);
+        return l;
     }
     return NULL;
+}
+
+void rs_pace_sent(rs_pace_link *l, double now)
+{
+    if (l->entry)
+        l->seq = rs_bucket_send(&l->entry->b, now);
+}
+
+/* A number in [0, 1) for a backoff's jitter (xorshift64: no libc state). */
+static double jitter(rs_pace_table *pt)
+{
+    unsigned long long x = pt->jitter ? pt->jitter : 0x9e3779b97f4a7c15ull ^ (unsigned long long)(size_t)pt;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    pt->jitter = x;
+    return (double)(x >> 11) / 9007199254740992.0;
+}
+
+void rs_pace_settled(rs_pace_table *pt, rs_pace_link *l, double now, long status,
+                     const rs_rate *r, double retry_after)
+{
+    rs_bucket *b;
+    if (l->entry == NULL || l->seq == 0)
+        return;
+    b = &l->entry->b;
+    if (status == 429)
+        rs_bucket_refused(b, l->seq, now, r, retry_after, jitter(pt));
+    else if (status > 0)
+        rs_bucket_answer(b, l->seq, now, r, status < 400);
+    else
+        rs_bucket_lost(b, l->seq, now);
+    l->seq = 0;
 }
 
 /* Whether service is the second word of key. */

@@ -9,7 +9,15 @@
 
 #include "pacing.h"
 
-struct rs_transfer;
+/* A transfer's place in its bucket: the bucket, its line, the number
+ * of its attempt on the network (embedded in the transfer, owner). */
+typedef struct rs_pace_link {
+    struct rs_pace_link *next, *prev;   /* in the line, while it waits */
+    struct rs_pace_entry *entry;        /* its bucket, or NULL */
+    unsigned long long seq;             /* its attempt's number, 0: none out */
+    int lined;                          /* in the line */
+    void *owner;                        /* the transfer */
+} rs_pace_link;
 
 /* The longest bucket key kept ("METHOD service /path"); a longer path is
  * cut, and shares the bucket of the paths it starts. */
@@ -20,7 +28,7 @@ typedef struct rs_pace_entry {
     size_t len;
     unsigned hash;
     rs_bucket b;
-    struct rs_transfer *head, *tail;   /* waiting, in the order made */
+    rs_pace_link *head, *tail;  /* waiting, in the order made */
     int queued;                 /* how many */
 } rs_pace_entry;
 
@@ -30,6 +38,7 @@ typedef struct rs_pace_table {
     int turn;                   /* the entry whose line goes next, in turn */
     int queued;                 /* transfers waiting in all the lines */
     double retry_delay;
+    unsigned long long jitter;  /* xorshift state for the backoffs' jitter */
 } rs_pace_table;
 
 /* The entry of method, service and path (numbers taken out; for the id
@@ -41,15 +50,36 @@ rs_pace_entry *rs_pace_find(rs_pace_table *pt, const char *method, const char *s
 /* The entry of an exact key, added if new (add != 0), or NULL. */
 rs_pace_entry *rs_pace_key_entry(rs_pace_table *pt, const char *key, int add);
 
-/* The next entry whose head may go now (pace off: any with a line), in
- * turn after the last one chosen; NULL when none may, with *soonest the
- * seconds until one may (RS_PACE_ANSWER: when an answer comes). */
-rs_pace_entry *rs_pace_next(rs_pace_table *pt, double now, int pace, double *soonest);
+/* Puts l at the end of its bucket's line, or at its head (front: a
+ * request sent again after a 429 was made before those waiting). */
+void rs_pace_line_add(rs_pace_table *pt, rs_pace_link *l, int front);
+
+/* Takes l out of its line; nothing happens when it is in none. */
+void rs_pace_line_remove(rs_pace_table *pt, rs_pace_link *l);
+
+/* Takes out and returns the next waiting link that may go now: the head
+ * of a line whose bucket allows a request (pace off: any line) and that
+ * may_start(owner) lets start (NULL: all may), the lines in turn after
+ * the last one chosen.  NULL when none may, with *soonest the seconds
+ * until a bucket opens (RS_PACE_ANSWER: only an answer, or a slot, can
+ * change it). */
+rs_pace_link *rs_pace_take(rs_pace_table *pt, double now, int pace,
+                           int (*may_start)(void *owner), double *soonest);
 
 /* The entry of service whose next request must wait longest, or when
  * none must wait, the one with the fewest requests remaining; NULL when
  * no bucket of service knows a limit.  Fills *v. */
 rs_pace_entry *rs_pace_worst(rs_pace_table *pt, const char *service, double now, rs_bucket_view *v);
+
+/* l's attempt goes out now. */
+void rs_pace_sent(rs_pace_link *l, double now);
+
+/* l's attempt is over: status 0 for no answer (it may have been
+ * counted), 429 refused, anything else answered; r what the headers said
+ * (or NULL), retry_after the 429's Retry-After (< 0: none).  Nothing
+ * happens when l has no attempt out. */
+void rs_pace_settled(rs_pace_table *pt, rs_pace_link *l, double now, long status,
+                     const rs_rate *r, double retry_after);
 
 /* Frees every entry (their lines must be empty or detached). */
 void rs_pace_release(rs_pace_table *pt);
