@@ -86,11 +86,58 @@ static rs_pace_entry *lookup(rs_pace_table *pt, const char *key, size_t len, int
     return add ? add_entry(pt, key, len, hash) : NULL;
 }
 
+/* Whether path (up to '?' or its end), numbers taken out, is at k in a
+ * key; returns where it ends in k, or NULL. */
+static const char *same_path(const char *k, const char *path)
+{
+    int at_start = k[-1] == '/';
+    for (; *path && *path != '?'; at_start = *path++ == '/') {
+        if (at_start && *path >= '0' && *path <= '9') {
+            const char *e = path;
+            while (*e >= '0' && *e <= '9')
+                e++;
+            if (*e == '/' || *e == '?' || *e == '\0') {
+                if (strncmp(k, "{id}", 4) != 0)
+                    return NULL;
+                k += 4;
+                path = e - 1;
+                continue;
+            }
+        }
+        if (*k++ != *path)
+            return NULL;
+    }
+    return k;
+}
+
+/* Whether e is the bucket of method, service, path and tail, compared
+ * in place: the key is not written, nor hashed.  (A key cut at
+ * RS_PACE_KEY_MAX is not found this way: lookup finds it.) */
+static int is_entry_of(const rs_pace_entry *e, const char *method, const char *service,
+                       const char *path, const char *tail)
+{
+    size_t m = strlen(method), s = strlen(service);
+    const char *k = e->key;
+    if (e->len < m + s + 3 || memcmp(k, method, m) != 0 || k[m] != ' '
+        || memcmp(k + m + 1, service, s) != 0 || k[m + 1 + s] != ' ')
+        return 0;
+    k += m + s + 2;
+    if ((k = same_path(k, path)) == NULL)
+        return 0;
+    if (tail) {
+        if (strncmp(k, "{id}", 4) != 0 || (k = same_path(k + 4, tail)) == NULL)
+            return 0;
+    }
+    return *k == '\0';
+}
+
 rs_pace_entry *rs_pace_find(rs_pace_table *pt, const char *method, const char *service,
                             const char *path, const char *tail)
 {
     char key[RS_PACE_KEY_MAX + 1];
     size_t len = 0;
+    if (pt->last && is_entry_of(pt->last, method, service, path, tail))
+        return pt->last;
     put_word(key, &len, sizeof key, method);
     put_word(key, &len, sizeof key, service);
     put_path(key, &len, sizeof key, path);
@@ -99,7 +146,7 @@ rs_pace_entry *rs_pace_find(rs_pace_table *pt, const char *method, const char *s
         len += 4;
         put_path(key, &len, sizeof key, tail);
     }
-    return lookup(pt, key, len, 1);
+    return pt->last = lookup(pt, key, len, 1);
 }
 
 rs_pace_entry *rs_pace_key_entry(rs_pace_table *pt, const char *key, int add)
@@ -255,5 +302,6 @@ void rs_pace_release(rs_pace_table *pt)
     }
     free(pt->entry);
     pt->entry = NULL;
+    pt->last = NULL;
     pt->count = pt->cap = pt->turn = pt->queued = 0;
 }

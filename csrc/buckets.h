@@ -36,6 +36,7 @@ typedef struct rs_pace_table {
     rs_pace_entry **entry;      /* an entry never moves: transfers point at it */
     int count, cap;
     int turn;                   /* the entry whose line goes next, in turn */
+    rs_pace_entry *last;        /* the one found last: a batch asks for it again */
     int queued;                 /* transfers waiting in all the lines */
     double retry_delay;
     unsigned long long jitter;  /* xorshift state for the backoffs' jitter */

@@ -190,6 +190,41 @@ static int pt_key(lua_State *L)
     return 1;
 }
 
+/* core.pace_keys{ { method, service, path[, tail] }, ... }: the keys of
+ * each, found in turn in one client's table (as a client finds them,
+ * the last one found first); the table's count of buckets second. */
+static int pt_keys(lua_State *L)
+{
+    rs_pace_table pt;
+    lua_Integer i, n;
+    int ok = 1;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    n = luaL_len(L, 1);
+    memset(&pt, 0, sizeof pt);
+    lua_createtable(L, (int)n, 0);
+    for (i = 1; i <= n && ok; i++) {
+        rs_pace_entry *e;
+        const char *f[4];
+        int k;
+        lua_geti(L, 1, i);
+        for (k = 0; k < 4; k++) {
+            lua_geti(L, -1 - k, k + 1);
+            f[k] = lua_tostring(L, -1);
+        }
+        ok = f[0] && f[1] && f[2];
+        e = ok ? rs_pace_find(&pt, f[0], f[1], f[2], f[3]) : NULL;
+        if (e)
+            lua_pushstring(L, e->key);
+        else
+            lua_pushnil(L);
+        lua_rawseti(L, -7, i);
+        lua_pop(L, 5);
+    }
+    lua_pushinteger(L, pt.count);
+    rs_pace_release(&pt);
+    return 2;
+}
+
 static const luaL_Reg pt_methods[] = {
     {"seed", pt_seed}, {"delay", pt_delay}, {"send", pt_send}, {"answer", pt_answer},
     {"refused", pt_refused}, {"lost", pt_lost}, {"view", pt_view}, {"state", pt_state},
@@ -209,4 +244,6 @@ void rs_pacing_test_open(lua_State *L)
     lua_setfield(L, -2, "pacing_bucket");
     lua_pushcfunction(L, pt_key);
     lua_setfield(L, -2, "pace_key");
+    lua_pushcfunction(L, pt_keys);
+    lua_setfield(L, -2, "pace_keys");
 }

@@ -302,6 +302,29 @@ describe("a bucket (csrc/pacing.c)", function()
         core.pace_key("GET", "friends", "/v1/users/", "/friends/count"))
       assert.equal("GET x /{id}", core.pace_key("GET", "x", "/5"))
     end)
+
+    it("finds the bucket found last, and none of another endpoint for it", function()
+      local keys, count = core.pace_keys {
+        { "GET", "friends", "/v1/users/1/friends/count" },
+        { "GET", "friends", "/v1/users/2/friends/count" },
+        { "GET", "friends", "/v1/users/", "/friends/count" },
+        { "GET", "friends", "/v1/users/3/friends" },
+        { "GET", "friends", "/v1/users/3/friends/count/x" },
+        { "POST", "friends", "/v1/users/3/friends/count/x" },
+        { "POST", "friend", "/v1/users/3/friends/count/x" },
+        { "POST", "friend", "/v1/users/3a/friends/count/x?y=1" },
+        { "POST", "friend", "/v1/users/3a/friends/count/x?z=2" },
+        { "POST", "friend", "/v1/users/3a/friends/count/x/" },
+      }
+      assert.same({
+        "GET friends /v1/users/{id}/friends/count", "GET friends /v1/users/{id}/friends/count",
+        "GET friends /v1/users/{id}/friends/count", "GET friends /v1/users/{id}/friends",
+        "GET friends /v1/users/{id}/friends/count/x", "POST friends /v1/users/{id}/friends/count/x",
+        "POST friend /v1/users/{id}/friends/count/x", "POST friend /v1/users/3a/friends/count/x",
+        "POST friend /v1/users/3a/friends/count/x", "POST friend /v1/users/3a/friends/count/x/",
+      }, keys)
+      assert.equal(7, count)
+    end)
   end)
 
   describe("robloxsocial.limits", function()
