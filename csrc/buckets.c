@@ -131,13 +131,49 @@ static int is_entry_of(const rs_pace_entry *e, const char *method, const char *s
     return *k == '\0';
 }
 
+/* Keeps service, path and tail as given, for the next lookup: the calls
+ * of one endpoint method send the same path pieces each time (an id
+ * between them), which strcmp compares faster than any walk. */
+static void keep_raw(rs_pace_table *pt, const char *method, const char *service,
+                     const char *path, const char *tail)
+{
+    size_t a = strlen(service) + 1, b = strlen(path) + 1, c = tail ? strlen(tail) + 1 : 0;
+    pt->last_len = 0;
+    if (a + b + c + 1 > sizeof pt->last_raw)
+        return;
+    memcpy(pt->last_raw, service, a);
+    memcpy(pt->last_raw + a, path, b);
+    pt->last_raw[a + b] = tail ? 't' : 'p';   /* a tail, or none */
+    if (tail)
+        memcpy(pt->last_raw + a + b + 1, tail, c);
+    pt->last_method = method;
+    pt->last_len = a + b + c + 1;
+}
+
+static int is_raw(const rs_pace_table *pt, const char *method, const char *service,
+                  const char *path, const char *tail)
+{
+    const char *r = pt->last_raw;
+    if (pt->last_len == 0 || method != pt->last_method || strcmp(r, service) != 0)
+        return 0;
+    r += strlen(r) + 1;
+    if (strcmp(r, path) != 0)
+        return 0;
+    r += strlen(r) + 1;
+    return tail ? *r == 't' && strcmp(r + 1, tail) == 0 : *r == 'p';
+}
+
 rs_pace_entry *rs_pace_find(rs_pace_table *pt, const char *method, const char *service,
                             const char *path, const char *tail)
 {
     char key[RS_PACE_KEY_MAX + 1];
     size_t len = 0;
-    if (pt->last && is_entry_of(pt->last, method, service, path, tail))
+    if (pt->last && is_raw(pt, method, service, path, tail))
         return pt->last;
+    if (pt->last && is_entry_of(pt->last, method, service, path, tail)) {
+        keep_raw(pt, method, service, path, tail);
+        return pt->last;
+    }
     put_word(key, &len, sizeof key, method);
     put_word(key, &len, sizeof key, service);
     put_path(key, &len, sizeof key, path);
@@ -146,7 +182,9 @@ rs_pace_entry *rs_pace_find(rs_pace_table *pt, const char *method, const char *s
         len += 4;
         put_path(key, &len, sizeof key, tail);
     }
-    return pt->last = lookup(pt, key, len, 1);
+    if ((pt->last = lookup(pt, key, len, 1)) != NULL)
+        keep_raw(pt, method, service, path, tail);
+    return pt->last;
 }
 
 rs_pace_entry *rs_pace_key_entry(rs_pace_table *pt, const char *key, int add)
@@ -303,5 +341,6 @@ void rs_pace_release(rs_pace_table *pt)
     free(pt->entry);
     pt->entry = NULL;
     pt->last = NULL;
+    pt->last_len = 0;
     pt->count = pt->cap = pt->turn = pt->queued = 0;
 }

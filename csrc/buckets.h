@@ -37,6 +37,9 @@ typedef struct rs_pace_table {
     int count, cap;
     int turn;                   /* the entry whose line goes next, in turn */
     rs_pace_entry *last;        /* the one found last: a batch asks for it again */
+    const char *last_method;    /* what it was found for, as given (a static string) */
+    char last_raw[RS_PACE_KEY_MAX + 2];  /* service, path and tail, each ending in '\0' */
+    size_t last_len;            /* 0: nothing kept */
     int queued;                 /* transfers waiting in all the lines */
     double retry_delay;
     unsigned long long jitter;  /* xorshift state for the backoffs' jitter */

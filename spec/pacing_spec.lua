@@ -315,6 +315,11 @@ describe("a bucket (csrc/pacing.c)", function()
         { "POST", "friend", "/v1/users/3a/friends/count/x?y=1" },
         { "POST", "friend", "/v1/users/3a/friends/count/x?z=2" },
         { "POST", "friend", "/v1/users/3a/friends/count/x/" },
+        { "GET", "friends", "/v1/users/", "/friends" },
+        { "GET", "friends", "/v1/users/", "/friends" },
+        { "GET", "friends", "/v1/users/", "/friends/count" },
+        { "GET", "groups", "/v1/users/", "/friends/count" },
+        { "GET", "groups", "/v1/users/" },
       }
       assert.same({
         "GET friends /v1/users/{id}/friends/count", "GET friends /v1/users/{id}/friends/count",
@@ -322,8 +327,11 @@ describe("a bucket (csrc/pacing.c)", function()
         "GET friends /v1/users/{id}/friends/count/x", "POST friends /v1/users/{id}/friends/count/x",
         "POST friend /v1/users/{id}/friends/count/x", "POST friend /v1/users/3a/friends/count/x",
         "POST friend /v1/users/3a/friends/count/x", "POST friend /v1/users/3a/friends/count/x/",
+        "GET friends /v1/users/{id}/friends", "GET friends /v1/users/{id}/friends",
+        "GET friends /v1/users/{id}/friends/count", "GET groups /v1/users/{id}/friends/count",
+        "GET groups /v1/users/",
       }, keys)
-      assert.equal(7, count)
+      assert.equal(9, count)
     end)
   end)
 
