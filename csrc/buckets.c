@@ -239,6 +239,12 @@ void rs_pace_line_remove(rs_pace_table *pt, rs_pace_link *l)
     pt->queued--;
 }
 
+/* now, read from the clock if it was not yet. */
+static double now_of(const rs_pace_table *pt, double now)
+{
+    return now >= 0 || pt->clock == NULL ? now : pt->clock();
+}
+
 rs_pace_link *rs_pace_take(rs_pace_table *pt, double now, int pace,
                            int (*may_start)(void *owner), double *soonest)
 {
@@ -251,7 +257,11 @@ rs_pace_link *rs_pace_take(rs_pace_table *pt, double now, int pace,
         double d;
         if (l == NULL)
             continue;
-        d = pace ? rs_bucket_delay(&e->b, now) : 0;
+        d = 0;
+        if (pace && !e->b.free) {
+            now = now_of(pt, now);
+            d = rs_bucket_delay(&e->b, now);
+        }
         if (d > 0) {
             if (d < *soonest)
                 *soonest = d;
@@ -290,6 +300,8 @@ void rs_pace_settled(rs_pace_table *pt, rs_pace_link *l, double now, long status
     if (l->entry == NULL || l->seq == 0)
         return;
     b = &l->entry->b;
+    if (!(b->free && status > 0 && status != 429 && !(r && r->has)))
+        now = now_of(pt, now);      /* a free bucket told nothing new needs no time */
     if (status == 429)
         rs_bucket_refused(b, l->seq, now, r, retry_after, jitter(pt));
     else if (status > 0)

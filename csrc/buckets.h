@@ -42,6 +42,7 @@ typedef struct rs_pace_table {
     size_t last_len;            /* 0: nothing kept */
     int queued;                 /* transfers waiting in all the lines */
     double retry_delay;
+    double (*clock)(void);      /* monotonic seconds, read only when a bucket needs them */
     unsigned long long jitter;  /* xorshift state for the backoffs' jitter */
 } rs_pace_table;
 
@@ -61,7 +62,8 @@ void rs_pace_line_add(rs_pace_table *pt, rs_pace_link *l, int front);
 /* Takes l out of its line; nothing happens when it is in none. */
 void rs_pace_line_remove(rs_pace_table *pt, rs_pace_link *l);
 
-/* Takes out and returns the next waiting link that may go now: the head
+/* Takes out and returns the next waiting link that may go (now < 0: not
+ * read yet, pt->clock reads it if a bucket needs it): the head
  * of a line whose bucket allows a request (pace off: any line) and that
  * may_start(owner) lets start (NULL: all may), the lines in turn after
  * the last one chosen.  NULL when none may, with *soonest the seconds
@@ -78,7 +80,7 @@ rs_pace_entry *rs_pace_worst(rs_pace_table *pt, const char *service, double now,
 /* l's attempt goes out now. */
 void rs_pace_sent(rs_pace_link *l, double now);
 
-/* l's attempt is over: status 0 for no answer (it may have been
+/* l's attempt is over at now (< 0: not read yet, as above): status 0 for no answer (it may have been
  * counted), 429 refused, anything else answered; r what the headers said
  * (or NULL), retry_after the 429's Retry-After (< 0: none).  Nothing
  * happens when l has no attempt out. */

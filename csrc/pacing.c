@@ -292,7 +292,14 @@ static void settled_request(rs_bucket *b, unsigned long long seq)
 
 void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r, int ok)
 {
-    int was_probe = seq != 0 && seq == b->probe_seq;
+    int was_probe;
+    if (b->free && !(r && r->has)) {    /* nothing to learn: the fast path (now unused) */
+        if (b->in_flight > 0)
+            b->in_flight--;
+        b->episode_ok += ok;
+        return;
+    }
+    was_probe = seq != 0 && seq == b->probe_seq;
     settled_request(b, seq);
     if (r && r->has)
         took_rate(b, seq, now, r);      /* first: it may make the log */

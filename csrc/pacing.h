@@ -105,7 +105,8 @@ double rs_bucket_delay(rs_bucket *b, double now);
 unsigned long long rs_bucket_send(rs_bucket *b, double now);
 
 /* Request seq was answered (not 429) at now; r is what its headers said
- * (r->has 0: nothing); ok: the status was a success. */
+ * (r->has 0: nothing); ok: the status was a success.  A free bucket told
+ * nothing new does not read now. */
 void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r, int ok);
 
 /* Request seq was answered 429 at now: retry_after in seconds (< 0: not
