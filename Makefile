@@ -33,7 +33,7 @@ demo: build
 	@SANDBOX_LATENCY=0.05 $(LUA_ENV) $(LUA) scripts/with_sandbox.lua $(LUA) examples/many_at_once.lua
 
 examples: build
-	@for e in tour friend_requests inbox presence_watch moderation_bot dashboard inbox_cleaner traffic_log; do \
+	@for e in tour friend_requests inbox presence_watch moderation_bot dashboard inbox_cleaner traffic_log long_job; do \
 	  echo "== examples/$$e.lua"; \
 	  $(LUA_ENV) $(LUA) scripts/with_sandbox.lua $(LUA) examples/$$e.lua || exit 1; \
 	done
@@ -85,6 +85,11 @@ bench: build
 
 clean:
 	rm -rf build build-* build.luarocks
+
+# HTTP/2 connections of first bursts (issue 21): bench/h2/README.md.
+.PHONY: bench-h2
+bench-h2: build
+	@bench/h2/run.sh
 
 # The concurrency bench (issue 9): bench/concurrency/README.md.
 .PHONY: bench-concurrency

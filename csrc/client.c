@@ -4,6 +4,7 @@
  * and core.start (a transfer for a task) that the Lua layer builds every
  * method on.
  */
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,12 @@
  * made from it (a finalizer may close the client during a decode). */
 static void client_release(rs_client *c)
 {
-    if (c->open && c->loop) {
+    if (rs_client_is_open(c) && c->loop) {
         rs_loop_detach_session(c->loop, &c->session);
-        rs_loop_connections(c->loop, -c->session.concurrency);
+        rs_loop_connections(c->loop, -c->queue.concurrency);
     }
-    c->open = 0;
     c->session.closed = 1;
+    rs_pool_release(&c->pool);          /* what a result still being built gives back is freed */
     if (c->session.building == 0)
         rs_session_release(&c->session);
     free(c->origin);
@@ -123,10 +124,10 @@ static void client_init(lua_State *L, rs_client *c, const rs_options *o)
     if (o->cainfo)
         s->cainfo = copy_string(L, o->cainfo, strlen(o->cainfo));
     s->timeout = o->timeout;
+    s->deadline = o->deadline;
     s->connect_timeout = o->connect_timeout;
     s->retry_delay = o->retry_delay;
     s->max_retries = o->max_retries;
-    s->concurrency = (int)o->concurrency;
     s->http2 = o->http2;
     s->tls = c->origin == NULL || strncmp(c->origin, "https://", 8) == 0;
     s->pace = o->pace;
@@ -164,10 +165,12 @@ static int client_new(lua_State *L)
     c = lua_newuserdatauv(L, sizeof *c, 1);
     memset(c, 0, sizeof *c);
     luaL_setmetatable(L, RS_CLIENT_MT);
-    c->open = 1;
     c->loop = rs_loop_get(L);
-    c->session.concurrency = (int)o.concurrency;     /* counted out by the release */
-    rs_loop_connections(c->loop, c->session.concurrency);
+    c->queue.concurrency = (int)o.concurrency;     /* counted out by the release */
+    c->session.pool = &c->pool;
+    c->session.queue = &c->queue;
+    rs_pool_keep(&c->pool, c->queue.concurrency);
+    rs_loop_connections(c->loop, c->queue.concurrency);
     client_init(L, c, &o);
     if (o.hooks)
         keep_hooks(L, c, 1);
@@ -180,7 +183,7 @@ static int client_new(lua_State *L)
 static rs_client *client_check(lua_State *L, int idx)
 {
     rs_client *c = luaL_checkudata(L, idx, RS_CLIENT_MT);
-    if (!c->open)
+    if (!rs_client_is_open(c))
         luaL_error(L, "robloxsocial: attempt to use a closed client");
     return c;
 }
@@ -194,7 +197,7 @@ static int client_close(lua_State *L)
 static int client__tostring(lua_State *L)
 {
     rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
-    if (!c->open)
+    if (!rs_client_is_open(c))
         lua_pushliteral(L, "robloxsocial.Client (closed)");
     else
         lua_pushfstring(L, "robloxsocial.Client (%p)", (void *)c);
@@ -301,10 +304,24 @@ typedef struct rs_call {
     lua_Integer group, id;
     int headers;                /* stack index of extra header lines, or 0 */
     int read;                   /* a read sent as POST: retried as a GET, no `sent` */
+    double deadline;            /* on the rs_now clock; HUGE_VAL: none */
 } rs_call;
 
+/* The call's deadline, the one place it is computed: the argument at idx
+ * (an absolute time on the core.now() clock), or else the client's
+ * `deadline` option from now, or none (HUGE_VAL). */
+static double call_deadline(lua_State *L, const rs_client *c, int idx)
+{
+    if (idx && !lua_isnoneornil(L, idx)) {
+        lua_Number at = luaL_checknumber(L, idx);
+        luaL_argcheck(L, at == at, idx, "a deadline, not NaN");
+        return (double)at;
+    }
+    return c->session.deadline > 0 ? rs_now() + c->session.deadline : HUGE_VAL;
+}
+
 /* Checks the arguments (client, method, service, path[, query[, body[,
- * group[, headers[, read]]]]]), or (client, method, service, head, id, tail) in
+ * group[, headers[, read[, deadline]]]]]]), or (client, method, service, head, id, tail) in
  * the id form; c is the client at 1 when the caller has checked it, or
  * NULL.  Raises on misuse, before anything is allocated.  group
  * (an integer, 0 for none) ties the transfers of one batch call: after
@@ -336,6 +353,7 @@ static void check_call(lua_State *L, rs_client *c, int id_form, rs_call *r)
         r->read = lua_toboolean(L, 9);
     }
     luaL_checkstring(L, 4);
+    r->deadline = call_deadline(L, r->c, id_form ? 0 : 10);
 }
 
 /* Makes t (zeroed) the request r describes and hands it to the loop,
@@ -349,7 +367,7 @@ static void submit(lua_State *L, const rs_call *r, rs_transfer *t, int blocking,
     t->method = http_methods[r->m];
     t->is_write = r->m != 0 && !r->read;
     t->blocking = blocking;
-    if (!c->open) {
+    if (!rs_client_is_open(c)) {
         /* The Lua layer checked that the client was open; it was closed
          * since, by a finalizer: the call is cancelled, as a call in
          * flight is by close(). */
@@ -367,6 +385,7 @@ static void submit(lua_State *L, const rs_call *r, rs_transfer *t, int blocking,
         luaL_error(L, "robloxsocial: not enough memory");
     }
     t->group = r->group;
+    t->deadline = r->deadline;
     t->is_write = r->m != 0 && !r->read;    /* rs_transfer_init took every POST for a write */
     rs_loop_submit(L, c->loop, t, task);
 }
@@ -479,7 +498,7 @@ static int send_transfer(lua_State *L, rs_transfer *t, int task)
  * transfers move meanwhile). */
 static int send_call(lua_State *L, rs_client *c, int id_form)
 {
-    int task, hooks = id_form ? 7 : 10;
+    int task, hooks = id_form ? 7 : 11;
     rs_transfer *own;
     lua_settop(L, hooks - 1);
     if (c->hooks)
@@ -490,14 +509,16 @@ static int send_call(lua_State *L, rs_client *c, int id_form)
     if (!task)
         return send_on_stack(L, c, id_form, hooks);
     own = rs_sched_transfer(L, task);
-    if (own && own->state == RS_T_SPENT && own->url == NULL)
+    if (own && rs_transfer_is_spent(own))
         return send_own(L, c, id_form, task, own);
     return send_transfer(L, push_transfer(L, c, 0, id_form, task), task);
 }
 
 /* core.send(client, method, service, path[, query[, body[, nil[,
- * headers[, read]]]]]): query is an encoded query string without '?',
- * body a JSON text, read true for a read sent as POST.  Returns the decoded body, or nil and an error table.  The
+ * headers[, read[, deadline]]]]]]): query is an encoded query string
+ * without '?', body a JSON text, read true for a read sent as POST,
+ * deadline an absolute time on the core.now() clock (nil: the client's
+ * `deadline` option).  Returns the decoded body, or nil and an error table.  The
  * Lua layer raises on a closed client before it calls this; a client
  * closed since gives a "cancelled" error. */
 static int client_send(lua_State *L)
@@ -506,7 +527,7 @@ static int client_send(lua_State *L)
 }
 
 /* core.start(client, method, service, path[, query[, body[, group[,
- * headers[, read]]]]]): the same
+ * headers[, read[, deadline]]]]]]): the same
  * request as a transfer that a task waits for (the scheduler takes it when
  * it is over; core.result gives its answer). */
 static int client_start(lua_State *L)
@@ -536,7 +557,7 @@ static const char refused_key = 'R';
 static int client_send_id(lua_State *L)
 {
     rs_client *c = client_at_1(L);
-    if (c == NULL || !c->open || !lua_isinteger(L, 5) || lua_tointeger(L, 5) <= 0) {
+    if (c == NULL || !rs_client_is_open(c) || !lua_isinteger(L, 5) || lua_tointeger(L, 5) <= 0) {
         lua_pushlightuserdata(L, (void *)&refused_key);
         return 1;
     }
@@ -548,7 +569,7 @@ static int client_send_id(lua_State *L)
 static int client_is_open(lua_State *L)
 {
     rs_client *c = luaL_checkudata(L, 1, RS_CLIENT_MT);
-    lua_pushboolean(L, c->open);
+    lua_pushboolean(L, rs_client_is_open(c));
     return 1;
 }
 
@@ -559,14 +580,27 @@ static int client_is_open(lua_State *L)
 static int client_has_cookie(lua_State *L)
 {
     rs_client *c = client_at_1(L);
-    lua_pushboolean(L, c != NULL && c->open && c->session.secrets[0] != NULL);
+    lua_pushboolean(L, c != NULL && rs_client_is_open(c) && c->session.secrets[0] != NULL);
+    return 1;
+}
+
+/* core.deadline_of(client): the seconds of its `deadline` option, or
+ * nil; the Lua layer fixes one deadline from it for a whole batch or
+ * walk (a single call leaves the core to apply it). */
+static int client_deadline_of(lua_State *L)
+{
+    const rs_client *c = client_check(L, 1);
+    if (c->session.deadline > 0)
+        lua_pushnumber(L, c->session.deadline);
+    else
+        lua_pushnil(L);
     return 1;
 }
 
 /* core.concurrency(client): its cap on requests in flight. */
 static int client_concurrency(lua_State *L)
 {
-    lua_pushinteger(L, client_check(L, 1)->session.concurrency);
+    lua_pushinteger(L, client_check(L, 1)->queue.concurrency);
     return 1;
 }
 
@@ -582,9 +616,20 @@ static int client_rate_limit(lua_State *L)
     return 1;
 }
 
+/* client:stats(): { connections = { [origin] = connections opened } }. */
+static int client_stats(lua_State *L)
+{
+    rs_client *c = client_check(L, 1);
+    lua_createtable(L, 0, 1);
+    rs_h2_push_connections(L, &c->session.hosts);
+    lua_setfield(L, -2, "connections");
+    return 1;
+}
+
 static const luaL_Reg client_methods[] = {
     {"close", client_close},
     {"rate_limit", client_rate_limit},
+    {"stats", client_stats},
     {NULL, NULL}
 };
 
@@ -603,6 +648,7 @@ static const luaL_Reg client_functions[] = {
     {"send_id", client_send_id},
     {"is_open", client_is_open},
     {"has_cookie", client_has_cookie},
+    {"deadline_of", client_deadline_of},
     {"concurrency", client_concurrency},
     {NULL, NULL}
 };

@@ -10,14 +10,22 @@
 
 typedef struct rs_client {
     rs_session session;            /* what its transfers share */
+    rs_pool pool;                  /* what they hand on to the next ones (session.pool) */
+    rs_queue queue;                /* its slots and line, kept by the loop (session.queue) */
     rs_loop *loop;                 /* the loop of its Lua state */
     char *origin;                  /* base_url without a trailing '/', or NULL */
     char *domain;                  /* used when origin is NULL */
     char *url;                     /* scratch for building a URL (malloc'd) */
     size_t url_cap;
     int hooks;                     /* on_response or on_cookie given */
-    int open;
 } rs_client;
+
+/* Whether c is open: its session's closed flag is the one place this is
+ * kept (a client is open from its creation, zeroed, until close). */
+static inline int rs_client_is_open(const rs_client *c)
+{
+    return !c->session.closed;
+}
 
 /* ---- url.c ----
  * Builds the URL of a request into c->url and returns it: the service's

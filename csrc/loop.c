@@ -10,9 +10,11 @@
  * (rs_loop_pop_done).
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "csrf.h"
 #include "hooks.h"
 #include "loop.h"
 
@@ -38,32 +40,32 @@ rs_loop *rs_loop_get(lua_State *L)
 
 /* ---- lists ------------------------------------------------------------- */
 
-/* The session's queue is doubly linked: a call cancelled anywhere in a
+/* The client's line is doubly linked: a call cancelled anywhere in a
  * long line leaves it at once (close() cancels every one). */
-static void unlink_waiting(rs_session *s, rs_transfer *t)
+static void unlink_waiting(rs_queue *q, rs_transfer *t)
 {
     if (t->prev_waiting)
         t->prev_waiting->next_waiting = t->next_waiting;
-    else if (s->waiting_head == t)
-        s->waiting_head = t->next_waiting;
+    else if (q->waiting_head == t)
+        q->waiting_head = t->next_waiting;
     else
         return;                 /* not in the queue */
     if (t->next_waiting)
         t->next_waiting->prev_waiting = t->prev_waiting;
     else
-        s->waiting_tail = t->prev_waiting;
+        q->waiting_tail = t->prev_waiting;
     t->next_waiting = t->prev_waiting = NULL;
 }
 
-static void enqueue_waiting(rs_session *s, rs_transfer *t)
+static void enqueue_waiting(rs_queue *q, rs_transfer *t)
 {
     t->next_waiting = NULL;
-    t->prev_waiting = s->waiting_tail;
-    if (s->waiting_tail)
-        s->waiting_tail->next_waiting = t;
+    t->prev_waiting = q->waiting_tail;
+    if (q->waiting_tail)
+        q->waiting_tail->next_waiting = t;
     else
-        s->waiting_head = t;
-    s->waiting_tail = t;
+        q->waiting_head = t;
+    q->waiting_tail = t;
 }
 
 static void unlink_member(rs_transfer *t)
@@ -71,20 +73,25 @@ static void unlink_member(rs_transfer *t)
     rs_session *s = t->session;
     if (t->prev_member)
         t->prev_member->next_member = t->next_member;
-    else if (s && s->members == t)
-        s->members = t->next_member;
+    else if (s && s->queue->members == t)
+        s->queue->members = t->next_member;
     if (t->next_member)
         t->next_member->prev_member = t->prev_member;
     t->next_member = t->prev_member = NULL;
+}
+
+/* Whether t is on the done list: the list says, no flag beside it. */
+static int on_done_list(const rs_loop *lp, const rs_transfer *t)
+{
+    return t->prev_done != NULL || lp->done_head == t;
 }
 
 /* Finished transfers that a task waits for go on the done list, which
  * the scheduler takes; a blocking call checks its own. */
 static void list_done(rs_loop *lp, rs_transfer *t)
 {
-    if (t->blocking || t->listed)
+    if (t->blocking || on_done_list(lp, t))
         return;
-    t->listed = 1;
     t->next_done = NULL;
     t->prev_done = lp->done_tail;
     if (lp->done_tail)
@@ -109,55 +116,18 @@ static void off_multi(rs_loop *lp, rs_transfer *t)
     }
 }
 
-/* The first writes of a cookie session, before it holds a csrf token:
- * one goes (the probe) and the others wait for its answer, which hands
- * out the token they all then carry, so that a burst of writes makes one
- * handshake rather than one each.  They keep their slots meanwhile; the
- * wait is a timer due when their timeout ends.  Once a write has been
- * answered without the handshake, the service wants no token and writes
- * no longer wait.  Reads sent as POST carry the token as writes do. */
-static int waits_for_token(rs_session *s, rs_transfer *t)
-{
-    if (t->is_get || s->csrf_token || s->csrf_known || s->secrets[0] == NULL)
-        return 0;
-    if (s->csrf_probe == NULL)
-        s->csrf_probe = t;
-    return s->csrf_probe != t;
-}
-
-/* The probe's attempt is over (answered: an answer came back): the
- * writes waiting for it are due now.  Returns how many there are.  They
- * keep token_wait until they go: a batch that fails meanwhile withdraws
- * them, as they were never sent. */
-static int token_answered(rs_loop *lp, rs_session *s, int answered)
-{
-    rs_transfer *t;
-    double now = rs_now();
-    int woken = 0;
-    s->csrf_probe = NULL;
-    if (answered && s->csrf_token == NULL)
-        s->csrf_known = 1;
-    for (t = s->members; t; t = t->next_member)
-        if (t->token_wait && rs_timers_holds(t)) {
-            t->due = now;       /* their turns among themselves stay */
-            rs_timers_update(&lp->timers, t);
-            woken++;
-        }
-    return woken;
-}
-
 /* t ended (finished or cancelled): its slot goes to the next in line. */
 static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
 {
     rs_session *s = t->session;
     int had_slot = t->state == RS_T_RUNNING || t->state == RS_T_DELAYED;
     off_multi(lp, t);
-    if (t->state == RS_T_DELAYED)
-        rs_timers_remove(&lp->timers, t);
+    if (t->timer.slot)                  /* delayed, or queued with a deadline */
+        rs_timers_remove(&lp->timers, &t->timer);
     if (t->state == RS_T_QUEUED && s)
-        unlink_waiting(s, t);
-    if (s && s->csrf_probe == t)
-        (void)token_answered(lp, s, 0);   /* they go at the loop's next turn */
+        unlink_waiting(s->queue, t);
+    if (rs_csrf_is_probe(s, t))
+        (void)rs_csrf_probe_over(s, &lp->timers, t, 0);   /* they go at the loop's next turn */
     if (t->easy)
         curl_easy_setopt(t->easy, CURLOPT_PRIVATE, NULL);
     rs_transfer_drop_easy(t);
@@ -165,10 +135,11 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
         lp->live--;
     t->state = state;
     if (had_slot && s) {
-        s->active--;
-        while (s->waiting_head && s->active < s->concurrency) {
-            rs_transfer *next = s->waiting_head;
-            unlink_waiting(s, next);
+        s->queue->active--;
+        while (s->queue->waiting_head && s->queue->active < s->queue->concurrency
+               && rs_transfer_may_start(s->queue->waiting_head)) {
+            rs_transfer *next = s->queue->waiting_head;
+            unlink_waiting(s->queue, next);
             start(lp, next);
         }
     }
@@ -179,7 +150,7 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
 static void withdraw_group(rs_loop *lp, rs_session *s, lua_Integer group)
 {
     rs_transfer *t, *next;
-    for (t = s->waiting_head; t; t = next) {
+    for (t = s->queue->waiting_head; t; t = next) {
         next = t->next_waiting;         /* ending a queued one starts none */
         if (t->group == group) {
             end_transfer(lp, t, RS_T_CANCELLED);
@@ -189,7 +160,7 @@ static void withdraw_group(rs_loop *lp, rs_session *s, lua_Integer group)
     /* and those holding a slot until the csrf probe is answered: their
      * slots go to other calls (none of this one is queued now).  Ending
      * a transfer leaves it a member, so the walk stays valid. */
-    for (t = s->members; t; t = t->next_member)
+    for (t = s->queue->members; t; t = t->next_member)
         if (t->group == group && t->state == RS_T_DELAYED && t->token_wait) {
             end_transfer(lp, t, RS_T_CANCELLED);
             list_done(lp, t);
@@ -205,46 +176,57 @@ static void finish(rs_loop *lp, rs_transfer *t)
     list_done(lp, t);
 }
 
-/* t, about to be launched, fails before it reaches the network. */
+/* t, about to be launched, fails before it reaches the network (kind
+ * NULL: its outcome says why). */
 static void fail_launch(rs_loop *lp, rs_transfer *t, const char *kind, const char *message)
 {
     t->state = RS_T_RUNNING;    /* it held a slot: finish gives it back */
-    rs_transfer_fail(t, kind, message);
+    if (kind)
+        rs_transfer_fail(t, kind, message);
     finish(lp, t);
+}
+
+/* t's deadline came while it waited in line for a slot. */
+static void expire(rs_loop *lp, rs_transfer *t)
+{
+    rs_transfer_fail(t, "timeout", "the call's deadline passed while it waited for a slot");
+    end_transfer(lp, t, RS_T_FINISHED);
+    if (t->group && t->session)
+        withdraw_group(lp, t->session, t->group);
+    list_done(lp, t);
 }
 
 /* t holds its slot until due; with no memory for the timer it fails. */
 static void delay(rs_loop *lp, rs_transfer *t, double due)
 {
     t->state = RS_T_DELAYED;
-    t->due = due;
-    if (!rs_timers_add(&lp->timers, t))
+    t->timer.due = due;
+    if (!rs_timers_add(&lp->timers, &t->timer))
         fail_launch(lp, t, "network", "not enough memory");
 }
 
 /* Sends the next attempt of t; a failure to even start ends it.  With
  * pace on, an attempt to a service that said none remain waits for its
- * reset (a timer), unless that passes the call's timeout; a write that
- * waits for the session's csrf token waits as a timer too. */
+ * reset (a timer), which its timeout does not count, unless that passes
+ * the call's deadline; a write that waits for the session's csrf token
+ * (csrf.c) waits as a timer too, within its timeout. */
 static void launch(rs_loop *lp, rs_transfer *t)
 {
     static const char too_long[] = "the call took longer than its timeout";
     /* One clock reading for the wait and its due: calls waiting for one
      * reset are then due at the same time, and go in the order made. */
-    double now = rs_now(), wait = rs_transfer_pace_wait(t, now);
-    double end = t->started + t->session->timeout;
+    double now = rs_now(), wait = rs_transfer_pace_wait(t, now), end;
     CURLcode rc;
     CURLMcode mrc;
     if (wait > 0) {
-        if (now + wait < end) {
+        if (rs_transfer_may_wait(t, now, wait, 0))
             delay(lp, t, now + wait);
-            return;
-        }
-        t->outcome.retry_after = wait;
-        fail_launch(lp, t, "timeout", "the service's rate limit resets after the call's timeout");
+        else
+            fail_launch(lp, t, NULL, NULL);
         return;
     }
-    t->token_wait = waits_for_token(t->session, t);
+    end = rs_transfer_end(t);
+    t->token_wait = rs_csrf_waits(t->session, t);
     if (t->token_wait) {
         if (now < end)
             delay(lp, t, end);
@@ -269,12 +251,14 @@ static void launch(rs_loop *lp, rs_transfer *t)
     rs_transfer_count_on_service(t, 1);
 }
 
-/* t takes a slot of its session: the call's clock starts now, not while
- * it waited in line. */
+/* t takes a slot of its session: its timeout starts now, not while it
+ * waited in line (its deadline, a timer meanwhile, counts that too). */
 static void start(rs_loop *lp, rs_transfer *t)
 {
-    t->session->active++;
-    t->started = rs_now();
+    t->session->queue->active++;
+    if (t->timer.slot)                  /* its deadline, while it was queued */
+        rs_timers_remove(&lp->timers, &t->timer);
+    t->timeout_end = rs_now() + t->session->timeout;
     launch(lp, t);
 }
 
@@ -304,17 +288,24 @@ void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t, int task)
         list_done(lp, t);
         return;
     }
-    t->next_member = s->members;
-    if (s->members)
-        s->members->prev_member = t;
-    s->members = t;
+    t->next_member = s->queue->members;
+    if (s->queue->members)
+        s->queue->members->prev_member = t;
+    s->queue->members = t;
     lp->live++;
-    if (s->active < s->concurrency && s->waiting_head == NULL) {
+    if (s->queue->active < s->queue->concurrency && s->queue->waiting_head == NULL
+        && rs_transfer_may_start(t)) {
         start(lp, t);
         return;
     }
     t->state = RS_T_QUEUED;
-    enqueue_waiting(s, t);
+    enqueue_waiting(s->queue, t);
+    /* Its deadline is a timer while it waits (without memory for one, it
+     * finds the deadline passed when its slot comes). */
+    if (t->deadline < HUGE_VAL) {
+        t->timer.due = t->deadline;
+        (void)rs_timers_add(&lp->timers, &t->timer);
+    }
 }
 
 void rs_loop_connections(rs_loop *lp, long delta)
@@ -357,14 +348,14 @@ static int collect(rs_loop *lp)
         }
         off_multi(lp, t);       /* msg is gone after this */
         next = rs_transfer_judge(t, rc);    /* keeps a token handed out */
-        woken = t->session && t->session->csrf_probe == t
-                && token_answered(lp, t->session, rc == CURLE_OK) > 0;
+        woken = rs_csrf_is_probe(t->session, t)
+                && rs_csrf_probe_over(t->session, &lp->timers, t, rc == CURLE_OK) > 0;
         switch (next) {
         case RS_NEXT_RESEND:
             launch(lp, t);
             break;
         case RS_NEXT_DELAY:
-            delay(lp, t, t->due);
+            delay(lp, t, t->timer.due);
             break;
         case RS_NEXT_FINISH:
             finish(lp, t);      /* a failed batch withdraws its waiting writes */
@@ -377,17 +368,54 @@ static int collect(rs_loop *lp)
     return ended;
 }
 
-/* Starts the retries that are due; returns seconds until the next one,
- * or HUGE_VAL. */
+static rs_transfer *transfer_of(rs_timer *tm)
+{
+    return (rs_transfer *)(void *)((char *)tm - offsetof(rs_transfer, timer));
+}
+
+int rs_loop_sleep(rs_loop *lp, rs_timer *tm, double due)
+{
+    rs_loop_unsleep(lp, tm);
+    tm->is_task = 1;
+    tm->due = due;
+    return rs_timers_add(&lp->timers, tm);
+}
+
+void rs_loop_unsleep(rs_loop *lp, rs_timer *tm)
+{
+    rs_timers_remove(&lp->timers, tm);
+    rs_timers_unring(&lp->timers, tm);
+}
+
+rs_timer *rs_loop_pop_rung(rs_loop *lp)
+{
+    rs_timer *tm = lp->timers.rung_head;
+    if (tm)
+        rs_timers_unring(&lp->timers, tm);
+    return tm;
+}
+
+/* Starts the retries that are due, and rings the sleeping tasks' timers
+ * that are; returns seconds until the next one, or HUGE_VAL. */
 static double fire_timers(rs_loop *lp)
 {
     double now = rs_now();
-    rs_transfer *t;
+    rs_timer *tm;
     /* a transfer launch delays again is due after now: this ends */
-    while ((t = rs_timers_pop_due(&lp->timers, now)) != NULL)
-        launch(lp, t);
-    t = rs_timers_peek(&lp->timers);
-    return t ? t->due - now : HUGE_VAL;
+    while ((tm = rs_timers_pop_due(&lp->timers, now)) != NULL) {
+        rs_transfer *t;
+        if (tm->is_task) {
+            rs_timers_ring(&lp->timers, tm);    /* the scheduler resumes its task */
+            continue;
+        }
+        t = transfer_of(tm);
+        if (t->state == RS_T_QUEUED)
+            expire(lp, t);
+        else
+            launch(lp, t);
+    }
+    tm = rs_timers_peek(&lp->timers);
+    return tm ? tm->due - now : HUGE_VAL;
 }
 
 static void perform(rs_loop *lp)
@@ -406,7 +434,7 @@ void rs_loop_progress(rs_loop *lp, double timeout)
     next = fire_timers(lp);
     perform(lp);
     ended = collect(lp);
-    if (ended || timeout <= 0)
+    if (ended || lp->timers.rung_head || timeout <= 0)
         return;
     if (next < timeout)
         timeout = next;
@@ -440,13 +468,13 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s)
 {
     /* The queue first, from its head: no slot that frees below goes to a
      * call of a closing client. */
-    while (s->waiting_head) {
-        rs_transfer *t = s->waiting_head;
+    while (s->queue->waiting_head) {
+        rs_transfer *t = s->queue->waiting_head;
         end_transfer(lp, t, RS_T_CANCELLED);
         list_done(lp, t);
     }
-    while (s->members) {
-        rs_transfer *t = s->members;
+    while (s->queue->members) {
+        rs_transfer *t = s->queue->members;
         if (t->state != RS_T_SPENT) {
             /* A task waiting for it is resumed with a "cancelled" error. */
             rs_loop_cancel(lp, t);
@@ -456,7 +484,7 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s)
         unlink_member(t);
         t->session = NULL;
     }
-    s->waiting_head = s->waiting_tail = NULL;
+    s->queue->waiting_head = s->queue->waiting_tail = NULL;
 }
 
 /* ---- the Lua face --------------------------------------------------------- */
@@ -465,7 +493,7 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s)
  * finished calls stays linear). */
 static void unlist(rs_loop *lp, rs_transfer *t)
 {
-    if (!t->listed)
+    if (!on_done_list(lp, t))
         return;
     if (t->prev_done)
         t->prev_done->next_done = t->next_done;
@@ -475,8 +503,20 @@ static void unlist(rs_loop *lp, rs_transfer *t)
         t->next_done->prev_done = t->prev_done;
     else
         lp->done_tail = t->prev_done;
-    t->listed = 0;
     t->next_done = t->prev_done = NULL;
+}
+
+/* The one way out of a transfer, for a result taken, a release and
+ * __gc alike: t leaves its client's members, lets go of its session,
+ * frees its buffers and is spent.  Idempotent, never raises. */
+static void spend(rs_transfer *t)
+{
+    unlink_member(t);
+    t->session = NULL;
+    if (!rs_transfer_is_spent(t)) {     /* a result taken freed them already */
+        rs_transfer_free_buffers(t);
+        t->state = RS_T_SPENT;
+    }
 }
 
 /* Pushes the result of t (light userdata at 1); run protected by
@@ -503,11 +543,7 @@ int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks)
     lua_pushlightuserdata(L, t);
     status = lua_pcall(L, 1, LUA_MULTRET, 0);
     lp->taking--;
-    if (t->state != RS_T_SPENT) {       /* the call failed before it ran */
-        rs_transfer_free_buffers(t);
-        t->state = RS_T_SPENT;
-    }
-    t->session = NULL;
+    spend(t);       /* already, unless the call failed before it ran */
     if (status != LUA_OK)
         return lua_error(L);
     n = lua_gettop(L) - base;
@@ -546,10 +582,7 @@ void rs_loop_abandon(lua_State *L, rs_loop *lp, rs_transfer *t)
 void rs_loop_release(lua_State *L, rs_loop *lp, rs_transfer *t)
 {
     rs_loop_abandon(L, lp, t);
-    unlink_member(t);
-    t->session = NULL;
-    rs_transfer_free_buffers(t);
-    t->state = RS_T_SPENT;
+    spend(t);
 }
 
 /* core.cancel(t): abandons t; its result becomes a "cancelled" error. */
@@ -608,11 +641,8 @@ static int transfer__gc(lua_State *L)
         unlist(lp, t);
         lp->transfers--;
     }
-    unlink_member(t);
-    t->session = NULL;
-    t->ref = LUA_NOREF;
-    rs_transfer_free_buffers(t);
-    t->state = RS_T_SPENT;
+    t->ref = LUA_NOREF;     /* the anchor table held no collected value */
+    spend(t);
     return 0;
 }
 
@@ -659,14 +689,14 @@ static int loop_progress(lua_State *L)
 double rs_loop_next_timeout(rs_loop *lp)
 {
     double next = HUGE_VAL;
-    rs_transfer *first = rs_timers_peek(&lp->timers);
+    rs_timer *first = rs_timers_peek(&lp->timers);
     long ms = -1;
-    if (lp->done_head)
+    if (lp->done_head || lp->timers.rung_head)
         return 0;
-    if (lp->live == 0)
-        return HUGE_VAL;
     if (first)
         next = first->due - rs_now();
+    if (lp->live == 0)      /* a sleeping task's timer, or nothing */
+        return next < 0 ? 0 : next;
     if (lp->on_multi > 0) {
         if (curl_multi_timeout(lp->multi, &ms) == CURLM_OK && ms >= 0 && ms / 1000.0 < next)
             next = ms / 1000.0;

@@ -1,8 +1,8 @@
 /*
  * loop.h: the loop that moves every transfer of a Lua state: the curl
- * multi handle, the timers of delayed retries, each session's queue of
- * transfers waiting for a slot, and the list of finished transfers that
- * tasks wait for.  One per Lua state, shared by all its clients.
+ * multi handle, the timers (delayed retries, waits, sleeping tasks),
+ * each client's queue of transfers waiting for a slot, and the list of
+ * finished transfers that tasks wait for.  One per Lua state, shared by all its clients.
  */
 #ifndef RS_LOOP_H
 #define RS_LOOP_H
@@ -80,6 +80,17 @@ double rs_loop_next_timeout(rs_loop *lp);
  * decoded body (returns 1) or nil and the error (returns 2).  Raises a
  * hook's error, or a memory error; t is spent either way. */
 int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks);
+
+/* A sleeping task's timer tm (zeroed once, before its first use) goes on
+ * the loop's timers, due at due; when it comes due the loop puts it on
+ * its rung list (rs_loop_pop_rung).  Returns 0 when memory ran out. */
+int rs_loop_sleep(rs_loop *lp, rs_timer *tm, double due);
+
+/* Takes tm off the timers or the rung list, wherever it is. */
+void rs_loop_unsleep(rs_loop *lp, rs_timer *tm);
+
+/* Takes the first timer off the rung list, or returns NULL. */
+rs_timer *rs_loop_pop_rung(rs_loop *lp);
 
 /* Adds progress, stats, now and the transfer functions
  * to the module table on top. */

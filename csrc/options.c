@@ -40,6 +40,7 @@ static const struct option_spec {
     {"cainfo", OPT_STRING, offsetof(rs_options, cainfo)},
     {"timeout", OPT_SECONDS, offsetof(rs_options, timeout)},
     {"connect_timeout", OPT_SECONDS, offsetof(rs_options, connect_timeout)},
+    {"deadline", OPT_SECONDS, offsetof(rs_options, deadline)},
     {"retry_delay", OPT_DELAY, offsetof(rs_options, retry_delay)},
     {"max_retries", OPT_RETRIES, offsetof(rs_options, max_retries)},
     {"concurrency", OPT_SLOTS, offsetof(rs_options, concurrency)},

@@ -10,6 +10,7 @@ typedef struct rs_options {
     const char *cookie, *api_key, *access_token;
     const char *domain, *base_url, *user_agent, *proxy, *cainfo;
     double timeout, connect_timeout, retry_delay;
+    double deadline;    /* 0: none */
     lua_Integer max_retries, concurrency;
     int http2, pace, trust_domain;
     int hooks;          /* on_response or on_cookie given */

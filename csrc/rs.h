@@ -71,6 +71,12 @@ int rs_rate_parse(rs_rate *r, const char *limit, const char *remaining, const ch
  * and, when age >= 0, age: the seconds since it was read. */
 void rs_rate_push(lua_State *L, const rs_rate *r, double age);
 
+/* ---- challenge.c -------------------------------------------------------- */
+
+/* Whether an answer of that status and rblx-challenge-id and -type
+ * values ("" when absent) is a challenge. */
+int rs_challenge_is(long status, const char *id, const char *type);
+
 /* Pushes the decoded JSON of base64 text, or nil when it is neither. */
 void rs_push_challenge_metadata(lua_State *L, const char *b64);
 

@@ -22,6 +22,7 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,13 +122,13 @@ static void settle(lua_State *L, rs_sched *s, int ti, rs_task *task)
     } else if (w == WAIT_NONE) {
         rs_task_file(L, s, ti, task, co, task->yielded);
     } else if (w == WAIT_READY || (w == WAIT_JOIN && join_over(L, ti))
-               || (w == WAIT_SLEEP && task->due <= rs_now())) {
+               || (w == WAIT_SLEEP && task->timer.due <= rs_now())) {
+        rs_loop_unsleep(s->lp, &task->timer);
         set_stray(s, task, 0);
         rs_task_resume(L, s, ti, 0);
     } else if (w == WAIT_SLEEP) {
-        rs_list_reserve(L, SV_SLEEPERS, &s->sleepers, s->sleepers.n + 1);
-        set_stray(s, task, 0);
-        rs_list_put_task(L, s, SV_SLEEPERS, &s->sleepers, ti);
+        if (rs_loop_sleep(s->lp, &task->timer, task->timer.due))
+            set_stray(s, task, 0);          /* else the next step tries again */
     } else {
         set_stray(s, task, 0);              /* filed, and waiting as it should */
     }
@@ -257,41 +258,32 @@ static void close_gap(lua_State *L, int li, int to, int from, int *count)
     }
 }
 
-/* The sleepers that are due leave the list and are resumed; returns the
- * seconds until the next one is (HUGE_VAL when none is left).  A task
- * that sleeps again while they are resumed is appended past the end and
- * kept.  Each entry is taken off before its task is resumed, so an error
- * halfway leaves every task listed once. */
-static double wake_sleepers(lua_State *L, rs_sched *s)
+/* The sleeping tasks whose timers came due (the loop's rung list) are
+ * resumed in the order they came due.  A task is pushed before its timer
+ * leaves the list (a memory error leaves it there for the next step), and
+ * its timer leaves before it is resumed.  A task that sleeps again goes
+ * back on the loop's timers, not on this list: this ends. */
+static void wake_sleepers(lua_State *L, rs_sched *s)
 {
-    double now = rs_now(), next = HUGE_VAL;
-    int i, n = s->sleepers.n, kept = 0, li;
-    lua_getiuservalue(L, SCHED, SV_SLEEPERS);
-    li = lua_gettop(L);
-    for (i = 1; i <= n; i++) {
-        rs_task *task = push_task_at(L, li, i);
-        int sleeping = task && task->state == TASK_RUNNING && task->wait == WAIT_SLEEP;
-        lua_pushboolean(L, 0);
-        lua_rawseti(L, li, i);
-        if (sleeping && task->due <= now)
-            rs_task_resume(L, s, lua_gettop(L), 0);         /* may append past n */
-        else if (sleeping) {
-            if (task->due < next)
-                next = task->due;
-            lua_pushvalue(L, -1);
-            lua_rawseti(L, li, ++kept);
+    rs_timer *tm;
+    while ((tm = s->lp->timers.rung_head) != NULL) {
+        rs_task *task = (rs_task *)(void *)((char *)tm - offsetof(rs_task, timer));
+        if (task->state != TASK_RUNNING || task->wait != WAIT_SLEEP || task->co == NULL) {
+            (void)rs_loop_pop_rung(s->lp);
+            continue;
         }
+        if (!lua_checkstack(task->co, 1))
+            luaL_error(L, "robloxsocial: not enough memory");
+        lua_getiuservalue(L, SCHED, SV_TASKS);
+        lua_pushthread(task->co);
+        lua_xmove(task->co, L, 1);
+        lua_rawget(L, -2);
+        lua_remove(L, -2);
+        (void)rs_loop_pop_rung(s->lp);
+        if (lua_touserdata(L, -1) == task)
+            rs_task_resume(L, s, lua_gettop(L), 0);
         lua_pop(L, 1);
     }
-    for (i = n + 1; i <= s->sleepers.n; i++) {      /* those that slept again */
-        rs_task *task = push_task_at(L, li, i);
-        if (task && task->due < next)
-            next = task->due;
-        lua_pop(L, 1);
-    }
-    close_gap(L, li, kept + 1, n + 1, &s->sleepers.n);
-    lua_pop(L, 1);
-    return next == HUGE_VAL ? HUGE_VAL : next - now;
 }
 
 /* Resumes the tasks on the list in user value uv that still wait there
@@ -365,17 +357,15 @@ static double opt_seconds(lua_State *L, int idx, const char *name)
  * everything consistent: the next step goes on from there. */
 void rs_sched_step_once(lua_State *L, rs_sched *s, double timeout)
 {
-    double next_sleeper;
     luaL_checkstack(L, RS_STEP_STACK, NULL);
     if (s->strays)
         settle_strays(L, s);
-    next_sleeper = s->sleepers.n ? wake_sleepers(L, s) : HUGE_VAL;
+    wake_sleepers(L, s);
     if (s->ready.n || s->woken.n || s->strays || timeout < 0)
         timeout = 0;
-    rs_loop_progress(s->lp, timeout < next_sleeper ? timeout : next_sleeper);
+    rs_loop_progress(s->lp, timeout);   /* which waits no longer than its next timer */
     resume_finished(L, s);
-    if (s->sleepers.n)
-        (void)wake_sleepers(L, s);
+    wake_sleepers(L, s);
     run_list(L, s, SV_READY, &s->ready, WAIT_READY);
     while (s->woken.n)
         run_list(L, s, SV_WOKEN, &s->woken, WAIT_JOIN);
@@ -420,27 +410,10 @@ static int any_waiting(lua_State *L, int uv, const rs_list *l, int wait)
 /* Seconds until step has work; HUGE_VAL when nothing is in flight. */
 double rs_sched_next_timeout(rs_sched *s, lua_State *L)
 {
-    double wait;
-    int i;
     if (s->strays || (s->ready.n && any_waiting(L, SV_READY, &s->ready, WAIT_READY))
         || (s->woken.n && any_waiting(L, SV_WOKEN, &s->woken, WAIT_JOIN)))
         return 0;
-    wait = rs_loop_next_timeout(s->lp);
-    if (s->sleepers.n) {
-        double now = rs_now();
-        lua_getiuservalue(L, SCHED, SV_SLEEPERS);
-        for (i = 1; i <= s->sleepers.n; i++) {
-            rs_task *task = push_task_at(L, -1, i);
-            if (task && task->state == TASK_RUNNING && task->wait == WAIT_SLEEP) {
-                double left = task->due > now ? task->due - now : 0;
-                if (left < wait)
-                    wait = left;
-            }
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-    }
-    return wait;
+    return rs_loop_next_timeout(s->lp);     /* sleeping tasks' timers included */
 }
 
 /* core.next_timeout(): seconds until step has work (0: now), nil when
@@ -538,8 +511,10 @@ static int sched__gc(lua_State *L)
     lua_pushnil(L);
     while (lua_next(L, -2)) {
         rs_task *task = luaL_testudata(L, -1, RS_TASK_MT);
-        if (task)
+        if (task) {
             rs_task_release_own(L, s, task);
+            rs_loop_unsleep(s->lp, &task->timer);
+        }
         lua_pop(L, 1);
     }
     while (s->spares)

@@ -40,7 +40,6 @@ enum {
     SV_TASKS = 1,   /* coroutine -> task, while the task lives (it anchors it) */
     SV_POOL,        /* idle coroutines, 1..pool.n */
     SV_WAITING,     /* transfer of core.start -> the task that waits for it */
-    SV_SLEEPERS,    /* tasks in sleep_until, 1..sleepers.n, unsorted */
     SV_READY,       /* tasks that yielded plainly: resumed at the next step */
     SV_WOKEN,       /* tasks whose awaited task ended: resumed in this step */
     SV_STEP_BODY,   /* the bodies of step, run and a wait, which run protected */
@@ -64,7 +63,7 @@ typedef struct rs_sched {
     int stepping;   /* step, run, a wait or a cancel under way, nested */
     int strays;     /* tasks with stray set */
     int joiners;    /* tasks listed as joiners of others: the woken list keeps room for them */
-    rs_list pool, sleepers, ready, woken;
+    rs_list pool, ready, woken;
     int spares;
     rs_transfer *spare[RS_SPARE_TRANSFERS];
 } rs_sched;
@@ -76,7 +75,7 @@ typedef enum {
     WAIT_SEND,      /* the transfer of core.send: TV_WAITS, or the task's own */
     WAIT_TRANSFER,  /* TV_WAITS: a transfer of core.start */
     WAIT_ANY,       /* TV_WAITS: a list of them */
-    WAIT_SLEEP,     /* due */
+    WAIT_SLEEP,     /* its timer, on the loop's timers (rs_loop_sleep) */
     WAIT_JOIN,      /* TV_WAITS: the task in whose joiners it is */
     WAIT_READY      /* on the ready list */
 } wait_kind;
@@ -99,7 +98,7 @@ typedef struct rs_task {
     int yielded;                /* values of its last yield, while not filed */
     lua_State *co;              /* its coroutine (TV_THREAD) while it runs */
     rs_sched *sched;
-    double due;
+    rs_timer timer;             /* sleep_until's, on the loop's timers */
     /* The transfer of the task's calls to clients: one call at a
      * time, so one transfer serves them all.  It is C memory (NULL until
      * the first call), so the collector neither finalizes nor counts it:

@@ -144,58 +144,9 @@ fail:
     return 0;
 }
 
-/* What a session may keep: as many as its transfers may use at once. */
-static int spares_kept(const rs_session *s)
-{
-    return s->closed ? 0 : s->concurrency < RS_SPARES ? s->concurrency : RS_SPARES;
-}
-
-void rs_session_take_spare(rs_session *s, char **buf, size_t *cap)
-{
-    if (s->spares > 0) {
-        s->spares--;
-        *buf = s->spare[s->spares];
-        *cap = s->spare_cap[s->spares];
-    }
-}
-
-void rs_session_give_spare(rs_session *s, char **buf, size_t *cap)
-{
-    if (*buf && *cap <= RS_SPARE_MAX && s->spares < spares_kept(s)) {
-        s->spare[s->spares] = *buf;
-        s->spare_cap[s->spares] = *cap;
-        s->spares++;
-    } else
-        free(*buf);
-    *buf = NULL;
-    *cap = 0;
-}
-
-void *rs_session_take_answer(rs_session *s, size_t size)
-{
-    return s->spare_answers > 0 ? s->spare_answer[--s->spare_answers] : malloc(size);
-}
-
-void rs_session_give_answer(rs_session *s, void *answer)
-{
-    if (answer && s->spare_answers < spares_kept(s))
-        s->spare_answer[s->spare_answers++] = answer;
-    else
-        free(answer);
-}
-
 void rs_session_release(rs_session *s)
 {
     int i;
-    for (i = 0; i < s->idle_count; i++)
-        curl_easy_cleanup(s->idle[i]);
-    free(s->idle);
-    s->idle = NULL;
-    while (s->spares > 0)
-        free(s->spare[--s->spares]);
-    while (s->spare_answers > 0)
-        free(s->spare_answer[--s->spare_answers]);
-    s->idle_count = s->idle_cap = 0;
     if (s->share) {
         curl_share_cleanup(s->share);
         s->share = NULL;
@@ -214,6 +165,7 @@ void rs_session_release(rs_session *s)
     free(s->services);
     s->services = NULL;
     s->service_count = s->service_cap = 0;
+    rs_h2_hosts_free(&s->hosts);
     free(s->proxy);
     free(s->cainfo);
     s->proxy = s->cainfo = NULL;
@@ -226,41 +178,6 @@ void rs_free_list(struct curl_slist **list)
         wipe(item->data);
     curl_slist_free_all(*list);
     *list = NULL;
-}
-
-/* ---- the csrf token ---------------------------------------------------- */
-
-/* A token goes into a header line: printable ASCII without space, and no
- * longer than RS_MAX_TOKEN.  Anything else is not taken. */
-int rs_token_is_clean(const char *token)
-{
-    size_t n = 0;
-    for (; token[n]; n++)
-        if ((unsigned char)token[n] <= 0x20 || (unsigned char)token[n] >= 0x7f)
-            return 0;
-    return n > 0 && n <= RS_MAX_TOKEN;
-}
-
-/* Keeps the token of a response that carries one; later writes send it.
- * Returns 0 on out-of-memory, keeping the old token. */
-int rs_session_keep_token(rs_session *s, const char *fresh)
-{
-    char *old = s->csrf_token;
-    if (!rs_token_is_clean(fresh) || (old && strcmp(old, fresh) == 0))
-        return 1;
-    s->csrf_token = malloc(strlen(fresh) + 1);
-    if (s->csrf_token == NULL) {
-        s->csrf_token = old;
-        return 0;
-    }
-    strcpy(s->csrf_token, fresh);
-    if (!rs_session_write_headers(s)) {
-        rs_free_secret(s->csrf_token);
-        s->csrf_token = old;
-        return 0;
-    }
-    rs_free_secret(old);
-    return 1;
 }
 
 /* ---- services and their limits ----------------------------------------- */

@@ -9,22 +9,14 @@
 
 #include <curl/curl.h>
 
+#include "h2.h"
+#include "pool.h"
+#include "queue.h"
 #include "rs.h"
-
-/* The largest response buffer a session keeps for the next request; a
- * larger one goes back to the allocator with its answer. */
-#define RS_SPARE_MAX ((size_t)64 << 10)
-
-/* How many response buffers and answers a session keeps for reuse, at
- * most: one for each transfer its concurrency lets run, up to this.  Both
- * are larger than glibc's per-thread cache takes, so every request would
- * otherwise go to malloc's slow path for them. */
-#define RS_SPARES 16
 
 /* The longest x-csrf-token kept; a longer one is not a token. */
 #define RS_MAX_TOKEN 255
 
-typedef struct rs_transfer rs_transfer;
 
 /* A header list that transfers in flight may still be reading: replaced
  * lists live until the last transfer using them lets go. */
@@ -59,38 +51,18 @@ typedef struct rs_session {
     int pace;                     /* wait while a service said 0 remain */
     int record;                   /* an on_response hook wants the attempts */
     double timeout, connect_timeout, retry_delay;   /* seconds */
+    double deadline;              /* seconds a call may take from when it is made; 0: none */
     lua_Integer max_retries;
-    int concurrency;              /* most transfers on the network at once */
-    int active;                   /* transfers holding a slot */
     int http2;                    /* negotiate HTTP/2 over TLS */
     int tls;                      /* its origins are https */
     char *proxy, *cainfo;         /* NULL: none given */
     CURLSH *share;                /* DNS, TLS sessions and connections */
-    char *spare[RS_SPARES];       /* response buffers to reuse (<= RS_SPARE_MAX) */
-    size_t spare_cap[RS_SPARES];
-    int spares;
-    void *spare_answer[RS_SPARES];   /* rs_answers to reuse */
-    int spare_answers;
-    CURL **idle;                  /* configured easy handles to reuse */
-    int idle_count, idle_cap;
-    rs_transfer *waiting_head, *waiting_tail;   /* queued for a slot, in order */
-    rs_transfer *members;         /* every live transfer of this session */
+    rs_h2_hosts hosts;            /* requests and connections per host (h2.c) */
+    rs_pool *pool;                /* the client's buffers and handles to reuse */
+    rs_queue *queue;              /* the client's slots and line, which the loop keeps */
     int building;                 /* results being made: do not free secrets */
     int closed;
 } rs_session;
-
-/* Takes a response buffer to reuse into *buf and *cap, if s has one. */
-void rs_session_take_spare(rs_session *s, char **buf, size_t *cap);
-
-/* Keeps the buffer for the next request, or frees it; *buf becomes NULL. */
-void rs_session_give_spare(rs_session *s, char **buf, size_t *cap);
-
-/* An rs_answer of size bytes to reuse, or a new one; NULL when memory
- * ran out. */
-void *rs_session_take_answer(rs_session *s, size_t size);
-
-/* Keeps the answer for the next transfer, or frees it. */
-void rs_session_give_answer(rs_session *s, void *answer);
 
 /* Monotonic seconds. */
 double rs_now(void);
@@ -123,14 +95,6 @@ int rs_list_add_all(struct curl_slist **list, const struct curl_slist *from);
 
 /* Frees a header list after overwriting its lines.  NULL is fine. */
 void rs_free_list(struct curl_slist **list);
-
-/* Whether a token can go into a header line: printable ASCII without
- * space, at most RS_MAX_TOKEN bytes. */
-int rs_token_is_clean(const char *token);
-
-/* Keeps the token of an answer that carries a clean one; later writes
- * send it.  Returns 0 on out-of-memory, keeping the old token. */
-int rs_session_keep_token(rs_session *s, const char *fresh);
 
 /* The index of the service called name, added if new; -1 on out-of-memory. */
 int rs_session_service_index(rs_session *s, const char *name);

@@ -74,7 +74,7 @@ void rs_task_release_own(lua_State *L, rs_sched *s, rs_task *task)
     if (t == NULL)
         return;
     task->transfer = NULL;
-    if (t->state != RS_T_SPENT || t->url != NULL)
+    if (!rs_transfer_is_spent(t))
         rs_loop_release(L, s->lp, t);
     if (s->spares < RS_SPARE_TRANSFERS)
         s->spare[s->spares++] = t;
@@ -90,6 +90,7 @@ static void finish(lua_State *L, rs_sched *s, int ti, lua_State *co)
 {
     rs_task *task = lua_touserdata(L, ti);
     rs_task_release_own(L, s, task);
+    rs_loop_unsleep(s->lp, &task->timer);
     set_stray(s, task, 0);
     s->live--;
     task->co = NULL;
@@ -244,14 +245,9 @@ static void file(lua_State *L, rs_sched *s, int ti, rs_task *task, lua_State *co
         task->wait = mark == &awaits_mark ? WAIT_SEND
                    : mark == &transfer_mark ? WAIT_TRANSFER : WAIT_ANY;
     } else if (mark == &sleep_mark) {
-        rs_list_reserve(L, SV_SLEEPERS, &s->sleepers, s->sleepers.n + 1);
-        if (task->state != TASK_RUNNING)
-            return;
-        task->due = lua_tonumber(co, base + 2);
         task->wait = WAIT_SLEEP;
-        lua_pushvalue(L, ti);
-        if (!rs_list_put(L, SV_SLEEPERS, &s->sleepers)) {
-            lua_settop(co, base);           /* a stray, listed next step */
+        if (!rs_loop_sleep(s->lp, &task->timer, lua_tonumber(co, base + 2))) {
+            lua_settop(co, base);           /* a stray, timed next step */
             return;
         }
     } else if (mark == &join_mark) {

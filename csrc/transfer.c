@@ -1,7 +1,8 @@
 /*
  * transfer.c: one request on its way: its buffers, its attempts, and the
- * judgement of each attempt (retries, the x-csrf-token handshake, the
- * whole-call timeout, challenges, what the answer's headers say).  The
+ * judgement of each attempt (retries, the whole-call timeout, what the
+ * answer's headers say; the csrf handshake is csrf.c's, challenges
+ * challenge.c's).  The
  * loop (loop.c) moves transfers; this file only prepares an easy handle
  * for an attempt and reads what came back.
  *
@@ -20,13 +21,17 @@
 #include <time.h>
 #include <sys/socket.h>
 
-#include "transfer.h"
+#include "csrf.h"
 
 #define TRY(call) do { CURLcode rc_ = (call); if (rc_ != CURLE_OK) return rc_; } while (0)
 
 /* Longest wait that a Retry-After may ask for, in seconds; anything
  * larger (1e400, inf) is clamped to it before any conversion. */
 #define RS_MAX_WAIT 1e9
+
+/* Most resends of one write that the server did not process (libcurl's
+ * own limit for its resends is 5 too). */
+#define RS_MAX_UNPROCESSED 5
 
 static char *copy_bytes(const char *s, size_t len)
 {
@@ -209,12 +214,21 @@ static size_t on_header(char *data, size_t size, size_t count, void *userdata)
 /* libcurl calls this each time it is about to send the request, on a new
  * connection or a reused one.  A second call in one attempt is libcurl
  * sending it again by itself (a kept-alive connection died after the
- * request went out): for a write that is refused, because the server may
- * have carried out the first. */
+ * request went out, or an HTTP/2 stream was refused): for a write that
+ * is refused, because the server may have carried out the first; h2.c
+ * notes whether it provably did not, and decide() then sends it again. */
 static int on_prereq(void *userdata, char *ip, char *local_ip, int port, int local_port)
 {
     rs_transfer *t = userdata;
     (void)ip; (void)local_ip; (void)port; (void)local_port;
+    if (t->watch_h2)
+        rs_h2_on_prereq(&t->h2, t->prereqs == 0, t->a->curl_error);
+    if (t->opener == 1 && t->host > 0 && t->session) {
+        long n = 0;
+        if (curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &n) != CURLE_OK)
+            n = 0;
+        rs_h2_opener_connected(&t->session->hosts, t->host - 1, &t->opener, n > 0);
+    }
     if (t->prereqs++ > 0 && t->is_write)
         return CURL_PREREQFUNC_ABORT;
     return CURL_PREREQFUNC_OK;
@@ -283,7 +297,7 @@ void rs_transfer_free_buffers(rs_transfer *t)
     t->headers = NULL;
     if (t->a) {
         if (t->session)
-            rs_session_give_answer(t->session, t->a);   /* for the next transfer */
+            rs_pool_give_answer(t->session->pool, t->a);   /* for the next transfer */
         else
             free(t->a);
         t->a = NULL;
@@ -295,6 +309,26 @@ double rs_transfer_pace_wait(const rs_transfer *t, double now)
     return t->session ? rs_session_pace_wait(t->session, t->service, now) : 0;
 }
 
+double rs_transfer_end(const rs_transfer *t)
+{
+    return t->timeout_end < t->deadline ? t->timeout_end : t->deadline;
+}
+
+int rs_transfer_may_wait(rs_transfer *t, double now, double wait, int counted)
+{
+    if (counted && now + wait >= t->timeout_end)
+        return 0;
+    if (now + wait >= t->deadline) {
+        t->outcome.kind = "timeout";
+        t->outcome.message = "the next attempt would go after the call's deadline";
+        t->outcome.retry_after = wait;
+        return 0;
+    }
+    if (!counted)
+        t->timeout_end += wait;
+    return 1;
+}
+
 void rs_transfer_count_on_service(rs_transfer *t, int on)
 {
     rs_session *s = t->session;
@@ -302,6 +336,16 @@ void rs_transfer_count_on_service(rs_transfer *t, int on)
         return;
     t->on_service = on;
     s->services[t->service].in_flight += on ? 1 : -1;
+    if (on && t->host == 0)
+        t->host = rs_h2_host_index(&s->hosts, t->url) + 1;   /* 0 again when out of memory */
+    if (t->host > 0)
+        rs_h2_on_network(&s->hosts, t->host - 1, on, s->http2 && s->tls, &t->opener);
+}
+
+int rs_transfer_may_start(rs_transfer *t)
+{
+    rs_session *s = t->session;
+    return s == NULL || rs_h2_may_start(&s->hosts, t->url, s->http2 && s->tls);
 }
 
 /* Whether t sends more than the session's lines: the api key and the
@@ -355,10 +399,8 @@ static CURLcode take_easy(rs_transfer *t)
     CURLcode rc;
     if (t->easy)
         return CURLE_OK;
-    if (s->idle_count > 0) {
-        t->easy = s->idle[--s->idle_count];
+    if ((t->easy = rs_pool_take_easy(s->pool)) != NULL)
         return CURLE_OK;
-    }
     if ((t->easy = curl_easy_init()) == NULL)
         return CURLE_OUT_OF_MEMORY;
     if ((rc = configure_easy(t->easy, s)) != CURLE_OK) {
@@ -375,21 +417,14 @@ void rs_transfer_drop_easy(rs_transfer *t)
     if (e == NULL)
         return;
     t->easy = NULL;
-    if (s && !s->closed) {
-        if (s->idle_count == s->idle_cap) {
-            int cap = s->idle_cap ? s->idle_cap * 2 : 4;
-            CURL **grown = realloc(s->idle, (size_t)cap * sizeof *grown);
-            if (grown) {
-                s->idle = grown;
-                s->idle_cap = cap;
-            }
-        }
-        if (s->idle_count < s->idle_cap) {
-            s->idle[s->idle_count++] = e;
-            return;
-        }
+    if (t->watch_h2) {          /* its debug data points into t */
+        (void)rs_h2_watch(e, NULL, 0);
+        t->watch_h2 = 0;
     }
-    curl_easy_cleanup(e);
+    if (s)
+        rs_pool_give_easy(s->pool, e);      /* which cleans it up once the client closed */
+    else
+        curl_easy_cleanup(e);
 }
 
 void rs_transfer_fail(rs_transfer *t, const char *kind, const char *message)
@@ -403,20 +438,20 @@ void rs_transfer_fail(rs_transfer *t, const char *kind, const char *message)
 CURLcode rs_transfer_begin(rs_transfer *t)
 {
     rs_session *s = t->session;
-    double left = t->started + s->timeout - rs_now();
+    double left = rs_transfer_end(t) - rs_now();
     long ms = (long)ceil(left * 1000);
     CURL *e;
     if (left <= 0)
         return CURLE_OPERATION_TIMEDOUT;
-    if (t->a == NULL) {                     /* the session's spare, or a new one */
-        t->a = rs_session_take_answer(s, sizeof *t->a);
+    if (t->a == NULL) {                     /* the pool's, or a new one */
+        t->a = rs_pool_take_answer(s->pool, sizeof *t->a);
         if (t->a == NULL)
             return CURLE_OUT_OF_MEMORY;
     }
     TRY(take_easy(t));
     e = t->easy;
     if (t->resp == NULL)                    /* an earlier answer's buffer */
-        rs_session_take_spare(s, &t->resp, &t->resp_cap);
+        rs_pool_take_buffer(s->pool, &t->resp, &t->resp_cap);
     t->resp_len = 0;
     t->too_large = t->out_of_memory = t->prereqs = t->socket_errno = 0;
     t->a->curl_error[0] = '\0';
@@ -444,6 +479,10 @@ CURLcode rs_transfer_begin(rs_transfer *t)
     if (has_own_headers(t) && !build_own_headers(t))
         return CURLE_OUT_OF_MEMORY;
     TRY(curl_easy_setopt(e, CURLOPT_HTTPHEADER, has_own_headers(t) ? t->own : t->headers->list));
+    /* a handle comes back to the pool unwatched (rs_transfer_drop_easy) */
+    t->watch_h2 = t->is_write && s->http2 && s->tls;
+    if (t->watch_h2)
+        TRY(rs_h2_watch(e, &t->h2, 1));
     return CURLE_OK;
 }
 
@@ -534,6 +573,32 @@ static void judge_transport(rs_transfer *t, CURLcode rc)
         set_message(t, t->a->curl_error[0] ? t->a->curl_error : curl_easy_strerror(rc));
 }
 
+/* A write that the server provably did not process (an HTTP/2 stream
+ * refused, or above a GOAWAY's last stream id: h2.c) was not sent: it
+ * goes again at once, on another connection (libcurl closes that one),
+ * up to RS_MAX_UNPROCESSED times and within the call's timeout.  Returns
+ * whether it was such a write; *next is then what follows. */
+static int judge_unprocessed(rs_transfer *t, CURLcode rc, rs_next *next)
+{
+    long status = 0;
+    if (!t->is_write || !t->watch_h2)
+        return 0;
+    if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        status = 0;
+    if (!rs_h2_unprocessed(&t->h2, rc, t->a->curl_error, status,
+                           rc == CURLE_ABORTED_BY_CALLBACK && t->prereqs > 1))
+        return 0;
+    t->outcome.sent = 0;
+    set_message(t, "the server did not process the request (HTTP/2 REFUSED_STREAM or GOAWAY)");
+    *next = RS_NEXT_FINISH;
+    if (t->unprocessed < RS_MAX_UNPROCESSED && rs_transfer_end(t) > rs_now()) {
+        t->unprocessed++;
+        t->timer.due = rs_now();
+        *next = RS_NEXT_RESEND;
+    }
+    return 1;
+}
+
 /* What an answer says beyond its status: the service's limits, and a new
  * cookie (taken up only by a client that sends one).  Returns 0 when
  * memory ran out. */
@@ -581,25 +646,28 @@ static void record_attempt(rs_transfer *t, double retry_in)
     a->rate = t->a->rate;
 }
 
-/* Decides what follows the attempt; the retry delay goes to t->due. */
+/* Decides what follows the attempt; the retry delay goes to t->timer.due. */
 static rs_next decide(rs_transfer *t, CURLcode rc)
 {
     rs_session *s = t->session;
     rs_outcome *o = &t->outcome;
     long status = 0;
     int retryable;
-    double delay, left;
+    double delay;
     delay = s->retry_delay * (double)((lua_Integer)1 << (t->attempt < 30 ? t->attempt : 30));
     if (rc != CURLE_OK) {
+        rs_next next;
         judge_transport(t, rc);
+        if (judge_unprocessed(t, rc, &next))
+            return next;
         retryable = !t->is_write && !t->too_large && !t->out_of_memory;
     } else {
         if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
             status = 0;
         o->status = status;
-        o->sent = 1;
+        o->sent = status != 429;        /* a 429 was not carried out */
         o->retry_after = retry_after_seconds(t->a->retry_after);
-        if (!take_answer_headers(t) || !rs_session_keep_token(s, t->a->csrf_token)) {
+        if (!take_answer_headers(t) || !rs_csrf_keep_token(s, t->a->csrf_token)) {
             rs_transfer_fail(t, "network", "not enough memory");
             return RS_NEXT_FINISH;
         }
@@ -607,12 +675,10 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
             return RS_NEXT_FINISH;
         o->kind = "http";
         set_message(t, t->a->reason);
-        if (status == 403 && (t->a->challenge_id[0] || t->a->challenge_type[0]))
-            return RS_NEXT_FINISH;      /* a challenge: never retried, not the handshake */
-        /* Every POST and DELETE carries the handshake, reads sent as POST too. */
-        if (status == 403 && !t->is_get && !t->handshake_done && rs_token_is_clean(t->a->csrf_token)) {
-            t->handshake_done = 1;      /* the handshake is not a retry */
-            t->due = rs_now();
+        if (rs_challenge_is(status, t->a->challenge_id, t->a->challenge_type))
+            return RS_NEXT_FINISH;      /* never retried, not the handshake */
+        if (status == 403 && rs_csrf_is_handshake(t, t->a->csrf_token)) {
+            t->timer.due = rs_now();
             return RS_NEXT_RESEND;
         }
         if (o->retry_after >= 0)
@@ -621,12 +687,21 @@ static rs_next decide(rs_transfer *t, CURLcode rc)
     }
     if (!retryable || t->attempt >= s->max_retries)
         return RS_NEXT_FINISH;
-    left = t->started + s->timeout - rs_now();
-    if (delay >= left)
+    /* After a 429 the request was not carried out: its timeout does not
+     * count the wait, only the call's deadline bounds it. */
+    if (!rs_transfer_may_wait(t, rs_now(), delay, status != 429))
         return RS_NEXT_FINISH;  /* not waited: the error says retry_after */
     t->attempt++;
-    t->due = rs_now() + delay;
+    t->timer.due = rs_now() + delay;
     return delay > 0 ? RS_NEXT_DELAY : RS_NEXT_RESEND;
+}
+
+/* The connections libcurl opened for the attempt, for client:stats(). */
+static void rs_transfer_count_connects(rs_transfer *t)
+{
+    long n = 0;
+    if (t->host > 0 && curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK)
+        rs_h2_count_connects(&t->session->hosts, t->host - 1, n);
 }
 
 rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
@@ -638,12 +713,13 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
     o->retry_after = -1;
     o->sent = 0;
     t->a->rate.has = 0;
+    rs_transfer_count_connects(t);
     rs_transfer_count_on_service(t, 0);
     rs_headers_unref(t->headers);
     t->headers = NULL;
     next = decide(t, rc);
     if (t->session->record)
-        record_attempt(t, next == RS_NEXT_FINISH ? -1 : t->due - rs_now() > 0 ? t->due - rs_now() : 0);
+        record_attempt(t, next == RS_NEXT_FINISH ? -1 : t->timer.due - rs_now() > 0 ? t->timer.due - rs_now() : 0);
     return next;
 }
 
@@ -704,7 +780,7 @@ static int push_result(lua_State *L)
     f.secrets = s ? s->secrets : NULL;
     f.secret_count = s ? s->secret_count : 0;
     f.rate = t->a ? &t->a->rate : NULL;
-    if (t->a && o->status == 403 && (t->a->challenge_id[0] || t->a->challenge_type[0])) {
+    if (t->a && rs_challenge_is(o->status, t->a->challenge_id, t->a->challenge_type)) {
         f.challenge_id = whole_header(t->a->challenge_id, sizeof t->a->challenge_id);
         f.challenge_type = whole_header(t->a->challenge_type, sizeof t->a->challenge_type);
         f.challenge_metadata = t->challenge_metadata;
@@ -736,7 +812,7 @@ int rs_transfer_push_result(lua_State *L, rs_transfer *t)
     lua_pushlightuserdata(L, &a);
     status = lua_pcall(L, 1, 2, 0);
     if (s)
-        rs_session_give_spare(s, &t->resp, &t->resp_cap);   /* for the next request */
+        rs_pool_give_buffer(s->pool, &t->resp, &t->resp_cap);   /* for the next request */
     if (s && --s->building == 0 && s->closed)
         rs_session_release(s);
     t->state = RS_T_SPENT;

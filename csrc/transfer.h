@@ -58,14 +58,23 @@ typedef struct rs_answer {
     rs_rate rate;              /* of the last answer */
 } rs_answer;
 
+/* A node of the loop's timers (timers.h): a transfer's, or a sleeping
+ * task's (sched.c), which the loop moves to its rung list when due. */
+typedef struct rs_timer {
+    double due;                /* on the rs_now clock */
+    size_t slot;               /* its place in the heap plus one, or 0 */
+    unsigned long long seq;    /* when it joined: first come, first served */
+    struct rs_timer *prev_rung, *next_rung;   /* on the rung list */
+    int is_task;
+} rs_timer;
+
 struct rs_transfer {
     rs_transfer_state state;
     rs_session *session;       /* NULL once detached (client closed) */
     rs_transfer *next_waiting, *prev_waiting;   /* in the session's queue */
     rs_transfer *next_member, *prev_member;   /* in session->members */
     rs_transfer *next_done, *prev_done;       /* in the loop's finished list */
-    size_t timer_slot;         /* its place in the loop's timers plus one, or 0 */
-    unsigned long long timer_seq;   /* when it joined them: first come, first served */
+    rs_timer timer;            /* a retry, a pace or csrf wait, a deadline in line */
     CURL *easy;                /* while it has a slot */
     rs_headers *headers;       /* the list this attempt sends */
     struct curl_slist *extra;  /* the caller's own header lines, or NULL */
@@ -85,7 +94,6 @@ struct rs_transfer {
     int blocking;              /* a blocking call waits for it: not listed */
     int awaited;               /* its anchor is the task suspended on it */
     lua_Integer group;         /* the call it belongs to (a batch), or 0 */
-    int listed;                /* on the loop's finished list */
     int on_multi;              /* its easy handle is on the multi handle */
     int ref;                   /* anchor in the loop's table, or LUA_NOREF */
     lua_Integer attempt;       /* retries so far */
@@ -93,8 +101,16 @@ struct rs_transfer {
     int token_wait;            /* waits for the csrf probe (a timer), until it goes */
     int prereqs;               /* libcurl started this attempt this often */
     int socket_errno;          /* why this attempt could not open a socket, or 0 */
-    double started;            /* monotonic seconds of the first attempt */
-    double due;                /* when a delayed retry may go */
+    int watch_h2;              /* a write over HTTP/2: h2 gathers evidence */
+    rs_h2_evidence h2;         /* whether this attempt was processed */
+    int unprocessed;           /* resends of writes the server did not process */
+    int host;                  /* 1 + its index in session->hosts; 0: not yet known */
+    int opener;                /* opening its host's next connection (h2.c) */
+    double deadline;           /* the call's end on the rs_now clock, HUGE_VAL for none:
+                                * bounds everything, queueing and rate-limit waits too */
+    double timeout_end;        /* the end of the request's own timeout: set when it
+                                * takes its slot, moved on by the waits it does not
+                                * count (pacing, after a 429) */
     /* the answer of the current attempt */
     char *resp;
     size_t resp_len, resp_cap;
@@ -107,6 +123,15 @@ struct rs_transfer {
     int attempt_count, attempt_cap;
     rs_outcome outcome;
 };
+
+/* Whether no call uses t: spent, its buffers freed.  Every way to
+ * RS_T_SPENT frees them (rs_transfer_init's failure, a result taken, a
+ * release), so the state alone tells: a task's transfer that is spent
+ * is free for its next call. */
+static inline int rs_transfer_is_spent(const rs_transfer *t)
+{
+    return t->state == RS_T_SPENT;
+}
 
 /* Metatable of transfer userdata. */
 #define RS_TRANSFER_MT "robloxsocial.Transfer"
@@ -125,13 +150,32 @@ int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const ch
  * that no request remains until its reset (pace), or 0. */
 double rs_transfer_pace_wait(const rs_transfer *t, double now);
 
-/* Counts t in (on != 0) or out of its service's attempts in flight. */
+/* When t's next attempt must be over: the first of its timeout's end
+ * and the call's deadline. */
+double rs_transfer_end(const rs_transfer *t);
+
+/* Whether t may wait wait seconds from now before its next attempt.  A
+ * wait its timeout counts (counted: between attempts after a 5xx or a
+ * network failure) must end before the timeout does, and the deadline; one
+ * it does not count (pacing, after a 429) only before the deadline, and
+ * moves the timeout's end on by its length.  A wait the deadline stops
+ * makes the outcome a "timeout" with retry_after; one the timeout stops
+ * leaves the outcome as it is. */
+int rs_transfer_may_wait(rs_transfer *t, double now, double wait, int counted);
+
+/* Counts t in (on != 0) or out of its service's attempts in flight,
+ * and of its host's requests on the network. */
 void rs_transfer_count_on_service(rs_transfer *t, int on);
+
+/* Whether t may take a slot now: over HTTP/2, not while its host's
+ * connections are full and another request is opening the next (h2.c);
+ * it then waits in the session's queue. */
+int rs_transfer_may_start(rs_transfer *t);
 
 
 
 /* Takes an easy handle and sets up the next attempt, whose libcurl
- * timeout is what is left of the call's.  Returns the first libcurl error
+ * timeout is what is left until rs_transfer_end.  Returns the first libcurl error
  * (CURLE_OPERATION_TIMEDOUT when no time is left), or CURLE_OK. */
 CURLcode rs_transfer_begin(rs_transfer *t);
 

@@ -35,7 +35,8 @@ local robloxsocial = {}
 ---@field domain? string services at https://<service>.<domain> (default "roblox.com")
 ---@field base_url? string one origin for every service, e.g. "http://127.0.0.1:8123"
 ---@field trust_domain? boolean let credentials go to a domain other than roblox.com or a base_url that is not loopback (default false: such a client raises at new)
----@field timeout? number seconds for a whole call, retry waits included (0.001 to 86400; default 30)
+---@field timeout? number seconds for one request from when it goes out: attempts and the waits after a 5xx or network failure (0.001 to 86400; default 30)
+---@field deadline? number seconds for a whole call from when it is made, queueing and rate-limit waits included (0.001 to 86400; default none)
 ---@field connect_timeout? number seconds to connect (0.001 to 86400; default 10)
 ---@field max_retries? integer retries after a 429, and for reads (GET, presence, multiget_are_friends, user_tags) after a 5xx or network failure (default 3)
 ---@field retry_delay? number seconds before the first retry, doubling (default 1.0)
@@ -120,6 +121,10 @@ function Client:close() end
 ---@param method? string a method name, e.g. "friends_count"
 ---@return { limit: number, remaining: number, reset: number, window: number, windows: number[][], queued: integer, shared: boolean }|nil
 function Client:rate_limit(service, method) end
+
+--- Counts of the client's traffic: the connections opened to each host (origin) since it was made.
+---@return { connections: table<string, integer> }
+function Client:stats() end
 
 --- Sends any request to any service through the same machinery (auth, CSRF, retries, decoding, pacing, hooks).
 ---@param method "GET"|"POST"|"DELETE"|"PATCH"|"PUT"

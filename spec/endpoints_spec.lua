@@ -151,7 +151,7 @@ describe("the client's methods", function()
     return
   end
 
-  it("are exactly the contract's methods, its four iterators, request, rate_limit and close", function()
+  it("are exactly the contract's methods, its four iterators, request, rate_limit, stats and close", function()
     local section = assert(text:match("\n## The methods\n(.*)$"), "no '## The methods' section")
     local methods, seen = {}, {}
     for line in section:gmatch("[^\n]+") do
@@ -168,7 +168,8 @@ describe("the client's methods", function()
     assert.same({ "each_friend", "each_friend_request", "each_friend_search", "each_message" }, iterators)
 
     assert.truthy(text:find("`client:rate_limit(service", 1, true))
-    local expected = { request = true, close = true, rate_limit = true }
+    -- stats: issue 21 (HTTP/2 connections per host), not yet in the contract
+    local expected = { request = true, close = true, rate_limit = true, stats = true }
     for _, name in ipairs(methods) do expected[name] = true end
     for _, name in ipairs(iterators) do expected[name] = true end
 

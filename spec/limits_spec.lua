@@ -125,9 +125,9 @@ describe("pacing", function()
     assert.same(ids, seen)
   end)
 
-  it("does not wait past the call's timeout: the error says retry_after", function()
+  it("does not wait past the call's deadline: the error says retry_after", function()
     sb:configure{ rate_limits = { ["*"] = { limit = 1, window = 30 } } }
-    local client <close> = support.client{ timeout = 1 }
+    local client <close> = support.client{ deadline = 1 }
     assert(client:friends_count(me))
     local answer, err = client:friends_count(me)
     assert.is_nil(answer)

@@ -292,6 +292,17 @@ describe("robloxsocial.sleep()", function()
     assert.same({ "awake", "slept" }, order)
   end)
 
+  it("wakes the tasks whose sleeps are over in the order they fall due, not the order they slept", function()
+    local order = {}
+    robloxsocial.spawn(function() robloxsocial.sleep(0.2); order[#order + 1] = "later" end)
+    robloxsocial.spawn(function() robloxsocial.sleep(0.1); order[#order + 1] = "sooner" end)
+    robloxsocial.step()           -- both sleep now
+    robloxsocial.sleep(0.3)       -- outside a task: no task is resumed meanwhile
+    assert.same({}, order)
+    robloxsocial.step()
+    assert.same({ "sooner", "later" }, order)
+  end)
+
   it("outside a task, keeps the tasks' requests moving while it sleeps", function()
     local client <close> = support.client()
     robloxsocial.spawn(function() assert(client:friends_count(me)) end)
@@ -564,8 +575,8 @@ describe("a batch", function()
     sb:clear_requests()
     sb:configure{ latency = 0.3 }
     local t = robloxsocial.spawn(function() return client:archive_messages(range(1, 25 * 20)) end)
-    robloxsocial.step(0)                        -- its first write on its way, 24 waiting
-    assert.equal(25, core.stats().in_flight)
+    robloxsocial.step(0)                        -- its first write on its way, the rest not yet queued
+    assert.equal(1, core.stats().in_flight)
     t:cancel()
     assert.equal(0, core.stats().in_flight)
     robloxsocial.sleep(0.5)

@@ -194,6 +194,10 @@ local function parse_log(path)
   return out
 end
 
+-- For other TLS servers of the specs (spec/h2server.lua): makes ca.pem,
+-- server.pem and server.key in dir.
+tls.make_certificates = make_certificates
+
 -- Starts nginx in front of sandbox sb; raises when it cannot.  Returns
 -- { base_url, base_url_stream, cainfo, dir, pid, log = function([n]),
 -- stop = function }.  log(n) waits (up to 2 s) until the log holds at

@@ -170,12 +170,12 @@ describe("retries", function()
     assert.equal(2, count("GET", friends_count_path()))
   end)
 
-  it("returns a 429 at once, with retry_after, when the wait is longer than the timeout", function()
-    local client <close> = support.client{ timeout = 5 }
+  it("returns a 429 at once, as a timeout with retry_after, when the wait would pass the call's deadline", function()
+    local client <close> = support.client{ deadline = 5 }
     sb:fault{ method = "GET", path = friends_count_path(), kind = "status", status = 429, retry_after = "120" }
     local answer, err = client:friends_count(me)
     assert.is_nil(answer)
-    assert.same({ "http", 429, 120 }, { err.kind, err.status, err.retry_after })
+    assert.same({ "timeout", 429, 120 }, { err.kind, err.status, err.retry_after })
     assert.equal(1, count("GET", friends_count_path()))
   end)
 
@@ -184,6 +184,19 @@ describe("retries", function()
     sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "status", status = 429 }
     assert.is_table(client:decline_all_friend_requests())
     assert.equal(2, #support.sent("POST", "/v1/user/friend-requests/decline-all"))
+  end)
+
+  it("says sent = false of a write whose last answer was a 429 (it was not carried out)", function()
+    local client <close> = support.with_csrf_token(support.client{ max_retries = 1 })
+    sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "status", status = 429,
+              count = 2, retry_after = "0" }
+    local answer, err = client:decline_all_friend_requests()
+    assert.is_nil(answer)
+    assert.same({ "http", 429, false }, { err.kind, err.status, err.sent })
+    -- and a 500, which may have been carried out, says true
+    sb:fault{ method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "status", status = 500 }
+    answer, err = client:decline_all_friend_requests()
+    assert.same({ 500, true }, { err.status, err.sent })
   end)
 
   it("retries a GET answered 503", function()

@@ -1,15 +1,22 @@
 -- Methods that take a list of ids of any length: the list is split into
--- requests of at most the endpoint's batch size, sent concurrently (the
--- client's concurrency caps them), and the answers merged in the order of
--- the list into one result of the same shape as a single answer.
+-- requests of at most the endpoint's batch size, fed to the client's
+-- queue as its slots free up (at most `concurrency` of them ahead of the
+-- answers, so that a long batch and a call made meanwhile take turns),
+-- and the answers merged in the order of the list into one result of the
+-- same shape as a single answer.  The last, optional opts table:
+-- on_progress(done, total) after each request answered; on_chunk(answer,
+-- first, last) takes each answer instead of the merge (the call then
+-- returns the number of ids handled); deadline bounds the whole call.
 
 local core = require "robloxsocial.core"
 local methods = require "robloxsocial.methods"
+local deadline = require "robloxsocial.deadline"
 local tasks = require "robloxsocial.tasks"
 
 local move, min, tointeger = table.move, math.min, math.tointeger
 local start, start_blocking, result, done = core.start, core.start_blocking, core.result, core.done
 local withdraw, progress, cancel = core.withdraw, core.progress, core.cancel
+local concurrency = core.concurrency
 
 local batch = {}
 
@@ -60,126 +67,187 @@ end
 -- none of the others still waiting for a slot.
 local last_group = 0
 
--- The chunks of a call, in a to-be-closed variable: however the call
--- ends (a hook or a memory error raised, its task cancelled), none of
+-- A call's state, in a to-be-closed variable: however the call ends (a
+-- callback, a hook or a memory error raised, its task cancelled), none of
 -- its requests not yet settled goes out afterwards, and the loop lets go
 -- of them.  Once every chunk is settled this does nothing.
-local chunks_mt = { __close = function(chunks)
-  for _, c in ipairs(chunks) do
+--   chunks   those started, in list order: { first, last, t, settled,
+--            ok (answered), answer (kept for the merge), err, withdrawn }
+--   open     the chunks started and not settled
+--   done     ids handled;  sent  whether a write may have taken effect
+local job_mt = { __close = function(job)
+  for _, c in ipairs(job.chunks) do
     if not c.settled and c.t then cancel(c.t) end
   end
 end }
 
--- Starts one transfer per chunk of ids into chunks; they queue on the
--- client.
-local function start_chunks(self, row, values, at, ids, size, in_task, chunks)
-  local begin = in_task and start or start_blocking
-  last_group = last_group % 0x7fffffff + 1
-  local group = last_group
-  for first = 1, #ids, size do
-    local last = min(first + size - 1, #ids)
-    local path, query, body
-    if row.ids_body then                -- the chunk written straight from the list
-      values[at] = ids
-      path, query, body = methods.build(row, values, first, last)
+-- Starts the next chunk of ids; it queues on the client.
+local function start_chunk(job)
+  local row, values, at, ids = job.row, job.values, job.at, job.ids
+  local first = #job.chunks * job.size + 1
+  local last = min(first + job.size - 1, #ids)
+  local path, query, body
+  if row.ids_body then                  -- the chunk written straight from the list
+    values[at] = ids
+    path, query, body = methods.build(row, values, first, last)
+  else
+    values[at] = move(ids, first, last, 1, {})
+    path, query, body = methods.build(row, values)
+  end
+  local c = { first = first, last = last }
+  job.chunks[#job.chunks + 1] = c       -- listed before it starts: a raise leaves none behind
+  job.open[#job.open + 1] = c
+  c.t = job.begin(job.client, row.method, row.service, path, query, body, job.group, nil, row.read, job.due)
+end
+
+-- Cancels the open chunks still waiting for a slot.
+local function withdraw_open(job)
+  local open, kept = job.open, 0
+  for i = 1, #open do
+    local c = open[i]
+    open[i] = nil
+    if withdraw(c.t) then
+      c.settled, c.withdrawn = true, true
     else
-      values[at] = move(ids, first, last, 1, {})
-      path, query, body = methods.build(row, values)
+      kept = kept + 1
+      open[kept] = c
     end
-    local c = { first = first, last = last }
-    chunks[#chunks + 1] = c       -- in the list before it starts: a raise leaves none behind
-    c.t = begin(self, row.method, row.service, path, query, body, group, nil, row.read)
   end
 end
 
--- How many chunks, from the first not settled on, a batch looks at and
--- waits for.  A client's queue is first come, first served, so a chunk
--- starts only after those before it: the first ones not settled are the
--- ones in flight, or go next.  Answers further on are taken once the
--- window reaches them (their slots are free meanwhile), and a batch of
--- many chunks costs each answer this much, not the whole list.
-local WINDOW = 64
+-- After the first failure (or the deadline) no further chunk starts, and
+-- those still waiting for a slot are withdrawn (the loop withdraws them
+-- too, for a failure it sees first).
+local function fail(job)
+  if job.failed then return end
+  job.failed = true
+  withdraw_open(job)
+end
 
--- Waits until a transfer of the chunks from..last not yet settled is over.
-local function wait_some(chunks, from, last, in_task)
-  if in_task then
-    local open = {}
-    for i = from, last do
-      local c = chunks[i]
-      if not c.settled then open[#open + 1] = c.t end
+-- Starts chunks while fewer than the client's concurrency are open: the
+-- queue never holds more of this call than its slots could take, so a
+-- call made meanwhile waits for those at most.
+local function feed(job)
+  while not job.failed and #job.chunks < job.count and #job.open < job.ahead do
+    if deadline.passed(job.due) then
+      job.late = deadline.error(job.row.method)
+      fail(job)
+    else
+      start_chunk(job)
     end
+  end
+end
+
+-- Takes the answer of a chunk that is over; callbacks run here, in the
+-- Lua layer, once the core has handed the answer over.
+local function settle(job, c)
+  c.settled = true
+  local answer, err = result(c.t)
+  c.t = nil
+  if not answer then
+    c.err, c.withdrawn = err, err.kind == "cancelled"
+    -- an answered 429 was not carried out, whatever its own error says
+    if job.write and err.sent and err.status ~= 429 then job.sent = true end
+    return fail(job)
+  end
+  c.ok = true
+  if job.write then job.sent = true end
+  job.done = job.done + (c.last - c.first + 1)
+  if job.on_chunk then job.on_chunk(answer, c.first, c.last) else c.answer = answer end
+  if job.on_progress then job.on_progress(job.done, #job.ids) end
+end
+
+-- Settles the open chunks that are over; returns how many there were.
+local function take_over(job)
+  local open, kept, over = job.open, 0, {}
+  for i = 1, #open do
+    local c = open[i]
+    open[i] = nil
+    if done(c.t) then
+      over[#over + 1] = c
+    else
+      kept = kept + 1
+      open[kept] = c
+    end
+  end
+  for _, c in ipairs(over) do settle(job, c) end
+  return #over
+end
+
+-- Waits until a transfer of the open chunks is over.
+local function wait_some(job)
+  if job.in_task then
+    local open = {}
+    for i, c in ipairs(job.open) do open[i] = c.t end
     return tasks.await_any(open)
   end
   progress(1.0)
 end
 
--- Cancels the chunks from `from` on still waiting for a slot.
-local function withdraw_rest(chunks, from)
-  for i = from, #chunks do
-    local c = chunks[i]
-    if not c.settled and withdraw(c.t) then c.settled, c.withdrawn = true, true end
+local function run(job)
+  feed(job)
+  while #job.open > 0 do
+    if take_over(job) == 0 then wait_some(job) else feed(job) end
   end
 end
 
--- Takes the answers as they come.  After the first failure no further
--- chunk starts: the loop cancels those still waiting for a slot (and so
--- does this, for a failure it sees first).
-local function settle(chunks, in_task)
-  local n, from, failed, withdrawn = #chunks, 1, false, false
-  while true do
-    local last = min(from + WINDOW - 1, n)
-    for i = from, last do
-      local c = chunks[i]
-      if not c.settled and done(c.t) then
-        c.settled = true
-        c.answer, c.err = result(c.t)
-        if not c.answer then
-          failed = true
-          c.withdrawn = c.err.kind == "cancelled"
-        end
-      end
-    end
-    if failed and not withdrawn then
-      withdraw_rest(chunks, from)
-      withdrawn = true
-    end
-    while from <= n and chunks[from].settled do from = from + 1 end
-    if from > n then return failed end
-    wait_some(chunks, from, min(from + WINDOW - 1, n), in_task)
-  end
+-- The ids of positions first..last, as integers (12.0 as 12), added to out.
+local function add_ids(out, ids, first, last)
+  for i = first, last do out[#out + 1] = tointeger(ids[i]) end
 end
 
--- The error of the first chunk that failed, in list order, with what was
--- done: done (ids handled), partial (their merged answer), failed (the
--- ids not handled, in order, to call the method again with).
-local function batch_error(row, chunks, ids)
-  local err, first_cancelled, partial, rest, handled = nil, nil, empty_result(row), {}, 0
-  for _, c in ipairs(chunks) do
-    if c.answer then
-      append(row, partial, first_result(row, c.answer))
-      handled = handled + (c.last - c.first + 1)
+-- The error of the first chunk that failed, in list order (else the
+-- deadline's, else a cancellation), with what was done: done (ids
+-- handled), partial (their merged answer; none with on_chunk, which had
+-- them), failed (the ids not handled, in order, to call the method again
+-- with), and for a write sent (whether any request may have taken effect).
+local function batch_error(job)
+  local row, ids = job.row, job.ids
+  local err, first_cancelled, rest = nil, nil, {}
+  local partial = not job.on_chunk and empty_result(row) or nil
+  for _, c in ipairs(job.chunks) do
+    if c.ok then
+      if partial then append(row, partial, first_result(row, c.answer)) end
     else
-      if not err and not c.withdrawn then err = c.err end
+      if not err and c.err and not c.withdrawn then err = c.err end
       first_cancelled = first_cancelled or c.err
-      for i = c.first, c.last do rest[#rest + 1] = tointeger(ids[i]) end   -- 12.0 as 12
+      add_ids(rest, ids, c.first, c.last)
     end
   end
-  err = err or first_cancelled
-  err.done, err.partial, err.failed = handled, partial, rest
+  add_ids(rest, ids, #job.chunks * job.size + 1, #ids)      -- never started
+  err = err or job.late or first_cancelled or deadline.error(row.method)
+  err.done, err.partial, err.failed = job.done, partial, rest
+  if job.write then err.sent = job.sent else err.sent = nil end
   return err
 end
 
 function batch.method(row, client_mt)
   local at = position_of(row)
-  local check_call, name = methods.check_call, row.name
+  local check_call_as, name = methods.check_call_as, row.name
+  local write = row.method ~= "GET" and not row.read
   return function(self, ...)
-    local values = check_call(row, name, client_mt, self, ...)
+    local values = check_call_as("batch", row, name, client_mt, self, ...)
+    local call = values.call
+    local due = deadline.at(self, call.deadline)            -- the call is made now
     local ids = values[at]
-    if #ids == 0 then return empty_result(row) end
+    if #ids == 0 then
+      if call.on_chunk then return 0 end
+      return empty_result(row)
+    end
     local in_task = tasks.current() ~= nil
-    local chunks <close> = setmetatable({}, chunks_mt)
-    start_chunks(self, row, values, at, ids, batch.size(self, row), in_task, chunks)
-    if settle(chunks, in_task) then return nil, batch_error(row, chunks, ids) end
+    local size = batch.size(self, row)
+    last_group = last_group % 0x7fffffff + 1
+    local job <close> = setmetatable({
+      client = self, row = row, values = values, at = at, ids = ids, size = size,
+      count = (#ids + size - 1) // size, ahead = concurrency(self), due = due,
+      in_task = in_task, begin = in_task and start or start_blocking, group = last_group,
+      write = write, on_chunk = call.on_chunk, on_progress = call.on_progress,
+      chunks = {}, open = {}, done = 0, sent = false, failed = false,
+    }, job_mt)
+    run(job)
+    if job.failed then return nil, batch_error(job) end
+    if job.on_chunk then return job.done end
+    local chunks = job.chunks
     local merged = first_result(row, chunks[1].answer)
     for i = 2, #chunks do append(row, merged, chunks[i].answer) end
     return merged

@@ -71,6 +71,9 @@ local function check_batch_sizes(sizes)
   return copy
 end
 
+-- The options that this layer handles: the core never sees them.
+local LUA_OPTIONS = { batch_sizes = true }
+
 -- new(options) -> client.  Every option of the contract; batch_sizes is
 -- handled here, rate_limits turned from method names into the core's
 -- bucket keys, the rest by the core, which raises on anything unknown.
@@ -83,7 +86,7 @@ function robloxsocial.new(options)
     if options.batch_sizes ~= nil then sizes = check_batch_sizes(options.batch_sizes) end
     rest = {}
     for k, v in pairs(options) do
-      if k ~= "batch_sizes" then rest[k] = v end
+      if not LUA_OPTIONS[k] then rest[k] = v end
     end
     if options.rate_limits ~= nil then rest.rate_limits = limits.check(options.rate_limits, 2) end
   end

@@ -7,6 +7,7 @@
 
 local core = require "robloxsocial.core"
 local args = require "robloxsocial.args"
+local deadline = require "robloxsocial.deadline"
 
 local send, send_id, json_encode, is_open = core.send, core.send_id, core.json_encode, core.is_open
 local has_cookie = core.has_cookie
@@ -28,36 +29,73 @@ local function check_param(p, v)
   return args.string(v, kind == "text")
 end
 
-local function check_options(row, opts)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then return nil, "table of options expected, got " .. type(opts) end
-  local out = {}
-  for key, v in pairs(opts) do
-    local spec = row.options and row.options[key]
-    if not spec then return nil, format("unknown option '%s'", tostring(key)) end
-    local value, why = args.option(key, spec, v)
-    if why then return nil, why end
-    out[key] = value
+-- Options of the call itself, never sent, and the kinds of method that
+-- take them: deadline every method that takes an opts table, on_progress
+-- and on_chunk the batches, prefetch the iterators.
+local CALL_OPTIONS = {
+  deadline = { method = true, batch = true, iterator = true },
+  on_progress = { batch = true },
+  on_chunk = { batch = true },
+  prefetch = { iterator = true },
+}
+
+local function check_call_option(key, v)
+  if key == "deadline" then
+    local why = deadline.check(v)
+    return why and "option 'deadline' " .. why
+  elseif key == "prefetch" then
+    return type(v) ~= "boolean" and "option 'prefetch' must be a boolean" or nil
   end
-  return out
+  return type(v) ~= "function" and format("option '%s' must be a function", key) or nil
 end
 
--- Returns the checked values (the opts table last, when the row has
--- options), or nil, the argument's position and why it is wrong.
-function methods.check_args(row, ...)
-  local params, values = row.params, {}
+-- The opts of a method of that kind ("method", "batch" or "iterator"),
+-- checked: the options sent (a new table) and those of the call.
+local function check_options(row, opts, kind)
+  local out, call = {}, {}
+  if opts == nil then return out, call end
+  if type(opts) ~= "table" then return nil, "table of options expected, got " .. type(opts) end
+  for key, v in pairs(opts) do
+    local spec = row.options and row.options[key]
+    local takes = CALL_OPTIONS[key]
+    if spec then
+      local value, why = args.option(key, spec, v)
+      if why then return nil, why end
+      out[key] = value
+    elseif takes and takes[kind] then
+      local why = check_call_option(key, v)
+      if why then return nil, why end
+      call[key] = v
+    else
+      return nil, format("unknown option '%s'", tostring(key))
+    end
+  end
+  return out, call
+end
+
+-- Returns the checked values (the opts table last, when the method takes
+-- one: the row has options, or it is a batch or an iterator), or nil,
+-- the argument's position and why it is wrong.  values.call holds the
+-- options of the call itself (deadline, on_progress, ...), never sent.
+-- kind is "method" (the default), "batch" or "iterator".
+function methods.check_args_as(kind, row, ...)
+  local params, values = row.params, { call = {} }
   for i = 1, #params do
     local value, why = check_param(params[i], (select(i, ...)))
     if why then return nil, i, why end
     values[i] = value
   end
-  if row.options then
+  if row.options or kind ~= "method" then
     local position = #params + 1
-    local opts, why = check_options(row, (select(position, ...)))
-    if not opts then return nil, position, why end
-    values[position] = opts
+    local opts, call = check_options(row, (select(position, ...)), kind)
+    if not opts then return nil, position, call end
+    values[position], values.call = opts, call
   end
   return values
+end
+
+function methods.check_args(row, ...)
+  return methods.check_args_as("method", row, ...)
 end
 
 -- Path, query string (or nil) and JSON body (or nil) of a request.  For
@@ -104,8 +142,9 @@ end
 -- task this suspends the task (core.send).  A row marked read is a read
 -- even when it travels as POST.
 function methods.call(client, row, values)
+  local due = deadline.at(client, values.call.deadline)   -- before anything else: the call is made
   local path, query, body = methods.build(row, values)
-  return send(client, row.method, row.service, path, query, body, nil, nil, row.read)
+  return send(client, row.method, row.service, path, query, body, nil, nil, row.read, due)
 end
 
 -- Raises unless self is an open client; level is error()'s, counted from
@@ -133,7 +172,17 @@ end
 function methods.check_call(row, name, client_mt, self, ...)
   methods.check_self(self, name, client_mt, 3)
   methods.check_auth(row, name, self, 3)
-  local values, position, why = methods.check_args(row, ...)
+  local values, position, why = methods.check_args_as("method", row, ...)
+  if not values then error(format("bad argument #%d to '%s' (%s)", position, name, why), 3) end
+  return values
+end
+
+-- The same for a batch or an iterator (kind "batch" or "iterator"),
+-- which take the options of their kind of call.
+function methods.check_call_as(kind, row, name, client_mt, self, ...)
+  methods.check_self(self, name, client_mt, 3)
+  methods.check_auth(row, name, self, 3)
+  local values, position, why = methods.check_args_as(kind, row, ...)
   if not values then error(format("bad argument #%d to '%s' (%s)", position, name, why), 3) end
   return values
 end

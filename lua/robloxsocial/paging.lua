@@ -5,10 +5,13 @@
 -- cannot be fetched the iterator raises the error object: ending the loop
 -- would look like the end of the list.  Nor does it run without end: a
 -- cursor seen before, or more than MAX_EMPTY pages in a row without an
--- item, is a decode error.
+-- item, is a decode error.  opts.deadline (or the client's deadline)
+-- bounds the whole walk from when the iterator is made: every page is
+-- sent with that one deadline, and a page due after it raises a timeout.
 
 local core = require "robloxsocial.core"
 local methods = require "robloxsocial.methods"
+local deadline = require "robloxsocial.deadline"
 local tasks = require "robloxsocial.tasks"
 
 local null, error_mt = core.null, core.error_mt
@@ -86,11 +89,15 @@ local function advance_page(row, opts, answer)
   return true
 end
 
--- The request of the page that values describe, started (a transfer).
-local function start_page(self, row, values)
+-- The request of the page that values describe, started (a transfer),
+-- bound by the walk's deadline due (or nil); past it, raises a timeout.
+local function start_page(self, row, values, due)
+  if deadline.passed(due) then error(deadline.error(row.method), 0) end
   local path, query, body = methods.build(row, values)
-  if tasks.current() then return start(self, row.method, row.service, path, query, body) end
-  local t = start_blocking(self, row.method, row.service, path, query, body)
+  if tasks.current() then
+    return start(self, row.method, row.service, path, query, body, nil, nil, nil, due)
+  end
+  local t = start_blocking(self, row.method, row.service, path, query, body, nil, nil, nil, due)
   progress(0)               -- on its way while the caller works
   return t
 end
@@ -119,32 +126,20 @@ function paging.iterator(row, client_mt)
   local advance = row.paging.numbered and advance_page or advance_cursor
   local items_field = row.paging.items
   local opts_at = #row.params + 1
-  local check_call = methods.check_call
+  local check_call_as = methods.check_call_as
   return function(self, ...)
-    local opts = select(opts_at, ...)
-    local prefetch = nil
-    if type(opts) == "table" then prefetch = rawget(opts, "prefetch") end
-    if prefetch ~= nil then
-      if type(prefetch) ~= "boolean" then
-        error(("bad argument #%d to '%s' (option 'prefetch' must be a boolean)"):format(opts_at, name), 2)
-      end
-      local args = table.pack(...)
-      local copy = {}
-      for k, v in pairs(opts) do if k ~= "prefetch" then copy[k] = v end end
-      args[opts_at] = copy
-      return paging.iterator_of(row, check_call(row, name, client_mt, self, table.unpack(args, 1, args.n)),
-                                self, advance, items_field, opts_at, prefetch)
-    end
-    return paging.iterator_of(row, check_call(row, name, client_mt, self, ...), self, advance,
-                              items_field, opts_at, false)
+    local values = check_call_as("iterator", row, name, client_mt, self, ...)
+    local due = deadline.at(self, values.call.deadline)     -- from when the iterator is made
+    return paging.iterator_of(row, values, self, advance, items_field, opts_at,
+                              values.call.prefetch == true, due)
   end
 end
 
-function paging.iterator_of(row, values, self, advance, items_field, opts_at, prefetch)
+function paging.iterator_of(row, values, self, advance, items_field, opts_at, prefetch, due)
   local items, i, more, empty, walk = {}, 0, true, 0, { count = 0 }
   local state = setmetatable({}, closer_mt)
   local function fetch()
-    local t = state.pending or start_page(self, row, values)
+    local t = state.pending or start_page(self, row, values, due)
     state.pending = nil
     local answer, err = take_page(t)
     if not answer then error(err, 0) end
@@ -156,7 +151,10 @@ function paging.iterator_of(row, values, self, advance, items_field, opts_at, pr
         :format(MAX_EMPTY)), 0)
     end
     more = advance(row, values[opts_at], answer, walk)
-    if more and prefetch then state.pending = start_page(self, row, values) end
+    -- past the deadline the next fetch raises, once this page is used up
+    if more and prefetch and not deadline.passed(due) then
+      state.pending = start_page(self, row, values, due)
+    end
   end
   return function()
     while i >= #items do

@@ -3,11 +3,14 @@
 -- methods (auth, CSRF, retries, decoding, pacing, hooks, tasks).
 -- opts.query is a table of query parameters (a list value repeats its
 -- key); opts.body a table sent as JSON, or a string that already is JSON;
--- opts.headers a table of extra headers (the client's own raise).
+-- opts.headers a table of extra headers (the client's own raise);
+-- opts.deadline seconds for the whole call (the client's deadline
+-- otherwise).
 
 local core = require "robloxsocial.core"
 local args = require "robloxsocial.args"
 local methods = require "robloxsocial.methods"
+local deadline = require "robloxsocial.deadline"
 
 local send, json_encode = core.send, core.json_encode
 local encode_query, check_self = args.encode_query, methods.check_self
@@ -68,10 +71,12 @@ local function check(method, service, path, opts)
   end
   if opts ~= nil and type(opts) ~= "table" then fail(4, "table expected, got " .. type(opts)) end
   for key in pairs(opts or {}) do
-    if key ~= "query" and key ~= "body" and key ~= "headers" then
+    if key ~= "query" and key ~= "body" and key ~= "headers" and key ~= "deadline" then
       fail(4, "unknown option '" .. tostring(key) .. "'")
     end
   end
+  local why = opts and opts.deadline ~= nil and deadline.check(opts.deadline)
+  if why then fail(4, "option 'deadline' " .. why) end
   local query, body = opts and opts.query, opts and opts.body
   if query ~= nil and type(query) ~= "table" then fail(4, "opts.query must be a table") end
   if body ~= nil and type(body) ~= "table" and type(body) ~= "string" then
@@ -85,11 +90,12 @@ function request.method(client_mt)
   return function(self, method, service, path, opts)
     check_self(self, "request", client_mt, 2)
     method = check(method, service, path, opts)
+    local due = deadline.at(self, opts and opts.deadline)
     local query, body = opts and opts.query, opts and opts.body
     local headers = opts and opts.headers
     if headers ~= nil then headers = header_lines(headers) end
     if type(body) == "table" then body = json_encode(body) end
-    return send(self, method, service, path, query and encode_query(query), body, nil, headers)
+    return send(self, method, service, path, query and encode_query(query), body, nil, headers, nil, due)
   end
 end
 
