@@ -130,4 +130,8 @@ typedef struct rs_bucket_view {
 /* Fills v with what b knows at now.  May change b as rs_bucket_delay. */
 void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v);
 
+/* Pushes client:rate_limit's table for v, with queued requests waiting
+ * (ratelimit.c).  May raise a memory error. */
+void rs_pace_push_view(lua_State *L, const rs_bucket_view *v, int queued);
+
 #endif
