@@ -389,8 +389,8 @@ static int collect(rs_loop *lp)
             ended++;
             break;
         }
-        if (t->session)
-            pump(lp, t->session);       /* the answer may have opened its bucket */
+        if (next != RS_NEXT_FINISH && t->session)
+            pump(lp, t->session);       /* the answer may have opened its bucket (finish pumps) */
         if (woken)
             (void)fire_timers(lp);          /* now, not after the next wait */
     }
