@@ -59,20 +59,20 @@ describe("pacing a bucket", function()
   end
 
   it("given rate_limits, on an endpoint that sends no header: no 429 from the first request", function()
-    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 3, window = 1, headers = false, retry_after = false } } }
+    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 3, window = 0.5, headers = false, retry_after = false } } }
     local client <close> = support.client{ concurrency = 8, max_retries = 0,
-                                           rate_limits = { friends_count = { 3, 1 } } }
+                                           rate_limits = { friends_count = { 3, 0.5 } } }
     assert.equal(0, counts(client, 8))
     assert.equal(0, refused())
   end)
 
   it("without any header: a 429 closes the bucket for every request of it, and the calls succeed", function()
-    -- 3 a second, no headers, Retry-After 1: the probe and two more pass
+    -- 3 in half a second, no headers, Retry-After 0.5: the probe and two more pass
     -- and the rest of the first burst meets the closed window (nothing
     -- was known); after that the bucket waits as a whole, and learns,
     -- instead of each refused request firing again on its own (which
     -- drew 9 more 429s)
-    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 3, window = 1, headers = false, retry_after = 1 } } }
+    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 3, window = 0.5, headers = false, retry_after = 0.5 } } }
     local client <close> = support.client{ concurrency = 8, max_retries = 5 }
     assert.equal(0, counts(client, 12))
     local statuses = {}
@@ -107,7 +107,7 @@ describe("a request waiting for its bucket", function()
   end)
 
   it("holds back no other endpoint while a batch is paced", function()
-    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 2, window = 1, policy = true } } }
+    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 2, window = 0.5, style = "bucket_full", policy = true } } }
     local client <close> = support.client{ concurrency = 2, max_retries = 0 }
     local batch, done = spawn_counts(client, 6), false
     robloxsocial.spawn(function()
@@ -118,13 +118,14 @@ describe("a request waiting for its bucket", function()
     assert.is_true(support.run(20))
     assert.equal(0, batch.failed)
     assert.is_true(done)
-    -- the sandbox saw the messages call before the batch's last count
-    local seen, messages_at, last_count = support.requests(), nil, nil
-    for i, r in ipairs(seen) do
-      if r.path:find("/messages/unread/count", 1, true) then messages_at = i end
-      if r.path:find("/friends/count", 1, true) then last_count = i end
+    -- the sandbox saw the messages call as soon as the bucket had let two
+    -- counts go (the rest waiting for it, holding no slot), not after a
+    -- count waiting for the bucket gave its slot back
+    local order = {}
+    for _, r in ipairs(support.requests()) do
+      order[#order + 1] = r.path:find("/messages/unread/count", 1, true) and "messages" or "count"
     end
-    assert.is_true(messages_at < last_count)
+    assert.same({ "count", "count", "messages", "count", "count", "count", "count" }, order)
     assert.equal(0, refused())
   end)
 end)
@@ -149,7 +150,7 @@ describe("client:rate_limit(service, method)", function()
   end)
 
   it("counts the requests queued for it", function()
-    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 1, window = 1, policy = true } } }
+    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 1, window = 0.3, style = "bucket_full", policy = true } } }
     local client <close> = support.client{ max_retries = 0 }
     assert(client:friends_count(me))
     for i = 1, 3 do robloxsocial.spawn(function() assert(client:friends_count(me)) end) end
