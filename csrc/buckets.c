@@ -285,7 +285,9 @@ void rs_pace_sent(rs_pace_link *l, double now)
 /* A number in [0, 1) for a backoff's jitter (xorshift64: no libc state). */
 static double jitter(rs_pace_table *pt)
 {
-    unsigned long long x = pt->jitter ? pt->jitter : 0x9e3779b97f4a7c15ull ^ (unsigned long long)(size_t)pt;
+    unsigned long long x = pt->jitter;
+    if (x == 0)                 /* seeded from the table's address: clients differ */
+        x = 0x9e3779b97f4a7c15ull ^ (unsigned long long)(size_t)pt;
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;

@@ -80,10 +80,10 @@ rs_pace_entry *rs_pace_worst(rs_pace_table *pt, const char *service, double now,
 /* l's attempt goes out now. */
 void rs_pace_sent(rs_pace_link *l, double now);
 
-/* l's attempt is over at now (< 0: not read yet, as above): status 0 for no answer (it may have been
- * counted), 429 refused, anything else answered; r what the headers said
- * (or NULL), retry_after the 429's Retry-After (< 0: none).  Nothing
- * happens when l has no attempt out. */
+/* l's attempt is over at now (< 0: not read yet, as above): status 0 for
+ * no answer (it may have been counted), 429 refused, anything else
+ * answered; r what the headers said (or NULL), retry_after the 429's
+ * Retry-After (< 0: none).  Nothing happens when l has no attempt out. */
 void rs_pace_settled(rs_pace_table *pt, rs_pace_link *l, double now, long status,
                      const rs_rate *r, double retry_after);
 

@@ -106,7 +106,7 @@ static void pump(rs_loop *lp, rs_session *s)
         if (s->pace_timer.slot)
             rs_timers_update(&lp->timers, &s->pace_timer);
         else
-            (void)rs_timers_add(&lp->timers, &s->pace_timer);   /* without memory: the next answer pumps */
+            (void)rs_timers_add(&lp->timers, &s->pace_timer);   /* else the next answer pumps */
     } else if (s->pace_timer.slot)
         rs_timers_remove(&lp->timers, &s->pace_timer);
 }
@@ -197,7 +197,7 @@ static void fail_launch(rs_loop *lp, rs_transfer *t, const char *kind, const cha
  * now: its bucket opens after it), while it waited in line. */
 static void expire(rs_loop *lp, rs_transfer *t, double retry_after)
 {
-    rs_transfer_fail(t, "timeout", "the call's deadline came before its turn (a slot, or its endpoint's rate limit)");
+    rs_transfer_fail(t, "timeout", "the call's deadline came before its turn (a slot, its rate limit)");
     t->outcome.retry_after = retry_after;
     end_transfer(lp, t, RS_T_FINISHED);
     if (t->group && t->session)

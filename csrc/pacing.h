@@ -12,8 +12,8 @@
  *     (announced by x-ratelimit-limit "L;w=W", else given by rate_limits,
  *     else learnt from the 429s, then approached from below): a log of
  *     when each request was answered (the latest it can have been
- *     counted), requests in flight counting as now.  Safe for fixed windows, sliding ones and token buckets
- *     whatever their reset means;
+ *     counted), requests in flight counting as now.  Safe for fixed
+ *     windows, sliding ones and token buckets whatever their reset means;
  *   - where nothing is known (no answer yet, a reopened bucket, a spent
  *     count past its reset) one request goes and the rest wait for its
  *     answer (a probe);
