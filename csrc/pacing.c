@@ -169,12 +169,8 @@ double rs_bucket_delay(rs_bucket *b, double now)
         return b->closed_until - now;
     b->closed_until = 0;
     if (b->has_cap && now >= b->cap_until) {
-        /* Past its reset a spent count is asked again by one request,
-         * unless the windows are known: they pace it then (a reset that
-         * means "the next token" would otherwise cost a round trip a
-         * request). */
-        b->has_cap = 0;
-        if (b->sent >= b->cap && b->heards == 0 && b->seeds == 0)
+        b->has_cap = 0;         /* past its reset: spent, one request asks again */
+        if (b->sent >= b->cap)
             b->probe = 1;
     }
     if ((d = windows_delay(b, now)) > 0)
