@@ -134,6 +134,9 @@ static void client_init(lua_State *L, rs_client *c, const rs_options *o)
     s->http2 = o->http2;
     s->tls = c->origin == NULL || strncmp(c->origin, "https://", 8) == 0;
     s->pace = o->pace;
+    s->buckets.retry_delay = o->retry_delay;
+    s->buckets.clock = rs_now;
+    s->pace_timer.is_pace = 1;
     build_read_headers(L, c, o);
     if (!rs_session_write_headers(s))
         luaL_error(L, "robloxsocial: not enough memory");
@@ -156,6 +159,25 @@ static void keep_hooks(lua_State *L, rs_client *c, int options)
     lua_setiuservalue(L, -2, 1);
 }
 
+/* The rate_limits option (checked: { [bucket key] = { limit, seconds } })
+ * seeds the buckets it names. */
+static void seed_buckets(lua_State *L, rs_client *c, int options)
+{
+    int t;
+    lua_getfield(L, options, "rate_limits");
+    t = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        rs_pace_entry *e = rs_pace_key_entry(&c->session.buckets, lua_tostring(L, -2), 1);
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);
+        if (e == NULL || !rs_bucket_seed(&e->b, lua_tonumber(L, -2), lua_tonumber(L, -1)))
+            luaL_error(L, "robloxsocial: not enough memory");
+        lua_pop(L, 3);
+    }
+    lua_pop(L, 1);
+}
+
 /* new(options): validates everything first, then builds the userdata
  * closed-first (zeroed, metatable set) so that a failure halfway leaves an
  * object that __gc can free. */
@@ -176,6 +198,8 @@ static int client_new(lua_State *L)
     client_init(L, c, &o);
     if (o.hooks)
         keep_hooks(L, c, 1);
+    if (o.rate_limits)
+        seed_buckets(L, c, 1);
     return 1;
 }
 
@@ -381,11 +405,14 @@ static void submit(lua_State *L, const rs_call *r, rs_transfer *t, int blocking,
     url = r->id_form ? rs_url_build_id(L, c, r->service, 4, r->id, 6)
                      : rs_url_build(L, c, r->service, 4, lua_isnoneornil(L, 5) ? 0 : 5);
     if (!rs_transfer_init(t, &c->session, t->method, r->service, url, r->body, r->body_len)
+        || (t->pace.entry = rs_pace_find(&c->session.buckets, t->method, r->service,
+                                         lua_tostring(L, 4), r->id_form ? lua_tostring(L, 6) : NULL)) == NULL
         || (r->headers && !take_extra_headers(L, t, r->headers))) {
         rs_transfer_free_buffers(t);
         t->state = RS_T_SPENT;
         luaL_error(L, "robloxsocial: not enough memory");
     }
+    t->pace.owner = t;
     t->group = r->group;
     t->deadline = r->deadline;
     t->is_write = r->m != 0 && !r->read;    /* rs_transfer_init took every POST for a write */
@@ -601,15 +628,28 @@ static int client_concurrency(lua_State *L)
     return 1;
 }
 
-/* client:rate_limit(service): what the service's last answer said of its
- * limits, or nil. */
+/* client:rate_limit(service[, key]): what the client knows of the bucket
+ * of that key (the Lua layer turns a method name into it), or of the
+ * service's bucket that must wait longest, or has the fewest requests
+ * remaining; nil when none knows a limit. */
 static int client_rate_limit(lua_State *L)
 {
     rs_client *c = client_check(L, 1);
-    const rs_service *v = rs_session_service(&c->session, luaL_checkstring(L, 2));
-    if (v == NULL)
+    const char *service = luaL_checkstring(L, 2), *key = luaL_optstring(L, 3, NULL);
+    rs_pace_table *pt = &c->session.buckets;
+    rs_pace_entry *e;
+    rs_bucket_view v;
+    double now = rs_now();
+    if (key == NULL)
+        e = rs_pace_worst(pt, service, now, &v);
+    else if ((e = rs_pace_key_entry(pt, key, 0)) != NULL) {
+        rs_bucket_view_at(&e->b, now, &v);
+        if (!v.known)
+            e = NULL;
+    }
+    if (e == NULL)
         return 0;
-    rs_rate_push(L, &v->rate, rs_now() - v->read_at);
+    rs_pace_push_view(L, &v, e->queued);
     return 1;
 }
 

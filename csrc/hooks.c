@@ -19,6 +19,10 @@ static void push_attempt_info(lua_State *L, const rs_transfer *t, int i)
     }
     lua_pushstring(L, t->url);
     lua_setfield(L, -2, "url");
+    if (s && t->pace.entry) {   /* held: the buckets live until its result is made */
+        lua_pushstring(L, t->pace.entry->key);
+        lua_setfield(L, -2, "bucket");
+    }
     if (a->status > 0) {
         lua_pushinteger(L, a->status);
         lua_setfield(L, -2, "status");

@@ -41,32 +41,12 @@ rs_loop *rs_loop_get(lua_State *L)
 
 /* ---- lists ------------------------------------------------------------- */
 
-/* The client's line is doubly linked: a call cancelled anywhere in a
- * long line leaves it at once (close() cancels every one). */
-static void unlink_waiting(rs_queue *q, rs_transfer *t)
+/* A transfer waits for a slot and for its endpoint's bucket in that
+ * bucket's line (buckets.c), doubly linked: a call cancelled anywhere in
+ * a long line leaves it at once (close() cancels every one). */
+static void unlink_waiting(rs_session *s, rs_transfer *t)
 {
-    if (t->prev_waiting)
-        t->prev_waiting->next_waiting = t->next_waiting;
-    else if (q->waiting_head == t)
-        q->waiting_head = t->next_waiting;
-    else
-        return;                 /* not in the queue */
-    if (t->next_waiting)
-        t->next_waiting->prev_waiting = t->prev_waiting;
-    else
-        q->waiting_tail = t->prev_waiting;
-    t->next_waiting = t->prev_waiting = NULL;
-}
-
-static void enqueue_waiting(rs_queue *q, rs_transfer *t)
-{
-    t->next_waiting = NULL;
-    t->prev_waiting = q->waiting_tail;
-    if (q->waiting_tail)
-        q->waiting_tail->next_waiting = t;
-    else
-        q->waiting_head = t;
-    q->waiting_tail = t;
+    rs_pace_line_remove(&s->buckets, &t->pace);
 }
 
 static void unlink_member(rs_transfer *t)
@@ -84,6 +64,32 @@ static void unlink_member(rs_transfer *t)
 /* ---- moving transfers ---------------------------------------------------- */
 
 static void start(rs_loop *lp, rs_transfer *t);
+
+static int may_start(void *t)
+{
+    return rs_transfer_may_start(t);
+}
+
+/* Gives s's free slots to the heads of its lines whose buckets let a
+ * request go, the lines in turn; when the next bucket to open waits for
+ * a time (not for an answer or a slot), s's timer comes back then. */
+static void pump(rs_loop *lp, rs_session *s)
+{
+    rs_queue *q = s->queue;
+    double soonest = RS_PACE_ANSWER;
+    rs_pace_link *l;
+    while (s->buckets.queued > 0 && q->active < q->concurrency
+           && (l = rs_pace_take(&s->buckets, -1, s->pace, may_start, &soonest)) != NULL)
+        start(lp, l->owner);
+    if (s->buckets.queued > 0 && q->active < q->concurrency && soonest < RS_PACE_ANSWER) {
+        s->pace_timer.due = rs_now() + soonest;
+        if (s->pace_timer.slot)
+            rs_timers_update(&lp->timers, &s->pace_timer);
+        else
+            (void)rs_timers_add(&lp->timers, &s->pace_timer);   /* else the next answer pumps */
+    } else if (s->pace_timer.slot)
+        rs_timers_remove(&lp->timers, &s->pace_timer);
+}
 
 /* Takes t off the multi handle, if it is on it. */
 static void off_multi(rs_loop *lp, rs_transfer *t)
@@ -111,7 +117,9 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
     if (t->timer.slot)                  /* delayed, or queued with a deadline */
         rs_timers_remove(&lp->timers, &t->timer);
     if (t->state == RS_T_QUEUED && s)
-        unlink_waiting(s->queue, t);
+        unlink_waiting(s, t);
+    if (s && t->pace.seq)       /* abandoned on the network: it may have been counted */
+        rs_pace_settled(&s->buckets, &t->pace, -1, 0, NULL, -1);
     if (rs_csrf_is_probe(s, t))
         (void)rs_csrf_probe_over(s, &lp->timers, t, 0);   /* they go at the loop's next turn */
     if (t->easy)
@@ -122,12 +130,7 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
     t->state = state;
     if (had_slot && s) {
         s->queue->active--;
-        while (s->queue->waiting_head && s->queue->active < s->queue->concurrency
-               && rs_transfer_may_start(s->queue->waiting_head)) {
-            rs_transfer *next = s->queue->waiting_head;
-            unlink_waiting(s->queue, next);
-            start(lp, next);
-        }
+        pump(lp, s);
     }
 }
 
@@ -135,14 +138,18 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
  * transfers still waiting for a slot are cancelled. */
 static void withdraw_group(rs_loop *lp, rs_session *s, lua_Integer group)
 {
-    rs_transfer *t, *next;
-    for (t = s->queue->waiting_head; t; t = next) {
-        next = t->next_waiting;         /* ending a queued one starts none */
-        if (t->group == group) {
-            end_transfer(lp, t, RS_T_CANCELLED);
-            list_done(lp, t);
+    rs_transfer *t;
+    rs_pace_link *l, *next;
+    int i;
+    for (i = 0; i < s->buckets.count; i++)
+        for (l = s->buckets.entry[i]->head; l; l = next) {
+            next = l->next;             /* ending a queued one starts none */
+            t = l->owner;
+            if (t->group == group) {
+                end_transfer(lp, t, RS_T_CANCELLED);
+                list_done(lp, t);
+            }
         }
-    }
     /* and those holding a slot until the csrf probe is answered: their
      * slots go to other calls (none of this one is queued now).  Ending
      * a transfer leaves it a member, so the walk stays valid. */
@@ -172,10 +179,12 @@ static void fail_launch(rs_loop *lp, rs_transfer *t, const char *kind, const cha
     finish(lp, t);
 }
 
-/* t's deadline came while it waited in line for a slot. */
-static void expire(rs_loop *lp, rs_transfer *t)
+/* t's deadline came, or will before its turn (retry_after seconds from
+ * now: its bucket opens after it), while it waited in line. */
+static void expire(rs_loop *lp, rs_transfer *t, double retry_after)
 {
-    rs_transfer_fail(t, "timeout", "the call's deadline passed while it waited for a slot");
+    rs_transfer_fail(t, "timeout", "the call's deadline came before its turn (a slot, its rate limit)");
+    t->outcome.retry_after = retry_after;
     end_transfer(lp, t, RS_T_FINISHED);
     if (t->group && t->session)
         withdraw_group(lp, t->session, t->group);
@@ -191,26 +200,15 @@ static void delay(rs_loop *lp, rs_transfer *t, double due)
         fail_launch(lp, t, "network", "not enough memory");
 }
 
-/* Sends the next attempt of t; a failure to even start ends it.  With
- * pace on, an attempt to a service that said none remain waits for its
- * reset (a timer), which its timeout does not count, unless that passes
- * the call's deadline; a write that waits for the session's csrf token
- * (csrf.c) waits as a timer too, within its timeout. */
+/* Sends the next attempt of t (its bucket let it go: pump); a failure to
+ * even start ends it.  A write that waits for the session's csrf token
+ * (csrf.c) waits as a timer, within its timeout. */
 static void launch(rs_loop *lp, rs_transfer *t)
 {
     static const char too_long[] = "the call took longer than its timeout";
-    /* One clock reading for the wait and its due: calls waiting for one
-     * reset are then due at the same time, and go in the order made. */
-    double now = rs_now(), wait = rs_transfer_pace_wait(t, now), end;
+    double now = rs_now(), end;
     CURLcode rc;
     CURLMcode mrc;
-    if (wait > 0) {
-        if (rs_transfer_may_wait(t, now, wait, 0))
-            delay(lp, t, now + wait);
-        else
-            fail_launch(lp, t, NULL, NULL);
-        return;
-    }
     end = rs_transfer_end(t);
     t->token_wait = rs_csrf_waits(t->session, t);
     if (t->token_wait) {
@@ -233,6 +231,7 @@ static void launch(rs_loop *lp, rs_transfer *t)
         return;
     }
     put_on_multi(lp, t);
+    rs_pace_sent(&t->pace, now);
 }
 
 /* t takes a slot of its session: its timeout starts now, not while it
@@ -244,6 +243,27 @@ static void start(rs_loop *lp, rs_transfer *t)
         rs_timers_remove(&lp->timers, &t->timer);
     t->timeout_end = rs_now() + t->session->timeout;
     launch(lp, t);
+}
+
+/* t (holding no slot) waits in its bucket's line, at its end (after a 429,
+ * its head), its deadline a timer; a wait past that is not waited. */
+static void wait_in_line(rs_loop *lp, rs_transfer *t, int front)
+{
+    rs_session *s = t->session;
+    double now, wait;
+    t->state = RS_T_QUEUED;
+    if (s->pace && t->deadline < HUGE_VAL && !t->pace.entry->b.free
+        && (wait = rs_bucket_delay(&t->pace.entry->b, now = rs_now())) < RS_PACE_ANSWER
+        && now + wait >= t->deadline) {
+        expire(lp, t, wait);
+        return;
+    }
+    rs_pace_line_add(&s->buckets, &t->pace, front);
+    if (t->deadline < HUGE_VAL) {
+        t->timer.due = t->deadline;
+        (void)rs_timers_add(&lp->timers, &t->timer);
+    }
+    pump(lp, s);
 }
 
 /* A transfer that a task waits for is anchored: its task may hold it
@@ -277,19 +297,13 @@ void rs_loop_submit(lua_State *L, rs_loop *lp, rs_transfer *t, int task)
         s->queue->members->prev_member = t;
     s->queue->members = t;
     lp->live++;
-    if (s->queue->active < s->queue->concurrency && s->queue->waiting_head == NULL
-        && rs_transfer_may_start(t)) {
+    /* Nothing waits, a slot is free, its bucket lets any request go: at once. */
+    if (s->queue->active < s->queue->concurrency && s->buckets.queued == 0
+        && (!s->pace || t->pace.entry->b.free) && rs_transfer_may_start(t)) {
         start(lp, t);
         return;
     }
-    t->state = RS_T_QUEUED;
-    enqueue_waiting(s->queue, t);
-    /* Its deadline is a timer while it waits (without memory for one, it
-     * finds the deadline passed when its slot comes). */
-    if (t->deadline < HUGE_VAL) {
-        t->timer.due = t->deadline;
-        (void)rs_timers_add(&lp->timers, &t->timer);
-    }
+    wait_in_line(lp, t, 0);
 }
 
 void rs_loop_connections(rs_loop *lp, long delta)
@@ -312,6 +326,16 @@ static void unanchor(lua_State *L, rs_loop *lp, rs_transfer *t)
 }
 
 static double fire_timers(rs_loop *lp);
+
+/* After a 429, t gives its slot back; its bucket reopens for it first. */
+static void requeue(rs_loop *lp, rs_transfer *t)
+{
+    if (t->easy)
+        curl_easy_setopt(t->easy, CURLOPT_PRIVATE, NULL);
+    rs_transfer_drop_easy(t);
+    t->session->queue->active--;
+    wait_in_line(lp, t, 1);
+}
 
 /* Judges every attempt that libcurl has ended. */
 static int collect(rs_loop *lp)
@@ -340,13 +364,18 @@ static int collect(rs_loop *lp)
             launch(lp, t);
             break;
         case RS_NEXT_DELAY:
-            delay(lp, t, t->timer.due);
+            if (t->outcome.status == 429 && t->session->pace)
+                requeue(lp, t);         /* after its bucket reopens, holding no slot */
+            else
+                delay(lp, t, t->timer.due);
             break;
         case RS_NEXT_FINISH:
             finish(lp, t);      /* a failed batch withdraws its waiting writes */
             ended++;
             break;
         }
+        if (next != RS_NEXT_FINISH && t->session)
+            pump(lp, t->session);       /* the answer may have opened its bucket (finish pumps) */
         if (woken)
             (void)fire_timers(lp);          /* now, not after the next wait */
     }
@@ -358,26 +387,9 @@ static rs_transfer *transfer_of(rs_timer *tm)
     return (rs_transfer *)(void *)((char *)tm - offsetof(rs_transfer, timer));
 }
 
-int rs_loop_sleep(rs_loop *lp, rs_timer *tm, double due)
+static rs_session *session_of(rs_timer *tm)
 {
-    rs_loop_unsleep(lp, tm);
-    tm->is_task = 1;
-    tm->due = due;
-    return rs_timers_add(&lp->timers, tm);
-}
-
-void rs_loop_unsleep(rs_loop *lp, rs_timer *tm)
-{
-    rs_timers_remove(&lp->timers, tm);
-    rs_timers_unring(&lp->timers, tm);
-}
-
-rs_timer *rs_loop_pop_rung(rs_loop *lp)
-{
-    rs_timer *tm = lp->timers.rung_head;
-    if (tm)
-        rs_timers_unring(&lp->timers, tm);
-    return tm;
+    return (rs_session *)(void *)((char *)tm - offsetof(rs_session, pace_timer));
 }
 
 /* Starts the retries that are due, and rings the sleeping tasks' timers
@@ -393,9 +405,13 @@ static double fire_timers(rs_loop *lp)
             rs_timers_ring(&lp->timers, tm);    /* the scheduler resumes its task */
             continue;
         }
+        if (tm->is_pace) {
+            pump(lp, session_of(tm));           /* a bucket of it opens */
+            continue;
+        }
         t = transfer_of(tm);
         if (t->state == RS_T_QUEUED)
-            expire(lp, t);
+            expire(lp, t, -1);
         else
             launch(lp, t);
     }
@@ -460,11 +476,14 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s)
 {
     /* The queue first, from its head: no slot that frees below goes to a
      * call of a closing client. */
-    while (s->queue->waiting_head) {
-        rs_transfer *t = s->queue->waiting_head;
-        end_transfer(lp, t, RS_T_CANCELLED);
-        list_done(lp, t);
-    }
+    int i;
+    for (i = 0; i < s->buckets.count; i++)
+        while (s->buckets.entry[i]->head) {
+            rs_transfer *t = s->buckets.entry[i]->head->owner;
+            end_transfer(lp, t, RS_T_CANCELLED);
+            list_done(lp, t);
+        }
+    rs_timers_remove(&lp->timers, &s->pace_timer);
     while (s->queue->members) {
         rs_transfer *t = s->queue->members;
         if (t->state != RS_T_SPENT) {
@@ -476,7 +495,6 @@ void rs_loop_detach_session(rs_loop *lp, rs_session *s)
         unlink_member(t);
         t->session = NULL;
     }
-    s->queue->waiting_head = s->queue->waiting_tail = NULL;
 }
 
 /* ---- the Lua face --------------------------------------------------------- */

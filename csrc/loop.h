@@ -122,16 +122,32 @@ void rs_loop_flush(rs_loop *lp);
  * hook's error, or a memory error; t is spent either way. */
 int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks);
 
+/* Takes tm off the timers or the rung list, wherever it is. */
+static inline void rs_loop_unsleep(rs_loop *lp, rs_timer *tm)
+{
+    rs_timers_remove(&lp->timers, tm);
+    rs_timers_unring(&lp->timers, tm);
+}
+
 /* A sleeping task's timer tm (zeroed once, before its first use) goes on
  * the loop's timers, due at due; when it comes due the loop puts it on
  * its rung list (rs_loop_pop_rung).  Returns 0 when memory ran out. */
-int rs_loop_sleep(rs_loop *lp, rs_timer *tm, double due);
-
-/* Takes tm off the timers or the rung list, wherever it is. */
-void rs_loop_unsleep(rs_loop *lp, rs_timer *tm);
+static inline int rs_loop_sleep(rs_loop *lp, rs_timer *tm, double due)
+{
+    rs_loop_unsleep(lp, tm);
+    tm->is_task = 1;
+    tm->due = due;
+    return rs_timers_add(&lp->timers, tm);
+}
 
 /* Takes the first timer off the rung list, or returns NULL. */
-rs_timer *rs_loop_pop_rung(rs_loop *lp);
+static inline rs_timer *rs_loop_pop_rung(rs_loop *lp)
+{
+    rs_timer *tm = lp->timers.rung_head;
+    if (tm)
+        rs_timers_unring(&lp->timers, tm);
+    return tm;
+}
 
 /* Adds progress, stats, now and the transfer functions
  * to the module table on top. */

@@ -21,7 +21,8 @@ enum option_kind {
     OPT_RETRIES,    /* integer 0 to 100 */
     OPT_SLOTS,      /* integer 1 to 256 */
     OPT_BOOLEAN,
-    OPT_FUNCTION    /* a hook: kept in the client's user value */
+    OPT_FUNCTION,   /* a hook: kept in the client's user value */
+    OPT_LIMITS      /* rate_limits: { [bucket key] = { limit, seconds } } */
 };
 
 static const struct option_spec {
@@ -45,6 +46,7 @@ static const struct option_spec {
     {"concurrency", OPT_SLOTS, offsetof(rs_options, concurrency)},
     {"http2", OPT_BOOLEAN, offsetof(rs_options, http2)},
     {"pace", OPT_BOOLEAN, offsetof(rs_options, pace)},
+    {"rate_limits", OPT_LIMITS, offsetof(rs_options, rate_limits)},
     {"trust_domain", OPT_BOOLEAN, offsetof(rs_options, trust_domain)},
     {"on_response", OPT_FUNCTION, offsetof(rs_options, hooks)},
     {"on_cookie", OPT_FUNCTION, offsetof(rs_options, hooks)},
@@ -129,6 +131,31 @@ static void read_boolean(lua_State *L, const struct option_spec *o, int *out)
     *out = lua_toboolean(L, -1);
 }
 
+/* rate_limits, as the Lua layer turns the user's table by method name
+ * into bucket keys: { [key] = { limit, seconds } }, checked here too. */
+static void read_limits(lua_State *L, const struct option_spec *o, int *out)
+{
+    int t = lua_gettop(L);
+    if (lua_type(L, t) != LUA_TTABLE)
+        option_error(L, o->name, "must be a table");
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        int ok = lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TTABLE;
+        if (ok) {
+            lua_rawgeti(L, -1, 1);
+            lua_rawgeti(L, -2, 2);
+            ok = lua_type(L, -2) == LUA_TNUMBER && lua_type(L, -1) == LUA_TNUMBER
+                 && lua_tonumber(L, -2) >= 1 && lua_tonumber(L, -1) > 0
+                 && lua_tonumber(L, -1) <= 86400;
+            lua_pop(L, 2);
+        }
+        if (!ok)
+            option_error(L, o->name, "must map bucket keys to { requests, seconds }");
+        lua_pop(L, 1);
+    }
+    *out = 1;
+}
+
 /* Reads the options table at idx into o (strings stay owned by Lua and
  * live as long as the table is on the stack).  Raises on any misuse. */
 static void read_table(lua_State *L, int idx, rs_options *o)
@@ -160,6 +187,8 @@ static void read_table(lua_State *L, int idx, rs_options *o)
             read_string(L, s, (const char **)field);
         else if (s->kind == OPT_BOOLEAN)
             read_boolean(L, s, field);
+        else if (s->kind == OPT_LIMITS)
+            read_limits(L, s, field);
         else if (s->kind == OPT_FUNCTION) {
             if (lua_type(L, -1) != LUA_TFUNCTION)
                 option_error(L, s->name, lua_pushfstring(L, "must be a function (got %s)",

@@ -14,6 +14,7 @@ typedef struct rs_options {
     lua_Integer max_retries, concurrency;
     int http2, pace, trust_domain;
     int hooks;          /* on_response or on_cookie given */
+    int rate_limits;    /* rate_limits given: the table's field holds them */
 } rs_options;
 
 /* Reads the options table at idx (nil: the defaults) into o and checks

@@ -10,7 +10,7 @@ typedef struct rs_transfer rs_transfer;
 typedef struct rs_queue {
     int concurrency;              /* most transfers holding a slot at once */
     int active;                   /* transfers holding a slot */
-    rs_transfer *waiting_head, *waiting_tail;   /* in line for a slot, in order */
+    /* the line for them: one per endpoint, in its session's buckets */
     rs_transfer *members;         /* every live transfer of the client */
 } rs_queue;
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rs.h"
+#include "pacing.h"
 
 /* A number at *p (after blanks): digits with an optional fraction, read
  * by hand because strtod costs more than the rest of the header work
@@ -123,4 +124,30 @@ void rs_rate_push(lua_State *L, const rs_rate *r, double age)
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "windows");
+}
+
+void rs_pace_push_view(lua_State *L, const rs_bucket_view *v, int queued)
+{
+    int i;
+    luaL_checkstack(L, 4, "robloxsocial: rate limit");
+    lua_createtable(L, 0, 7);
+    set_number(L, "limit", v->limit);
+    set_number(L, "remaining", v->remaining);
+    set_number(L, "reset", v->reset);
+    if (v->window > 0)
+        set_number(L, "window", v->window);
+    lua_createtable(L, v->windows, 0);
+    for (i = 0; i < v->windows; i++) {
+        lua_createtable(L, 2, 0);
+        push_number(L, v->window_list[i].limit);
+        lua_rawseti(L, -2, 1);
+        push_number(L, v->window_list[i].seconds);
+        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "windows");
+    lua_pushinteger(L, queued);
+    lua_setfield(L, -2, "queued");
+    lua_pushboolean(L, 0);      /* no shared_limits store yet */
+    lua_setfield(L, -2, "shared");
 }

@@ -126,4 +126,7 @@ void rs_client_open(lua_State *L);
 /* Adds fail_alloc_after, for the specs, to the table on top. */
 void rs_testing_open(lua_State *L);
 
+/* Adds pacing_bucket and pace_key (pacing_test.c, for the specs). */
+void rs_pacing_test_open(lua_State *L);
+
 #endif

@@ -14,9 +14,6 @@
 
 #include "session.h"
 
-/* How soon a transfer paced past its service's reset looks again. */
-#define RS_PACE_GLANCE 0.01
-
 double rs_now(void)
 {
     struct timespec ts;
@@ -164,6 +161,7 @@ void rs_session_release(rs_session *s)
     s->secrets = NULL;
     s->secret_count = s->secret_cap = 0;
     rs_free_list(&s->apis_lines);
+    rs_pace_release(&s->buckets);
     free(s->services);
     s->services = NULL;
     s->service_count = s->service_cap = 0;
@@ -206,31 +204,6 @@ int rs_session_service_index(rs_session *s, const char *name)
     return i;
 }
 
-const rs_service *rs_session_service(const rs_session *s, const char *name)
-{
-    int i;
-    for (i = 0; i < s->service_count; i++)
-        if (strcmp(s->services[i].name, name) == 0)
-            return s->services[i].rate.has ? &s->services[i] : NULL;
-    return NULL;
-}
-
-double rs_session_pace_wait(const rs_session *s, int service, double now)
-{
-    const rs_service *v;
-    double until;
-    if (!s->pace || service < 0 || service >= s->service_count)
-        return 0;
-    v = &s->services[service];
-    if (!v->rate.has)
-        return 0;
-    until = v->read_at + v->rate.reset - now;
-    if (until > 0)      /* the window the service spoke of: its remaining count */
-        return v->rate.remaining - v->in_flight > 0 ? 0 : until;
-    /* Past its reset the window is full again, up to its limit; beyond
-     * that, look again soon: the answers in flight will say more. */
-    return v->rate.limit - v->in_flight > 0 ? 0 : RS_PACE_GLANCE;
-}
 
 /* ---- a rotated cookie --------------------------------------------------- */
 
@@ -346,15 +319,3 @@ fail:
     return 0;
 }
 
-/* Within the window the service last spoke of, its remaining count only
- * goes down: answers of concurrent requests arrive in any order, and an
- * older, higher count must not open the gate again. */
-void rs_session_note_rate(rs_session *s, int service, const rs_rate *r)
-{
-    rs_service *v = &s->services[service];
-    double now = rs_now();
-    if (v->rate.has && v->read_at + v->rate.reset > now && r->remaining >= v->rate.remaining)
-        return;
-    v->rate = *r;
-    v->read_at = now;
-}

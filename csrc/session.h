@@ -12,6 +12,7 @@
 #include "h2.h"
 #include "pool.h"
 #include "queue.h"
+#include "buckets.h"
 #include "rs.h"
 
 /* The hooks a client may have (rs_session.hooks). */
@@ -29,12 +30,20 @@ typedef struct rs_headers {
     int refs;                     /* the session's own reference counts too */
 } rs_headers;
 
-/* What a session knows of one service's limits. */
+/* A node of the loop's timers (timers.h): a transfer's, a sleeping
+ * task's (sched.c), which the loop moves to its rung list when due, or a
+ * session's, when one of its buckets opens (is_pace). */
+typedef struct rs_timer {
+    double due;                /* on the rs_now clock */
+    size_t slot;               /* its place in the heap plus one, or 0 */
+    unsigned long long seq;    /* when it joined: first come, first served */
+    struct rs_timer *prev_rung, *next_rung;   /* on the rung list */
+    int is_task, is_pace;
+} rs_timer;
+
+/* A service the session's transfers go to (the hooks name it). */
 typedef struct rs_service {
     char name[64];
-    rs_rate rate;                 /* its last answer's x-ratelimit-* */
-    double read_at;               /* monotonic seconds of that answer */
-    int in_flight;                /* attempts on the network now */
 } rs_service;
 
 /* What the transfers of one client share.  Owned by the client. */
@@ -52,7 +61,9 @@ typedef struct rs_session {
     struct curl_slist *apis_lines;   /* x-api-key, Authorization: the apis service only */
     rs_service *services;         /* by name, as transfers name them */
     int service_count, service_cap;
-    int pace;                     /* wait while a service said 0 remain */
+    int pace;                     /* keep each endpoint's bucket (pacing.h) */
+    rs_pace_table buckets;        /* one per endpoint, with the line waiting for it */
+    rs_timer pace_timer;          /* the loop's, when a line waits for a time */
     int hooks;                    /* the RS_HOOK_* its client was given (the client's
                                      user value holds them); on_response wants the attempts */
     double timeout, connect_timeout, retry_delay;   /* seconds */
@@ -104,16 +115,6 @@ void rs_free_list(struct curl_slist **list);
 
 /* The index of the service called name, added if new; -1 on out-of-memory. */
 int rs_session_service_index(rs_session *s, const char *name);
-
-/* The session's state of a service, or NULL when it has heard nothing. */
-const rs_service *rs_session_service(const rs_session *s, const char *name);
-
-/* Takes what an answer said of service's limits: within the window last
- * heard of, the remaining count only goes down. */
-void rs_session_note_rate(rs_session *s, int service, const rs_rate *r);
-
-/* Seconds an attempt to service must wait with pace on, or 0. */
-double rs_session_pace_wait(const rs_session *s, int service, double now);
 
 /* Whether v is a cookie value (RFC 6265 cookie-octets). */
 int rs_cookie_is_clean(const char *v);

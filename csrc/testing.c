@@ -69,4 +69,5 @@ void rs_testing_open(lua_State *L)
 {
     lua_pushcfunction(L, testing_fail_alloc_after);
     lua_setfield(L, -2, "fail_alloc_after");
+    rs_pacing_test_open(L);
 }

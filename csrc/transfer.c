@@ -304,11 +304,6 @@ void rs_transfer_free_buffers(rs_transfer *t)
     }
 }
 
-double rs_transfer_pace_wait(const rs_transfer *t, double now)
-{
-    return t->session ? rs_session_pace_wait(t->session, t->service, now) : 0;
-}
-
 double rs_transfer_end(const rs_transfer *t)
 {
     return t->timeout_end < t->deadline ? t->timeout_end : t->deadline;
@@ -332,10 +327,9 @@ int rs_transfer_may_wait(rs_transfer *t, double now, double wait, int counted)
 void rs_transfer_count_on_service(rs_transfer *t, int on)
 {
     rs_session *s = t->session;
-    if (s == NULL || t->service < 0 || t->service >= s->service_count || t->on_service == on)
+    if (s == NULL || t->on_service == on)
         return;
     t->on_service = on;
-    s->services[t->service].in_flight += on ? 1 : -1;
     if (on && t->host == 0)
         t->host = rs_h2_host_index(&s->hosts, t->url) + 1;   /* 0 again when out of memory */
     if (t->host > 0)
@@ -605,9 +599,7 @@ static int judge_unprocessed(rs_transfer *t, CURLcode rc, rs_next *next)
 static int take_answer_headers(rs_transfer *t)
 {
     rs_session *s = t->session;
-    if (rs_rate_parse(&t->a->rate, t->a->rl_limit, t->a->rl_remaining, t->a->rl_reset)
-        && t->service >= 0 && t->service < s->service_count)
-        rs_session_note_rate(s, t->service, &t->a->rate);
+    (void)rs_rate_parse(&t->a->rate, t->a->rl_limit, t->a->rl_remaining, t->a->rl_reset);
     if (t->set_cookie && s->secrets[0] && rs_cookie_is_clean(t->set_cookie)
         && strcmp(t->set_cookie, s->secrets[0]) != 0) {
         if (!rs_session_rotate_cookie(s, t->set_cookie))
@@ -718,6 +710,9 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
     rs_headers_unref(t->headers);
     t->headers = NULL;
     next = decide(t, rc);
+    /* its bucket hears how the attempt went (a free one reads no clock) */
+    rs_pace_settled(&t->session->buckets, &t->pace, -1, o->status,
+                    t->a->rate.has ? &t->a->rate : NULL, o->retry_after);
     if (t->session->hooks & RS_HOOK_RESPONSE)
         record_attempt(t, next == RS_NEXT_FINISH ? -1 : t->timer.due - rs_now() > 0 ? t->timer.due - rs_now() : 0);
     return next;

@@ -58,20 +58,10 @@ typedef struct rs_answer {
     rs_rate rate;              /* of the last answer */
 } rs_answer;
 
-/* A node of the loop's timers (timers.h): a transfer's, or a sleeping
- * task's (sched.c), which the loop moves to its rung list when due. */
-typedef struct rs_timer {
-    double due;                /* on the rs_now clock */
-    size_t slot;               /* its place in the heap plus one, or 0 */
-    unsigned long long seq;    /* when it joined: first come, first served */
-    struct rs_timer *prev_rung, *next_rung;   /* on the rung list */
-    int is_task;
-} rs_timer;
-
 struct rs_transfer {
     rs_transfer_state state;
     rs_session *session;       /* NULL once detached (client closed) */
-    rs_transfer *next_waiting, *prev_waiting;   /* in the session's queue */
+    rs_pace_link pace;         /* its endpoint's bucket, its place in that bucket's line */
     rs_transfer *next_member, *prev_member;   /* in session->members */
     rs_transfer *next_done, *prev_done;       /* in the loop's finished list */
     rs_timer timer;            /* a retry, a pace or csrf wait, a deadline in line */
@@ -80,7 +70,7 @@ struct rs_transfer {
     struct curl_slist *extra;  /* the caller's own header lines, or NULL */
     struct curl_slist *own;    /* headers plus extra, for this attempt */
     int service;               /* index into session->services */
-    int on_service;            /* counted in that service's in_flight */
+    int on_service;            /* counted on the network (h2.c's per-host counts) */
     const char *method;        /* a static string */
     char *url;                 /* malloc'd, holds no credential */
     char *body;                /* malloc'd request body or NULL */
@@ -147,10 +137,6 @@ typedef enum { RS_NEXT_FINISH, RS_NEXT_RESEND, RS_NEXT_DELAY } rs_next;
 int rs_transfer_init(rs_transfer *t, rs_session *s, const char *method, const char *service,
                      const char *url, const char *body, size_t body_len);
 
-/* Seconds t must wait before its next attempt because its service said
- * that no request remains until its reset (pace), or 0. */
-double rs_transfer_pace_wait(const rs_transfer *t, double now);
-
 /* When t's next attempt must be over: the first of its timeout's end
  * and the call's deadline. */
 double rs_transfer_end(const rs_transfer *t);
@@ -164,8 +150,7 @@ double rs_transfer_end(const rs_transfer *t);
  * leaves the outcome as it is. */
 int rs_transfer_may_wait(rs_transfer *t, double now, double wait, int counted);
 
-/* Counts t in (on != 0) or out of its service's attempts in flight,
- * and of its host's requests on the network. */
+/* Counts t in (on != 0) or out of its host's requests on the network. */
 void rs_transfer_count_on_service(rs_transfer *t, int on);
 
 /* Whether t may take a slot now: over HTTP/2, not while its host's

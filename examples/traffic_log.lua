@@ -34,5 +34,5 @@ print(declined and "declined the oldest request" or ("could not decline: " .. to
 
 local limit = client:rate_limit("friends")
 if limit then
-  print(("friends: %d of %d requests left, reset in %d s"):format(limit.remaining, limit.limit, limit.reset))
+  print(("friends: %d of %d requests left, reset in %.0f s"):format(limit.remaining, limit.limit, limit.reset))
 end

@@ -46,7 +46,8 @@ local robloxsocial = {}
 ---@field batch_sizes? table<string, integer> per-method batch sizes, e.g. { presence = 25 }
 ---@field concurrency? integer most requests in flight at once, 1 to 256 (default 8)
 ---@field http2? boolean negotiate HTTP/2 over TLS and multiplex (default true)
----@field pace? boolean wait while a service said no request remains, until its reset (default true)
+---@field pace? boolean keep each endpoint within its rate limit (headers, rate_limits, 429s), waiting without a slot (default true)
+---@field rate_limits? table<string, number[]>|"live" limits known in advance by method name, { presence = { 60, 60 } } (requests, seconds), or "live"
 ---@field on_response? fun(info: table) called after every exchange, each attempt included
 ---@field on_cookie? fun(cookie: string) called with a rotated .ROBLOSECURITY value
 
@@ -64,7 +65,7 @@ local robloxsocial = {}
 ---@field partial? table batch methods: the merged answer of those ids, in list order
 ---@field failed? integer[] batch methods: the ids not handled, in order
 ---@field challenge? { id: string, type: string, metadata: table|nil } a 403 with Roblox's challenge headers
----@field rate_limit? table the answer's x-ratelimit-* headers, as client:rate_limit gives them
+---@field rate_limit? table the answer's x-ratelimit-* headers: { limit, remaining, reset, windows }
 
 ---@alias robloxsocial.Null lightuserdata JSON null, the value robloxsocial.null
 
@@ -133,10 +134,11 @@ local Client = {}
 --- Frees the connections and cancels the calls in flight; safe to call twice.
 function Client:close() end
 
---- What the service's last answer said in its x-ratelimit-* headers, or nil.
+--- What the client knows of an endpoint's bucket (without method: the service's that must wait longest), or nil.
 ---@param service string e.g. "friends"
----@return { limit: number, remaining: number, reset: number, age: number, windows: number[][] }|nil
-function Client:rate_limit(service) end
+---@param method? string a method name, e.g. "friends_count"
+---@return { limit: number, remaining: number, reset: number, window: number, windows: number[][], queued: integer, shared: boolean }|nil
+function Client:rate_limit(service, method) end
 
 --- Counts of the client's traffic: the connections opened to each host (origin) since it was made.
 ---@return { connections: table<string, integer> }

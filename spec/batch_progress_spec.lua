@@ -159,6 +159,14 @@ end)
 describe("a batch of many chunks", function()
   it("takes turns with a call made meanwhile: with concurrency 2 it is answered before the 5th chunk is sent", function()
     local c <close> = support.client{ concurrency = 2, batch_sizes = { friend_statuses = 1 } }
+    -- Both endpoints' buckets have heard their limits (the first request
+    -- of each goes alone) and two connections are open, so that no
+    -- request below waits for a connection to be made.
+    assert(c:friend_statuses(ME, { 1 }))
+    for _ = 1, 2 do robloxsocial.spawn(function() assert(c:friends_count(ME)) end) end
+    support.run()
+    sb:clear_requests()
+    sb:configure{ latency = 0.01 }      -- answers take a while: the order is the client's, not the select loop's
     local b = robloxsocial.spawn(function() return c:friend_statuses(ME, range(1, 20)) end)
     local s = robloxsocial.spawn(function() return c:friends_count(ME) end)
     support.run()

@@ -15,6 +15,7 @@ local methods = require "robloxsocial.methods"
 local batch = require "robloxsocial.batch"
 local request = require "robloxsocial.request"
 local tasks = require "robloxsocial.tasks"
+local limits = require "robloxsocial.limits"
 
 local robloxsocial = {
   _NAME = "robloxsocial",
@@ -40,6 +41,17 @@ local robloxsocial = {
 
 methods.install(core.methods, endpoints, core.client_mt)
 core.methods.request = request.method(core.client_mt)
+
+-- client:rate_limit(service[, method]): the core names buckets by key.
+local core_rate_limit = core.methods.rate_limit
+function core.methods.rate_limit(self, service, method)
+  if method == nil then return core_rate_limit(self, service) end
+  local key = type(method) == "string" and limits.key_of(method)
+  if not key then
+    error(("bad argument #2 to 'rate_limit' ('%s' is not a method)"):format(tostring(method)), 2)
+  end
+  return core_rate_limit(self, service, key)
+end
 
 -- The batch methods and their default sizes, for checking batch_sizes.
 local batch_defaults = {}
@@ -69,18 +81,20 @@ end
 local LUA_OPTIONS = { batch_sizes = true }
 
 -- new(options) -> client.  Every option of the contract; batch_sizes is
--- handled here, the rest by the core, which raises on anything unknown.
+-- handled here, rate_limits turned from method names into the core's
+-- bucket keys, the rest by the core, which raises on anything unknown.
 function robloxsocial.new(options)
   if options ~= nil and type(options) ~= "table" then
     error("bad argument #1 to 'new' (table expected, got " .. type(options) .. ")", 2)
   end
   local sizes, rest = nil, options
-  if options and options.batch_sizes ~= nil then
-    sizes = check_batch_sizes(options.batch_sizes)
+  if options and (options.batch_sizes ~= nil or options.rate_limits ~= nil) then
+    if options.batch_sizes ~= nil then sizes = check_batch_sizes(options.batch_sizes) end
     rest = {}
     for k, v in pairs(options) do
       if not LUA_OPTIONS[k] then rest[k] = v end
     end
+    if options.rate_limits ~= nil then rest.rate_limits = limits.check(options.rate_limits, 2) end
   end
   local ok, client = pcall(core.new, rest)
   if not ok then

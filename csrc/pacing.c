@@ -1,0 +1,404 @@
+/*
+ * pacing.c: the rule of one endpoint's bucket (see pacing.h).  Plain C on
+ * numbers and the times passed in: no clock, no libcurl, no Lua.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pacing.h"
+
+/* A reset above this is not believed (seconds: a day). */
+#define RESET_BELIEVED 86400.0
+
+void rs_bucket_init(rs_bucket *b, double retry_delay)
+{
+    b->probe = 1;
+    b->retry_delay = retry_delay > 0 ? retry_delay : 1.0;
+    b->step = 1.0 / 16;
+}
+
+void rs_bucket_free(rs_bucket *b)
+{
+    free(b->log);
+    b->log = NULL;
+    b->log_cap = b->log_len = b->log_head = 0;
+}
+
+/* ---- the log of answered requests ------------------------------------- */
+
+/* Makes the log hold at least limit entries (up to RS_PACE_LOG_MAX),
+ * keeping its order.  0 when memory ran out (the old log stays). */
+static int log_room(rs_bucket *b, double limit)
+{
+    int want = limit > RS_PACE_LOG_MAX ? RS_PACE_LOG_MAX : (int)limit, i;
+    double *grown;
+    if (want <= b->log_cap)
+        return 1;
+    grown = malloc((size_t)want * sizeof *grown);
+    if (grown == NULL)
+        return 0;
+    for (i = 0; i < b->log_len; i++)
+        grown[i] = b->log[(b->log_head + i) % b->log_cap];
+    free(b->log);
+    b->log = grown;
+    b->log_cap = want;
+    b->log_head = 0;
+    return 1;
+}
+
+static void log_push(rs_bucket *b, double at)
+{
+    if (b->log_cap == 0)
+        return;
+    if (b->log_len > 0) {       /* answers are logged in order of time */
+        double last = b->log[(b->log_head + b->log_len - 1) % b->log_cap];
+        if (at < last)
+            at = last;
+    }
+    if (b->log_len < b->log_cap)
+        b->log[(b->log_head + b->log_len++) % b->log_cap] = at;
+    else {
+        b->log[b->log_head] = at;
+        b->log_head = (b->log_head + 1) % b->log_cap;
+    }
+}
+
+/* The m-th most recent entry (1: the last). */
+static double log_recent(const rs_bucket *b, int m)
+{
+    return b->log[(b->log_head + b->log_len - m) % b->log_cap];
+}
+
+/* ---- the windows ------------------------------------------------------ */
+
+/* The windows that pace b: those announced, else those given, else the
+ * one learnt.  Sets *n. */
+static const rs_window *windows_of(const rs_bucket *b, int *n)
+{
+    if (b->heards > 0)
+        return *n = b->heards, b->heard;
+    if (b->seeds > 0)
+        return *n = b->seeds, b->seed;
+    *n = b->has_learnt;
+    return &b->learnt;
+}
+
+/* Seconds until one more request fits window w, or RS_PACE_ANSWER.  A
+ * window larger than the log is paced as log_cap requests in the same
+ * share of its seconds: never more in the whole window. */
+static double window_delay(const rs_bucket *b, rs_window w, double now)
+{
+    double limit = floor(w.limit), seconds = w.seconds, at;
+    int m;
+    if (limit < 1 || seconds <= 0 || b->log_cap == 0)
+        return 0;               /* 0 is a closure; no log: no memory for one */
+    if (limit > b->log_cap) {
+        seconds /= floor(limit / b->log_cap);
+        limit = b->log_cap;
+    }
+    m = (int)limit - b->in_flight;
+    if (m <= 0)
+        return RS_PACE_ANSWER;
+    if (b->log_len < m)
+        return 0;
+    at = log_recent(b, m) + seconds;
+    return at > now ? at - now : 0;
+}
+
+static double windows_delay(const rs_bucket *b, double now)
+{
+    int i, n;
+    const rs_window *w = windows_of(b, &n);
+    double most = 0;
+    for (i = 0; i < n; i++) {
+        double d = window_delay(b, w[i], now);
+        if (d > most)
+            most = d;
+    }
+    return most;
+}
+
+/* ---- the state as a whole ---------------------------------------------- */
+
+/* Whether nothing limits b now: then rs_bucket_delay answers at once. */
+static void settle(rs_bucket *b)
+{
+    int n;
+    (void)windows_of(b, &n);
+    b->free = !b->probe && !b->has_cap && b->closed_until == 0 && n == 0 && !b->learning;
+}
+
+/* Takes what a reset past its own window can mean: one above a day is
+ * believed up to the longest window announced, or 60 seconds. */
+static double believed_reset(const rs_rate *r)
+{
+    double longest = 0;
+    int i;
+    if (r->reset <= RESET_BELIEVED)
+        return r->reset > 0 ? r->reset : 0;
+    for (i = 0; i < r->windows; i++)
+        if (r->window[i].seconds > longest)
+            longest = r->window[i].seconds;
+    return longest > 0 ? longest : 60;
+}
+
+static double backoff(const rs_bucket *b, double jitter)
+{
+    double d = b->retry_delay * ldexp(1.0, b->backoffs < 30 ? b->backoffs : 30);
+    d *= 1 + jitter / 4;
+    return d < RS_PACE_BACKOFF_MAX ? d : RS_PACE_BACKOFF_MAX;
+}
+
+/* Closes b until at; the first request after it is a probe. */
+static void close_until(rs_bucket *b, double at)
+{
+    if (at > b->closed_until)
+        b->closed_until = at;
+    b->closed_seq = b->sent;
+    b->probe = 1;
+    b->probe_seq = 0;
+}
+
+double rs_bucket_delay(rs_bucket *b, double now)
+{
+    double d;
+    if (b->free)
+        return 0;
+    if (b->closed_until > now)
+        return b->closed_until - now;
+    b->closed_until = 0;
+    if (b->has_cap && now >= b->cap_until) {
+        b->has_cap = 0;         /* past its reset: spent, one request asks again */
+        if (b->sent >= b->cap)
+            b->probe = 1;
+    }
+    if ((d = windows_delay(b, now)) > 0)
+        return d;
+    if (b->probe)
+        return b->probe_seq ? RS_PACE_ANSWER : 0;
+    if (b->has_cap && b->sent >= b->cap)
+        return b->cap_until - now;
+    settle(b);
+    return 0;
+}
+
+unsigned long long rs_bucket_send(rs_bucket *b, double now)
+{
+    b->in_flight++;
+    b->sent++;
+    if (b->probe && b->probe_seq == 0)
+        b->probe_seq = b->sent;
+    if (b->episode_start == 0)
+        b->episode_start = now;
+    return b->sent;
+}
+
+/* ---- answers ------------------------------------------------------------ */
+
+static void took_windows(rs_bucket *b, const rs_rate *r)
+{
+    int i, n = 0;
+    for (i = 0; i < r->windows; i++)
+        if (r->window[i].seconds > 0) {
+            b->heard[n].limit = r->window[i].limit;
+            b->heard[n].seconds = r->window[i].seconds;
+            (void)log_room(b, r->window[i].limit);
+            n++;
+        }
+    if (n > 0)
+        b->heards = n;
+}
+
+/* What an answer's x-ratelimit-* said, for request seq: its windows, and
+ * the ceiling its remaining count sets until its reset. */
+static void took_rate(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r)
+{
+    double reset = believed_reset(r), remaining = floor(r->remaining);
+    unsigned long long ceiling;
+    took_windows(b, r);
+    b->rate = *r;
+    b->rate.reset = reset;
+    b->rate_at = now;
+    if (r->limit < 1) {         /* believed until its reset, then asked again */
+        close_until(b, now + (reset > 0 ? reset : backoff(b, 0)));
+        if (reset <= 0)
+            b->backoffs++;
+        return;
+    }
+    if (remaining > 1e15)
+        remaining = 1e15;
+    ceiling = seq + (unsigned long long)remaining;
+    if (!b->has_cap || now >= b->cap_until) {
+        b->has_cap = 1;
+        b->cap = ceiling;
+        b->cap_until = now + reset;
+    } else if (ceiling <= b->cap) {     /* only lower: an older answer may come last */
+        b->cap = ceiling;
+        if (now + reset > b->cap_until)
+            b->cap_until = now + reset;
+    }
+}
+
+/* A success ends an episode of 429s without headers.  The rate learnt
+ * is what passed from the episode's first request to this success, waits
+ * included (so from below), and never faster than one learnt before; a
+ * 429 met while a shortened rate was in force brings back the last one
+ * that drew none, for good. */
+static void learnt_from(rs_bucket *b, double now)
+{
+    rs_window w;
+    w.limit = b->learn_ok > 0 ? b->learn_ok : 1;
+    w.seconds = now - b->learn_start;
+    if (w.seconds <= 0)
+        w.seconds = b->retry_delay;
+    if (b->has_learnt && b->clean_seconds > 0) {
+        b->learnt.seconds = (b->clean_seconds > b->learnt.seconds
+                             ? b->clean_seconds : b->learnt.seconds) * 1.25;
+        b->clean_seconds = 0;
+        b->step /= 2;
+    } else if (!b->has_learnt || w.limit / w.seconds < b->learnt.limit / b->learnt.seconds) {
+        if (log_room(b, w.limit) || b->log_cap > 0) {
+            b->learnt = w;
+            b->has_learnt = 1;
+        }
+    }
+    b->learning = 0;
+    b->since_adjust = 0;
+    b->episode_start = now;
+    b->episode_ok = 0;
+}
+
+/* A success under the rate learnt: after a whole window of them, the
+ * next window is a step shorter. */
+static void approach(rs_bucket *b)
+{
+    if (!b->has_learnt || b->step < 1.0 / 256 || b->heards > 0 || b->seeds > 0)
+        return;
+    if (++b->since_adjust < b->learnt.limit)
+        return;
+    b->since_adjust = 0;
+    b->clean_seconds = b->learnt.seconds;
+    b->learnt.seconds -= b->learnt.seconds * b->step;
+}
+
+static void settled_request(rs_bucket *b, unsigned long long seq)
+{
+    if (b->in_flight > 0)
+        b->in_flight--;
+    if (seq == b->probe_seq)
+        b->probe_seq = 0;
+}
+
+void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r, int ok)
+{
+    int was_probe;
+    if (b->free && !(r && r->has)) {    /* nothing to learn: the fast path (now unused) */
+        if (b->in_flight > 0)
+            b->in_flight--;
+        b->episode_ok += ok;
+        return;
+    }
+    was_probe = seq != 0 && seq == b->probe_seq;
+    settled_request(b, seq);
+    if (r && r->has)
+        took_rate(b, seq, now, r);      /* first: it may make the log */
+    log_push(b, now);
+    if (was_probe && !(r && r->has && r->limit < 1))
+        b->probe = 0;           /* the probe's answer has spoken */
+    if (ok && seq > b->closed_seq) {
+        b->backoffs = 0;
+        if (b->learning)
+            learnt_from(b, now);
+        else
+            approach(b);
+        b->episode_ok++;
+    }
+    settle(b);
+}
+
+void rs_bucket_refused(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r,
+                       double retry_after, double jitter)
+{
+    int fresh = seq > b->closed_seq;
+    double reset = r && r->has ? believed_reset(r) : 0, wait;
+    settled_request(b, seq);
+    if (r && r->has) {
+        took_windows(b, r);
+        b->rate = *r;
+        b->rate.reset = reset;
+        b->rate_at = now;
+    }
+    wait = retry_after >= 0 ? retry_after : reset > 0 ? reset : -1;
+    if (!fresh) {               /* sent before the bucket closed: it says no more */
+        if (wait > 0 && now + wait > b->closed_until)
+            b->closed_until = now + wait;
+        settle(b);
+        return;
+    }
+    if (wait < 0)
+        wait = backoff(b, jitter), b->backoffs++;
+    if (b->heards == 0 && b->seeds == 0 && !b->learning) {
+        b->learning = 1;        /* what passed since the last reopening */
+        b->learn_start = b->episode_start > 0 ? b->episode_start : now;
+        b->learn_ok = b->episode_ok;
+    }
+    close_until(b, now + wait);
+    settle(b);
+}
+
+void rs_bucket_lost(rs_bucket *b, unsigned long long seq, double now)
+{
+    settled_request(b, seq);
+    log_push(b, now);
+    settle(b);
+}
+
+int rs_bucket_seed(rs_bucket *b, double limit, double seconds)
+{
+    if (b->seeds >= RS_RATE_WINDOWS || limit < 1 || seconds <= 0)
+        return 1;
+    b->seed[b->seeds].limit = limit;
+    b->seed[b->seeds].seconds = seconds;
+    b->seeds++;
+    settle(b);
+    return log_room(b, limit);
+}
+
+/* ---- what rate_limit() shows ------------------------------------------- */
+
+void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v)
+{
+    int i, n;
+    const rs_window *w;
+    memset(v, 0, sizeof *v);
+    v->wait = rs_bucket_delay(b, now);
+    w = windows_of(b, &n);
+    for (i = 0; i < n; i++)
+        v->window_list[i] = w[i];
+    v->windows = n;
+    if (b->rate.has) {
+        v->known = 1;
+        v->limit = b->rate.limit;
+        v->remaining = b->rate.remaining;
+        v->reset = b->rate_at + b->rate.reset - now;
+    } else if (n > 0) {
+        v->known = 1;
+        v->limit = w[0].limit;
+        v->remaining = w[0].limit;
+    }
+    if (n > 0)
+        v->window = w[0].seconds;
+    if (b->has_cap) {           /* what the client still lets go */
+        double left = b->cap > b->sent ? (double)(b->cap - b->sent) : 0;
+        if (!b->rate.has || left < v->remaining)
+            v->remaining = left;
+    }
+    if (b->closed_until > now) {
+        v->remaining = 0;
+        if (b->closed_until - now > v->reset)
+            v->reset = b->closed_until - now;
+    }
+    if (v->reset < 0)
+        v->reset = 0;
+}

@@ -1,0 +1,137 @@
+/*
+ * pacing.h: the rate limit of one endpoint, as a client sees it (a
+ * bucket).  Plain C on numbers: every time is passed in (monotonic
+ * seconds), so the rule can be driven on a virtual clock by the specs
+ * (core.pacing_bucket) as well as by the loop.
+ *
+ * The rule, in the order a bucket applies it:
+ *   - a 429, or an announced limit of 0, closes the bucket until
+ *     Retry-After, else the announced reset, else a backoff doubling from
+ *     retry_delay up to 60 s (with jitter); every request of it waits;
+ *   - never more than L requests in any W seconds, for every window known
+ *     (announced by x-ratelimit-limit "L;w=W", else given by rate_limits,
+ *     else learnt from the 429s, then approached from below): a log of
+ *     when each request was answered (the latest it can have been
+ *     counted), requests in flight counting as now.  Safe for fixed
+ *     windows, sliding ones and token buckets whatever their reset means;
+ *   - where nothing is known (no answer yet, a reopened bucket, a spent
+ *     count past its reset) one request goes and the rest wait for its
+ *     answer (a probe);
+ *   - x-ratelimit-remaining R in the answer to the q-th request allows
+ *     requests up to number R + q until its reset: an answer only lowers
+ *     that ceiling (an older, higher count never reopens a closed gate);
+ *     past the reset, one request asks again.
+ */
+#ifndef RS_PACING_H
+#define RS_PACING_H
+
+#include <math.h>
+
+#include "rs.h"
+
+/* What rs_bucket_delay returns when a request must wait for an answer
+ * of a request in flight (no timer: the answer wakes it). */
+#define RS_PACE_ANSWER HUGE_VAL
+
+/* The longest log of answered requests a bucket keeps; a window of a
+ * larger limit is paced as RS_PACE_LOG_MAX requests in a proportionally
+ * shorter window (never more in the whole one). */
+#define RS_PACE_LOG_MAX 1024
+
+/* The longest backoff after a 429 that said nothing, in seconds. */
+#define RS_PACE_BACKOFF_MAX 60.0
+
+typedef struct rs_window {
+    double limit, seconds;
+} rs_window;
+
+/* The state of one endpoint's limit.  Zeroed, then rs_bucket_init. */
+typedef struct rs_bucket {
+    int free;                   /* nothing limits it: the fast path */
+    int in_flight;              /* requests sent and not yet answered */
+    unsigned long long sent;    /* requests sent; the last one's number */
+    /* what is known of its windows: announced, given, learnt */
+    rs_window heard[RS_RATE_WINDOWS], seed[RS_RATE_WINDOWS], learnt;
+    int heards, seeds, has_learnt;
+    rs_rate rate;               /* the last x-ratelimit-* heard */
+    double rate_at;             /* when */
+    /* the ceiling from x-ratelimit-remaining */
+    int has_cap;
+    unsigned long long cap;     /* requests up to this number may go */
+    double cap_until;
+    /* when each of the last requests was answered (a ring, oldest first) */
+    double *log;
+    int log_cap, log_len, log_head;
+    /* one request at a time until an answer says more */
+    int probe;                  /* a probe is due */
+    unsigned long long probe_seq;   /* the probe in flight, or 0 */
+    /* closed by a 429 or a limit of 0 */
+    double closed_until;        /* 0: open */
+    unsigned long long closed_seq;  /* requests up to this were out when it closed */
+    int backoffs;               /* closures without a success between */
+    double retry_delay;
+    /* learning a rate that no header announces */
+    double episode_start;       /* the first request since the last reopening */
+    int episode_ok;             /* successes since then */
+    int learning;               /* closed by a 429: the next success ends the episode */
+    double learn_start;
+    int learn_ok;
+    /* approaching it from below: each clean window of the rate learnt
+     * shortens its seconds by a step (a sixteenth at first); a 429 then
+     * brings back a quarter more than the last clean seconds and halves
+     * the step, until it is too small to take */
+    int since_adjust;           /* successes since the last shortening */
+    double clean_seconds;       /* the last seconds that drew no 429, or 0 */
+    double step;
+} rs_bucket;
+
+/* Prepares b (zeroed by the caller): nothing is known, its first request
+ * will be a probe. */
+void rs_bucket_init(rs_bucket *b, double retry_delay);
+
+/* Frees the log.  Idempotent, never raises. */
+void rs_bucket_free(rs_bucket *b);
+
+/* A window given in advance (rate_limits): limit requests per seconds.
+ * Returns 0 when memory ran out (the bucket is then paced more coarsely). */
+int rs_bucket_seed(rs_bucket *b, double limit, double seconds);
+
+/* Seconds until b's next request may go (0: now), or RS_PACE_ANSWER:
+ * when an answer of a request in flight arrives.  May change b (a reset
+ * that passed). */
+double rs_bucket_delay(rs_bucket *b, double now);
+
+/* A request of b goes now; returns its number, for the calls below. */
+unsigned long long rs_bucket_send(rs_bucket *b, double now);
+
+/* Request seq was answered (not 429) at now; r is what its headers said
+ * (r->has 0: nothing); ok: the status was a success.  A free bucket told
+ * nothing new does not read now. */
+void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r, int ok);
+
+/* Request seq was answered 429 at now: retry_after in seconds (< 0: not
+ * said), r its headers, jitter a number in [0, 1). */
+void rs_bucket_refused(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r,
+                       double retry_after, double jitter);
+
+/* Request seq got no answer (a network failure, a timeout, cancelled on
+ * the network): it may have been counted. */
+void rs_bucket_lost(rs_bucket *b, unsigned long long seq, double now);
+
+/* What rate_limit() shows of a bucket. */
+typedef struct rs_bucket_view {
+    int known;                  /* some limit is known */
+    double limit, remaining, reset, window;   /* reset: seconds from now */
+    int windows;
+    rs_window window_list[RS_RATE_WINDOWS];
+    double wait;                /* seconds its next request waits (HUGE_VAL: an answer) */
+} rs_bucket_view;
+
+/* Fills v with what b knows at now.  May change b as rs_bucket_delay. */
+void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v);
+
+/* Pushes client:rate_limit's table for v, with queued requests waiting
+ * (ratelimit.c).  May raise a memory error. */
+void rs_pace_push_view(lua_State *L, const rs_bucket_view *v, int queued);
+
+#endif

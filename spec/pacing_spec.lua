@@ -1,0 +1,372 @@
+-- The pacing rule of one endpoint's bucket (csrc/pacing.c), driven on a
+-- virtual clock through core.pacing_bucket: every time below is a number
+-- passed in, so windows of minutes cost nothing and nothing sleeps.  The
+-- servers are the sandbox's own rate-limit styles
+-- (lua/robloxsocial/sandbox/ratelimit_styles.lua) on the same clock.
+local core = require "robloxsocial.core"
+local styles = require "robloxsocial.sandbox.ratelimit_styles"
+
+local HUGE = math.huge
+
+-- One endpoint limited to L requests per W seconds in a style, answering
+-- as the sandbox does: headers (unless o.headers == false) with resets
+-- rounded up (whole seconds for windows, milliseconds for buckets), and a
+-- 429's Retry-After (unless o.retry_after == false).
+local function server(style, L, W, o)
+  o = o or {}
+  local st, c = styles[style], nil
+  local s = { passed = 0, refused = 0 }
+  local function round(x)
+    if st.fraction then return math.ceil(x * 1000 - 1e-6) / 1000 end
+    return math.ceil(x - 1e-9)
+  end
+  function s.handle(now)
+    c = c or st.new(L, W, now)
+    local ok = st.remaining(c, L, W, now) >= 1
+    if ok then
+      st.take(c, L, W, now)
+      s.passed = s.passed + 1
+    else
+      s.refused = s.refused + 1
+    end
+    local headers, retry_after
+    if o.headers ~= false then
+      headers = {
+        limit = string.format("%d, %d;w=%g", L, L, W),
+        remaining = tostring(math.max(0, st.remaining(c, L, W, now))),
+        reset = tostring(round(math.max(0, st.reset(c, L, W, now)))),
+      }
+    end
+    if not ok and o.retry_after ~= false then retry_after = round(st.wait(c, L, W, now, 1)) end
+    return ok, headers, retry_after
+  end
+  return s
+end
+
+-- Sends n requests through bucket b to server s, at most conc at once,
+-- each answered rtt seconds after it went (counted by the server half
+-- way); a 429 is sent again.  Starts at o.start (0) and returns the
+-- virtual time when the last was answered.
+local function drive(b, s, n, conc, rtt, o)
+  o = o or {}
+  local now, pending, flight, done, steps = o.start or 0, n, {}, 0, 0
+  while done < n do
+    steps = steps + 1
+    assert(steps < 200000, "no progress")
+    while pending > 0 and #flight < conc and b:delay(now) == 0 do
+      local q = b:send(now)
+      local ok, headers, retry_after = s.handle(now + rtt / 2)
+      flight[#flight + 1] = { q = q, at = now + rtt, ok = ok, headers = headers, retry_after = retry_after }
+      pending = pending - 1
+    end
+    local d = (pending > 0 and #flight < conc) and b:delay(now) or HUGE
+    table.sort(flight, function(x, y) return x.at < y.at or (x.at == y.at and x.q < y.q) end)
+    local first = flight[1]
+    if first and first.at <= now + d then
+      table.remove(flight, 1)
+      now = first.at
+      if first.ok then
+        b:answer(first.q, now, first.headers)
+        done = done + 1
+      else
+        b:refused(first.q, now, first.headers, first.retry_after, o.jitter or 0.5)
+        pending = pending + 1
+      end
+    else
+      assert(d < HUGE, "the bucket waits for an answer while none is in flight")
+      now = now + d
+    end
+  end
+  return now
+end
+
+describe("a bucket (csrc/pacing.c)", function()
+  describe("where nothing is known", function()
+    it("lets one request go and holds the rest until its answer", function()
+      local b = core.pacing_bucket(1)
+      assert.equal(0, b:delay(0))
+      local q = b:send(0)
+      assert.equal(HUGE, b:delay(0))
+      assert.equal(HUGE, b:delay(5))
+      b:answer(q, 0.2)
+      assert.equal(0, b:delay(0.2))
+    end)
+
+    it("is free once an answer announces nothing: every request goes at once", function()
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0.1)
+      for i = 1, 50 do
+        assert.equal(0, b:delay(0.1))
+        b:send(0.1)
+      end
+      assert.is_true(b:state().free)
+    end)
+
+    it("lets the next request probe when the probe got no answer", function()
+      local b = core.pacing_bucket(1)
+      local q = b:send(0)
+      b:lost(q, 1)
+      assert.equal(0, b:delay(1))
+      b:send(1)
+      assert.equal(HUGE, b:delay(1))
+    end)
+  end)
+
+  describe("with the limit announced", function()
+    for _, style in ipairs { "fixed", "sliding", "bucket_full", "bucket_next" } do
+      for _, conc in ipairs { 1, 8, 100 } do
+        it(style .. ": 100 requests, 10 per 10 s, " .. conc .. " at once: no 429, the budget used", function()
+          local s = server(style, 10, 10)
+          local t = drive(core.pacing_bucket(1), s, 100, conc, 0.1)
+          assert.equal(0, s.refused)
+          assert.equal(100, s.passed)
+          -- 100 requests at 10 per 10 s take 90 s at the least; paced
+          -- within a round trip a window, about 100 s at most
+          assert.is_true(t >= 90 and t < 102, "took " .. t)
+        end)
+      end
+    end
+
+    it("keeps every window of the limit header", function()
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0, { limit = "2, 2;w=1, 3;w=60", remaining = "1", reset = "1" })
+      assert.equal(0, b:delay(0))
+      b:answer(b:send(0), 0, { limit = "2, 2;w=1, 3;w=60", remaining = "0", reset = "1" })
+      assert.near(1, b:delay(0), 1e-9)          -- the second window of 1 s
+      b:answer(b:send(1), 1, { limit = "1, 2;w=1, 3;w=60", remaining = "1", reset = "1" })
+      -- three in 60 s: the next one waits for the first to leave
+      assert.near(59, b:delay(1), 1e-9)
+      assert.same({ { 2, 1 }, { 3, 60 } }, b:view(1).windows)
+    end)
+
+    it("never reopens a closed gate on an older, higher remaining count", function()
+      -- two requests out; the later one's answer says none remain (another
+      -- client spent the rest), then the earlier one's says 5 did
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0, { limit = "10, 10;w=60", remaining = "9", reset = "60" })
+      local q1, q2 = b:send(1), b:send(1)
+      b:answer(q2, 1.1, { limit = "10, 10;w=60", remaining = "0", reset = "59" })
+      b:answer(q1, 1.2, { limit = "10, 10;w=60", remaining = "5", reset = "59" })
+      assert.near(58.9, b:delay(1.2), 1e-9)
+      assert.equal(0, b:view(1.2).remaining)
+    end)
+
+    it("past the reset of a spent count lets one request ask again", function()
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0, { limit = "5", remaining = "0", reset = "2.5" })
+      assert.near(2.5, b:delay(0), 1e-9)        -- a fractional reset
+      assert.equal(0, b:delay(2.5))
+      b:send(2.5)
+      assert.equal(HUGE, b:delay(2.5))
+    end)
+
+    it("believes a limit of 0 until its reset, then asks again", function()
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0, { limit = "0, 0;w=30", remaining = "0", reset = "30" })
+      assert.near(30, b:delay(0), 1e-9)
+      assert.equal(0, b:delay(30))
+      local q = b:send(30)
+      assert.equal(HUGE, b:delay(30))
+      b:answer(q, 30.1, { limit = "0, 0;w=30", remaining = "0", reset = "30" })
+      assert.near(30, b:delay(30.1), 1e-9)
+    end)
+
+    it("believes a reset above a day only up to the longest window, or 60 s", function()
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0, { limit = "5, 5;w=10, 9;w=40", remaining = "0", reset = "999999" })
+      assert.near(40, b:delay(0), 1e-9)
+      b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0, { limit = "5", remaining = "0", reset = "999999" })
+      assert.near(60, b:delay(0), 1e-9)
+    end)
+
+    it("paces a limit larger than its log in the same share of the window", function()
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0, { limit = "1000000, 1000000;w=60", remaining = "999999", reset = "60" })
+      for i = 1, 200 do
+        assert.equal(0, b:delay(0))
+        b:answer(b:send(0), 0)
+      end
+      assert.is_true(b:state().log <= 1024)
+    end)
+  end)
+
+  describe("given rate_limits", function()
+    for _, style in ipairs { "fixed", "sliding", "bucket_full", "bucket_next" } do
+      it(style .. " without headers: paced from the first request, no 429", function()
+        local s = server(style, 5, 10, { headers = false, retry_after = false })
+        local b = core.pacing_bucket(1)
+        b:seed(5, 10)
+        local t = drive(b, s, 40, 8, 0.1)
+        assert.equal(0, s.refused)
+        assert.is_true(t < 80, "took " .. t)
+      end)
+    end
+  end)
+
+  describe("after a 429", function()
+    it("holds every request of the bucket until Retry-After, then one", function()
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0)
+      local q1, q2, q3 = b:send(1), b:send(1), b:send(1)
+      b:refused(q1, 1.1, nil, 5)
+      assert.near(5, b:delay(1.1), 1e-9)
+      b:refused(q2, 1.2, nil, nil)              -- sent before it closed: no longer
+      assert.near(4.9, b:delay(1.2), 1e-9)
+      b:answer(q3, 1.3)
+      assert.near(4.8, b:delay(1.3), 1e-9)
+      assert.equal(0, b:delay(6.1))
+      b:send(6.1)
+      assert.equal(HUGE, b:delay(6.1))
+    end)
+
+    it("without Retry-After waits for the reset the 429 announced", function()
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0)
+      b:refused(b:send(1), 1, { limit = "3, 3;w=10", remaining = "0", reset = "7.25" }, nil)
+      assert.near(7.25, b:delay(1), 1e-9)
+    end)
+
+    it("without either backs off, doubling from retry_delay up to 60 s, with jitter", function()
+      local b = core.pacing_bucket(0.5)
+      b:answer(b:send(0), 0)
+      local now, waits = 1, {}
+      for i = 1, 10 do
+        b:refused(b:send(now), now, nil, nil, 0)
+        waits[i] = b:delay(now)
+        now = now + waits[i]
+      end
+      assert.same({ 0.5, 1, 2, 4, 8, 16, 32, 60, 60, 60 }, waits)
+      b = core.pacing_bucket(0.5)
+      b:answer(b:send(0), 0)
+      b:refused(b:send(1), 1, nil, nil, 0.8)
+      assert.near(0.6, b:delay(1), 1e-9)
+    end)
+
+    it("doubles once for the requests that were out together", function()
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0)
+      local qs = {}
+      for i = 1, 8 do qs[i] = b:send(1) end
+      for i = 1, 8 do b:refused(qs[i], 1.1, nil, nil, 0) end
+      assert.near(1, b:delay(1.1), 1e-9)
+      assert.equal(1, b:state().backoffs)
+    end)
+
+    it("starts over from retry_delay after a success", function()
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0)
+      b:refused(b:send(1), 1, nil, nil, 0)
+      b:refused(b:send(2), 2, nil, nil, 0)
+      local q = b:send(4)
+      b:answer(q, 4)
+      b:refused(b:send(5), 5, nil, nil, 0)
+      assert.near(1, b:delay(5), 1e-9)
+    end)
+  end)
+
+  describe("without any header", function()
+    for _, style in ipairs { "fixed", "sliding", "bucket_full", "bucket_next" } do
+      it(style .. ": learns the rate from the 429s and approaches it from below", function()
+        local s = server(style, 5, 10, { headers = false, retry_after = false })
+        local b = core.pacing_bucket(1)
+        local t = drive(b, s, 200, 8, 0.1)
+        assert.equal(200, s.passed)
+        assert.is_truthy(b:state().learnt)
+        -- the first burst meets a closed window, and the learning costs a
+        -- few more; then the rate learnt draws none, and uses most of
+        -- the budget (100 requests at 5 per 10 s: 200 s at the least)
+        assert.is_true(s.refused <= 25, s.refused .. " refused")
+        local before = s.refused
+        local t2 = drive(b, s, 100, 8, 0.1, { start = t })
+        assert.is_true(s.refused - before <= 1, (s.refused - before) .. " more refused")
+        assert.is_true(t2 - t < 240, "took " .. (t2 - t))
+      end)
+    end
+
+    it("with Retry-After: one 429 a closure, not one a slot", function()
+      local s = server("fixed", 5, 10, { headers = false })
+      local b = core.pacing_bucket(1)
+      drive(b, s, 100, 8, 0.1)
+      assert.is_true(s.refused <= 12, s.refused .. " refused")
+    end)
+  end)
+
+  describe("core.pace_key", function()
+    it("names a bucket by method, service and path, numbers taken out, without the query", function()
+      assert.equal("GET friends /v1/users/{id}/friends/count",
+        core.pace_key("GET", "friends", "/v1/users/123/friends/count?x=1"))
+      assert.equal("GET apis /a/12b/{id}", core.pace_key("GET", "apis", "/a/12b/34"))
+      assert.equal("POST presence /v1/presence/users", core.pace_key("POST", "presence", "/v1/presence/users"))
+      assert.equal("GET friends /v1/users/{id}/friends/count",
+        core.pace_key("GET", "friends", "/v1/users/", "/friends/count"))
+      assert.equal("GET x /{id}", core.pace_key("GET", "x", "/5"))
+    end)
+
+    it("finds the bucket found last, and none of another endpoint for it", function()
+      local keys, count = core.pace_keys {
+        { "GET", "friends", "/v1/users/1/friends/count" },
+        { "GET", "friends", "/v1/users/2/friends/count" },
+        { "GET", "friends", "/v1/users/", "/friends/count" },
+        { "GET", "friends", "/v1/users/3/friends" },
+        { "GET", "friends", "/v1/users/3/friends/count/x" },
+        { "POST", "friends", "/v1/users/3/friends/count/x" },
+        { "POST", "friend", "/v1/users/3/friends/count/x" },
+        { "POST", "friend", "/v1/users/3a/friends/count/x?y=1" },
+        { "POST", "friend", "/v1/users/3a/friends/count/x?z=2" },
+        { "POST", "friend", "/v1/users/3a/friends/count/x/" },
+        { "GET", "friends", "/v1/users/", "/friends" },
+        { "GET", "friends", "/v1/users/", "/friends" },
+        { "GET", "friends", "/v1/users/", "/friends/count" },
+        { "GET", "groups", "/v1/users/", "/friends/count" },
+        { "GET", "groups", "/v1/users/" },
+      }
+      assert.same({
+        "GET friends /v1/users/{id}/friends/count", "GET friends /v1/users/{id}/friends/count",
+        "GET friends /v1/users/{id}/friends/count", "GET friends /v1/users/{id}/friends",
+        "GET friends /v1/users/{id}/friends/count/x", "POST friends /v1/users/{id}/friends/count/x",
+        "POST friend /v1/users/{id}/friends/count/x", "POST friend /v1/users/3a/friends/count/x",
+        "POST friend /v1/users/3a/friends/count/x", "POST friend /v1/users/3a/friends/count/x/",
+        "GET friends /v1/users/{id}/friends", "GET friends /v1/users/{id}/friends",
+        "GET friends /v1/users/{id}/friends/count", "GET groups /v1/users/{id}/friends/count",
+        "GET groups /v1/users/",
+      }, keys)
+      assert.equal(9, count)
+    end)
+  end)
+
+  describe("robloxsocial.limits", function()
+    local limits = require "robloxsocial.limits"
+    local endpoints = require "robloxsocial.endpoints"
+
+    it("names each endpoint's bucket as the core finds it from the path sent", function()
+      for _, row in ipairs(endpoints) do
+        local path = row.path:gsub("{[^}]*}", "4294967297")
+        if not row.path:find("Contact", 1, true) then     -- its one value is no number
+          assert.equal(limits.key(row), core.pace_key(row.method, row.service, path), row.name)
+        end
+      end
+    end)
+
+    it("turns rate_limits by method name into the core's keys, and \"live\" into the observed limits", function()
+      assert.same({ ["POST presence /v1/presence/users"] = { 60, 60 } },
+        limits.check { presence = { 60, 60 } })
+      assert.same({
+        ["POST presence /v1/presence/users"] = { 60, 60 },
+        ["GET friends /v1/users/{id}/friends"] = { 20, 60 },
+        ["GET friends /v1/users/{id}/friends/count"] = { 100, 60 },
+        ["GET friends /v1/users/{id}/friends/find"] = { 100, 60 },
+      }, limits.check "live")
+    end)
+
+    it("refuses what is not a limit by method name", function()
+      assert.has_error(function() limits.check { presense = { 1, 1 } } end,
+        "bad argument #1 to 'new' (option 'rate_limits' names 'presense', which is not a method)")
+      assert.has_error(function() limits.check { presence = { 0, 1 } } end,
+        "bad argument #1 to 'new' (option 'rate_limits' presence must be { requests, seconds }: "
+        .. "a positive whole number and 0 to 86400 seconds)")
+      assert.has_error(function() limits.check(true) end,
+        "bad argument #1 to 'new' (option 'rate_limits' must be a table by method name or \"live\")")
+    end)
+  end)
+end)
