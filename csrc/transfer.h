@@ -124,6 +124,20 @@ static inline int rs_transfer_is_spent(const rs_transfer *t)
     return t->state == RS_T_SPENT;
 }
 
+/* ---- transfer_io.c: libcurl's callbacks, set on each attempt's handle
+ * (userdata: the transfer).  They copy bytes and never touch Lua. */
+size_t rs_transfer_on_body(char *data, size_t size, size_t count, void *userdata);
+size_t rs_transfer_on_header(char *data, size_t size, size_t count, void *userdata);
+int rs_transfer_on_prereq(void *userdata, char *ip, char *local_ip, int port, int local_port);
+curl_socket_t rs_transfer_on_open_socket(void *userdata, curlsocktype purpose,
+                                         struct curl_sockaddr *addr);
+
+/* Forgets what an earlier answer's status line and headers said. */
+void rs_transfer_take_status_line(rs_transfer *t, const char *line, size_t len);
+
+/* A NUL-terminated copy of len bytes at s (malloc'd), or NULL. */
+char *rs_copy_bytes(const char *s, size_t len);
+
 /* Metatable of transfer userdata. */
 #define RS_TRANSFER_MT "robloxsocial.Transfer"
 
