@@ -300,6 +300,26 @@ describe("robloxsocial.sleep()", function()
     assert.same({ "sooner", "later" }, order)
   end)
 
+  it("wakes many sleepers in the order they fall due, whatever the order they slept in", function()
+    -- Enough sleepers for a heap several levels deep, put to sleep in
+    -- scrambled orders: a timer heap that sifts to the wrong parent or
+    -- child hands them out of order.  All are due when step runs, so
+    -- the order is the heap's alone.
+    for _, stride in ipairs{ -1, 7, 13 } do
+      local woke, want = {}, {}
+      for i = 0, 39 do
+        local k = stride < 0 and 39 - i or (i * stride) % 40
+        robloxsocial.spawn(function() robloxsocial.sleep(0.05 + k * 0.001); woke[#woke + 1] = k end)
+        want[i + 1] = i
+      end
+      robloxsocial.step()         -- all sleep now
+      robloxsocial.sleep(0.2)     -- outside a task: no task is resumed meanwhile
+      assert.same({}, woke)
+      robloxsocial.step()
+      assert.same(want, woke)
+    end
+  end)
+
   it("outside a task, keeps the tasks' requests moving while it sleeps", function()
     local client <close> = support.client()
     robloxsocial.spawn(function() assert(client:friends_count(me)) end)
