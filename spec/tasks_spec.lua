@@ -320,6 +320,29 @@ describe("robloxsocial.sleep()", function()
     end
   end)
 
+  it("wakes the sleepers left in the order they fall due when others are cancelled", function()
+    -- A cancelled sleeper's timer leaves the heap from its middle: the
+    -- last one fills the hole and must find its place, up or down.
+    for _, stride in ipairs{ 7, 13, 17 } do
+      local woke, want, tasks = {}, {}, {}
+      for i = 0, 39 do
+        local k = (i * stride) % 40
+        tasks[k] = robloxsocial.spawn(function() robloxsocial.sleep(0.05 + k * 0.001); woke[#woke + 1] = k end)
+      end
+      robloxsocial.step()         -- all sleep now
+      for i = 0, 39 do
+        local k = (i * 11) % 40   -- cancelled in yet another order
+        if k % 3 == 0 then tasks[k]:cancel() end
+      end
+      for k = 0, 39 do
+        if k % 3 ~= 0 then want[#want + 1] = k end
+      end
+      robloxsocial.sleep(0.2)     -- outside a task: no task is resumed meanwhile
+      robloxsocial.step()
+      assert.same(want, woke)
+    end
+  end)
+
   it("outside a task, keeps the tasks' requests moving while it sleeps", function()
     local client <close> = support.client()
     robloxsocial.spawn(function() assert(client:friends_count(me)) end)
