@@ -134,6 +134,21 @@ describe("the x-csrf-token handshake", function()
     for i = 1, 4 do assert.is_table(rest[i]:wait()) end
   end)
 
+  it("lets the writes waiting for a probe go once the probe is cancelled", function()
+    -- The probe is cancelled in flight, unanswered: a waiting write
+    -- becomes the next probe at once, not when its timeout runs out.
+    sb:configure{ latency = 0.3 }
+    local client <close> = support.client{ concurrency = 8, max_retries = 0, timeout = 3 }
+    local core = require "robloxsocial.core"
+    local probe = robloxsocial.spawn(get_tags, client)
+    local rest = {}
+    for i = 1, 3 do rest[i] = robloxsocial.spawn(get_tags, client) end
+    assert.equal(1, core.stats().on_network)                  -- the others wait for its answer
+    probe:cancel()
+    support.run(10)
+    for i = 1, 3 do assert.is_table(rest[i]:wait()) end
+  end)
+
   -- The key goes only to the apis service (Open Cloud), which answers
   -- here through a fault: what is checked is what the client sends.
   it("sends a write made with an API key alone once, with the key and no token", function()
