@@ -193,6 +193,18 @@ describe("a challenge", function()
     _, err = client:friends_count(me)
     assert.is_nil(err.challenge)
   end)
+
+  it("is one with only its id or only its type: either header alone makes it", function()
+    local client <close> = support.client()
+    sb:fault{ method = "GET", path = count_path(), kind = "status", status = 403,
+              headers = { ["rblx-challenge-id"] = "abc" } }
+    local _, err = client:friends_count(me)
+    assert.equal("abc", err.challenge.id)
+    sb:fault{ method = "GET", path = count_path(), kind = "status", status = 403,
+              headers = { ["rblx-challenge-type"] = "captcha" } }
+    _, err = client:friends_count(me)
+    assert.equal("captcha", err.challenge.type)
+  end)
 end)
 
 describe("a rotated cookie", function()
