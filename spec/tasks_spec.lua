@@ -305,15 +305,19 @@ describe("robloxsocial.sleep()", function()
     -- scrambled orders: a timer heap that sifts to the wrong parent or
     -- child hands them out of order.  All are due when step runs, so
     -- the order is the heap's alone.
+    -- Each sleeps until its own time, fixed before any is spawned, so that
+    -- the time spawning takes does not change their order.
     for _, stride in ipairs{ -1, 7, 13 } do
-      local woke, want = {}, {}
+      local woke, want, base = {}, {}, core.now()
       for i = 0, 39 do
         local k = stride < 0 and 39 - i or (i * stride) % 40
-        robloxsocial.spawn(function() robloxsocial.sleep(0.05 + k * 0.001); woke[#woke + 1] = k end)
+        robloxsocial.spawn(function()
+          robloxsocial.sleep(base + 0.1 + k * 0.005 - core.now()); woke[#woke + 1] = k
+        end)
         want[i + 1] = i
       end
       robloxsocial.step()         -- all sleep now
-      robloxsocial.sleep(0.2)     -- outside a task: no task is resumed meanwhile
+      robloxsocial.sleep(0.5)     -- outside a task: no task is resumed meanwhile
       assert.same({}, woke)
       robloxsocial.step()
       assert.same(want, woke)
@@ -324,10 +328,12 @@ describe("robloxsocial.sleep()", function()
     -- A cancelled sleeper's timer leaves the heap from its middle: the
     -- last one fills the hole and must find its place, up or down.
     for _, stride in ipairs{ 7, 13, 17 } do
-      local woke, want, tasks = {}, {}, {}
+      local woke, want, tasks, base = {}, {}, {}, core.now()
       for i = 0, 39 do
         local k = (i * stride) % 40
-        tasks[k] = robloxsocial.spawn(function() robloxsocial.sleep(0.05 + k * 0.001); woke[#woke + 1] = k end)
+        tasks[k] = robloxsocial.spawn(function()
+          robloxsocial.sleep(base + 0.1 + k * 0.005 - core.now()); woke[#woke + 1] = k
+        end)
       end
       robloxsocial.step()         -- all sleep now
       for i = 0, 39 do
@@ -337,7 +343,7 @@ describe("robloxsocial.sleep()", function()
       for k = 0, 39 do
         if k % 3 ~= 0 then want[#want + 1] = k end
       end
-      robloxsocial.sleep(0.2)     -- outside a task: no task is resumed meanwhile
+      robloxsocial.sleep(0.5)     -- outside a task: no task is resumed meanwhile
       robloxsocial.step()
       assert.same(want, woke)
     end
