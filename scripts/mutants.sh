@@ -111,7 +111,7 @@ for id in "${ids[@]}"; do
       if [ $rc -ne 0 ]; then
         test=$(grep -m1 '^not ok' spec.out | sed 's/^not ok [0-9]* - //')
         [ $rc -eq 124 ] || [ $rc -eq 137 ] && test="timed out after $limit s"
-        [ -z "$test" ] && test="exit $rc"
+        [ -z "$test" ] && test="exit $rc: $(grep -v '^[[:space:]]*$' spec.out | tail -n 1)"   # a crash
         killers+=("$(basename "$s"): $test")
         [ "$all" = 1 ] || break
       fi
