@@ -135,6 +135,32 @@ describe("pacing", function()
     assert.is_true(err.retry_after > 1)
     assert.equal(1, #support.requests("GET", count_path()))
   end)
+
+  it("never reopens a closed gate on an older, higher remaining count", function()
+    -- Two calls out at once: the later one's answer comes first and says
+    -- none remain (another client spent the rest), then the earlier,
+    -- slower one's says 5 did.  The later word holds until the reset.
+    local slow, fast = count_path(me), count_path(5001)
+    local function said(remaining)
+      return { ["x-ratelimit-limit"] = "10", ["x-ratelimit-remaining"] = tostring(remaining),
+               ["x-ratelimit-reset"] = "60" }
+    end
+    sb:configure{ latency = { ["*"] = 0, [slow] = 0.3 } }
+    sb:fault{ method = "GET", path = slow, kind = "body", body = '{"count":1}', headers = said(5) }
+    sb:fault{ method = "GET", path = fast, kind = "body", body = '{"count":2}', headers = said(0) }
+    local client <close> = support.client{ deadline = 2, max_retries = 0 }
+    local order = {}
+    local a = robloxsocial.spawn(function() local n = client:friends_count(me); order[#order + 1] = "slow"; return n end)
+    local b = robloxsocial.spawn(function() local n = client:friends_count(5001); order[#order + 1] = "fast"; return n end)
+    assert(support.wait(a))
+    assert(support.wait(b))
+    assert.same({ "fast", "slow" }, order)        -- the higher count came last
+    local answer, err = client:friends_count(me)
+    assert.is_nil(answer)
+    assert.equal("timeout", err.kind)             -- it would wait for the reset
+    assert.is_true(err.retry_after > 2)
+    assert.equal(1, #support.requests("GET", slow))
+  end)
 end)
 
 describe("a challenge", function()
@@ -165,6 +191,18 @@ describe("a challenge", function()
     sb:fault{ method = "GET", path = count_path(), kind = "status", status = 403 }
     _, err = client:friends_count(me)
     assert.is_nil(err.challenge)
+  end)
+
+  it("is one with only its id or only its type: either header alone makes it", function()
+    local client <close> = support.client()
+    sb:fault{ method = "GET", path = count_path(), kind = "status", status = 403,
+              headers = { ["rblx-challenge-id"] = "abc" } }
+    local _, err = client:friends_count(me)
+    assert.equal("abc", err.challenge.id)
+    sb:fault{ method = "GET", path = count_path(), kind = "status", status = 403,
+              headers = { ["rblx-challenge-type"] = "captcha" } }
+    _, err = client:friends_count(me)
+    assert.equal("captcha", err.challenge.type)
   end)
 end)
 

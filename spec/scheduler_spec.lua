@@ -371,6 +371,20 @@ describe("robloxsocial.step(timeout)", function()
     assert.is_false(late:done())
     late:cancel()
   end)
+
+  it("returns at once when a task yielded and can go on, without waiting for the network", function()
+    -- Were step to wait for its next timer, the sleeper would be due too.
+    local go = false
+    local yielder = robloxsocial.spawn(function() while not go do coroutine.yield() end end)
+    local late = robloxsocial.spawn(function() robloxsocial.sleep(3) end)
+    robloxsocial.step()               -- one yields, the other sleeps
+    assert.is_false(yielder:done())
+    go = true
+    robloxsocial.step(5)
+    assert.is_true(yielder:done())
+    assert.is_false(late:done())
+    late:cancel()
+  end)
 end)
 
 describe("robloxsocial.next_timeout()", function()
@@ -381,6 +395,16 @@ describe("robloxsocial.next_timeout()", function()
     assert.is_true(wait > 1 and wait <= 30, tostring(wait))
     t:cancel()
     assert.is_nil(robloxsocial.next_timeout())
+  end)
+
+  it("is 0, not nil, for a sleeping task whose sleep is over and that step has not resumed yet", function()
+    local t = robloxsocial.spawn(function() robloxsocial.sleep(0.05) end)
+    robloxsocial.step()               -- it sleeps
+    robloxsocial.sleep(0.2)           -- outside a task: the loop moves, no task is resumed
+    assert.is_false(t:done())
+    assert.equal(0, robloxsocial.next_timeout())
+    robloxsocial.step()
+    assert.is_true(t:done())
   end)
 end)
 

@@ -303,6 +303,55 @@ describe("robloxsocial.sleep()", function()
     assert.same({ "sooner", "later" }, order)
   end)
 
+  it("wakes many sleepers in the order they fall due, whatever the order they slept in", function()
+    -- Enough sleepers for a heap several levels deep, put to sleep in
+    -- scrambled orders: a timer heap that sifts to the wrong parent or
+    -- child hands them out of order.  All are due when step runs, so
+    -- the order is the heap's alone.
+    -- Each sleeps until its own time, fixed before any is spawned, so that
+    -- the time spawning takes does not change their order.
+    for _, stride in ipairs{ -1, 7, 13 } do
+      local woke, want, base = {}, {}, core.now()
+      for i = 0, 39 do
+        local k = stride < 0 and 39 - i or (i * stride) % 40
+        robloxsocial.spawn(function()
+          robloxsocial.sleep(base + 0.1 + k * 0.005 - core.now()); woke[#woke + 1] = k
+        end)
+        want[i + 1] = i
+      end
+      robloxsocial.step()         -- all sleep now
+      robloxsocial.sleep(0.5)     -- outside a task: no task is resumed meanwhile
+      assert.same({}, woke)
+      robloxsocial.step()
+      assert.same(want, woke)
+    end
+  end)
+
+  it("wakes the sleepers left in the order they fall due when others are cancelled", function()
+    -- A cancelled sleeper's timer leaves the heap from its middle: the
+    -- last one fills the hole and must find its place, up or down.
+    for _, stride in ipairs{ 7, 13, 17 } do
+      local woke, want, tasks, base = {}, {}, {}, core.now()
+      for i = 0, 39 do
+        local k = (i * stride) % 40
+        tasks[k] = robloxsocial.spawn(function()
+          robloxsocial.sleep(base + 0.1 + k * 0.005 - core.now()); woke[#woke + 1] = k
+        end)
+      end
+      robloxsocial.step()         -- all sleep now
+      for i = 0, 39 do
+        local k = (i * 11) % 40   -- cancelled in yet another order
+        if k % 3 == 0 then tasks[k]:cancel() end
+      end
+      for k = 0, 39 do
+        if k % 3 ~= 0 then want[#want + 1] = k end
+      end
+      robloxsocial.sleep(0.5)     -- outside a task: no task is resumed meanwhile
+      robloxsocial.step()
+      assert.same(want, woke)
+    end
+  end)
+
   it("outside a task, keeps the tasks' requests moving while it sleeps", function()
     local client <close> = support.client()
     robloxsocial.spawn(function() assert(client:friends_count(me)) end)

@@ -134,6 +134,52 @@ describe("the x-csrf-token handshake", function()
     for i = 1, 4 do assert.is_table(rest[i]:wait()) end
   end)
 
+  it("lets the writes waiting for a probe go once the probe is cancelled", function()
+    -- The probe is cancelled in flight, unanswered: a waiting write
+    -- becomes the next probe at once, not when its timeout runs out.
+    sb:configure{ latency = 0.3 }
+    local client <close> = support.client{ concurrency = 8, max_retries = 0, timeout = 3 }
+    local core = require "robloxsocial.core"
+    local probe = robloxsocial.spawn(get_tags, client)
+    local rest = {}
+    for i = 1, 3 do rest[i] = robloxsocial.spawn(get_tags, client) end
+    assert.equal(1, core.stats().on_network)                  -- the others wait for its answer
+    probe:cancel()
+    support.run(10)
+    for i = 1, 3 do assert.is_table(rest[i]:wait()) end
+  end)
+
+  it("still makes one handshake for the waiting writes when the probe fails unanswered", function()
+    -- The probe's connection is reset: the service said nothing about
+    -- tokens, so the writes that waited still make one handshake, not one each.
+    sb:fault{ method = "POST", path = "/v1/user/get-tags", kind = "reset", count = 1 }
+    sb:configure{ latency = 0.05 }
+    local client <close> = support.client{ concurrency = 8, max_retries = 0 }
+    local probe = robloxsocial.spawn(get_tags, client)
+    local rest = {}
+    for i = 1, 3 do rest[i] = robloxsocial.spawn(get_tags, client) end
+    support.run(10)
+    assert.is_nil((probe:wait()))
+    for i = 1, 3 do assert.is_table(rest[i]:wait()) end
+    local refused = 0
+    for _, r in ipairs(support.requests("POST", "/v1/user/get-tags")) do
+      if r.status == 403 then refused = refused + 1 end
+    end
+    assert.equal(1, refused)
+  end)
+
+  it("is made once for a write: a second 403 with a token ends the call", function()
+    -- A service that refuses the write again with a token must not be
+    -- answered with handshake after handshake.
+    sb:fault{ method = "POST", path = "/v1/user/get-tags", kind = "status", status = 403, count = -1,
+              headers = { ["x-csrf-token"] = "again" } }
+    local client <close> = support.client{ max_retries = 0, timeout = 3 }
+    local answer, err = get_tags(client)
+    assert.is_nil(answer)
+    assert.equal(403, err.status)
+    assert.equal(2, count("POST", "/v1/user/get-tags"))
+  end)
+
   -- The key goes only to the apis service (Open Cloud), which answers
   -- here through a fault: what is checked is what the client sends.
   it("sends a write made with an API key alone once, with the key and no token", function()
