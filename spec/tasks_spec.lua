@@ -327,6 +327,22 @@ describe("robloxsocial.sleep()", function()
     end
   end)
 
+  it("wakes sleepers due at the same time in the order they went to sleep", function()
+    -- Ties in the timer heap go first come, first served: twenty tasks
+    -- sleep until one and the same time (core.sleep_until, which sleep
+    -- uses), and wake in the order they were spawned.
+    local woke, want, due = {}, {}, core.now() + 0.1
+    for i = 1, 20 do
+      robloxsocial.spawn(function() core.sleep_until(due); woke[#woke + 1] = i end)
+      want[i] = i
+    end
+    robloxsocial.step()
+    robloxsocial.sleep(0.3)       -- outside a task: no task is resumed meanwhile
+    assert.same({}, woke)
+    robloxsocial.step()
+    assert.same(want, woke)
+  end)
+
   it("wakes the sleepers left in the order they fall due when others are cancelled", function()
     -- A cancelled sleeper's timer leaves the heap from its middle: the
     -- last one fills the hole and must find its place, up or down.

@@ -156,13 +156,17 @@ describe("the x-csrf-token handshake", function()
     sb:configure{ latency = 0.05 }
     local client <close> = support.client{ concurrency = 8, max_retries = 0 }
     local probe = robloxsocial.spawn(get_tags, client)
+    -- Writes to other endpoints, so that no endpoint's own first request
+    -- (which goes alone while nothing is known of its limits) keeps them apart.
     local rest = {}
-    for i = 1, 3 do rest[i] = robloxsocial.spawn(get_tags, client) end
+    for i, name in ipairs{ "refresh_qr_session", "decline_all_friend_requests", "clear_new_friend_requests" } do
+      rest[i] = robloxsocial.spawn(function() return client[name](client) end)
+    end
     support.run(10)
     assert.is_nil((probe:wait()))
     for i = 1, 3 do assert.is_table(rest[i]:wait()) end
     local refused = 0
-    for _, r in ipairs(support.requests("POST", "/v1/user/get-tags")) do
+    for _, r in ipairs(support.requests()) do
       if r.status == 403 then refused = refused + 1 end
     end
     assert.equal(1, refused)
