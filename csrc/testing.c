@@ -10,6 +10,7 @@
  */
 #include "rs.h"
 #include "fleet_key.h"
+#include "store.h"
 
 static struct {
     lua_Alloc f;            /* the state's own allocator, while armed */
@@ -72,4 +73,5 @@ void rs_testing_open(lua_State *L)
     lua_setfield(L, -2, "fail_alloc_after");
     rs_pacing_test_open(L);
     rs_fleet_key_open(L);
+    rs_store_open_test(L);
 }
