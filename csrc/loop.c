@@ -91,6 +91,17 @@ static void pump(rs_loop *lp, rs_session *s)
         rs_timers_remove(&lp->timers, &s->pace_timer);
 }
 
+void rs_loop_pump_soon(rs_loop *lp, rs_session *s)
+{
+    if (s->closed || s->buckets.queued == 0)
+        return;
+    s->pace_timer.due = rs_now();
+    if (s->pace_timer.slot)
+        rs_timers_update(&lp->timers, &s->pace_timer);
+    else
+        (void)rs_timers_add(&lp->timers, &s->pace_timer);
+}
+
 /* Takes t off the multi handle, if it is on it. */
 static void off_multi(rs_loop *lp, rs_transfer *t)
 {
@@ -429,6 +440,8 @@ void rs_loop_progress(rs_loop *lp, double timeout)
     rs_poll_act(&lp->poll);
     if (collect(lp) || lp->timers.rung_head || timeout <= 0)
         return;
+    if (rs_timers_peek(&lp->timers))    /* the act may have set one (a fleet's answer) */
+        next = rs_timers_peek(&lp->timers)->due - rs_now();
     rs_poll_wait(&lp->poll, next < timeout ? next : timeout);
     fire_timers(lp);
     rs_poll_act(&lp->poll);

@@ -122,6 +122,10 @@ void rs_loop_flush(rs_loop *lp);
  * hook's error, or a memory error; t is spent either way. */
 int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks);
 
+/* s's lines are looked at again at the loop's next turn (a fleet's store
+ * answered a take, fleet.c). */
+void rs_loop_pump_soon(rs_loop *lp, rs_session *s);
+
 /* Takes tm off the timers or the rung list, wherever it is. */
 static inline void rs_loop_unsleep(rs_loop *lp, rs_timer *tm)
 {

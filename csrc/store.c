@@ -27,10 +27,14 @@
 /* Seconds between a fault and the next try to connect. */
 #define RECONNECT_AFTER 1.0
 
-/* KEYS[1]: the sorted set of send times; KEYS[2]: closed until.
- * ARGV: op, member, then take's windows (limit, seconds)... or
- * refused's seconds.  Floats go back as strings (Redis truncates
- * numbers a script returns). */
+/* KEYS[1]: the sorted set of shares by time; KEYS[2]: closed until.
+ * ARGV: op, member, then take's flight and windows (limit, seconds)...,
+ * or refused's seconds.  As pacing.c logs them, a share counts from
+ * when it was answered (the latest it can have been counted); one in
+ * flight counts as now, its time put flight seconds ahead (the longest
+ * it can be out: a process that dies leaves no share held longer), and
+ * a window whose L-th share is in flight is asked again shortly.  Floats
+ * go back as strings (Redis truncates numbers a script returns). */
 static const char SCRIPT[] =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
@@ -50,23 +54,24 @@ static const char SCRIPT[] =
     "end\n"
     "local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
     "if closed > now then return {0, tostring(closed - now)} end\n"
+    "local flight = tonumber(ARGV[3])\n"
     "local wait, longest = 0, 0\n"
-    "for i = 3, #ARGV - 1, 2 do\n"
+    "for i = 4, #ARGV - 1, 2 do\n"
     "  local L, W = tonumber(ARGV[i]), tonumber(ARGV[i + 1])\n"
     "  if W > longest then longest = W end\n"
     "  local n = redis.call('ZCOUNT', KEYS[1], '(' .. (now - W), '+inf')\n"
     "  if n >= L then\n"
     "    local e = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. (now - W),\n"
     "                         'WITHSCORES', 'LIMIT', L - 1, 1)\n"
-    "    local w = tonumber(e[2]) + W - now\n"
+    "    local at = tonumber(e[2])\n"
+    "    local w = at > now and math.min(math.max(W / 8, 0.02), 0.25) or at + W - now\n"
     "    if w > wait then wait = w end\n"
     "  end\n"
     "end\n"
     "if wait > 0 then return {0, tostring(wait)} end\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)\n"
-    "redis.call('ZADD', KEYS[1], now, member)\n"
-    "local keep = math.ceil(longest * 1000) + 60000\n"
-    "redis.call('PEXPIRE', KEYS[1], keep)\n"
+    "redis.call('ZADD', KEYS[1], now + flight, member)\n"
+    "redis.call('PEXPIRE', KEYS[1], math.ceil((longest + flight) * 1000) + 60000)\n"
     "return {1, '0'}\n";
 
 typedef struct store_op {
@@ -86,6 +91,9 @@ struct rs_store {
     int port, db;
     double timeout;
     int up;                     /* connected and the script loaded */
+    int first;                  /* its first connection under way */
+    void (*changed)(void *arg); /* up went on or off, or the first try failed */
+    void *changed_arg;
     int broken;                 /* garbage seen: drop the connection */
     double connect_deadline;    /* while connecting */
     double retry_at;            /* when down: the next try to connect */
@@ -196,25 +204,37 @@ static void end_op(store_op *op, int verdict, double wait)
 
 /* Drops the connection; what waited is told RS_STORE_DOWN (hiredis calls
  * each callback with no reply). */
+static void tell(rs_store *s)
+{
+    if (s->changed)
+        s->changed(s->changed_arg);
+}
+
 static void fault(rs_store *s)
 {
     redisAsyncContext *ac = s->ac;
+    int was = s->up || s->first;
     s->ac = NULL;
-    s->up = s->broken = 0;
+    s->up = s->broken = s->first = 0;
     s->retry_at = rs_now() + RECONNECT_AFTER;
     if (ac)
         redisAsyncFree(ac);
     while (s->head)             /* sent nowhere (no context): none will answer */
         end_op(s->head, RS_STORE_DOWN, 0);
+    if (was)
+        tell(s);
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     rs_store *s = ac->data;
     if (status != REDIS_OK && s) {
+        int was = s->first;
         s->ac = NULL;           /* hiredis frees a context that failed to connect */
-        s->up = 0;
+        s->up = s->first = 0;
         s->retry_at = rs_now() + RECONNECT_AFTER;
+        if (was)
+            tell(s);
     }
 }
 
@@ -223,9 +243,12 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     rs_store *s = ac->data;
     (void)status;
     if (s && s->ac == ac) {
+        int was = s->up || s->first;
         s->ac = NULL;
-        s->up = 0;
+        s->up = s->first = 0;
         s->retry_at = rs_now() + RECONNECT_AFTER;
+        if (was)
+            tell(s);
     }
 }
 
@@ -238,9 +261,11 @@ static void on_loaded(redisAsyncContext *ac, void *r, void *priv)
     if (s == NULL || reply == NULL)
         return;
     if (reply->type == REDIS_REPLY_STRING && reply->len == 40
-        && memcmp(reply->str, s->sha, 40) == 0)
+        && memcmp(reply->str, s->sha, 40) == 0) {
         s->up = 1;
-    else
+        s->first = 0;
+        tell(s);
+    } else
         s->broken = 1;          /* not our script's hash: not a store to trust */
 }
 
@@ -333,7 +358,8 @@ static int sha1_hex(const char *text, char *out)
     return 1;
 }
 
-rs_store *rs_store_open(rs_poll *p, const char *url, double timeout)
+rs_store *rs_store_open(rs_poll *p, const char *url, double timeout,
+                        void (*changed)(void *arg), void *arg)
 {
     rs_store *s = calloc(1, sizeof *s);
     unsigned long long seed;
@@ -346,6 +372,9 @@ rs_store *rs_store_open(rs_poll *p, const char *url, double timeout)
     }
     s->poll = p;
     s->fd = -1;
+    s->first = 1;
+    s->changed = changed;
+    s->changed_arg = arg;
     s->timeout = timeout > 0 ? timeout : 10;
     seed = (unsigned long long)getpid() * 0x9e3779b97f4a7c15ull
          ^ (unsigned long long)(rs_now() * 1e6) ^ (unsigned long long)(size_t)s;
@@ -358,6 +387,7 @@ void rs_store_close(rs_store *s)
 {
     if (s == NULL)
         return;
+    s->changed = NULL;
     fault(s);
     free(s);
 }
@@ -365,6 +395,11 @@ void rs_store_close(rs_store *s)
 int rs_store_up(const rs_store *s)
 {
     return s != NULL && s->up && s->ac != NULL;
+}
+
+int rs_store_connecting(const rs_store *s)
+{
+    return s != NULL && s->first && s->ac != NULL;
 }
 
 /* ---- the operations --------------------------------------------------- */
@@ -398,7 +433,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
 
 static int run(rs_store *s, store_op *op, const char *key, int argc, const char **argv)
 {
-    const char *av[4 + 2 + 2 + 2 * RS_RATE_WINDOWS + 1];
+    const char *av[5 + 3 + 2 * RS_RATE_WINDOWS];
     char closed[RS_PACE_KEY_MAX + 200];
     int i, n = 0;
     snprintf(closed, sizeof closed, "%s:closed", key);
@@ -412,11 +447,11 @@ static int run(rs_store *s, store_op *op, const char *key, int argc, const char 
     return redisAsyncCommandArgv(s->ac, on_reply, op, n, av, NULL) == REDIS_OK ? 0 : -1;
 }
 
-int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n,
+int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, double flight,
                   rs_store_fn fn, void *arg)
 {
-    const char *argv[2 + 2 * RS_RATE_WINDOWS];
-    char num[2 * RS_RATE_WINDOWS][32];
+    const char *argv[3 + 2 * RS_RATE_WINDOWS];
+    char num[2 * RS_RATE_WINDOWS][32], out[32];
     store_op *op;
     int i, argc = 0;
     if (!rs_store_up(s) || n < 1 || (op = new_op(s, fn, arg)) == NULL)
@@ -424,6 +459,8 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n,
     snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
     argv[argc++] = "take";
     argv[argc++] = op->member;
+    snprintf(out, sizeof out, "%.17g", flight > 0 ? flight : 60.0);
+    argv[argc++] = out;
     for (i = 0; i < n && i < RS_RATE_WINDOWS; i++) {
         snprintf(num[2 * i], sizeof num[0], "%.17g", w[i].limit < 1 ? 1 : floor(w[i].limit));
         snprintf(num[2 * i + 1], sizeof num[0], "%.17g", w[i].seconds);

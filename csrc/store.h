@@ -5,11 +5,12 @@
  * ever blocks.  Each endpoint's budget is kept by one Lua script, loaded
  * once and run by its hash, so processes on many machines agree without
  * a lock held across requests:
- *   take      never more than L sends in any W seconds for each window
- *             given, and none while a 429 keeps the endpoint closed: a
- *             sorted set of send times per key, trimmed; says go, or how
- *             long to wait;
- *   answered  the send's time becomes its answer's (the latest it can
+ *   take      never more than L requests in any W seconds for each
+ *             window given, and none while a 429 keeps the endpoint
+ *             closed: a sorted set of shares per key, by the time each
+ *             was answered (one in flight: now), trimmed; says go, or
+ *             how long to wait;
+ *   answered  the share's time becomes its answer's (the latest it can
  *             have been counted, as pacing.c logs it);
  *   refused   a 429: the endpoint is closed for everyone until then.
  * Times are Redis's own clock (TIME), the same for every machine.
@@ -43,9 +44,11 @@ typedef struct rs_store rs_store;
 int rs_store_parse_url(const char *url, char *host, size_t cap, int *port, int *db);
 
 /* A store for url, its descriptor on p, timeout seconds for connecting
- * and for each answer; it connects in the background.  NULL when url is
- * not understood or memory ran out. */
-rs_store *rs_store_open(rs_poll *p, const char *url, double timeout);
+ * and for each answer; it connects in the background, and calls
+ * changed(arg) (NULL: nothing) when it comes up, goes down, or its first
+ * connection fails.  NULL when url is not understood or memory ran out. */
+rs_store *rs_store_open(rs_poll *p, const char *url, double timeout,
+                        void (*changed)(void *arg), void *arg);
 
 /* Drops the connection (every take waiting is told RS_STORE_DOWN) and
  * frees s.  NULL is fine. */
@@ -54,10 +57,16 @@ void rs_store_close(rs_store *s);
 /* Whether the store is connected and has answered: budgets are shared. */
 int rs_store_up(const rs_store *s);
 
-/* Takes a share of key's budget under the windows w[0..n-1]; fn is
- * called when the store answers (or is given up on).  Returns 0, or -1
- * at once when the store is not up (nothing will be called). */
-int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n,
+/* Whether its first connection is under way (not yet up, nor failed):
+ * a fleet's clients wait for it, up to the timeout, rather than all
+ * start on their own at once. */
+int rs_store_connecting(const rs_store *s);
+
+/* Takes a share of key's budget under the windows w[0..n-1], for a
+ * request out at most flight seconds; fn is called when the store
+ * answers (or is given up on).  Returns 0, or -1 at once when the store
+ * is not up (nothing will be called). */
+int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, double flight,
                   rs_store_fn fn, void *arg);
 
 /* The share member of key was answered (refused: a 429 closing the

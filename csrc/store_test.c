@@ -1,7 +1,7 @@
 /*
  * store_test.c: core.fleet_store(url, timeout), a store (store.h) on
  * this state's loop for the specs: store:wait_up(seconds),
- * store:take(key, windows), store:record(key, member, refused, seconds),
+ * store:take(key, windows[, flight]), store:record(key, member, refused, seconds),
  * store:up(), store:close().  Each call drives the loop until the store
  * has answered, bounded by the store's own timeout.
  */
@@ -76,7 +76,7 @@ static int st_take(lua_State *L)
         w[n].seconds = luaL_checknumber(L, -1);
         lua_pop(L, 3);
     }
-    if (rs_store_take(b->s, key, w, n, on_answer, &a) != 0) {
+    if (rs_store_take(b->s, key, w, n, luaL_optnumber(L, 4, 60), on_answer, &a) != 0) {
         lua_pushliteral(L, "down");
         return 1;
     }
@@ -122,7 +122,7 @@ static int fleet_store(lua_State *L)
     b->s = NULL;
     b->lp = rs_loop_get(L);
     luaL_setmetatable(L, STORE_TEST_MT);
-    if ((b->s = rs_store_open(&b->lp->poll, url, timeout)) == NULL)
+    if ((b->s = rs_store_open(&b->lp->poll, url, timeout, NULL, NULL)) == NULL)
         return luaL_argerror(L, 1, "a Redis URL expected");
     return 1;
 }
