@@ -12,7 +12,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -308,13 +311,35 @@ static void connect_store(rs_store *s)
     ev_add_write(s);            /* hiredis 0.14 waits for the connect's write */
 }
 
+/* hiredis writes with write(): to a Redis that has gone, that raises
+ * SIGPIPE, which would end the program.  Blocked meanwhile, and one it
+ * raised taken before it is unblocked (libcurl sends with MSG_NOSIGNAL;
+ * this is the same for a library that cannot). */
+static void write_quietly(redisAsyncContext *ac)
+{
+    sigset_t pipe_set, old, pending;
+    struct timespec zero = {0, 0};
+    int was_pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0) {
+        redisAsyncHandleWrite(ac);
+        return;
+    }
+    was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    redisAsyncHandleWrite(ac);
+    if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+        (void)sigtimedwait(&pipe_set, NULL, &zero);
+    (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void on_ready(void *arg, int got)
 {
     rs_store *s = arg;
     if (s->ac && (got & RS_POLL_IN))
         redisAsyncHandleRead(s->ac);
     if (s->ac && (got & RS_POLL_OUT))
-        redisAsyncHandleWrite(s->ac);
+        write_quietly(s->ac);
     if (s->broken)
         fault(s);
     else if (s->ac == NULL)
