@@ -308,7 +308,7 @@ void rs_pace_settled(rs_pace_table *pt, rs_pace_link *l, double now, long status
     if (l->entry == NULL || l->seq == 0)
         return;
     b = &l->entry->b;
-    if (pt->settle && l->share[0])
+    if (pt->settle)
         pt->settle(pt->fleet, l->entry, l, status, retry_after);
     if (!(b->free && status > 0 && status != 429 && !(r && r->has)))
         now = now_of(pt, now);      /* a free bucket told nothing new needs no time */

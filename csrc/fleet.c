@@ -87,12 +87,15 @@ static int gate(void *arg, rs_pace_entry *e, rs_pace_link *l, double now, double
 static void settle(void *arg, rs_pace_entry *e, rs_pace_link *l, long status, double retry_after)
 {
     rs_fleet *f = arg;
+    const char *member = l->share[0] ? l->share : NULL;
     char key[RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX + 2];
+    if (member == NULL && (e->b.free || !rs_store_up(f->store)))
+        return;                 /* nothing to share, or no one to tell */
     key_of(f, e, key, sizeof key);
-    if (status == 429)
-        rs_store_record(f->store, key, l->share, 1, retry_after > 0 ? retry_after : 1);
-    else                        /* answered, or lost: it may have been counted */
-        rs_store_record(f->store, key, l->share, 0, 0);
+    /* answered, or lost (it may have been counted); one that went without
+     * a share (a CSRF handshake's resend, a probe, one sent while the
+     * store was down) is counted from its answer, as pacing.c counts */
+    rs_store_record(f->store, key, member, status == 429, retry_after > 0 ? retry_after : 1);
     l->share[0] = '\0';
 }
 

@@ -348,6 +348,14 @@ static void requeue(rs_loop *lp, rs_transfer *t)
     wait_in_line(lp, t, 1);
 }
 
+/* Whether t's bucket is shared with a fleet (shared_limits, fleet.c):
+ * each of its attempts takes a share first, in its bucket's line. */
+static int in_fleet(const rs_transfer *t)
+{
+    const rs_session *s = t->session;
+    return s && s->pace && s->buckets.gate && t->pace.entry && !t->pace.entry->b.free;
+}
+
 /* Judges every attempt that libcurl has ended. */
 static int collect(rs_loop *lp)
 {
@@ -372,7 +380,10 @@ static int collect(rs_loop *lp)
                 && rs_csrf_probe_over(t->session, &lp->timers, t, rc == CURLE_OK) > 0;
         switch (next) {
         case RS_NEXT_RESEND:
-            launch(lp, t);
+            if (in_fleet(t))
+                requeue(lp, t);         /* a resend takes a share of the fleet's budget too */
+            else
+                launch(lp, t);
             break;
         case RS_NEXT_DELAY:
             if (t->outcome.status == 429 && t->session->pace)

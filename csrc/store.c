@@ -32,7 +32,8 @@
 
 /* KEYS[1]: the sorted set of shares by time; KEYS[2]: closed until.
  * ARGV: op, member, then take's flight and windows (limit, seconds)...,
- * or refused's seconds.  As pacing.c logs them, a share counts from
+ * or answered's and refused's seconds and "new" (a request that went
+ * without a share: counted from its answer).  As pacing.c logs them, a share counts from
  * when it was answered (the latest it can have been counted); one in
  * flight counts as now, its time put flight seconds ahead (the longest
  * it can be out: a process that dies leaves no share held longer), and
@@ -42,12 +43,17 @@ static const char SCRIPT[] =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
     "local op, member = ARGV[1], ARGV[2]\n"
+    "local mode = 'XX'\n"
+    "if ARGV[4] == 'new' then\n"
+    "  mode = 'NX'\n"
+    "  if redis.call('PTTL', KEYS[1]) < 120000 then redis.call('PEXPIRE', KEYS[1], 120000) end\n"
+    "end\n"
     "if op == 'answered' then\n"
-    "  redis.call('ZADD', KEYS[1], 'XX', now, member)\n"
+    "  redis.call('ZADD', KEYS[1], mode, now, member)\n"
     "  return {1, '0'}\n"
     "end\n"
     "if op == 'refused' then\n"
-    "  redis.call('ZADD', KEYS[1], 'XX', now, member)\n"
+    "  redis.call('ZADD', KEYS[1], mode, now, member)\n"
     "  local ms = math.ceil(tonumber(ARGV[3]) * 1000)\n"
     "  local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
     "  if ms > 0 and now + ms / 1000 > closed then\n"
@@ -503,15 +509,20 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, doubl
 void rs_store_record(rs_store *s, const char *key, const char *member, int refused,
                      double retry_after)
 {
-    const char *argv[3];
+    const char *argv[4];
     char secs[32];
     store_op *op;
     if (!rs_store_up(s) || (op = new_op(s, NULL, NULL)) == NULL)
         return;
     snprintf(secs, sizeof secs, "%.17g", retry_after > 0 ? retry_after : 1.0);
+    if (member == NULL)         /* went without a share: a new one, counted now */
+        snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
+    else
+        snprintf(op->member, sizeof op->member, "%s", member);
     argv[0] = refused ? "refused" : "answered";
-    argv[1] = member;
+    argv[1] = op->member;
     argv[2] = secs;
-    if (run(s, op, key, refused ? 3 : 2, argv) != 0)
+    argv[3] = member == NULL ? "new" : "old";
+    if (run(s, op, key, 4, argv) != 0)
         end_op(op, RS_STORE_DOWN, 0);
 }

@@ -70,7 +70,9 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, doubl
                   rs_store_fn fn, void *arg);
 
 /* The share member of key was answered (refused: a 429 closing the
- * endpoint for retry_after seconds).  Nothing waits for it. */
+ * endpoint for retry_after seconds); member NULL: a request that went
+ * without a share (a CSRF handshake's second attempt, a probe, one sent
+ * while the store was down), counted from now.  Nothing waits for it. */
 void rs_store_record(rs_store *s, const char *key, const char *member, int refused,
                      double retry_after);
 

@@ -21,14 +21,14 @@ end
 
 -- Starts `processes` children of n calls each; returns a function that
 -- waits for them and returns their lines.
-local function fleet(processes, n, url, limit, seconds)
+local function fleet(processes, n, url, limit, seconds, method)
   local sb = support.sandbox()
   local env = ("FLEET_COOKIE='%s' LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' ")
     :format(sb.credentials.cookie:gsub("'", "'\\''"))
   local pipes = {}
   for i = 1, processes do
-    pipes[i] = assert(io.popen(env .. ("lua5.4 spec/fleet_child.lua %s %d %d %s %g %g 2>&1")
-      :format(sb.base_url, sb.credentials.user_id, n, url, limit, seconds)))
+    pipes[i] = assert(io.popen(env .. ("lua5.4 spec/fleet_child.lua %s %d %d %s %g %g %s 2>&1")
+      :format(sb.base_url, sb.credentials.user_id, n, url, limit, seconds, method or "count")))
   end
   return function()
     local lines = {}
@@ -56,6 +56,21 @@ describe_redis("a fleet sharing one cookie", function()
     end
     assert.equal(24, #support.requests("GET"))
     assert.equal(0, refused())
+  end)
+
+  it("writes too: each process's CSRF handshake resends on a share, no 429", function()
+    support.sandbox():configure { rate_limits = { ["POST /v1/presence/users"] =
+      { limit = 4, window = 0.5, style = "fixed", policy = true } } }
+    local lines = fleet(4, 5, r.url, 4, 0.5, "presence")()
+    for _, line in ipairs(lines) do
+      assert.equal("failed 0 shared true done true\n", line)
+    end
+    local posts, refused_posts = support.requests("POST"), 0
+    for _, q in ipairs(posts) do
+      if q.status == 429 then refused_posts = refused_posts + 1 end
+    end
+    assert.equal(24, #posts)           -- 20 batches and 4 handshakes' first attempts
+    assert.equal(0, refused_posts)
   end)
 
   it("without it the same fleet overruns the budget (what the store is for)", function()
