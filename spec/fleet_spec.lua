@@ -109,6 +109,26 @@ describe_redis("a fleet sharing one cookie", function()
     assert.is_false(client:rate_limit("friends", "friends_count").shared)
   end)
 
+  it("a store that accepts and never answers: the first wait ends at connect_timeout, no call fails", function()
+    local sb = support.sandbox()
+    local mute = assert(require("socket").bind("127.0.0.1", 0))
+    local _, port = mute:getsockname()
+    local client <close> = support.client { concurrency = 4, max_retries = 0, connect_timeout = 0.2,
+      shared_limits = ("redis://127.0.0.1:%d/0"):format(port),
+      rate_limits = { friends_count = { 4, 0.5 } } }
+    local failed = 0
+    for _ = 1, 6 do
+      robloxsocial.spawn(function()
+        if not client:friends_count(sb.credentials.user_id) then failed = failed + 1 end
+      end)
+    end
+    assert.is_true(support.run(30))
+    mute:close()
+    assert.equal(0, failed)
+    assert.equal(6, #support.requests("GET"))
+    assert.is_false(client:rate_limit("friends", "friends_count").shared)
+  end)
+
   it("refuses a URL that is not Redis's, and a fleet without a credential", function()
     local sb = support.sandbox()
     assert.has_error(function()

@@ -59,7 +59,7 @@ function redis.start()
   local port = free_port()
   local r = { port = port, dir = dir, url = ("redis://127.0.0.1:%d/0"):format(port) }
   local function launch()
-    local p = assert(io.popen((CLEAN_ENV .. "%s --port %d --bind 127.0.0.1 --save '' --appendonly no"
+    local p = assert(io.popen((CLEAN_ENV .. "%s --port %d --bind 127.0.0.1 --save '' --appendonly no --enable-debug-command local"
       .. " --dir %s --daemonize no </dev/null >%s 2>&1 & echo $!"):format(SERVER, port, quote(dir),
       quote(dir .. "/log"))))
     r.pid = math.tointeger(tonumber(p:read("l")))
