@@ -723,6 +723,10 @@ double rs_loop_next_timeout(rs_loop *lp)
         if (curl < next)
             next = curl;
     }
+    /* a fleet's store (store.c) that only a glance sees: its answer lets
+     * a line go (with the host's descriptor, its epoll set shows it) */
+    if (!rs_poll_complete(&lp->poll) && rs_poll_has_extras(&lp->poll) && RS_GLANCE < next)
+        next = RS_GLANCE;
     return next < 0 ? 0 : next == HUGE_VAL ? RS_GLANCE : next;
 }
 

@@ -361,6 +361,14 @@ int rs_poll_watch(rs_poll *p, int fd, int want, void (*fn)(void *arg, int got), 
     return 0;
 }
 
+int rs_poll_has_extras(const rs_poll *p)
+{
+    for (int i = 0; i < RS_POLL_EXTRA; i++)
+        if (p->extra[i].fd >= 0 && p->extra[i].want != 0)
+            return 1;
+    return 0;
+}
+
 /* Looks at the extra descriptors without waiting, where no wait of the
  * socket set did (curl_multi_perform, kqueue). */
 static void glance_extras(rs_poll *p)

@@ -62,6 +62,9 @@ void rs_poll_init(rs_poll *p, CURLM *multi);
  * ready.  Returns 0, or -1 when every slot is taken. */
 int rs_poll_watch(rs_poll *p, int fd, int want, void (*fn)(void *arg, int got), void *arg);
 
+/* Whether an extra descriptor is watched. */
+int rs_poll_has_extras(const rs_poll *p);
+
 /* Closes p's descriptors. */
 void rs_poll_free(rs_poll *p);
 

@@ -129,6 +129,18 @@ describe_redis("a fleet sharing one cookie", function()
     assert.is_false(client:rate_limit("friends", "friends_count").shared)
   end)
 
+  it("a host stepping by next_timeout() glances while a request waits for the store", function()
+    local sb = support.sandbox()
+    local client <close> = support.client { shared_limits = r.url, connect_timeout = 5,
+      rate_limits = { friends_count = { 4, 0.5 } } }
+    local t = robloxsocial.spawn(function() return client:friends_count(sb.credentials.user_id) end)
+    robloxsocial.step(0)
+    assert.is_false(t:done())
+    assert.equal(0, #support.requests("GET"))       -- it waits for the store, not the network
+    assert.is_true(robloxsocial.next_timeout() <= 0.005, tostring(robloxsocial.next_timeout()))
+    assert.truthy(support.wait(t))
+  end)
+
   it("refuses a URL that is not Redis's, and a fleet without a credential", function()
     local sb = support.sandbox()
     assert.has_error(function()
