@@ -63,6 +63,20 @@ for _, style in ipairs { "fixed", "bucket_full" } do
     io.stderr:write(rows[#rows], "\n")
   end
 end
+-- A frame host's step(0), shared_limits off and on (one process).
+local frames = {}
+for _, case in ipairs { { "off", "none" }, { "on", r.url } } do
+  sb:reset(sb.world_path)
+  sb:configure { rate_limits = { ["GET /v1/users/{userId}/friends/count"] = { limit = 20, window = 1, style = "fixed", policy = true } } }
+  local env = ("FLEET_COOKIE='%s' LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' ")
+    :format((sb.credentials.cookie:gsub("'", "'\\''")))
+  local p = assert(io.popen(env .. ("lua5.4 bench/fleet/frame.lua %s %d %s 2>&1"):format(sb.base_url,
+    sb.credentials.user_id, case[2])))
+  local worst, median, n = p:read("a"):match("^(%S+) (%S+) (%d+)")
+  p:close()
+  frames[#frames + 1] = ("| %s | %s ms | %s ms | %s |"):format(case[1], worst, median, n)
+  io.stderr:write(frames[#frames], "\n")
+end
 r.stop()
 sb:stop()
 
@@ -76,4 +90,7 @@ f:write(("# Fleet bench results (issue 22)\n\nWritten by `bench/fleet/fleet.lua`
   .. "|---|---|---|---|---|---|---|---|\n"):format(os.date("!%Y-%m-%dT%H:%M"), PROCESSES, IDS, total, L, W,
   total, L, W, oracle))
 f:write(table.concat(rows, "\n"), "\n")
+f:write("\nA frame host (`frame.lua`: step(0) every 16 ms, 60 friends_count tasks at 20 per second, one process):\n\n"
+  .. "| shared_limits | worst step(0) | median step(0) | frames |\n|---|---|---|---|\n")
+f:write(table.concat(frames, "\n"), "\n")
 f:close()
