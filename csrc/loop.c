@@ -95,6 +95,7 @@ void rs_loop_pump_soon(rs_loop *lp, rs_session *s)
 {
     if (s->closed || s->buckets.queued == 0)
         return;
+    lp->poll_due = 1;
     s->pace_timer.due = rs_now();
     if (s->pace_timer.slot)
         rs_timers_update(&lp->timers, &s->pace_timer);
@@ -420,6 +421,7 @@ static double fire_timers(rs_loop *lp)
 {
     double now = rs_now();
     rs_timer *tm;
+    lp->poll_due = 0;
     /* a transfer launch delays again is due after now: this ends */
     while ((tm = rs_timers_pop_due(&lp->timers, now)) != NULL) {
         rs_transfer *t;
@@ -449,6 +451,8 @@ void rs_loop_progress(rs_loop *lp, double timeout)
         return;
     next = fire_timers(lp);
     rs_poll_act(&lp->poll);
+    if (lp->poll_due)           /* the act set a timer due now (a fleet's answer) */
+        next = fire_timers(lp);
     if (collect(lp) || lp->timers.rung_head || timeout <= 0)
         return;
     if (rs_timers_peek(&lp->timers))    /* the act may have set one (a fleet's answer) */

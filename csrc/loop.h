@@ -31,6 +31,7 @@ typedef struct rs_loop {
     int strict;                 /* robloxsocial.strict(true): a call that would block raises */
     int unread;                 /* rs_loop_flush saw a transfer complete: collect has work */
     rs_poll poll;               /* libcurl's sockets and timer; the host's descriptor */
+    int poll_due;               /* the act set a timer due now (rs_loop_pump_soon) */
 } rs_loop;
 
 /* The loop of this Lua state (created by rs_loop_open). */

@@ -475,7 +475,14 @@ static int run(rs_store *s, store_op *op, const char *key, int argc, const char 
     av[n++] = closed;
     for (i = 0; i < argc; i++)
         av[n++] = argv[i];
-    return redisAsyncCommandArgv(s->ac, on_reply, op, n, av, NULL) == REDIS_OK ? 0 : -1;
+    if (redisAsyncCommandArgv(s->ac, on_reply, op, n, av, NULL) != REDIS_OK)
+        return -1;
+    /* Out now rather than at the loop's next look at the descriptor (a
+     * frame host steps once a frame): never from a hiredis callback, where
+     * nothing here runs. */
+    if (s->want & RS_POLL_OUT)
+        write_quietly(s->ac);
+    return 0;
 }
 
 int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, double flight,
