@@ -26,6 +26,8 @@ dependencies = {
 -- finds it there.
 external_dependencies = {
   CURL = { library = "curl" },
+  CRYPTO = { library = "crypto" },      -- OpenSSL's libcrypto: the fleet key's SHA-256
+  HIREDIS = { library = "hiredis" },    -- shared_limits's Redis connection
 }
 build = {
   type = "cmake",

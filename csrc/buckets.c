@@ -269,6 +269,12 @@ rs_pace_link *rs_pace_take(rs_pace_table *pt, double now, int pace,
         }
         if (may_start && !may_start(l->owner))
             continue;
+        if (pace && pt->gate && !e->b.free
+            && !pt->gate(pt->fleet, e, l, now = now_of(pt, now), &d)) {
+            if (d < *soonest)
+                *soonest = d;
+            continue;
+        }
         pt->turn = (k + 1) % pt->count;
         rs_pace_line_remove(pt, l);
         return l;
@@ -302,6 +308,8 @@ void rs_pace_settled(rs_pace_table *pt, rs_pace_link *l, double now, long status
     if (l->entry == NULL || l->seq == 0)
         return;
     b = &l->entry->b;
+    if (pt->settle)
+        pt->settle(pt->fleet, l->entry, l, status, retry_after);
     if (!(b->free && status > 0 && status != 429 && !(r && r->has)))
         now = now_of(pt, now);      /* a free bucket told nothing new needs no time */
     if (status == 429)

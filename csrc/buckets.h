@@ -15,6 +15,7 @@ typedef struct rs_pace_link {
     struct rs_pace_link *next, *prev;   /* in the line, while it waits */
     struct rs_pace_entry *entry;        /* its bucket, or NULL */
     unsigned long long seq;             /* its attempt's number, 0: none out */
+    char share[40];                     /* the fleet's share it went on (fleet.c), or "" */
     int lined;                          /* in the line */
     void *owner;                        /* the transfer */
 } rs_pace_link;
@@ -30,6 +31,11 @@ typedef struct rs_pace_entry {
     rs_bucket b;
     rs_pace_link *head, *tail;  /* waiting, in the order made */
     int queued;                 /* how many */
+    /* a fleet's share of it (fleet.c), with shared_limits */
+    int asking, granted;        /* a take out; a share taken, not yet used */
+    double ask_after;           /* the store said wait until then */
+    char member[40];            /* the share granted */
+    void *fleet;
 } rs_pace_entry;
 
 typedef struct rs_pace_table {
@@ -44,6 +50,12 @@ typedef struct rs_pace_table {
     double retry_delay;
     double (*clock)(void);      /* monotonic seconds, read only when a bucket needs them */
     unsigned long long jitter;  /* xorshift state for the backoffs' jitter */
+    /* With shared_limits (fleet.c): asked after a head's own bucket and
+     * may_start let it go; 0 and *wait (seconds, or RS_PACE_ANSWER) when
+     * it must wait for the fleet's budget.  settle hears each attempt. */
+    int (*gate)(void *fleet, rs_pace_entry *e, rs_pace_link *l, double now, double *wait);
+    void (*settle)(void *fleet, rs_pace_entry *e, rs_pace_link *l, long status, double retry_after);
+    void *fleet;
 } rs_pace_table;
 
 /* The entry of method, service and path (numbers taken out; for the id

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "fleet.h"
 #include "host.h"
 #include "options.h"
 #include "sched.h"
@@ -26,6 +27,7 @@ static void client_release(rs_client *c)
         rs_loop_detach_session(c->loop, &c->session);
         rs_loop_connections(c->loop, -c->queue.concurrency);
     }
+    rs_fleet_leave(&c->session);
     c->session.closed = 1;
     rs_pool_release(&c->pool);          /* what a result still being built gives back is freed */
     if (c->session.building == 0)
@@ -178,6 +180,16 @@ static void seed_buckets(lua_State *L, rs_client *c, int options)
     lua_pop(L, 1);
 }
 
+/* shared_limits: the buckets ask the fleet's store (fleet.c); its key
+ * is the hash of the credential given here. */
+static void join_fleet(lua_State *L, rs_client *c, const rs_options *o)
+{
+    const char *credential = o->cookie ? o->cookie : o->api_key ? o->api_key : o->access_token;
+    if (!rs_fleet_join(&c->session, c->loop, o->shared_limits, credential, strlen(credential),
+                       o->connect_timeout))
+        luaL_error(L, "robloxsocial: not enough memory");
+}
+
 /* new(options): validates everything first, then builds the userdata
  * closed-first (zeroed, metatable set) so that a failure halfway leaves an
  * object that __gc can free. */
@@ -200,6 +212,8 @@ static int client_new(lua_State *L)
         keep_hooks(L, c, 1);
     if (o.rate_limits)
         seed_buckets(L, c, 1);
+    if (o.shared_limits)
+        join_fleet(L, c, &o);
     return 1;
 }
 
@@ -650,6 +664,8 @@ static int client_rate_limit(lua_State *L)
     if (e == NULL)
         return 0;
     rs_pace_push_view(L, &v, e->queued);
+    lua_pushboolean(L, rs_fleet_shared(&c->session));
+    lua_setfield(L, -2, "shared");
     return 1;
 }
 

@@ -91,6 +91,18 @@ static void pump(rs_loop *lp, rs_session *s)
         rs_timers_remove(&lp->timers, &s->pace_timer);
 }
 
+void rs_loop_pump_soon(rs_loop *lp, rs_session *s)
+{
+    if (s->closed || s->buckets.queued == 0)
+        return;
+    lp->poll_due = 1;
+    s->pace_timer.due = rs_now();
+    if (s->pace_timer.slot)
+        rs_timers_update(&lp->timers, &s->pace_timer);
+    else
+        (void)rs_timers_add(&lp->timers, &s->pace_timer);
+}
+
 /* Takes t off the multi handle, if it is on it. */
 static void off_multi(rs_loop *lp, rs_transfer *t)
 {
@@ -337,6 +349,14 @@ static void requeue(rs_loop *lp, rs_transfer *t)
     wait_in_line(lp, t, 1);
 }
 
+/* Whether t's bucket is shared with a fleet (shared_limits, fleet.c):
+ * each of its attempts takes a share first, in its bucket's line. */
+static int in_fleet(const rs_transfer *t)
+{
+    const rs_session *s = t->session;
+    return s && s->pace && s->buckets.gate && t->pace.entry && !t->pace.entry->b.free;
+}
+
 /* Judges every attempt that libcurl has ended. */
 static int collect(rs_loop *lp)
 {
@@ -361,7 +381,10 @@ static int collect(rs_loop *lp)
                 && rs_csrf_probe_over(t->session, &lp->timers, t, rc == CURLE_OK) > 0;
         switch (next) {
         case RS_NEXT_RESEND:
-            launch(lp, t);
+            if (in_fleet(t))
+                requeue(lp, t);         /* a resend takes a share of the fleet's budget too */
+            else
+                launch(lp, t);
             break;
         case RS_NEXT_DELAY:
             if (t->outcome.status == 429 && t->session->pace)
@@ -398,6 +421,7 @@ static double fire_timers(rs_loop *lp)
 {
     double now = rs_now();
     rs_timer *tm;
+    lp->poll_due = 0;
     /* a transfer launch delays again is due after now: this ends */
     while ((tm = rs_timers_pop_due(&lp->timers, now)) != NULL) {
         rs_transfer *t;
@@ -427,8 +451,12 @@ void rs_loop_progress(rs_loop *lp, double timeout)
         return;
     next = fire_timers(lp);
     rs_poll_act(&lp->poll);
+    if (lp->poll_due)           /* the act set a timer due now (a fleet's answer) */
+        next = fire_timers(lp);
     if (collect(lp) || lp->timers.rung_head || timeout <= 0)
         return;
+    if (rs_timers_peek(&lp->timers))    /* the act may have set one (a fleet's answer) */
+        next = rs_timers_peek(&lp->timers)->due - rs_now();
     rs_poll_wait(&lp->poll, next < timeout ? next : timeout);
     fire_timers(lp);
     rs_poll_act(&lp->poll);
@@ -699,6 +727,10 @@ double rs_loop_next_timeout(rs_loop *lp)
         if (curl < next)
             next = curl;
     }
+    /* a fleet's store (store.c) that only a glance sees: its answer lets
+     * a line go (with the host's descriptor, its epoll set shows it) */
+    if (!rs_poll_complete(&lp->poll) && rs_poll_has_extras(&lp->poll) && RS_GLANCE < next)
+        next = RS_GLANCE;
     return next < 0 ? 0 : next == HUGE_VAL ? RS_GLANCE : next;
 }
 

@@ -31,6 +31,7 @@ typedef struct rs_loop {
     int strict;                 /* robloxsocial.strict(true): a call that would block raises */
     int unread;                 /* rs_loop_flush saw a transfer complete: collect has work */
     rs_poll poll;               /* libcurl's sockets and timer; the host's descriptor */
+    int poll_due;               /* the act set a timer due now (rs_loop_pump_soon) */
 } rs_loop;
 
 /* The loop of this Lua state (created by rs_loop_open). */
@@ -121,6 +122,10 @@ void rs_loop_flush(rs_loop *lp);
  * decoded body (returns 1) or nil and the error (returns 2).  Raises a
  * hook's error, or a memory error; t is spent either way. */
 int rs_loop_take(lua_State *L, rs_loop *lp, rs_transfer *t, int hooks);
+
+/* s's lines are looked at again at the loop's next turn (a fleet's store
+ * answered a take, fleet.c). */
+void rs_loop_pump_soon(rs_loop *lp, rs_session *s);
 
 /* Takes tm off the timers or the rung list, wherever it is. */
 static inline void rs_loop_unsleep(rs_loop *lp, rs_timer *tm)

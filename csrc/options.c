@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include "options.h"
+#include "store.h"
 
 enum option_kind {
     OPT_HEADER,     /* string sent in a header: no CR, LF or NUL */
@@ -47,6 +48,7 @@ static const struct option_spec {
     {"http2", OPT_BOOLEAN, offsetof(rs_options, http2)},
     {"pace", OPT_BOOLEAN, offsetof(rs_options, pace)},
     {"rate_limits", OPT_LIMITS, offsetof(rs_options, rate_limits)},
+    {"shared_limits", OPT_STRING, offsetof(rs_options, shared_limits)},
     {"trust_domain", OPT_BOOLEAN, offsetof(rs_options, trust_domain)},
     {"on_response", OPT_FUNCTION, offsetof(rs_options, hooks)},
     {"on_cookie", OPT_FUNCTION, offsetof(rs_options, hooks)},
@@ -260,9 +262,24 @@ static void check_trust(lua_State *L, const rs_options *o)
                      "other than roblox.com");
 }
 
+/* shared_limits: a Redis URL, and a credential whose budget it shares. */
+static void check_shared(lua_State *L, const rs_options *o)
+{
+    char host[256];
+    int port, db;
+    if (o->shared_limits == NULL)
+        return;
+    if (!rs_store_parse_url(o->shared_limits, host, sizeof host, &port, &db))
+        option_error(L, "shared_limits", "must be a Redis URL such as redis://127.0.0.1:6379/0");
+    if (!(o->cookie || o->api_key || o->access_token))
+        option_error(L, "shared_limits", "needs a credential (cookie, api_key or access_token) "
+                     "whose budget it shares");
+}
+
 void rs_options_read(lua_State *L, int idx, rs_options *o)
 {
     read_table(L, idx, o);
+    check_shared(L, o);
     if (o->base_url == NULL)
         check_domain(L, o->domain);
     else

@@ -9,6 +9,7 @@
 typedef struct rs_options {
     const char *cookie, *api_key, *access_token;
     const char *domain, *base_url, *user_agent, *proxy, *cainfo;
+    const char *shared_limits;  /* a Redis URL, or NULL */
     double timeout, connect_timeout, retry_delay;
     double deadline;    /* 0: none */
     lua_Integer max_retries, concurrency;

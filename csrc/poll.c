@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <math.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -71,6 +72,17 @@ void rs_poll_init(rs_poll *p, CURLM *multi)
     p->wake[0] = p->wake[1] = -1;
     p->woken = p->waited = p->nready = 0;
     p->curl_due = p->armed = HUGE_VAL;
+    for (int i = 0; i < RS_POLL_EXTRA; i++)
+        p->extra[i].fd = -1;
+}
+
+/* The slot of an extra descriptor, or NULL. */
+static rs_poll_extra *extra_of(rs_poll *p, int fd)
+{
+    for (int i = 0; i < RS_POLL_EXTRA; i++)
+        if (p->extra[i].fd == fd)
+            return &p->extra[i];
+    return NULL;
 }
 
 /* libcurl's timer as curl_multi_timeout says it. */
@@ -147,6 +159,23 @@ static int new_set(void)
     return epoll_create1(EPOLL_CLOEXEC);
 }
 
+/* Puts an extra descriptor in the socket set as it wants (0: out). */
+static void set_extra(rs_poll *p, const rs_poll_extra *x, int was)
+{
+    struct epoll_event ev;
+    if (p->sockets < 0)
+        return;
+    if (x->want == 0) {
+        if (was)
+            (void)epoll_ctl(p->sockets, EPOLL_CTL_DEL, x->fd, NULL);
+        return;
+    }
+    ev.events = (x->want & RS_POLL_IN ? EPOLLIN : 0u) | (x->want & RS_POLL_OUT ? EPOLLOUT : 0u);
+    ev.data.fd = x->fd;
+    if (epoll_ctl(p->sockets, was ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, x->fd, &ev) != 0)
+        (void)epoll_ctl(p->sockets, was ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, x->fd, &ev);
+}
+
 /* Looks at the sockets for at most ms milliseconds; keeps what is ready. */
 static int look(rs_poll *p, int ms)
 {
@@ -163,6 +192,13 @@ static int look(rs_poll *p, int ms)
 }
 
 #else
+
+static void set_extra(rs_poll *p, const rs_poll_extra *x, int was)
+{
+    (void)p;            /* kqueue: extras are looked at with poll() in act */
+    (void)x;
+    (void)was;
+}
 
 /* libcurl's socket callback: s is to be watched for what.  socketp
  * (curl_multi_assign) holds 4 | the filters s has in the set. */
@@ -247,6 +283,9 @@ static int use_sockets(rs_poll *p)
         return -1;
     }
     read_curl_timer(p);
+    for (int i = 0; i < RS_POLL_EXTRA; i++)
+        if (p->extra[i].fd >= 0)
+            set_extra(p, &p->extra[i], 0);
     return 0;
 }
 
@@ -256,8 +295,15 @@ static void act_on_sockets(rs_poll *p)
 {
     int n = p->waited ? p->nready : look(p, 0), i, running, rounds = 0;
     for (;;) {
-        for (i = 0; i < p->nready; i++)
-            (void)curl_multi_socket_action(p->multi, p->ready[i].fd, p->ready[i].mask, &running);
+        for (i = 0; i < p->nready; i++) {
+            rs_poll_extra *x = extra_of(p, p->ready[i].fd);
+            if (x)              /* ours, not libcurl's: rs_poll_act handles it */
+                x->got |= (p->ready[i].mask & CURL_CSELECT_IN ? RS_POLL_IN : 0)
+                        | (p->ready[i].mask & CURL_CSELECT_OUT ? RS_POLL_OUT : 0)
+                        | (p->ready[i].mask & CURL_CSELECT_ERR ? RS_POLL_IN : 0);
+            else
+                (void)curl_multi_socket_action(p->multi, p->ready[i].fd, p->ready[i].mask, &running);
+        }
         p->nready = 0;
         if (n < RS_POLL_EVENTS || ++rounds == 4)
             break;
@@ -267,6 +313,13 @@ static void act_on_sockets(rs_poll *p)
 }
 
 #else /* the portable fallback: no socket interface */
+
+static void set_extra(rs_poll *p, const rs_poll_extra *x, int was)
+{
+    (void)p;
+    (void)x;
+    (void)was;
+}
 
 static int use_sockets(rs_poll *p)
 {
@@ -288,23 +341,101 @@ static int look(rs_poll *p, int ms)
 
 #endif
 
+int rs_poll_watch(rs_poll *p, int fd, int want, void (*fn)(void *arg, int got), void *arg)
+{
+    rs_poll_extra *x = extra_of(p, fd);
+    int was = x != NULL && x->want != 0;
+    if (x == NULL && want == 0)
+        return 0;
+    if (x == NULL && (x = extra_of(p, -1)) == NULL)
+        return -1;
+    x->fd = fd;
+    x->want = want;
+    x->fn = fn;
+    x->arg = arg;
+    if (want == 0)
+        x->got = 0;
+    set_extra(p, x, was);
+    if (want == 0)
+        x->fd = -1;
+    return 0;
+}
+
+int rs_poll_has_extras(const rs_poll *p)
+{
+    for (int i = 0; i < RS_POLL_EXTRA; i++)
+        if (p->extra[i].fd >= 0 && p->extra[i].want != 0)
+            return 1;
+    return 0;
+}
+
+/* Looks at the extra descriptors without waiting, where no wait of the
+ * socket set did (curl_multi_perform, kqueue). */
+static void glance_extras(rs_poll *p)
+{
+    for (int i = 0; i < RS_POLL_EXTRA; i++) {
+        rs_poll_extra *x = &p->extra[i];
+        struct pollfd pf;
+        if (x->fd < 0 || x->want == 0)
+            continue;
+        pf.fd = x->fd;
+        pf.events = (short)((x->want & RS_POLL_IN ? POLLIN : 0) | (x->want & RS_POLL_OUT ? POLLOUT : 0));
+        pf.revents = 0;
+        if (poll(&pf, 1, 0) > 0)
+            x->got |= (pf.revents & (POLLIN | POLLERR | POLLHUP) ? RS_POLL_IN : 0)
+                    | (pf.revents & POLLOUT ? RS_POLL_OUT : 0);
+    }
+}
+
+/* Hands what the extra descriptors are ready for to their handlers (a
+ * handler may watch or unwatch any of them). */
+static void act_on_extras(rs_poll *p)
+{
+    for (int i = 0; i < RS_POLL_EXTRA; i++) {
+        rs_poll_extra *x = &p->extra[i];
+        int got = x->got & x->want;
+        x->got = 0;
+        if (x->fd >= 0 && got)
+            x->fn(x->arg, got);
+    }
+}
+
 void rs_poll_act(rs_poll *p)
 {
     int running;
-    if (p->sockets < 0) {
+#ifdef RS_POLL_EPOLL
+    int epoll = p->sockets >= 0;
+#else
+    int epoll = 0;
+#endif
+    if (p->sockets < 0)
         (void)curl_multi_perform(p->multi, &running);
-        return;
+    else {
+        (void)rs_poll_expire(p);
+        act_on_sockets(p);
+        (void)rs_poll_expire(p);
     }
-    (void)rs_poll_expire(p);
-    act_on_sockets(p);
-    (void)rs_poll_expire(p);
+    if (!epoll)
+        glance_extras(p);
+    act_on_extras(p);
 }
 
 void rs_poll_wait(rs_poll *p, double timeout)
 {
     if (p->sockets < 0) {
-        (void)curl_multi_poll(p->multi, NULL, 0, wait_ms(timeout), NULL);
-        return;
+        struct curl_waitfd w[RS_POLL_EXTRA];
+        unsigned n = 0;
+        for (int i = 0; i < RS_POLL_EXTRA; i++) {
+            rs_poll_extra *x = &p->extra[i];
+            if (x->fd < 0 || x->want == 0)
+                continue;
+            w[n].fd = x->fd;
+            w[n].events = (short)((x->want & RS_POLL_IN ? CURL_WAIT_POLLIN : 0)
+                                  | (x->want & RS_POLL_OUT ? CURL_WAIT_POLLOUT : 0));
+            w[n++].revents = 0;
+        }
+        (void)curl_multi_poll(p->multi, n ? w : NULL, n, wait_ms(timeout), NULL);
+        return;         /* rs_poll_act glances at the extras: poll() reports them again */
     }
     if (p->curl_due - rs_now() < timeout)
         timeout = p->curl_due - rs_now();

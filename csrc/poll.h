@@ -25,8 +25,22 @@
 /* Sockets taken from one epoll_wait; more ready ones come in the next. */
 #define RS_POLL_EVENTS 64
 
+/* Descriptors of the loop's own beside libcurl's (a fleet's Redis
+ * connection, store.c): watched in the same wait, handled by fn. */
+#define RS_POLL_EXTRA 4
+#define RS_POLL_IN 1
+#define RS_POLL_OUT 2
+
+typedef struct rs_poll_extra {
+    int fd;                     /* -1: a free slot */
+    int want, got;              /* RS_POLL_IN | RS_POLL_OUT */
+    void (*fn)(void *arg, int got);
+    void *arg;
+} rs_poll_extra;
+
 typedef struct rs_poll {
     CURLM *multi;
+    rs_poll_extra extra[RS_POLL_EXTRA];
     int sockets;        /* epoll set of libcurl's sockets; -1: curl_multi_perform */
     int outer;          /* what pollfd() returns; -1 until a host asks for it */
     int wake[2];        /* eventfd (both the same) or pipe: readable when woken */
@@ -42,6 +56,14 @@ typedef struct rs_poll {
 /* Sets p up for the multi handle (NULL: only marks every descriptor as not
  * open).  Never fails. */
 void rs_poll_init(rs_poll *p, CURLM *multi);
+
+/* Watches fd for want (RS_POLL_IN | RS_POLL_OUT; 0: no longer) beside
+ * libcurl's sockets; rs_poll_act then calls fn(arg, got) when it is
+ * ready.  Returns 0, or -1 when every slot is taken. */
+int rs_poll_watch(rs_poll *p, int fd, int want, void (*fn)(void *arg, int got), void *arg);
+
+/* Whether an extra descriptor is watched. */
+int rs_poll_has_extras(const rs_poll *p);
 
 /* Closes p's descriptors. */
 void rs_poll_free(rs_poll *p);

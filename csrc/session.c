@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "fleet.h"
 #include "session.h"
 
 double rs_now(void)
@@ -144,6 +145,7 @@ fail:
 void rs_session_release(rs_session *s)
 {
     int i;
+    rs_fleet_leave(s);          /* before the buckets its takes point at */
     if (s->share) {             /* every session has one until released */
         curl_share_cleanup(s->share);
         s->share = NULL;

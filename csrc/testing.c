@@ -9,6 +9,8 @@
  * specs need no more.
  */
 #include "rs.h"
+#include "fleet_key.h"
+#include "store.h"
 
 static struct {
     lua_Alloc f;            /* the state's own allocator, while armed */
@@ -70,4 +72,6 @@ void rs_testing_open(lua_State *L)
     lua_pushcfunction(L, testing_fail_alloc_after);
     lua_setfield(L, -2, "fail_alloc_after");
     rs_pacing_test_open(L);
+    rs_fleet_key_open(L);
+    rs_store_open_test(L);
 }

@@ -33,6 +33,7 @@ local robloxsocial = {}
 ---@field http2? boolean negotiate HTTP/2 over TLS and multiplex (default true)
 ---@field pace? boolean keep each endpoint within its rate limit (headers, rate_limits, 429s), waiting without a slot (default true)
 ---@field rate_limits? table<string, number[]>|"live" limits known in advance by method name, { presence = { 60, 60 } } (requests, seconds), or "live"
+---@field shared_limits? string a Redis URL ("redis://127.0.0.1:6379/0"): every client, in any process or machine, that uses the same credential shares each endpoint's budget through it (README "A fleet")
 ---@field on_response? fun(info: table) called after every exchange, each attempt included
 ---@field on_cookie? fun(cookie: string) called with a rotated .ROBLOSECURITY value
 

@@ -1,0 +1,96 @@
+-- The fleet bench (issue 22): four processes sharing one cookie, each a
+-- presence job, against the sandbox in a fixed-window and a token-bucket
+-- style, with and without shared_limits, and with Redis killed mid-run
+-- and restarted.  Writes bench/fleet/RESULTS.md.
+--   lua5.4 bench/fleet/fleet.lua   (from the checkout, after make build)
+package.path = "./lua/?.lua;./lua/?/init.lua;./?.lua;" .. package.path
+package.cpath = "./build/?.so;" .. package.cpath
+local sandbox = require "robloxsocial.sandbox"
+local redis = require "spec.redis"
+local socket = require "socket"
+
+local PROCESSES, IDS, L, W = 4, 1200, 20, 1          -- 50 ids a request: 24 requests each, 96 in all
+local RULE = "POST /v1/presence/users"
+
+local sb = sandbox.start {}
+local r = redis.start()
+
+local function run(style, url, kill)
+  sb:reset(sb.world_path)
+  sb:clear_requests()
+  sb:configure { rate_limits = { [RULE] = { limit = L, window = W, style = style, policy = true } } }
+  local env = ("FLEET_COOKIE='%s' LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' ")
+    :format((sb.credentials.cookie:gsub("'", "'\\''")))
+  local t0, pipes = socket.gettime(), {}
+  for i = 1, PROCESSES do
+    pipes[i] = assert(io.popen(env .. ("lua5.4 bench/fleet/worker.lua %s %d %d %s %d %g 2>&1")
+      :format(sb.base_url, IDS, 1000000 + i * IDS, url, L, W)))
+  end
+  if kill then
+    socket.sleep(1.5)
+    r.kill()
+    socket.sleep(1.5)
+    r.restart()
+  end
+  local failed, shared = 0, 0
+  for _, p in ipairs(pipes) do
+    local line = p:read("a")
+    p:close()
+    if not line:match("^ok ") then failed = failed + 1 end
+    if line:match("shared true") then shared = shared + 1 end
+  end
+  local wall = socket.gettime() - t0
+  local requests, refused = 0, 0
+  for _, q in ipairs(sb:requests()) do
+    if q.method == "POST" then
+      requests = requests + 1
+      if q.status == 429 then refused = refused + 1 end
+    end
+  end
+  return { wall = wall, requests = requests, refused = refused, failed = failed, shared = shared }
+end
+
+-- The oracle: the whole job's requests at exactly L per W, from t = 0.
+local total = PROCESSES * math.ceil(IDS / 50)
+local oracle = (math.ceil(total / L) - 1) * W
+
+local rows = {}
+for _, style in ipairs { "fixed", "bucket_full" } do
+  for _, case in ipairs { { "off", "none" }, { "on", r.url }, { "on, Redis killed 1.5 s in, restarted 1.5 s later", r.url, true } } do
+    local res = run(style, case[2], case[3])
+    rows[#rows + 1] = ("| %s | %s | %d | %d | %d | %d/%d | %.2f s | %.2fx |"):format(style, case[1],
+      res.requests, res.refused, res.failed, res.shared, PROCESSES, res.wall, res.wall / oracle)
+    io.stderr:write(rows[#rows], "\n")
+  end
+end
+-- A frame host's step(0), shared_limits off and on (one process).
+local frames = {}
+for _, case in ipairs { { "off", "none" }, { "on", r.url } } do
+  sb:reset(sb.world_path)
+  sb:configure { rate_limits = { ["GET /v1/users/{userId}/friends/count"] = { limit = 20, window = 1, style = "fixed", policy = true } } }
+  local env = ("FLEET_COOKIE='%s' LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' ")
+    :format((sb.credentials.cookie:gsub("'", "'\\''")))
+  local p = assert(io.popen(env .. ("lua5.4 bench/fleet/frame.lua %s %d %s 2>&1"):format(sb.base_url,
+    sb.credentials.user_id, case[2])))
+  local worst, median, n = p:read("a"):match("^(%S+) (%S+) (%d+)")
+  p:close()
+  frames[#frames + 1] = ("| %s | %s ms | %s ms | %s |"):format(case[1], worst, median, n)
+  io.stderr:write(frames[#frames], "\n")
+end
+r.stop()
+sb:stop()
+
+local f = assert(io.open("bench/fleet/RESULTS.md", "w"))
+f:write(("# Fleet bench results (issue 22)\n\nWritten by `bench/fleet/fleet.lua` on %s UTC. "
+  .. "%d processes sharing one cookie, each a presence job of %d ids (%d requests in all), against the sandbox "
+  .. "limiting POST /v1/presence/users to %d per %g s per cookie, headers on; each process also given that limit "
+  .. "(rate_limits). Oracle: the %d requests at exactly %d per %g s, %.0f s (no latency). Wall time includes "
+  .. "starting the processes. A 429 on a token bucket costs its Retry-After.\n\n"
+  .. "| style | shared_limits | requests | 429s | failed processes | shared at the end | wall | vs oracle |\n"
+  .. "|---|---|---|---|---|---|---|---|\n"):format(os.date("!%Y-%m-%dT%H:%M"), PROCESSES, IDS, total, L, W,
+  total, L, W, oracle))
+f:write(table.concat(rows, "\n"), "\n")
+f:write("\nA frame host (`frame.lua`: step(0) every 16 ms, 60 friends_count tasks at 20 per second, one process):\n\n"
+  .. "| shared_limits | worst step(0) | median step(0) | frames |\n|---|---|---|---|\n")
+f:write(table.concat(frames, "\n"), "\n")
+f:close()

@@ -1,0 +1,138 @@
+/*
+ * fleet.c: a bucket's head asks the fleet's store before it goes
+ * (fleet.h).  The gate runs after the bucket's own rule let the head go,
+ * so a client paces no faster alone than it would in a fleet: the store
+ * only holds it back further, for the requests of the others.
+ *
+ * One take per bucket at a time: its answer either grants a share,
+ * which the next head to go uses (its member kept on the link, for the
+ * answer's record), or says how long to wait (the session's pace timer
+ * comes back then), or says the store is down (the bucket paces on its
+ * own until the store is up again).  A bucket that knows no window yet
+ * (its first request, a probe) goes on its own.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fleet.h"
+#include "loop.h"
+#include "session.h"
+
+static void on_share(void *arg, int verdict, double wait, const char *member)
+{
+    rs_pace_entry *e = arg;
+    rs_fleet *f = e->fleet;
+    e->asking = 0;
+    if (verdict == RS_STORE_GO) {
+        e->granted = 1;
+        snprintf(e->member, sizeof e->member, "%s", member);
+    } else if (verdict == RS_STORE_WAIT)
+        e->ask_after = rs_now() + wait;
+    if (f->lp)                          /* not leaving: its line may go now, or wait its time */
+        rs_loop_pump_soon(f->lp, f->s);
+}
+
+/* The store came up or went down: the lines are looked at again. */
+static void on_changed(void *arg)
+{
+    rs_fleet *f = arg;
+    if (f->lp)
+        rs_loop_pump_soon(f->lp, f->s);
+}
+
+/* The store's key of e: the credential's hash and the bucket's key. */
+static void key_of(const rs_fleet *f, const rs_pace_entry *e, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s%s", f->prefix, e->key);
+}
+
+static int gate(void *arg, rs_pace_entry *e, rs_pace_link *l, double now, double *wait)
+{
+    rs_fleet *f = arg;
+    double tick = rs_store_tick(f->store, now);
+    rs_bucket_view v;
+    char key[RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX + 2];
+    l->share[0] = '\0';
+    if (e->granted) {
+        e->granted = 0;
+        memcpy(l->share, e->member, sizeof l->share);
+        return 1;
+    }
+    if (rs_store_connecting(f->store)) {
+        *wait = tick;           /* its first connection: up to the timeout */
+        return 0;
+    }
+    if (!rs_store_up(f->store))
+        return 1;               /* on its own until the store is back */
+    if (e->asking) {
+        *wait = tick;           /* the store's timeout: then it is down */
+        return 0;
+    }
+    if (now < e->ask_after) {
+        *wait = e->ask_after - now;
+        return 0;
+    }
+    rs_bucket_view_at(&e->b, now, &v);
+    if (v.windows == 0)
+        return 1;               /* nothing known to share: its probe goes */
+    key_of(f, e, key, sizeof key);
+    e->fleet = f;
+    if (rs_store_take(f->store, key, v.window_list, v.windows, f->s->timeout, on_share, e) != 0)
+        return 1;
+    e->asking = 1;
+    *wait = rs_store_tick(f->store, now);
+    return 0;
+}
+
+static void settle(void *arg, rs_pace_entry *e, rs_pace_link *l, long status, double retry_after)
+{
+    rs_fleet *f = arg;
+    const char *member = l->share[0] ? l->share : NULL;
+    char key[RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX + 2];
+    if (member == NULL && (e->b.free || !rs_store_up(f->store)))
+        return;                 /* nothing to share, or no one to tell */
+    key_of(f, e, key, sizeof key);
+    /* answered, or lost (it may have been counted); one that went without
+     * a share (a CSRF handshake's resend, a probe, one sent while the
+     * store was down) is counted from its answer, as pacing.c counts */
+    rs_store_record(f->store, key, member, status == 429, retry_after > 0 ? retry_after : 1);
+    l->share[0] = '\0';
+}
+
+int rs_fleet_join(rs_session *s, rs_loop *lp, const char *url,
+                  const char *credential, size_t len, double timeout)
+{
+    rs_fleet *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return 0;
+    if (!rs_fleet_prefix(credential, len, f->prefix)
+        || (f->store = rs_store_open(&lp->poll, url, timeout, on_changed, f)) == NULL) {
+        free(f);
+        return 0;
+    }
+    f->lp = lp;
+    f->s = s;
+    s->buckets.fleet = f;
+    s->buckets.gate = gate;
+    s->buckets.settle = settle;
+    return 1;
+}
+
+void rs_fleet_leave(rs_session *s)
+{
+    rs_fleet *f = s->buckets.fleet;
+    if (f == NULL)
+        return;
+    s->buckets.gate = NULL;     /* the store's last answers repump nothing */
+    s->buckets.settle = NULL;
+    f->lp = NULL;
+    rs_store_close(f->store);
+    s->buckets.fleet = NULL;
+    free(f);
+}
+
+int rs_fleet_shared(const rs_session *s)
+{
+    const rs_fleet *f = s->buckets.fleet;
+    return f != NULL && rs_store_up(f->store);
+}

@@ -1,0 +1,535 @@
+/*
+ * store.c: a fleet's shared budget in Redis (store.h), on libhiredis's
+ * asynchronous interface driven by the loop: hiredis's event hooks
+ * (addRead, delRead, addWrite, delWrite, cleanup) set what rs_poll
+ * watches on its descriptor, and rs_poll_act hands readiness back.
+ *
+ * hiredis calls a command's callback with a NULL reply when the
+ * connection goes (an error, or our redisAsyncFree), so every take is
+ * answered exactly once.  The context is freed only from outside its
+ * callbacks: one that finds garbage marks the store broken, and the
+ * descriptor's handler drops it after hiredis has returned.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <openssl/evp.h>
+
+#include "session.h"            /* rs_now */
+#include "store.h"
+
+/* Seconds between a fault and the next try to connect. */
+#define RECONNECT_AFTER 1.0
+
+/* KEYS[1]: the sorted set of shares by time; KEYS[2]: closed until.
+ * ARGV: op, member, then take's flight and windows (limit, seconds)...,
+ * or answered's and refused's seconds and "new" (a request that went
+ * without a share: counted from its answer).  As pacing.c logs them, a share counts from
+ * when it was answered (the latest it can have been counted); one in
+ * flight counts as now, its time put flight seconds ahead (the longest
+ * it can be out: a process that dies leaves no share held longer), and
+ * a window whose L-th share is in flight is asked again shortly.  Floats
+ * go back as strings (Redis truncates numbers a script returns). */
+static const char SCRIPT[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
+    "local op, member = ARGV[1], ARGV[2]\n"
+    "local mode = 'XX'\n"
+    "if ARGV[4] == 'new' then\n"
+    "  mode = 'NX'\n"
+    "  if redis.call('PTTL', KEYS[1]) < 120000 then redis.call('PEXPIRE', KEYS[1], 120000) end\n"
+    "end\n"
+    "if op == 'answered' then\n"
+    "  redis.call('ZADD', KEYS[1], mode, now, member)\n"
+    "  return {1, '0'}\n"
+    "end\n"
+    "if op == 'refused' then\n"
+    "  redis.call('ZADD', KEYS[1], mode, now, member)\n"
+    "  local ms = math.ceil(tonumber(ARGV[3]) * 1000)\n"
+    "  local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
+    "  if ms > 0 and now + ms / 1000 > closed then\n"
+    "    redis.call('SET', KEYS[2], tostring(now + ms / 1000), 'PX', ms)\n"
+    "  end\n"
+    "  return {1, '0'}\n"
+    "end\n"
+    "local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
+    "if closed > now then return {0, tostring(closed - now)} end\n"
+    "local flight = tonumber(ARGV[3])\n"
+    "local wait, longest = 0, 0\n"
+    "for i = 4, #ARGV - 1, 2 do\n"
+    "  local L, W = tonumber(ARGV[i]), tonumber(ARGV[i + 1])\n"
+    "  if W > longest then longest = W end\n"
+    "  local n = redis.call('ZCOUNT', KEYS[1], '(' .. (now - W), '+inf')\n"
+    "  if n >= L then\n"
+    "    local e = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. (now - W),\n"
+    "                         'WITHSCORES', 'LIMIT', L - 1, 1)\n"
+    "    local at = tonumber(e[2])\n"
+    "    local w = at > now and math.min(math.max(W / 8, 0.02), 0.25) or at + W - now\n"
+    "    if w > wait then wait = w end\n"
+    "  end\n"
+    "end\n"
+    "if wait > 0 then return {0, tostring(wait)} end\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)\n"
+    "redis.call('ZADD', KEYS[1], now + flight, member)\n"
+    "redis.call('PEXPIRE', KEYS[1], math.ceil((longest + flight) * 1000) + 60000)\n"
+    "return {1, '0'}\n";
+
+typedef struct store_op {
+    struct store_op *next, *prev;
+    rs_store *store;
+    rs_store_fn fn;             /* NULL: a record, nothing waits */
+    void *arg;
+    double deadline;
+    char member[RS_STORE_MEMBER_MAX];
+} store_op;
+
+struct rs_store {
+    rs_poll *poll;
+    redisAsyncContext *ac;      /* NULL: not connected */
+    int fd, want;               /* the descriptor as rs_poll watches it */
+    char host[256];
+    int port, db;
+    double timeout;
+    int up;                     /* connected and the script loaded */
+    int first;                  /* its first connection under way */
+    void (*changed)(void *arg); /* up went on or off, or the first try failed */
+    void *changed_arg;
+    int broken;                 /* garbage seen: drop the connection */
+    double connect_deadline;    /* while connecting */
+    double retry_at;            /* when down: the next try to connect */
+    char sha[41];               /* the script's SHA-1, for EVALSHA */
+    char id[17];                /* this store's name in members */
+    unsigned long long takes;
+    store_op *head, *tail;      /* waiting for an answer, oldest first */
+};
+
+/* ---- the URL ---------------------------------------------------------- */
+
+int rs_store_parse_url(const char *url, char *host, size_t cap, int *port, int *db)
+{
+    const char *h, *e;
+    char *end;
+    long n;
+    if (strncmp(url, "redis://", 8) != 0)
+        return 0;
+    h = url + 8;
+    for (e = h; *e && *e != ':' && *e != '/'; e++)
+        continue;
+    if (e == h || (size_t)(e - h) >= cap || memchr(h, '@', (size_t)(e - h)))
+        return 0;
+    memcpy(host, h, (size_t)(e - h));
+    host[e - h] = '\0';
+    *port = 6379;
+    *db = 0;
+    if (*e == ':') {
+        n = strtol(e + 1, &end, 10);
+        if (end == e + 1 || n <= 0 || n > 65535)
+            return 0;
+        *port = (int)n;
+        e = end;
+    }
+    if (*e == '/' && e[1] != '\0') {
+        n = strtol(e + 1, &end, 10);
+        if (end == e + 1 || n < 0 || n > 65535 || *end != '\0')
+            return 0;
+        *db = (int)n;
+        e = end;
+    } else if (*e == '/')
+        e++;
+    return *e == '\0';
+}
+
+/* ---- the descriptor, as hiredis asks ---------------------------------- */
+
+static void on_ready(void *arg, int got);
+
+static void watch(rs_store *s, int want)
+{
+    if (s->fd < 0 || want == s->want)
+        return;
+    s->want = want;
+    (void)rs_poll_watch(s->poll, s->fd, want, on_ready, s);
+}
+
+static void ev_add_read(void *d)  { rs_store *s = d; watch(s, s->want | RS_POLL_IN); }
+static void ev_del_read(void *d)  { rs_store *s = d; watch(s, s->want & ~RS_POLL_IN); }
+static void ev_add_write(void *d) { rs_store *s = d; watch(s, s->want | RS_POLL_OUT); }
+static void ev_del_write(void *d) { rs_store *s = d; watch(s, s->want & ~RS_POLL_OUT); }
+
+static void ev_cleanup(void *d)
+{
+    rs_store *s = d;
+    watch(s, 0);
+    s->fd = -1;
+}
+
+/* ---- the waiting ops -------------------------------------------------- */
+
+static store_op *new_op(rs_store *s, rs_store_fn fn, void *arg)
+{
+    store_op *op = calloc(1, sizeof *op);
+    if (op == NULL)
+        return NULL;
+    op->store = s;
+    op->fn = fn;
+    op->arg = arg;
+    op->deadline = rs_now() + s->timeout;
+    op->prev = s->tail;
+    if (s->tail)
+        s->tail->next = op;
+    else
+        s->head = op;
+    s->tail = op;
+    return op;
+}
+
+/* Takes op off its store's list and tells its caller. */
+static void end_op(store_op *op, int verdict, double wait)
+{
+    rs_store *s = op->store;
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        s->head = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+    else
+        s->tail = op->prev;
+    if (op->fn)
+        op->fn(op->arg, verdict, wait, op->member);
+    free(op);
+}
+
+/* ---- the connection --------------------------------------------------- */
+
+/* Drops the connection; what waited is told RS_STORE_DOWN (hiredis calls
+ * each callback with no reply). */
+static void tell(rs_store *s)
+{
+    if (s->changed)
+        s->changed(s->changed_arg);
+}
+
+static void fault(rs_store *s)
+{
+    redisAsyncContext *ac = s->ac;
+    int was = s->up || s->first;
+    s->ac = NULL;
+    s->up = s->broken = s->first = 0;
+    s->retry_at = rs_now() + RECONNECT_AFTER;
+    if (ac)
+        redisAsyncFree(ac);
+    while (s->head)             /* sent nowhere (no context): none will answer */
+        end_op(s->head, RS_STORE_DOWN, 0);
+    if (was)
+        tell(s);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    rs_store *s = ac->data;
+    if (status != REDIS_OK && s) {
+        int was = s->first;
+        s->ac = NULL;           /* hiredis frees a context that failed to connect */
+        s->up = s->first = 0;
+        s->retry_at = rs_now() + RECONNECT_AFTER;
+        if (was)
+            tell(s);
+    }
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    rs_store *s = ac->data;
+    (void)status;
+    if (s && s->ac == ac) {
+        int was = s->up || s->first;
+        s->ac = NULL;
+        s->up = s->first = 0;
+        s->retry_at = rs_now() + RECONNECT_AFTER;
+        if (was)
+            tell(s);
+    }
+}
+
+/* The script loaded (or SELECT answered): the store is up once both are. */
+static void on_loaded(redisAsyncContext *ac, void *r, void *priv)
+{
+    redisReply *reply = r;
+    rs_store *s = ac->data;
+    (void)priv;
+    if (s == NULL || reply == NULL)
+        return;
+    if (reply->type == REDIS_REPLY_STRING && reply->len == 40
+        && memcmp(reply->str, s->sha, 40) == 0) {
+        s->up = 1;
+        s->first = 0;
+        tell(s);
+    } else
+        s->broken = 1;          /* not our script's hash: not a store to trust */
+}
+
+static void on_selected(redisAsyncContext *ac, void *r, void *priv)
+{
+    redisReply *reply = r;
+    rs_store *s = ac->data;
+    (void)priv;
+    if (s && reply && reply->type != REDIS_REPLY_STATUS)
+        s->broken = 1;
+}
+
+static void connect_store(rs_store *s)
+{
+    redisAsyncContext *ac = redisAsyncConnect(s->host, s->port);
+    s->retry_at = rs_now() + RECONNECT_AFTER;
+    if (ac == NULL)
+        return;
+    if (ac->err) {
+        redisAsyncFree(ac);
+        return;
+    }
+    s->ac = ac;
+    ac->data = s;
+    s->fd = ac->c.fd;
+    s->want = 0;
+    ac->ev.data = s;
+    ac->ev.addRead = ev_add_read;
+    ac->ev.delRead = ev_del_read;
+    ac->ev.addWrite = ev_add_write;
+    ac->ev.delWrite = ev_del_write;
+    ac->ev.cleanup = ev_cleanup;
+    (void)redisAsyncSetConnectCallback(ac, on_connect);
+    (void)redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    s->connect_deadline = rs_now() + s->timeout;
+    /* Sent once connected, in this order, before any take. */
+    if (s->db != 0)
+        (void)redisAsyncCommand(ac, on_selected, NULL, "SELECT %d", s->db);
+    (void)redisAsyncCommand(ac, on_loaded, NULL, "SCRIPT LOAD %s", SCRIPT);
+    ev_add_write(s);            /* hiredis 0.14 waits for the connect's write */
+}
+
+/* hiredis writes with write(): to a Redis that has gone, that raises
+ * SIGPIPE, which would end the program.  Blocked meanwhile, and one it
+ * raised taken before it is unblocked (libcurl sends with MSG_NOSIGNAL;
+ * this is the same for a library that cannot). */
+static void write_quietly(redisAsyncContext *ac)
+{
+    sigset_t pipe_set, old, pending;
+    struct timespec zero = {0, 0};
+    int was_pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0) {
+        redisAsyncHandleWrite(ac);
+        return;
+    }
+    was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    redisAsyncHandleWrite(ac);
+    if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+        (void)sigtimedwait(&pipe_set, NULL, &zero);
+    (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void on_ready(void *arg, int got)
+{
+    rs_store *s = arg;
+    if (s->ac && (got & RS_POLL_IN))
+        redisAsyncHandleRead(s->ac);
+    if (s->ac && (got & RS_POLL_OUT))
+        write_quietly(s->ac);
+    if (s->broken)
+        fault(s);
+    else if (s->ac == NULL)
+        while (s->head)
+            end_op(s->head, RS_STORE_DOWN, 0);
+}
+
+double rs_store_tick(rs_store *s, double now)
+{
+    double next = HUGE_VAL;
+    if (s == NULL)
+        return HUGE_VAL;
+    if (s->broken || (s->ac && !s->up && now >= s->connect_deadline)
+        || (s->head && now >= s->head->deadline))
+        fault(s);               /* garbage, or silent past the timeout */
+    if (s->ac == NULL && now >= s->retry_at)
+        connect_store(s);
+    if (s->ac && !s->up)
+        next = s->connect_deadline - now;
+    if (s->head && s->head->deadline - now < next)
+        next = s->head->deadline - now;
+    if (s->ac == NULL && s->retry_at - now < next)
+        next = s->retry_at - now;
+    return next < 0 ? 0 : next;
+}
+
+/* ---- open and close --------------------------------------------------- */
+
+static int sha1_hex(const char *text, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned n = 0, i;
+    if (!EVP_Digest(text, strlen(text), d, &n, EVP_sha1(), NULL) || n != 20)
+        return 0;
+    for (i = 0; i < n; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[40] = '\0';
+    return 1;
+}
+
+rs_store *rs_store_open(rs_poll *p, const char *url, double timeout,
+                        void (*changed)(void *arg), void *arg)
+{
+    rs_store *s = calloc(1, sizeof *s);
+    unsigned long long seed;
+    if (s == NULL)
+        return NULL;
+    if (!rs_store_parse_url(url, s->host, sizeof s->host, &s->port, &s->db)
+        || !sha1_hex(SCRIPT, s->sha)) {
+        free(s);
+        return NULL;
+    }
+    s->poll = p;
+    s->fd = -1;
+    s->first = 1;
+    s->changed = changed;
+    s->changed_arg = arg;
+    s->timeout = timeout > 0 ? timeout : 10;
+    seed = (unsigned long long)getpid() * 0x9e3779b97f4a7c15ull
+         ^ (unsigned long long)(rs_now() * 1e6) ^ (unsigned long long)(size_t)s;
+    snprintf(s->id, sizeof s->id, "%016llx", seed);
+    connect_store(s);
+    return s;
+}
+
+void rs_store_close(rs_store *s)
+{
+    if (s == NULL)
+        return;
+    s->changed = NULL;
+    fault(s);
+    free(s);
+}
+
+int rs_store_up(const rs_store *s)
+{
+    return s != NULL && s->up && s->ac != NULL;
+}
+
+int rs_store_connecting(const rs_store *s)
+{
+    return s != NULL && s->first && s->ac != NULL;
+}
+
+/* ---- the operations --------------------------------------------------- */
+
+static void on_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    redisReply *reply = r;
+    store_op *op = priv;
+    rs_store *s = op->store;
+    (void)ac;
+    if (reply == NULL) {        /* the connection went */
+        end_op(op, RS_STORE_DOWN, 0);
+        return;
+    }
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+        && reply->element[0]->type == REDIS_REPLY_INTEGER
+        && reply->element[1]->type == REDIS_REPLY_STRING) {
+        double wait = strtod(reply->element[1]->str, NULL);
+        if (reply->element[0]->integer == 1) {
+            end_op(op, RS_STORE_GO, 0);
+            return;
+        }
+        if (wait > 0 && wait < 86400) {
+            end_op(op, RS_STORE_WAIT, wait);
+            return;
+        }
+    }
+    s->broken = 1;              /* garbage (a NOSCRIPT too: not our store any more) */
+    end_op(op, RS_STORE_DOWN, 0);
+}
+
+static int run(rs_store *s, store_op *op, const char *key, int argc, const char **argv)
+{
+    const char *av[5 + 3 + 2 * RS_RATE_WINDOWS];
+    char closed[RS_PACE_KEY_MAX + 200];
+    int i, n = 0;
+    snprintf(closed, sizeof closed, "%s:closed", key);
+    av[n++] = "EVALSHA";
+    av[n++] = s->sha;
+    av[n++] = "2";
+    av[n++] = key;
+    av[n++] = closed;
+    for (i = 0; i < argc; i++)
+        av[n++] = argv[i];
+    if (redisAsyncCommandArgv(s->ac, on_reply, op, n, av, NULL) != REDIS_OK)
+        return -1;
+    /* Out now rather than at the loop's next look at the descriptor (a
+     * frame host steps once a frame): never from a hiredis callback, where
+     * nothing here runs. */
+    if (s->want & RS_POLL_OUT)
+        write_quietly(s->ac);
+    return 0;
+}
+
+int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, double flight,
+                  rs_store_fn fn, void *arg)
+{
+    const char *argv[3 + 2 * RS_RATE_WINDOWS];
+    char num[2 * RS_RATE_WINDOWS][32], out[32];
+    store_op *op;
+    int i, argc = 0;
+    if (!rs_store_up(s) || n < 1 || (op = new_op(s, fn, arg)) == NULL)
+        return -1;
+    snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
+    argv[argc++] = "take";
+    argv[argc++] = op->member;
+    snprintf(out, sizeof out, "%.17g", flight > 0 ? flight : 60.0);
+    argv[argc++] = out;
+    for (i = 0; i < n && i < RS_RATE_WINDOWS; i++) {
+        snprintf(num[2 * i], sizeof num[0], "%.17g", w[i].limit < 1 ? 1 : floor(w[i].limit));
+        snprintf(num[2 * i + 1], sizeof num[0], "%.17g", w[i].seconds);
+        argv[argc++] = num[2 * i];
+        argv[argc++] = num[2 * i + 1];
+    }
+    if (run(s, op, key, argc, argv) != 0) {
+        op->fn = NULL;
+        end_op(op, RS_STORE_DOWN, 0);
+        return -1;
+    }
+    return 0;
+}
+
+void rs_store_record(rs_store *s, const char *key, const char *member, int refused,
+                     double retry_after)
+{
+    const char *argv[4];
+    char secs[32];
+    store_op *op;
+    if (!rs_store_up(s) || (op = new_op(s, NULL, NULL)) == NULL)
+        return;
+    snprintf(secs, sizeof secs, "%.17g", retry_after > 0 ? retry_after : 1.0);
+    if (member == NULL)         /* went without a share: a new one, counted now */
+        snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
+    else
+        snprintf(op->member, sizeof op->member, "%s", member);
+    argv[0] = refused ? "refused" : "answered";
+    argv[1] = op->member;
+    argv[2] = secs;
+    argv[3] = member == NULL ? "new" : "old";
+    if (run(s, op, key, 4, argv) != 0)
+        end_op(op, RS_STORE_DOWN, 0);
+}

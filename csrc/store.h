@@ -1,0 +1,87 @@
+/*
+ * store.h: a fleet's shared budget in Redis (README "A fleet").  One
+ * connection per client with shared_limits, asynchronous (libhiredis),
+ * its descriptor one more of the loop's (rs_poll_watch): nothing here
+ * ever blocks.  Each endpoint's budget is kept by one Lua script, loaded
+ * once and run by its hash, so processes on many machines agree without
+ * a lock held across requests:
+ *   take      never more than L requests in any W seconds for each
+ *             window given, and none while a 429 keeps the endpoint
+ *             closed: a sorted set of shares per key, by the time each
+ *             was answered (one in flight: now), trimmed; says go, or
+ *             how long to wait;
+ *   answered  the share's time becomes its answer's (the latest it can
+ *             have been counted, as pacing.c logs it);
+ *   refused   a 429: the endpoint is closed for everyone until then.
+ * Times are Redis's own clock (TIME), the same for every machine.
+ *
+ * When the store cannot be reached, is slow (no answer within the
+ * timeout) or answers garbage, the connection is dropped, every take
+ * waiting on it is told RS_STORE_DOWN, and the client paces on its own;
+ * a new connection is tried in the background a second later, and takes
+ * go to the store again once it has answered.
+ */
+#ifndef RS_STORE_H
+#define RS_STORE_H
+
+#include "pacing.h"
+#include "poll.h"
+
+#define RS_STORE_GO 1           /* a share taken: the request may go */
+#define RS_STORE_WAIT 0         /* ask again after wait seconds */
+#define RS_STORE_DOWN (-1)      /* no answer: pace on your own */
+
+/* The name of a share taken, for answered and refused. */
+#define RS_STORE_MEMBER_MAX 40
+
+/* Called once per take: verdict, wait (RS_STORE_WAIT), member (GO). */
+typedef void (*rs_store_fn)(void *arg, int verdict, double wait, const char *member);
+
+typedef struct rs_store rs_store;
+
+/* Whether url is a Redis URL this understands: "redis://host[:port][/db]"
+ * (host a name or an IPv4 address).  Fills host (cap bytes), port, db. */
+int rs_store_parse_url(const char *url, char *host, size_t cap, int *port, int *db);
+
+/* A store for url, its descriptor on p, timeout seconds for connecting
+ * and for each answer; it connects in the background, and calls
+ * changed(arg) (NULL: nothing) when it comes up, goes down, or its first
+ * connection fails.  NULL when url is not understood or memory ran out. */
+rs_store *rs_store_open(rs_poll *p, const char *url, double timeout,
+                        void (*changed)(void *arg), void *arg);
+
+/* Drops the connection (every take waiting is told RS_STORE_DOWN) and
+ * frees s.  NULL is fine. */
+void rs_store_close(rs_store *s);
+
+/* Whether the store is connected and has answered: budgets are shared. */
+int rs_store_up(const rs_store *s);
+
+/* Whether its first connection is under way (not yet up, nor failed):
+ * a fleet's clients wait for it, up to the timeout, rather than all
+ * start on their own at once. */
+int rs_store_connecting(const rs_store *s);
+
+/* Takes a share of key's budget under the windows w[0..n-1], for a
+ * request out at most flight seconds; fn is called when the store
+ * answers (or is given up on).  Returns 0, or -1 at once when the store
+ * is not up (nothing will be called). */
+int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, double flight,
+                  rs_store_fn fn, void *arg);
+
+/* The share member of key was answered (refused: a 429 closing the
+ * endpoint for retry_after seconds); member NULL: a request that went
+ * without a share (a CSRF handshake's second attempt, a probe, one sent
+ * while the store was down), counted from now.  Nothing waits for it. */
+void rs_store_record(rs_store *s, const char *key, const char *member, int refused,
+                     double retry_after);
+
+/* Gives up on what waited past its time and reconnects when due; returns
+ * the seconds until it has something to do (HUGE_VAL: nothing). */
+double rs_store_tick(rs_store *s, double now);
+
+/* core.fleet_store_test(url, timeout, key, windows, n): n takes driven
+ * by the loop, for the specs. */
+void rs_store_open_test(lua_State *L);
+
+#endif

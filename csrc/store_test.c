@@ -1,0 +1,144 @@
+/*
+ * store_test.c: core.fleet_store(url, timeout), a store (store.h) on
+ * this state's loop for the specs: store:wait_up(seconds),
+ * store:take(key, windows[, flight]), store:record(key, member, refused, seconds),
+ * store:up(), store:close().  Each call drives the loop until the store
+ * has answered, bounded by the store's own timeout.
+ */
+#include <math.h>
+
+#include "rs.h"
+#include "loop.h"
+#include "session.h"
+#include "store.h"
+
+#define STORE_TEST_MT "robloxsocial.FleetStoreTest"
+
+typedef struct {
+    rs_store *s;
+    rs_loop *lp;
+} store_box;
+
+typedef struct {
+    int done, verdict;
+    double wait;
+    char member[RS_STORE_MEMBER_MAX];
+} answer;
+
+static store_box *check_box(lua_State *L)
+{
+    store_box *b = luaL_checkudata(L, 1, STORE_TEST_MT);
+    luaL_argcheck(L, b->s != NULL, 1, "closed store");
+    return b;
+}
+
+/* Drives the loop for at most seconds, or until *flag is set. */
+static void drive(store_box *b, double seconds, const int *flag, int want_up)
+{
+    double end = rs_now() + seconds;
+    while (rs_now() < end && !(flag && *flag) && !(want_up && rs_store_up(b->s))) {
+        double t = rs_store_tick(b->s, rs_now());
+        double left = end - rs_now();
+        rs_loop_progress(b->lp, t < left ? (t < 0.05 ? t : 0.05) : (left < 0.05 ? left : 0.05));
+    }
+}
+
+static int st_wait_up(lua_State *L)
+{
+    store_box *b = check_box(L);
+    drive(b, luaL_checknumber(L, 2), NULL, 1);
+    lua_pushboolean(L, rs_store_up(b->s));
+    return 1;
+}
+
+static void on_answer(void *arg, int verdict, double wait, const char *member)
+{
+    answer *a = arg;
+    a->done = 1;
+    a->verdict = verdict;
+    a->wait = wait;
+    if (verdict == RS_STORE_GO)
+        snprintf(a->member, sizeof a->member, "%s", member);
+}
+
+static int st_take(lua_State *L)
+{
+    store_box *b = check_box(L);
+    const char *key = luaL_checkstring(L, 2);
+    rs_window w[RS_RATE_WINDOWS];
+    answer a = {0, 0, 0, ""};
+    int n = 0;
+    luaL_checktype(L, 3, LUA_TTABLE);
+    for (; n < RS_RATE_WINDOWS && lua_rawgeti(L, 3, n + 1) == LUA_TTABLE; n++) {
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);
+        w[n].limit = luaL_checknumber(L, -2);
+        w[n].seconds = luaL_checknumber(L, -1);
+        lua_pop(L, 3);
+    }
+    if (rs_store_take(b->s, key, w, n, luaL_optnumber(L, 4, 60), on_answer, &a) != 0) {
+        lua_pushliteral(L, "down");
+        return 1;
+    }
+    drive(b, 3600, &a.done, 0);     /* the store's timeout ends it first */
+    if (!a.done)
+        return luaL_error(L, "robloxsocial: fleet store: no answer");
+    lua_pushstring(L, a.verdict == RS_STORE_GO ? "go" : a.verdict == RS_STORE_WAIT ? "wait" : "down");
+    if (a.verdict == RS_STORE_WAIT)
+        lua_pushnumber(L, a.wait);
+    else
+        lua_pushstring(L, a.member);
+    return 2;
+}
+
+static int st_record(lua_State *L)
+{
+    store_box *b = check_box(L);
+    rs_store_record(b->s, luaL_checkstring(L, 2), luaL_checkstring(L, 3),
+                    lua_toboolean(L, 4), luaL_optnumber(L, 5, 1));
+    drive(b, 0.2, NULL, 0);         /* lets it go out */
+    return 0;
+}
+
+static int st_up(lua_State *L)
+{
+    lua_pushboolean(L, rs_store_up(check_box(L)->s));
+    return 1;
+}
+
+static int st_close(lua_State *L)
+{
+    store_box *b = luaL_checkudata(L, 1, STORE_TEST_MT);
+    rs_store_close(b->s);
+    b->s = NULL;
+    return 0;
+}
+
+static int fleet_store(lua_State *L)
+{
+    const char *url = luaL_checkstring(L, 1);
+    double timeout = luaL_optnumber(L, 2, 1);
+    store_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+    b->s = NULL;
+    b->lp = rs_loop_get(L);
+    luaL_setmetatable(L, STORE_TEST_MT);
+    if ((b->s = rs_store_open(&b->lp->poll, url, timeout, NULL, NULL)) == NULL)
+        return luaL_argerror(L, 1, "a Redis URL expected");
+    return 1;
+}
+
+void rs_store_open_test(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"wait_up", st_wait_up}, {"take", st_take}, {"record", st_record},
+        {"up", st_up}, {"close", st_close}, {NULL, NULL}};
+    if (luaL_newmetatable(L, STORE_TEST_MT)) {
+        luaL_newlib(L, methods);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, st_close);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, fleet_store);
+    lua_setfield(L, -2, "fleet_store");
+}

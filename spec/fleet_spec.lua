@@ -1,0 +1,151 @@
+-- A fleet (issue 22): several lua5.4 processes sharing one cookie, and
+-- each endpoint's budget through Redis (shared_limits), against the
+-- sandbox, which counts per cookie and endpoint as the live services do.
+-- No assertion is about time: the 429s in the sandbox's log, and that
+-- every call succeeds.
+local support = require "spec.support"
+local redis = require "spec.redis"
+local robloxsocial = require "robloxsocial"
+
+local COUNT_RULE = "GET /v1/users/{userId}/friends/count"
+local available, why = redis.available()
+local describe_redis = available and describe or function(name) pending(name .. ": " .. why) end
+
+local function refused()
+  local n = 0
+  for _, r in ipairs(support.requests("GET")) do
+    if r.status == 429 then n = n + 1 end
+  end
+  return n
+end
+
+-- Starts `processes` children of n calls each; returns a function that
+-- waits for them and returns their lines.
+local function fleet(processes, n, url, limit, seconds, method)
+  local sb = support.sandbox()
+  local env = ("FLEET_COOKIE='%s' LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' ")
+    :format(sb.credentials.cookie:gsub("'", "'\\''"))
+  local pipes = {}
+  for i = 1, processes do
+    pipes[i] = assert(io.popen(env .. ("lua5.4 spec/fleet_child.lua %s %d %d %s %g %g %s 2>&1")
+      :format(sb.base_url, sb.credentials.user_id, n, url, limit, seconds, method or "count")))
+  end
+  return function()
+    local lines = {}
+    for i, p in ipairs(pipes) do
+      lines[i] = p:read("a")
+      p:close()
+    end
+    return lines
+  end
+end
+
+describe_redis("a fleet sharing one cookie", function()
+  local r
+  setup(function() r = redis.start() end)
+  teardown(function() if r then r.stop() end end)
+  before_each(function()
+    support.reset()
+    support.sandbox():configure { rate_limits = { [COUNT_RULE] = { limit = 4, window = 0.5, style = "fixed", policy = true } } }
+  end)
+
+  it("with shared_limits: four processes, no 429, every call succeeds, the budget shared", function()
+    local lines = fleet(4, 6, r.url, 4, 0.5)()
+    for _, line in ipairs(lines) do
+      assert.equal("failed 0 shared true done true\n", line)
+    end
+    assert.equal(24, #support.requests("GET"))
+    assert.equal(0, refused())
+  end)
+
+  it("writes too: each process's CSRF handshake resends on a share, no 429", function()
+    support.sandbox():configure { rate_limits = { ["POST /v1/presence/users"] =
+      { limit = 4, window = 0.5, style = "fixed", policy = true } } }
+    local lines = fleet(4, 5, r.url, 4, 0.5, "presence")()
+    for _, line in ipairs(lines) do
+      assert.equal("failed 0 shared true done true\n", line)
+    end
+    local posts, refused_posts = support.requests("POST"), 0
+    for _, q in ipairs(posts) do
+      if q.status == 429 then refused_posts = refused_posts + 1 end
+    end
+    assert.equal(24, #posts)           -- 20 batches and 4 handshakes' first attempts
+    assert.equal(0, refused_posts)
+  end)
+
+  it("without it the same fleet overruns the budget (what the store is for)", function()
+    local lines = fleet(4, 6, "none", 4, 0.5)()
+    for _, line in ipairs(lines) do
+      assert.truthy(line:match("^failed %d+ shared false done true\n$"), line)
+    end
+    assert.is_true(refused() > 0)
+  end)
+
+  it("Redis killed mid-run and restarted: no call fails", function()
+    local wait = fleet(4, 12, r.url, 4, 0.5)
+    require("socket").sleep(0.5)
+    r.kill()
+    require("socket").sleep(0.5)
+    r.restart()
+    for _, line in ipairs(wait()) do
+      assert.truthy(line:match("^failed 0 shared %a+ done true\n$"), line)
+    end
+  end)
+
+  it("a store that cannot be reached: the client paces on its own, shared is false, no call fails", function()
+    local sb = support.sandbox()
+    local client <close> = support.client { concurrency = 4, max_retries = 0, connect_timeout = 1,
+      shared_limits = ("redis://127.0.0.1:%d/0"):format(redis.free_port()),
+      rate_limits = { friends_count = { 4, 0.5 } } }
+    local failed = 0
+    for _ = 1, 6 do
+      robloxsocial.spawn(function()
+        if not client:friends_count(sb.credentials.user_id) then failed = failed + 1 end
+      end)
+    end
+    assert.is_true(support.run(30))
+    assert.equal(0, failed)
+    assert.equal(0, refused())
+    assert.is_false(client:rate_limit("friends", "friends_count").shared)
+  end)
+
+  it("a store that accepts and never answers: the first wait ends at connect_timeout, no call fails", function()
+    local sb = support.sandbox()
+    local mute = assert(require("socket").bind("127.0.0.1", 0))
+    local _, port = mute:getsockname()
+    local client <close> = support.client { concurrency = 4, max_retries = 0, connect_timeout = 0.2,
+      shared_limits = ("redis://127.0.0.1:%d/0"):format(port),
+      rate_limits = { friends_count = { 4, 0.5 } } }
+    local failed = 0
+    for _ = 1, 6 do
+      robloxsocial.spawn(function()
+        if not client:friends_count(sb.credentials.user_id) then failed = failed + 1 end
+      end)
+    end
+    assert.is_true(support.run(30))
+    mute:close()
+    assert.equal(0, failed)
+    assert.equal(6, #support.requests("GET"))
+    assert.is_false(client:rate_limit("friends", "friends_count").shared)
+  end)
+
+  it("a host stepping by next_timeout() glances while a request waits for the store", function()
+    local sb = support.sandbox()
+    local client <close> = support.client { shared_limits = r.url, connect_timeout = 5,
+      rate_limits = { friends_count = { 4, 0.5 } } }
+    local t = robloxsocial.spawn(function() return client:friends_count(sb.credentials.user_id) end)
+    robloxsocial.step(0)
+    assert.is_false(t:done())
+    assert.equal(0, #support.requests("GET"))       -- it waits for the store, not the network
+    assert.is_true(robloxsocial.next_timeout() <= 0.005, tostring(robloxsocial.next_timeout()))
+    assert.truthy(support.wait(t))
+  end)
+
+  it("refuses a URL that is not Redis's, and a fleet without a credential", function()
+    local sb = support.sandbox()
+    assert.has_error(function()
+      robloxsocial.new { base_url = sb.base_url, cookie = sb.credentials.cookie, shared_limits = "http://x/" }
+    end)
+    assert.has_error(function() robloxsocial.new { base_url = sb.base_url, shared_limits = r.url } end)
+  end)
+end)

@@ -1,0 +1,97 @@
+-- A fleet's shared budget in Redis (csrc/store.c), through
+-- core.fleet_store: a store on the loop, its descriptor one more of the
+-- loop's, against a real redis-server (spec/redis.lua).
+local core = require "robloxsocial.core"
+local redis = require "spec.redis"
+
+local available, why = redis.available()
+local describe_redis = available and describe or function(name) pending(name .. ": " .. why) end
+
+describe_redis("fleet store", function()
+  local r
+  setup(function() r = redis.start() end)
+  teardown(function() if r then r.stop() end end)
+
+  it("understands redis:// URLs and refuses others", function()
+    assert.has_error(function() core.fleet_store("http://127.0.0.1:1/0") end)
+    assert.has_error(function() core.fleet_store("redis://user:pw@127.0.0.1/0") end)
+    assert.has_error(function() core.fleet_store("redis://127.0.0.1:99999") end)
+    core.fleet_store("redis://127.0.0.1"):close()
+  end)
+
+  it("shares L in any W between two stores, under the key, by the script loaded once", function()
+    local a, b = core.fleet_store(r.url, 2), core.fleet_store(r.url, 2)
+    assert.is_true(a:wait_up(5))
+    assert.is_true(b:wait_up(5))
+    local key = core.fleet_key("a cookie", "GET friends /v1/users/{id}/friends/count")
+    local verdicts = {}
+    for i = 1, 4 do verdicts[i] = ((i % 2 == 1) and a or b):take(key, { { 3, 60 } }) end
+    assert.same({ "go", "go", "go", "wait" }, verdicts)
+    local v, wait = a:take(key, { { 3, 60 } })
+    assert.equal("wait", v)
+    assert.is_true(wait > 0 and wait <= 60)
+    assert.equal("3", r.cli("ZCARD", key))
+    assert.truthy(tonumber(r.cli("PTTL", key)) > 0)      -- it expires once idle
+    -- a 429 closes the endpoint for every store
+    local key2 = core.fleet_key("a cookie", "GET users /v1/users/{id}")
+    local go, member = a:take(key2, { { 100, 60 } })
+    assert.equal("go", go)
+    a:record(key2, member, true, 30)
+    local closed, secs = b:take(key2, { { 100, 60 } })
+    assert.equal("wait", closed)
+    assert.is_true(secs > 25 and secs <= 30)
+    a:close()
+    b:close()
+  end)
+
+  it("says down, and never waits, when the store cannot be reached; is back once it answers", function()
+    local port = redis.free_port()
+    local s = core.fleet_store(("redis://127.0.0.1:%d/0"):format(port), 1)
+    assert.is_false(s:wait_up(0.3))
+    assert.equal("down", s:take("k", { { 1, 1 } }))
+    s:close()
+    local t = core.fleet_store(r.url, 1)
+    assert.is_true(t:wait_up(5))
+    r.restart()
+    local v = t:take("k2", { { 10, 1 } })   -- the old connection is gone: down, at once
+    assert.equal("down", v)
+    assert.is_true(t:wait_up(5))            -- reconnects in the background
+    assert.equal("go", (t:take("k2", { { 10, 1 } })))
+    t:close()
+  end)
+
+  it("gives up on a store silent past its timeout: down, then back once it answers", function()
+    local s = core.fleet_store(r.url, 0.3)
+    assert.is_true(s:wait_up(5))
+    os.execute(("redis-cli -p %d DEBUG SLEEP 1 >/dev/null 2>&1 &"):format(r.port))
+    require("socket").sleep(0.1)
+    assert.equal("down", (s:take("k3", { { 10, 1 } })))
+    assert.is_false(s:up())
+    assert.is_true(s:wait_up(5))
+    assert.equal("go", (s:take("k3", { { 10, 1 } })))
+    s:close()
+  end)
+
+  it("treats garbage from the store as the store's fault", function()
+    local s = core.fleet_store(r.url, 1)
+    assert.is_true(s:wait_up(5))
+    local key = "robloxsocial:v1:garbage"
+    r.cli("SET", key, "not a sorted set")
+    assert.equal("down", (s:take(key, { { 1, 60 } })))
+    assert.is_false(s:up())
+    r.cli("DEL", key)
+    assert.is_true(s:wait_up(5))
+    s:close()
+  end)
+
+  -- last: the loop stays on libcurl's socket interface once asked
+  it("is watched in the loop's epoll set once a host asks for pollfd()", function()
+    assert.truthy(core.pollfd())
+    local s = core.fleet_store(r.url, 1)
+    assert.is_true(s:wait_up(5))
+    local key = core.fleet_key("another cookie", "GET users /v1/users/{id}")
+    assert.same({ "go", "go", "wait" }, { (s:take(key, { { 2, 60 } })), (s:take(key, { { 2, 60 } })),
+                                           (s:take(key, { { 2, 60 } })) })
+    s:close()
+  end)
+end)
