@@ -16,11 +16,6 @@
  * of 60. */
 #define RESET_SLACK (1.0 / 30)
 
-/* How many more than L the proof of a token bucket wants: a server that
- * says its remaining count before taking the request, or counts a
- * request a little apart from when it decides it, is no token bucket. */
-#define TOKEN_PROOF_MARGIN(limit) (2 + floor((limit) / 16))
-
 /* The smallest limit paced as a token bucket: the level keeps one token
  * spare and must leave room for one more. */
 #define TOKEN_LIMIT_MIN 4
@@ -206,7 +201,7 @@ static void token_heard(rs_bucket *b, unsigned long long seq, double now, double
 /* Whether the answer to request seq proves b a token bucket: its window
  * (fixed, or sliding: at most L in any W) began before b's first request,
  * so every request answered before seq went was counted in it with seq;
- * yet remaining says more may follow than L leaves, by a margin.  Needs one window
+ * yet remaining says more may follow than L leaves.  Needs one window
  * announced and seq's count of requests out still in the ring. */
 static int proves_token(const rs_bucket *b, unsigned long long seq, double now,
                         double remaining, double reset)
@@ -218,7 +213,7 @@ static int proves_token(const rs_bucket *b, unsigned long long seq, double now,
     if (now + reset + seconds * RESET_SLACK - seconds >= b->first_sent)
         return 0;               /* the window may have opened after b's first request */
     before = (double)(seq - 1) - (b->flight_at[seq % RS_PACE_RING] - 1) - (double)b->uncounted;
-    return remaining + before + 1 > limit + TOKEN_PROOF_MARGIN(limit);
+    return remaining + before + 1 > limit;
 }
 
 /* A token bucket no longer: back to the windows' rule, for good. */

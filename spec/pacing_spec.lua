@@ -20,7 +20,6 @@ local function server(style, L, W, o)
     if st.fraction then return math.ceil(x * 1000 - 1e-6) / 1000 end
     return math.ceil(x - 1e-9)
   end
-  function s.open(now) c = c or st.new(L, W, now) end     -- another client opened it
   function s.handle(now)
     c = c or st.new(L, W, now)
     local ok = st.remaining(c, L, W, now) >= 1
@@ -34,7 +33,7 @@ local function server(style, L, W, o)
     if o.headers ~= false then
       headers = {
         limit = string.format("%d, %d;w=%g", L, L, W),
-        remaining = tostring(math.max(0, st.remaining(c, L, W, now) + (ok and o.said_before and 1 or 0))),
+        remaining = tostring(math.max(0, st.remaining(c, L, W, now))),
         reset = tostring(round(math.max(0, st.reset(c, L, W, now)))),
       }
     end
@@ -155,16 +154,6 @@ describe("a bucket (csrc/pacing.c)", function()
         end
       end)
     end
-
-    it("takes no window whose remaining count is said before its request for a token bucket", function()
-      for _, conc in ipairs { 1, 2, 8 } do
-        local s = server("fixed", 20, 10, { said_before = true })
-        s.open(-5)
-        local b = core.pacing_bucket(1)
-        drive(b, s, 60, conc, 1)
-        assert.is_false(b:state().token)
-      end
-    end)
 
     it("leaves the token bucket's level for good after a 429", function()
       local s = server("bucket_next", 10, 10)
