@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "pacing.h"
 #include "rs.h"
 
 static void set_string(lua_State *L, const char *field, const char *value)
@@ -228,7 +229,10 @@ void rs_error_push(lua_State *L, const rs_failure *f)
     else
         set_string(L, "message", f->reason);
     if (f->rate && f->rate->has) {
-        rs_rate_push(L, f->rate, -1);
+        if (f->view)            /* the contract's table, as client:rate_limit */
+            rs_pace_push_view(L, f->view, f->queued);
+        else
+            rs_rate_push(L, f->rate, -1);
         lua_setfield(L, -2, "rate_limit");
     }
     if (f->challenge_id || f->challenge_type) {

@@ -11,6 +11,15 @@
 /* A reset above this is not believed (seconds: a day). */
 #define RESET_BELIEVED 86400.0
 
+/* How far an announced reset may fall short of the true one (rounded
+ * down), as a share of its window: the live services say whole seconds
+ * of 60. */
+#define RESET_SLACK (1.0 / 30)
+
+/* The smallest limit paced as a token bucket: the level keeps one token
+ * spare and must leave room for one more. */
+#define TOKEN_LIMIT_MIN 4
+
 void rs_bucket_init(rs_bucket *b, double retry_delay)
 {
     b->probe = 1;
@@ -160,6 +169,60 @@ static void close_until(rs_bucket *b, double at)
     b->probe_seq = 0;
 }
 
+/* ---- a token bucket ----------------------------------------------------- */
+
+/* The level heard is the answer's remaining count; every request out
+ * then or sent since is taken from it (one counted already is taken
+ * twice: the safe side), one token stays spare, and it grows at L/W up
+ * to L.  The answer's time stands for its decision's: later, so less
+ * refill than there was. */
+static double token_delay(const rs_bucket *b, double now)
+{
+    double limit = floor(b->heard[0].limit), rate = limit / b->heard[0].seconds, at;
+    double need = 2.0 + b->tk_flight + (double)(b->sent - b->tk_sent);
+    if (need > limit) {
+        if (b->in_flight > 0)
+            return RS_PACE_ANSWER;
+        need = limit;           /* all answered: once full, one may go */
+    }
+    at = b->tk_at + (need - b->tk_level) / rate;
+    return at > now ? at - now : 0;
+}
+
+static void token_heard(rs_bucket *b, unsigned long long seq, double now, double remaining)
+{
+    b->tk_level = remaining;
+    b->tk_at = now;
+    b->tk_seq = seq;
+    b->tk_sent = b->sent;
+    b->tk_flight = b->in_flight;
+}
+
+/* Whether the answer to request seq proves b a token bucket: its window
+ * (fixed, or sliding: at most L in any W) began before b's first request,
+ * so every request answered before seq went was counted in it with seq;
+ * yet remaining says more may follow than L leaves.  Needs one window
+ * announced and seq's count of requests out still in the ring. */
+static int proves_token(const rs_bucket *b, unsigned long long seq, double now,
+                        double remaining, double reset)
+{
+    double limit = floor(b->heard[0].limit), seconds = b->heard[0].seconds, before;
+    if (b->heards != 1 || limit < TOKEN_LIMIT_MIN || b->first_sent <= 0 || seq == 0
+        || b->sent - seq >= RS_PACE_RING)
+        return 0;
+    if (now + reset + seconds * RESET_SLACK - seconds >= b->first_sent)
+        return 0;               /* the window may have opened after b's first request */
+    before = (double)(seq - 1) - (b->flight_at[seq % RS_PACE_RING] - 1) - (double)b->uncounted;
+    return remaining + before + 1 > limit;
+}
+
+/* A token bucket no longer: back to the windows' rule, for good. */
+static void token_end(rs_bucket *b)
+{
+    b->token = 0;
+   
+}
+
 double rs_bucket_delay(rs_bucket *b, double now)
 {
     double d;
@@ -168,6 +231,8 @@ double rs_bucket_delay(rs_bucket *b, double now)
     if (b->closed_until > now)
         return b->closed_until - now;
     b->closed_until = 0;
+    if (b->token)
+        return token_delay(b, now);
     if (b->has_cap && now >= b->cap_until) {
         b->has_cap = 0;         /* past its reset: spent, one request asks again */
         if (b->sent >= b->cap)
@@ -187,6 +252,9 @@ unsigned long long rs_bucket_send(rs_bucket *b, double now)
 {
     b->in_flight++;
     b->sent++;
+    b->flight_at[b->sent % RS_PACE_RING] = b->in_flight;
+    if (b->first_sent <= 0)
+        b->first_sent = now;
     if (b->probe && b->probe_seq == 0)
         b->probe_seq = b->sent;
     if (b->episode_start == 0)
@@ -221,6 +289,8 @@ static void took_rate(rs_bucket *b, unsigned long long seq, double now, const rs
     b->rate.reset = reset;
     b->rate_at = now;
     if (r->limit < 1) {         /* believed until its reset, then asked again */
+        if (b->token)
+            token_end(b);
         close_until(b, now + (reset > 0 ? reset : backoff(b, 0)));
         if (reset <= 0)
             b->backoffs++;
@@ -228,6 +298,11 @@ static void took_rate(rs_bucket *b, unsigned long long seq, double now, const rs
     }
     if (remaining > 1e15)
         remaining = 1e15;
+    if (!b->token && !b->token_banned && b->heards > 0
+        && proves_token(b, seq, now, remaining, reset))
+        b->token = 1, b->tk_seq = 0;
+    if (b->token && seq > b->tk_seq)
+        token_heard(b, seq, now, remaining);
     ceiling = seq + (unsigned long long)remaining;
     if (!b->has_cap || now >= b->cap_until) {
         b->has_cap = 1;
@@ -323,6 +398,9 @@ void rs_bucket_refused(rs_bucket *b, unsigned long long seq, double now, const r
     int fresh = seq > b->closed_seq;
     double reset = r && r->has ? believed_reset(r) : 0, wait;
     settled_request(b, seq);
+    b->uncounted++;
+    if (b->token)
+        token_end(b);           /* its level was wrong: the windows pace it */
     if (r && r->has) {
         took_windows(b, r);
         b->rate = *r;
@@ -350,6 +428,7 @@ void rs_bucket_refused(rs_bucket *b, unsigned long long seq, double now, const r
 void rs_bucket_lost(rs_bucket *b, unsigned long long seq, double now)
 {
     settled_request(b, seq);
+    b->uncounted++;
     log_push(b, now);
     settle(b);
 }

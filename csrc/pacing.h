@@ -20,7 +20,13 @@
  *   - x-ratelimit-remaining R in the answer to the q-th request allows
  *     requests up to number R + q until its reset: an answer only lowers
  *     that ceiling (an older, higher count never reopens a closed gate);
- *     past the reset, one request asks again.
+ *     past the reset, one request asks again;
+ *   - a bucket whose answers prove it is neither a fixed nor a sliding
+ *     window (more requests let through since its window could have
+ *     opened than L) is a token bucket refilled L per W: the windows'
+ *     rule and the ceiling give way to a level of tokens, taken from each
+ *     answer's remaining count (less every request out, less one spare)
+ *     and grown at L/W until full.  A 429 ends that for good.
  */
 #ifndef RS_PACING_H
 #define RS_PACING_H
@@ -40,6 +46,10 @@
 
 /* The longest backoff after a 429 that said nothing, in seconds. */
 #define RS_PACE_BACKOFF_MAX 60.0
+
+/* How many requests back a bucket remembers how many were out when each
+ * went (for the proof of a token bucket). */
+#define RS_PACE_RING 128
 
 typedef struct rs_window {
     double limit, seconds;
@@ -83,6 +93,14 @@ typedef struct rs_bucket {
     int since_adjust;           /* successes since the last shortening */
     double clean_seconds;       /* the last seconds that drew no 429, or 0 */
     double step;
+    /* a token bucket, once the answers prove it (see the top) */
+    double first_sent;          /* when its first request went, or 0 */
+    unsigned long long uncounted;   /* requests refused or lost, all time */
+    int flight_at[RS_PACE_RING];    /* in_flight when request seq went, by seq */
+    int token, token_banned;
+    double tk_level, tk_at;     /* remaining heard at tk_at */
+    unsigned long long tk_seq, tk_sent;     /* of that answer; sent then */
+    int tk_flight;              /* out then */
 } rs_bucket;
 
 /* Prepares b (zeroed by the caller): nothing is known, its first request

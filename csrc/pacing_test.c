@@ -151,6 +151,8 @@ static int pt_state(lua_State *L)
     lua_createtable(L, 0, 10);
     lua_pushboolean(L, b->free);
     lua_setfield(L, -2, "free");
+    lua_pushboolean(L, b->token);
+    lua_setfield(L, -2, "token");
     set_num(L, "in_flight", b->in_flight);
     set_num(L, "sent", (double)b->sent);
     lua_pushboolean(L, b->probe);

@@ -101,6 +101,9 @@ typedef struct rs_failure {
     char *const *secrets;  /* secret_count credentials or NULLs, replaced by <redacted> */
     int secret_count;
     const rs_rate *rate;   /* the answer's rate limit, or NULL */
+    /* with rate: its endpoint's bucket as client:rate_limit shows it, or NULL */
+    const struct rs_bucket_view *view;
+    int queued;
     const char *challenge_id, *challenge_type, *challenge_metadata;  /* or NULL */
 } rs_failure;
 

@@ -526,6 +526,7 @@ static int push_result(lua_State *L)
     rs_session *s = t->session;
     rs_outcome *o = &t->outcome;
     rs_failure f;
+    rs_bucket_view view;
     char err[160];
     if (t->state == RS_T_CANCELLED) {  /* nothing of an earlier attempt's answer */
         o->kind = "cancelled";
@@ -559,6 +560,13 @@ static int push_result(lua_State *L)
     f.secrets = s ? s->secrets : NULL;
     f.secret_count = s ? s->secret_count : 0;
     f.rate = t->a ? &t->a->rate : NULL;
+    if (f.rate && f.rate->has && t->pace.entry) {
+        rs_bucket_view_at(&t->pace.entry->b, rs_now(), &view);
+        if (view.known) {
+            f.view = &view;
+            f.queued = t->pace.entry->queued;
+        }
+    }
     if (t->a && rs_challenge_is(o->status, t->a->challenge_id, t->a->challenge_type)) {
         f.challenge_id = whole_header(t->a->challenge_id, sizeof t->a->challenge_id);
         f.challenge_type = whole_header(t->a->challenge_type, sizeof t->a->challenge_type);

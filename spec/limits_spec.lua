@@ -57,6 +57,21 @@ describe("client:rate_limit()", function()
     assert.equal(0, err.rate_limit.remaining)
     assert.same({ { 1, 30 } }, err.rate_limit.windows)
   end)
+
+  it("comes with an error as the table client:rate_limit gives", function()
+    sb:configure{ rate_limits = { ["*"] = { limit = 1, window = 30, policy = true } } }
+    local client <close> = support.client{ pace = false, max_retries = 0 }
+    assert(client:friends_count(me))
+    local _, err = client:friends_count(me)
+    assert.equal(429, err.status)
+    local rl = err.rate_limit
+    assert.equal(1, rl.limit)
+    assert.equal(30, rl.window)
+    assert.equal(0, rl.queued)
+    assert.is_false(rl.shared)
+    assert.is_true(rl.reset > 0 and rl.reset <= 30)
+    assert.same(client:rate_limit("friends", "friends_count").windows, rl.windows)
+  end)
 end)
 
 describe("pacing", function()

@@ -127,6 +127,45 @@ describe("a bucket (csrc/pacing.c)", function()
       end
     end
 
+    -- Two requests at once, each a second long, against 10 per 10 s: the
+    -- first ten go in 5 s, during which a token bucket refills five more.
+    -- At most L in any W would then wait for the first window to pass (40
+    -- requests: four bursts, about 36 s); a token bucket lets 10 + t go by
+    -- t, so about 30 s.  Fixed and sliding windows keep their rule.
+    for _, style in ipairs { "bucket_next", "bucket_full" } do
+      it(style .. ": takes the tokens that refill, once the answers prove a token bucket", function()
+        local s = server(style, 10, 10)
+        local b = core.pacing_bucket(1)
+        local t = drive(b, s, 40, 2, 1)
+        assert.equal(0, s.refused)
+        assert.is_true(t < 34, "took " .. t)
+        assert.is_true(b:state().token)
+      end)
+    end
+    for _, style in ipairs { "fixed", "sliding" } do
+      it(style .. ": is never taken for a token bucket", function()
+        for _, conc in ipairs { 1, 2, 8, 100 } do
+          local s = server(style, 10, 10)
+          local b = core.pacing_bucket(1)
+          drive(b, s, 60, conc, 1)
+          drive(b, s, 30, conc, 0.1, { start = 61.3 })
+          assert.equal(0, s.refused)
+          assert.is_false(b:state().token)
+        end
+      end)
+    end
+
+    it("leaves the token bucket's level for good after a 429", function()
+      local s = server("bucket_next", 10, 10)
+      local b = core.pacing_bucket(1)
+      local t = drive(b, s, 20, 2, 1)
+      assert.is_true(b:state().token)
+      b:refused(b:send(t), t + 0.1, nil, 1)
+      assert.is_false(b:state().token)
+      drive(b, s, 20, 2, 1, { start = t + 1.2 })
+      assert.is_false(b:state().token)
+    end)
+
     it("keeps every window of the limit header", function()
       local b = core.pacing_bucket(1)
       b:answer(b:send(0), 0, { limit = "2, 2;w=1, 3;w=60", remaining = "1", reset = "1" })
