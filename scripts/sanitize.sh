@@ -21,5 +21,6 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=24"
 export LSAN_OPTIONS="suppressions=$(pwd)/scripts/lsan.supp:print_suppressions=0"
 # One busted per spec file, as `make test`, with more time per file: the
 # instrumented core is slower.  A report makes its file exit non-zero,
-# which counts as an error of that file.
-SPEC_TIMEOUT=${SPEC_TIMEOUT:-120} ./scripts/run_specs.sh --cpath="./build-asan/?.so" "$@"
+# which counts as an error of that file.  Three files at once: under the
+# sanitizers the files spend more of their time on a core.
+SPEC_JOBS=${SPEC_JOBS:-3} SPEC_TIMEOUT=${SPEC_TIMEOUT:-120} ./scripts/run_specs.sh --cpath="./build-asan/?.so" "$@"
