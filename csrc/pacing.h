@@ -51,10 +51,6 @@
  * went (for the proof of a token bucket). */
 #define RS_PACE_RING 128
 
-typedef struct rs_window {
-    double limit, seconds;
-} rs_window;
-
 /* The state of one endpoint's limit.  Zeroed, then rs_bucket_init. */
 typedef struct rs_bucket {
     int free;                   /* nothing limits it: the fast path */

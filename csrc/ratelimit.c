@@ -104,9 +104,24 @@ static void set_number(lua_State *L, const char *field, double v)
     lua_setfield(L, -2, field);
 }
 
-void rs_rate_push(lua_State *L, const rs_rate *r, double age)
+/* Sets field windows of the table on top to { {limit, seconds}, ... }. */
+static void set_windows(lua_State *L, const rs_window *w, int n)
 {
     int i;
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+        lua_createtable(L, 2, 0);
+        push_number(L, w[i].limit);
+        lua_rawseti(L, -2, 1);
+        push_number(L, w[i].seconds);
+        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "windows");
+}
+
+void rs_rate_push(lua_State *L, const rs_rate *r, double age)
+{
     luaL_checkstack(L, 4, "robloxsocial: rate limit");
     lua_createtable(L, 0, 5);
     set_number(L, "limit", r->limit);
@@ -114,21 +129,12 @@ void rs_rate_push(lua_State *L, const rs_rate *r, double age)
     set_number(L, "reset", r->reset);
     if (age >= 0)
         lua_pushnumber(L, age), lua_setfield(L, -2, "age");
-    lua_createtable(L, r->windows, 0);
-    for (i = 0; i < r->windows; i++) {
-        lua_createtable(L, 2, 0);
-        push_number(L, r->window[i].limit);
-        lua_rawseti(L, -2, 1);
-        push_number(L, r->window[i].seconds);
-        lua_rawseti(L, -2, 2);
-        lua_rawseti(L, -2, i + 1);
-    }
-    lua_setfield(L, -2, "windows");
+    set_windows(L, r->window, r->windows);
 }
+
 
 void rs_pace_push_view(lua_State *L, const rs_bucket_view *v, int queued)
 {
-    int i;
     luaL_checkstack(L, 4, "robloxsocial: rate limit");
     lua_createtable(L, 0, 7);
     set_number(L, "limit", v->limit);
@@ -136,16 +142,7 @@ void rs_pace_push_view(lua_State *L, const rs_bucket_view *v, int queued)
     set_number(L, "reset", v->reset);
     if (v->window > 0)
         set_number(L, "window", v->window);
-    lua_createtable(L, v->windows, 0);
-    for (i = 0; i < v->windows; i++) {
-        lua_createtable(L, 2, 0);
-        push_number(L, v->window_list[i].limit);
-        lua_rawseti(L, -2, 1);
-        push_number(L, v->window_list[i].seconds);
-        lua_rawseti(L, -2, 2);
-        lua_rawseti(L, -2, i + 1);
-    }
-    lua_setfield(L, -2, "windows");
+    set_windows(L, v->window_list, v->windows);
     lua_pushinteger(L, queued);
     lua_setfield(L, -2, "queued");
     lua_pushboolean(L, 0);      /* no shared_limits store yet */

@@ -55,12 +55,17 @@ void rs_json_open(lua_State *L);
 
 #define RS_RATE_WINDOWS 8
 
+/* One window of a limit: at most limit requests in seconds. */
+typedef struct rs_window {
+    double limit, seconds;
+} rs_window;
+
 /* What one answer's x-ratelimit-* headers said. */
 typedef struct rs_rate {
     int has;
     double limit, remaining, reset;      /* reset: seconds from the reading */
     int windows;
-    struct { double limit, seconds; } window[RS_RATE_WINDOWS];
+    rs_window window[RS_RATE_WINDOWS];
 } rs_rate;
 
 /* Parses the three header values ("" when absent) into r; returns r->has:
