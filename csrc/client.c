@@ -663,9 +663,7 @@ static int client_rate_limit(lua_State *L)
     }
     if (e == NULL)
         return 0;
-    rs_pace_push_view(L, &v, e->queued);
-    lua_pushboolean(L, rs_fleet_shared(&c->session));
-    lua_setfield(L, -2, "shared");
+    rs_pace_push_view(L, &v, e->queued, rs_fleet_shared(&c->session));
     return 1;
 }
 

@@ -230,7 +230,7 @@ void rs_error_push(lua_State *L, const rs_failure *f)
         set_string(L, "message", f->reason);
     if (f->rate && f->rate->has) {
         if (f->view)            /* the contract's table, as client:rate_limit */
-            rs_pace_push_view(L, f->view, f->queued);
+            rs_pace_push_view(L, f->view, f->queued, f->shared);
         else
             rs_rate_push(L, f->rate, -1);
         lua_setfield(L, -2, "rate_limit");

@@ -146,6 +146,6 @@ void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v);
 
 /* Pushes client:rate_limit's table for v, with queued requests waiting
  * (ratelimit.c).  May raise a memory error. */
-void rs_pace_push_view(lua_State *L, const rs_bucket_view *v, int queued);
+void rs_pace_push_view(lua_State *L, const rs_bucket_view *v, int queued, int shared);
 
 #endif

@@ -133,7 +133,7 @@ void rs_rate_push(lua_State *L, const rs_rate *r, double age)
 }
 
 
-void rs_pace_push_view(lua_State *L, const rs_bucket_view *v, int queued)
+void rs_pace_push_view(lua_State *L, const rs_bucket_view *v, int queued, int shared)
 {
     luaL_checkstack(L, 4, "robloxsocial: rate limit");
     lua_createtable(L, 0, 7);
@@ -145,6 +145,6 @@ void rs_pace_push_view(lua_State *L, const rs_bucket_view *v, int queued)
     set_windows(L, v->window_list, v->windows);
     lua_pushinteger(L, queued);
     lua_setfield(L, -2, "queued");
-    lua_pushboolean(L, 0);      /* no shared_limits store yet */
+    lua_pushboolean(L, shared);
     lua_setfield(L, -2, "shared");
 }

@@ -108,7 +108,7 @@ typedef struct rs_failure {
     const rs_rate *rate;   /* the answer's rate limit, or NULL */
     /* with rate: its endpoint's bucket as client:rate_limit shows it, or NULL */
     const struct rs_bucket_view *view;
-    int queued;
+    int queued, shared;    /* of view: requests waiting, a shared_limits store holds it */
     const char *challenge_id, *challenge_type, *challenge_metadata;  /* or NULL */
 } rs_failure;
 

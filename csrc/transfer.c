@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "csrf.h"
+#include "fleet.h"
 
 #define TRY(call) do { CURLcode rc_ = (call); if (rc_ != CURLE_OK) return rc_; } while (0)
 
@@ -565,6 +566,7 @@ static int push_result(lua_State *L)
         if (view.known) {
             f.view = &view;
             f.queued = t->pace.entry->queued;
+            f.shared = rs_fleet_shared(s);
         }
     }
     if (t->a && rs_challenge_is(o->status, t->a->challenge_id, t->a->challenge_type)) {

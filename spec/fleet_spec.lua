@@ -141,6 +141,21 @@ describe_redis("a fleet sharing one cookie", function()
     assert.truthy(support.wait(t))
   end)
 
+  it("says shared in err.rate_limit as client:rate_limit does", function()
+    local sb = support.sandbox()
+    local client <close> = support.client { shared_limits = r.url, connect_timeout = 5,
+      rate_limits = { friends_count = { 4, 0.5 } } }
+    local me = sb.credentials.user_id
+    assert(client:friends_count(me))                 -- the store connected, the bucket known
+    assert.is_true(client:rate_limit("friends", "friends_count").shared)
+    sb:fault{ method = "GET", path = "/v1/users/" .. me .. "/friends/count", kind = "status", status = 404,
+              headers = { ["x-ratelimit-limit"] = "4", ["x-ratelimit-remaining"] = "3",
+                          ["x-ratelimit-reset"] = "1" } }
+    local _, err = client:friends_count(me)
+    assert.equal(404, err.status)
+    assert.is_true(err.rate_limit.shared)
+  end)
+
   it("refuses a URL that is not Redis's, and a fleet without a credential", function()
     local sb = support.sandbox()
     assert.has_error(function()
