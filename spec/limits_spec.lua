@@ -2,14 +2,11 @@
 -- state, pacing, challenges, cookie rotation, the on_response and
 -- on_cookie hooks, and client:request to any service.
 local support = require "spec.support"
+local rawserver = require "spec.rawserver"
 local robloxsocial = require "robloxsocial"
 
-local sb, me
-
-before_each(function()
-  sb = support.reset()
-  me = sb.credentials.user_id
-end)
+local sb, me = support.main()
+before_each(support.reset)
 
 local function count_path(id) return ("/v1/users/%d/friends/count"):format(id or me) end
 
@@ -424,28 +421,10 @@ describe("client:request() to any service", function()
   end)
 
   it("sends opts.headers as given, after the client's own", function()
-    local socket = require "socket"
-    local server = assert(socket.bind("127.0.0.1", 0))
-    local port = select(2, server:getsockname())
-    server:settimeout(0.01)
-    local client <close> = robloxsocial.new{ base_url = "http://127.0.0.1:" .. port, cookie = "c00kie",
-                                             timeout = 5 }
-    local t = robloxsocial.spawn(function()
-      return client:request("GET", "users", "/v1/x", { headers = { ["X-Extra"] = "yes", ["X-Also"] = 2 } })
-    end)
-    local conn = support.step_until(function() return server:accept() end, "the client's connection")
-    conn:settimeout(0.01)
-    local head = {}
-    support.step_until(function()
-      local line = conn:receive("*l")
-      if line == "" then return true end
-      if line then head[#head + 1] = line end
-    end, "the request's head")
-    conn:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-    assert.same({}, support.wait(t))
-    conn:close()
-    server:close()
-    local text = table.concat(head, "\n")
+    local server <close> = rawserver.start(1)
+    local client <close> = robloxsocial.new{ base_url = server.base_url, cookie = "c00kie", timeout = 5 }
+    assert.same({}, client:request("GET", "users", "/v1/x", { headers = { ["X-Extra"] = "yes", ["X-Also"] = 2 } }))
+    local text = table.concat(server.next(), "\n")
     assert.truthy(text:find("\nX-Also: 2", 1, true))
     assert.truthy(text:find("\nX-Extra: yes", 1, true))
     assert.truthy(text:find("\nCookie: .ROBLOSECURITY=c00kie", 1, true))
