@@ -126,7 +126,7 @@ function Client:close() end
 ---@return { limit: number, remaining: number, reset: number, window: number, windows: number[][], queued: integer, shared: boolean }|nil
 function Client:rate_limit(service, method) end
 
---- Counts of the client's traffic: the connections opened to each host (origin) since it was made.
+--- Counts of the client's traffic: the connections opened to each host (origin) since it was made. An extension, not part of the API contract (README "The client").
 ---@return { connections: table<string, integer> }
 function Client:stats() end
 
