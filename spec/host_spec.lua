@@ -50,6 +50,16 @@ describe("the C host example", function()
     assert.is_nil(out:find(sb.credentials.cookie, 1, true))
   end)
 
+  it("waits between frames in poll() on robloxsocial.pollfd(), woken when an answer comes", function()
+    sb:configure{ latency = 0.05 }          -- every answer comes while the host waits
+    finally(function() sb:configure{ latency = 0 } end)
+    local ok, out = run(sandbox_env(), { BUILD .. "host", "lua", "examples/host/frame.lua" })
+    assert.is_true(ok, out)
+    local woken = math.tointeger(tonumber(out:match("woken (%d+) times by robloxsocial%.pollfd%(%)")))
+    assert(woken, "the host says nothing of the descriptor: " .. out)
+    assert.is_true(woken > 0, out)
+  end)
+
   it("runs them with the core loaded from core.so, the Lua API exported", function()
     local ok, out = run(sandbox_env(), { BUILD .. "host_module", "lua", "examples/host/frame.lua",
                                          BUILD .. "?.so" })
