@@ -4,6 +4,23 @@
  * (rs_loop_take calls them before it hands out the result).
  */
 #include "hooks.h"
+#include "fleet.h"
+
+/* Sets field rate_limit of the table on top to what client:rate_limit
+ * gives for t's bucket now (its answers are in it), or leaves it out
+ * when the bucket knows no limit.  The bucket is held until t's result
+ * is made. */
+static void push_bucket_view(lua_State *L, const rs_transfer *t)
+{
+    rs_bucket_view v;
+    if (t->session == NULL || t->pace.entry == NULL)
+        return;
+    rs_bucket_view_at(&t->pace.entry->b, rs_now(), &v);
+    if (!v.known)
+        return;
+    rs_pace_push_view(L, &v, t->pace.entry->queued, rs_fleet_shared(t->session));
+    lua_setfield(L, -2, "rate_limit");
+}
 
 /* Pushes the on_response argument for attempt i of t. */
 static void push_attempt_info(lua_State *L, const rs_transfer *t, int i)
@@ -37,10 +54,7 @@ static void push_attempt_info(lua_State *L, const rs_transfer *t, int i)
         lua_pushnumber(L, a->retry_in);
         lua_setfield(L, -2, "retry_in");
     }
-    if (a->rate.has) {
-        rs_rate_push(L, &a->rate, -1);
-        lua_setfield(L, -2, "rate_limit");
-    }
+    push_bucket_view(L, t);
     if (a->error_kind) {
         lua_pushstring(L, a->error_kind);
         lua_setfield(L, -2, "error_kind");

@@ -49,7 +49,7 @@ local robloxsocial = {}
 ---@field pace? boolean keep each endpoint within its rate limit (headers, rate_limits, 429s), waiting without a slot (default true)
 ---@field rate_limits? table<string, number[]>|"live" limits known in advance by method name, { presence = { 60, 60 } } (requests, seconds), or "live"
 ---@field shared_limits? string a Redis URL ("redis://127.0.0.1:6379/0"): every client, in any process or machine, that uses the same credential shares each endpoint's budget through it (README "A fleet")
----@field on_response? fun(info: table) called after every exchange, each attempt included
+---@field on_response? fun(info: table) called after every exchange, each attempt included; info.rate_limit is what client:rate_limit gives for the request's bucket
 ---@field on_cookie? fun(cookie: string) called with a rotated .ROBLOSECURITY value
 
 ---@class robloxsocial.Error
@@ -66,7 +66,7 @@ local robloxsocial = {}
 ---@field partial? table batch methods: the merged answer of those ids, in list order
 ---@field failed? integer[] batch methods: the ids not handled, in order
 ---@field challenge? { id: string, type: string, metadata: table|nil } a 403 with Roblox's challenge headers
----@field rate_limit? table the answer's x-ratelimit-* headers: { limit, remaining, reset, windows }
+---@field rate_limit? table where the answer carried x-ratelimit-* headers: what client:rate_limit gives for its endpoint, { limit, remaining, reset, window, windows, queued, shared }
 
 ---@alias robloxsocial.Null lightuserdata JSON null, the value robloxsocial.null
 
@@ -141,7 +141,7 @@ function Client:close() end
 ---@return { limit: number, remaining: number, reset: number, window: number, windows: number[][], queued: integer, shared: boolean }|nil
 function Client:rate_limit(service, method) end
 
---- Counts of the client's traffic: the connections opened to each host (origin) since it was made.
+--- Counts of the client's traffic: the connections opened to each host (origin) since it was made. An extension, not part of the API contract (README "The client").
 ---@return { connections: table<string, integer> }
 function Client:stats() end
 

@@ -4,8 +4,7 @@
 -- exits with COMMAND's status.  SANDBOX_LATENCY (seconds) delays every
 -- answer, as the real services are tens of milliseconds away.
 local sandbox = require "robloxsocial.sandbox"
-
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local quote = require("robloxsocial.sandbox.util").shell_quote
 
 local sb = sandbox.start{ latency = tonumber(os.getenv("SANDBOX_LATENCY") or "") }
 local words = {}

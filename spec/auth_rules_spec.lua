@@ -9,8 +9,7 @@
 local robloxsocial = require "robloxsocial"
 local support = require "spec.support"
 
-local sb = support.sandbox()
-local ME = sb.credentials.user_id
+local sb, ME = support.main()
 
 local ANONYMOUS = { "friends_metadata", "multiget_are_friends", "friends", "friends_count",
                     "find_friends", "friend_statuses", "presence", "friends_group_roles" }

@@ -8,8 +8,7 @@ local robloxsocial = require "robloxsocial"
 local core = require "robloxsocial.core"
 local support = require "spec.support"
 
-local sb = support.sandbox()
-local ME = sb.credentials.user_id
+local sb, ME = support.main()
 local STATUSES = "/v1/users/" .. ME .. "/friends/statuses"
 
 -- Until the core enforces the deadline it is handed (the engine's part of

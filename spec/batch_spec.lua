@@ -10,9 +10,8 @@ local core = require "robloxsocial.core"
 local support = require "spec.support"
 
 local null = robloxsocial.null
-local sb = support.sandbox()
+local sb, ME = support.main()
 
-local ME = sb.credentials.user_id
 local FRIEND = 1234567890200037           -- tagged "Best builder"
 local FAILED = "Message does not exist or the current user is not authorized to view it."
 
@@ -64,10 +63,7 @@ end
 
 local client
 
-before_each(function()
-  support.reset()
-  client = support.client()
-end)
+before_each(function() client = support.fresh_client() end)
 
 after_each(function()
   client:close()

@@ -3,11 +3,8 @@ local support = require "spec.support"
 local robloxsocial = require "robloxsocial"
 local core = require "robloxsocial.core"
 
-local sb
-
-before_each(function()
-  sb = support.reset()
-end)
+local sb = support.main()
+before_each(support.reset)
 
 describe("robloxsocial", function()
   it("has a version, a null and the contract's module fields", function()

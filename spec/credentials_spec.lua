@@ -4,15 +4,13 @@
 -- credential the client has held in any error, whatever the server
 -- echoes, however the cookie rotated, whatever a hook did.
 local support = require "spec.support"
+local rawserver = require "spec.rawserver"
+local proc = require "spec.proc"
 local robloxsocial = require "robloxsocial"
 local util = require "robloxsocial.sandbox.util"
 
-local sb, me
-
-before_each(function()
-  sb = support.reset()
-  me = sb.credentials.user_id
-end)
+local sb, me = support.main()
+before_each(support.reset)
 
 local function count_path() return ("/v1/users/%d/friends/count"):format(me) end
 
@@ -67,51 +65,20 @@ describe("api_key and access_token", function()
     end
   end)
 
-  -- A server in a child process that answers each of n requests with
-  -- 200 {} and writes the header names each carried, one line a request.
-  local function header_server(n)
-    local chunk = ([[
-      local socket = require "socket"
-      local server = assert(socket.bind("127.0.0.1", 0))
-      server:settimeout(10)
-      io.write(select(2, server:getsockname()), "\n")
-      io.flush()
-      for _ = 1, %d do
-        local c = assert(server:accept())
-        c:settimeout(10)
-        local names = {}
-        local line = c:receive("*l")
-        names[1] = line:match("^%%u+ (%%S+)")
-        while true do
-          line = c:receive("*l")
-          if not line or line == "" then break end
-          names[#names + 1] = line:match("^([^:]+):"):lower()
-        end
-        c:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
-        c:close()
-        io.write(table.concat(names, " "), "\n")
-        io.flush()
-      end
-    ]]):format(n)
-    local p = io.popen(("LUA_PATH_5_4=%q LUA_CPATH_5_4=%q lua5.4 -e %q"):format(package.path, package.cpath, chunk))
-    return p, "http://127.0.0.1:" .. assert(p:read("l"))
-  end
-
   it("are seen on the wire only by the apis service", function()
-    local server, base_url = header_server(3)
-    local client <close> = robloxsocial.new{ base_url = base_url, cookie = "c", api_key = "k",
+    local server <close> = rawserver.start(3)
+    local client <close> = robloxsocial.new{ base_url = server.base_url, cookie = "c", api_key = "k",
                                              access_token = "t", max_retries = 0 }
     assert(client:friends_count(1))
     assert(client:request("GET", "apis", "/cloud/v2/users/1"))
     assert(client:request("GET", "users", "/v1/users/1"))
     local seen = {}
     for _ = 1, 3 do
-      local line = server:read("l")
-      local path, names = line:match("^(%S+) ?(.*)$")
+      local head = server.next()
+      local path = head[1]:match("^%u+ (%S+)")
       seen[path] = {}
-      for name in names:gmatch("%S+") do seen[path][name] = true end
+      for i = 2, #head do seen[path][head[i]:match("^([^:]+):"):lower()] = true end
     end
-    server:close()
     for path, apis in pairs { ["/v1/users/1/friends/count"] = false, ["/cloud/v2/users/1"] = true,
                               ["/v1/users/1"] = false } do
       assert.is_true(seen[path].cookie, path)
@@ -341,11 +308,7 @@ describe("a network failure", function()
       for _, f in ipairs(files) do f:close() end
       io.write(err and err.kind or "none", "|", err and err.message or "")
     ]]):format(sb.base_url, sb.credentials.cookie, sb.base_url, sb.credentials.cookie)
-    local cmd = ("ulimit -n 64 && LUA_PATH_5_4=%q LUA_CPATH_5_4=%q lua5.4 -e %q 2>&1")
-      :format(package.path, package.cpath, chunk)
-    local p = io.popen(cmd)
-    local out = p:read("a")
-    p:close()
+    local _, out = proc.output(proc.lua_command(chunk, { prefix = "ulimit -n 64 && " }) .. " 2>&1")
     local kind, message = out:match("^(%w+)|(.*)$")
     assert(kind, "the child said: " .. out)
     assert.equal("network", kind)
@@ -439,11 +402,8 @@ void free(void *p)
       io.write(err and err.kind or "none", "|", err and err.message or "", "|", calls, "|",
                after and "kept" or "lost")
     ]]):format(sb.base_url, sb.credentials.cookie, me)
-    local cmd = ("SHIM_FILL=%d SHIM_FAIL=%d LD_PRELOAD=%s/shim.so LUA_PATH_5_4=%q LUA_CPATH_5_4=%q lua5.4 -e %q 2>&1")
-      :format(#value + 1, #value + 32, dir, package.path, package.cpath, chunk)
-    local p = io.popen(cmd)
-    local out = p:read("a")
-    local ok = p:close()
+    local ok, out = proc.output(proc.lua_command(chunk, {
+      prefix = ("SHIM_FILL=%d SHIM_FAIL=%d LD_PRELOAD=%s/shim.so "):format(#value + 1, #value + 32, dir) }) .. " 2>&1")
     os.execute("rm -rf " .. dir)
     assert.is_nil(out:find("CANARY OVERWRITTEN", 1, true), "the wipe ran past the new value")
     assert(ok, "the child failed: " .. out)

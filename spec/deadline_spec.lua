@@ -8,12 +8,8 @@ local support = require "spec.support"
 local robloxsocial = require "robloxsocial"
 local core = require "robloxsocial.core"
 
-local sb, me
-
-before_each(function()
-  sb = support.reset()
-  me = sb.credentials.user_id
-end)
+local sb, me = support.main()
+before_each(support.reset)
 
 local function count_path(id) return ("/v1/users/%d/friends/count"):format(id or me) end
 

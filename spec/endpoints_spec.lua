@@ -10,10 +10,9 @@ local core = require "robloxsocial.core"
 local support = require "spec.support"
 
 local null = robloxsocial.null
-local sb = support.sandbox()
+local sb, ME = support.main()  -- the main account, 130 friends
 
 -- Users and things of the default world (lua/robloxsocial/sandbox/world.json).
-local ME = sb.credentials.user_id           -- the main account, 130 friends
 local SIDEKICK = 4398046511104              -- the second account: not a friend, no request
 local FRIEND = 1234567890200037             -- a friend of ME, tagged "Best builder"
 local FRIEND2 = 5000015838                  -- another friend, tagged "School"
@@ -128,10 +127,7 @@ end
 
 local client
 
-before_each(function()
-  support.reset()
-  client = support.client()
-end)
+before_each(function() client = support.fresh_client() end)
 
 after_each(function()
   client:close()

@@ -6,15 +6,11 @@ local robloxsocial = require "robloxsocial"
 local support = require "spec.support"
 
 local null = robloxsocial.null
-local sb = support.sandbox()
-local ME = sb.credentials.user_id        -- 130 friends, 34 pending requests
+local sb, ME = support.main()  -- 130 friends, 34 pending requests
 
 local client
 
-before_each(function()
-  support.reset()
-  client = support.client()
-end)
+before_each(function() client = support.fresh_client() end)
 
 after_each(function() client:close() end)
 

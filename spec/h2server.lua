@@ -7,33 +7,22 @@
 --   client = robloxsocial.new{ base_url = srv.base_url, cainfo = srv.cainfo }
 --   srv.events("processed")                    -- { {n, method, path, stream, connection}, ... }
 --   srv.stop()                                 -- safe twice; also on __gc and __close
-local socket = require "socket"
 local json = require "cjson"
 local tls = require "spec.tls"
-local util = require "robloxsocial.sandbox.util"
+local proc = require "spec.proc"
 
 local h2server = {}
 
 local PYTHON = "/usr/bin/python3"
 local SCRIPT = "spec/h2server.py"
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function read_all(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local quote, read_all = proc.quote, proc.read_file
 
 -- true, or nil and why not.
 function h2server.available()
   local ok, why = tls.available()
   if not ok then return nil, why end
-  if not os.execute(tls.CLEAN_ENV .. PYTHON .. " -c 'import h2' >/dev/null 2>&1") then
+  if not os.execute(proc.CLEAN_ENV .. PYTHON .. " -c 'import h2' >/dev/null 2>&1") then
     return nil, "python3-h2 is not installed (apt-get install python3-h2)"
   end
   return true
@@ -51,23 +40,19 @@ end
 -- Starts the server with plan (a table: refuse, goaway, die, hold lists
 -- of request numbers); raises when it cannot.
 function h2server.start(plan)
-  local dir = io.popen(tls.CLEAN_ENV .. "mktemp -d /tmp/robloxsocial-h2.XXXXXX"):read("l")
+  local dir = proc.temp_dir("h2")
   tls.make_certificates(dir)
   local plan_json = next(plan or {}) and json.encode(plan) or "{}"
-  local p = assert(io.popen((tls.CLEAN_ENV .. "%s %s %s %s %s </dev/null >%s 2>%s & echo $!"):format(PYTHON,
+  local pid = proc.spawn(("%s %s %s %s %s </dev/null >%s 2>%s"):format(PYTHON,
     quote(SCRIPT), quote(plan_json), quote(dir .. "/server.pem"), quote(dir .. "/server.key"),
-    quote(dir .. "/events"), quote(dir .. "/stderr"))))
-  local pid = math.tointeger(tonumber(p:read("l")))
-  p:close()
+    quote(dir .. "/events"), quote(dir .. "/stderr")))
   local srv = { cainfo = dir .. "/ca.pem", dir = dir, pid = pid }
   local stopped = false
   function srv.stop()
     if stopped then return end
     stopped = true
-    if util.process_alive(pid) then os.execute(tls.CLEAN_ENV .. "kill " .. pid .. " 2>/dev/null") end
-    local deadline = socket.gettime() + 5
-    while util.process_alive(pid) and socket.gettime() < deadline do socket.sleep(0.02) end
-    os.execute(tls.CLEAN_ENV .. "rm -rf " .. quote(dir))
+    proc.kill(pid)
+    proc.remove(dir)
   end
   -- The events of that kind (all when nil), in order.
   function srv.events(kind)
@@ -78,18 +63,15 @@ function h2server.start(plan)
     return out
   end
   setmetatable(srv, { __gc = srv.stop, __close = srv.stop })
-  local deadline = socket.gettime() + 10
-  while not srv.port do
+  local listening = function()
     local first = srv.events("listening")[1]
-    if first then
-      srv.port = math.tointeger(first.port)
-    elseif not util.process_alive(pid) or socket.gettime() > deadline then
-      local why = read_all(dir .. "/stderr")
-      srv.stop()
-      error("spec.h2server: the server did not start:\n" .. why, 2)
-    else
-      socket.sleep(0.02)
-    end
+    srv.port = first and math.tointeger(first.port)
+    return srv.port
+  end
+  if not proc.wait_ready(pid, listening, 10) then
+    local why = read_all(dir .. "/stderr")
+    srv.stop()
+    error("spec.h2server: the server did not start:\n" .. why, 2)
   end
   srv.base_url = ("https://127.0.0.1:%d"):format(srv.port)
   return srv

@@ -5,15 +5,12 @@
 -- cookie, a buffer that stays large.  Each case here failed once.
 local support = require "spec.support"
 local tls = require "spec.tls"
+local proc = require "spec.proc"
 local robloxsocial = require "robloxsocial"
 local core = require "robloxsocial.core"
 
-local sb, me
-
-before_each(function()
-  sb = support.reset()
-  me = sb.credentials.user_id
-end)
+local sb, me = support.main()
+before_each(support.reset)
 
 local DECLINE_ALL = "/v1/user/friend-requests/decline-all"
 local CLEAR_NEW = "/v1/my/new-friend-requests"
@@ -61,11 +58,7 @@ describe("a write", function()
   end)
 
   it("says sent = false when it surely did not reach the server", function()
-    local port do
-      local s = require("socket").bind("127.0.0.1", 0)
-      port = select(2, s:getsockname())
-      s:close()
-    end
+    local port = proc.free_port()
     local client <close> = robloxsocial.new{ base_url = "http://127.0.0.1:" .. port, cookie = "k",
                                              max_retries = 0 }
     local _, err = client:decline_all_friend_requests()
@@ -339,11 +332,7 @@ describe("proxies from the environment", function()
     ]]):format(sb.base_url, sb.credentials.cookie, me)
     local env = ("http_proxy=%s HTTP_PROXY=%s https_proxy=%s ALL_PROXY=%s all_proxy=%s no_proxy= NO_PROXY= ")
       :format(proxy.base_url, proxy.base_url, proxy.base_url, proxy.base_url, proxy.base_url)
-    local cmd = ("%sLUA_PATH_5_4=%q LUA_CPATH_5_4=%q lua5.4 -e %q 2>&1"):format(env, package.path,
-      package.cpath, chunk)
-    local p = io.popen(cmd)
-    local out = p:read("a")
-    local ok = p:close()
+    local ok, out = proc.output(proc.lua_command(chunk, { prefix = env }) .. " 2>&1")
     assert(ok, out)
     assert.same({}, proxy:requests())
     assert.equal(1, count("GET"))
@@ -383,11 +372,8 @@ describe("memory", function()
       out:close()
     ]]):format(sb.base_url, sb.credentials.cookie, size, report)
     sb:fault{ method = "GET", path = "*", kind = "body", body = '"' .. ("a"):rep(size) .. '"', after = 1 }
-    local cmd = ("MALLOC_MMAP_THRESHOLD_=65536 LUA_PATH_5_4=%q LUA_CPATH_5_4=%q lua5.4 -e %q 2>&1")
-      :format(package.path, package.cpath, chunk)
-    local p = io.popen(cmd)
-    local log = p:read("a")
-    assert(p:close(), "the child failed: " .. log)
+    local ok, log = proc.output(proc.lua_command(chunk, { prefix = "MALLOC_MMAP_THRESHOLD_=65536 " }) .. " 2>&1")
+    assert(ok, "the child failed: " .. log)
     local f = assert(io.open(report))
     local out = f:read("a")
     f:close()

@@ -2,16 +2,11 @@
 -- has been built (`make host-example`, part of `make examples`); this spec
 -- builds nothing, and is pending without it.
 local sandbox = require "robloxsocial.sandbox"
+local proc = require "spec.proc"
 
 local BUILD = "./build/"
 
-local function exists(path)
-  local f = io.open(path)
-  if f then f:close() end
-  return f ~= nil
-end
-
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local exists, quote = proc.exists, proc.quote
 
 -- Runs a host with the environment env (a table); returns whether it
 -- exited 0, and its output and error output together.
@@ -19,17 +14,13 @@ local function run(env, words)
   local parts = { "env", "-u", "LD_PRELOAD" }
   for k, v in pairs(env) do parts[#parts + 1] = k .. "=" .. quote(v) end
   for _, w in ipairs(words) do parts[#parts + 1] = quote(w) end
-  local p = assert(io.popen(table.concat(parts, " ") .. " 2>&1"))
-  local out = p:read("a")
-  return p:close() == true, out
+  return proc.output(table.concat(parts, " ") .. " 2>&1")
 end
 
 -- A script for the host, in a temporary file.
 local function script(text)
   local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
+  proc.write_file(path, text)
   return path
 end
 
@@ -57,6 +48,16 @@ describe("the C host example", function()
     assert.matches("greeting, shown after a second%s+hello ", out)
     assert.is_nil(out:find("FAILED", 1, true))
     assert.is_nil(out:find(sb.credentials.cookie, 1, true))
+  end)
+
+  it("waits between frames in poll() on robloxsocial.pollfd(), woken when an answer comes", function()
+    sb:configure{ latency = 0.05 }          -- every answer comes while the host waits
+    finally(function() sb:configure{ latency = 0 } end)
+    local ok, out = run(sandbox_env(), { BUILD .. "host", "lua", "examples/host/frame.lua" })
+    assert.is_true(ok, out)
+    local woken = math.tointeger(tonumber(out:match("woken (%d+) times by robloxsocial%.pollfd%(%)")))
+    assert(woken, "the host says nothing of the descriptor: " .. out)
+    assert.is_true(woken > 0, out)
   end)
 
   it("runs them with the core loaded from core.so, the Lua API exported", function()

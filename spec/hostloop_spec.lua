@@ -6,6 +6,7 @@
 local robloxsocial = require "robloxsocial"
 local core = require "robloxsocial.core"
 local support = require "spec.support"
+local proc = require "spec.proc"
 local uv = require "luv"
 
 local function has(name) return (pcall(require, name)) end
@@ -43,7 +44,7 @@ local function step_until_quiet(fd)
   return false
 end
 
-local ME
+local sb, ME = support.main()
 
 -- Whether the descriptor shows libcurl's sockets and the library's timers
 -- (epoll); in the portable fallback it is a pipe woken by spawns only, and
@@ -54,14 +55,12 @@ local function it_complete(name, fn)
 end
 
 describe("robloxsocial.pollfd()", function()
-  local sb, client, fd
+  local client, fd
   setup(function()
-    sb = support.sandbox()
-    ME = sb.credentials.user_id
     client = support.client()
     fd = assert(robloxsocial.pollfd())
   end)
-  before_each(function() support.reset() end)
+  before_each(support.reset)
   after_each(function() support.run() end)
 
   local function stall(seconds)
@@ -127,7 +126,7 @@ end)
 
 describe("with a host watching (the socket interface)", function()
   setup(function() assert(robloxsocial.pollfd()) end)
-  before_each(function() support.reset() end)
+  before_each(support.reset)
 
   -- tasks_spec's guarantee, under the socket interface: a step ends by
   -- sending what its tasks asked for, and what completes then must wait
@@ -150,13 +149,9 @@ describe("with a host watching (the socket interface)", function()
 end)
 
 describe("next_timeout()", function()
-  local sb, client
-  setup(function()
-    sb = support.sandbox()
-    ME = sb.credentials.user_id
-    client = support.client()
-  end)
-  before_each(function() support.reset() end)
+  local client
+  setup(function() client = support.client() end)
+  before_each(support.reset)
 
   it_complete("is libcurl's own timeout while a request is on the network, not a 5 ms glance", function()
     assert(robloxsocial.pollfd())       -- a host watches
@@ -180,17 +175,12 @@ end)
 -- asked yet) against the sandbox; returns its output.
 local function run_program(sb, text)
   local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  local function q(v) return "'" .. tostring(v):gsub("'", "'\\''") .. "'" end
-  local cmd = table.concat({
+  proc.write_file(path, text)
+  local q = proc.quote
+  local _, out = proc.output(table.concat({
     "env", "LUA_PATH_5_4=" .. q(package.path), "LUA_CPATH_5_4=" .. q(package.cpath),
     "BASE=" .. q(sb.base_url), "COOKIE=" .. q(sb.credentials.cookie), "ME=" .. q(sb.credentials.user_id),
-    "timeout", "30", "lua5.4", q(path), "2>&1" }, " ")
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
+    "timeout", "30", "lua5.4", q(path), "2>&1" }, " "))
   os.remove(path)
   return out
 end
@@ -206,12 +196,7 @@ assert(not t:done() and core.stats().on_network == 1, "not on the network")
 ]]
 
 describe("a program that never asks for pollfd()", function()
-  local sb
-  setup(function()
-    sb = support.sandbox()
-    ME = sb.credentials.user_id
-  end)
-  before_each(function() support.reset() end)
+  before_each(support.reset)
 
   it("is told to glance (5 ms) while a request is on the network, as it cannot see the sockets", function()
     sb:fault{ path = "/v1/users/" .. ME .. "/friends/count", kind = "stall", seconds = 1 }
@@ -250,13 +235,9 @@ print("answered", t:done() and type(t:wait()))
 end)
 
 describe("robloxsocial.strict()", function()
-  local sb, client
-  setup(function()
-    sb = support.sandbox()
-    ME = sb.credentials.user_id
-    client = support.client()
-  end)
-  before_each(function() support.reset() end)
+  local client
+  setup(function() client = support.client() end)
+  before_each(support.reset)
   after_each(function() robloxsocial.strict(false) end)
 
   it("is off by default; strict(on) says whether it was on", function()
@@ -319,13 +300,9 @@ describe("robloxsocial.strict()", function()
 end)
 
 describe("require('robloxsocial.luv')", function()
-  local sb, client
-  setup(function()
-    sb = support.sandbox()
-    ME = sb.credentials.user_id
-    client = support.client()
-  end)
-  before_each(function() support.reset() end)
+  local client
+  setup(function() client = support.client() end)
+  before_each(support.reset)
 
   it("runs a bot whose timer spawns work later, to the end, with no kick by hand", function()
     local adapter = require "robloxsocial.luv"
@@ -370,13 +347,9 @@ describe("require('robloxsocial.cqueues')", function()
     return
   end
   local cqueues = require "cqueues"
-  local sb, client
-  setup(function()
-    sb = support.sandbox()
-    ME = sb.credentials.user_id
-    client = support.client()
-  end)
-  before_each(function() support.reset() end)
+  local client
+  setup(function() client = support.client() end)
+  before_each(support.reset)
 
   it("runs a bot whose timer spawns work later, to the end, with no kick by hand", function()
     local cq = cqueues.new()

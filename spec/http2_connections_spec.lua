@@ -11,27 +11,19 @@ local available, why = tls.available()
 local tls_describe = available and describe or function(name) pending(name .. " (" .. tostring(why) .. ")") end
 
 tls_describe("connections over HTTPS", function()
-  local sb, front, me
+  local sb, me = support.main()
+  local front
 
-  setup(function()
-    sb = support.sandbox()
-    front = tls.start(sb)
-  end)
-
+  setup(function() front = tls.start(sb) end)
   teardown(function() front.stop() end)
-
-  before_each(function()
-    support.reset()
-    me = sb.credentials.user_id
-  end)
+  before_each(support.reset)
 
   after_each(function() sb:configure{ latency = 0 } end)
 
   local function client(opts)
-    local options = { base_url = front.base_url, cainfo = front.cainfo, cookie = sb.credentials.cookie,
-                      retry_delay = 0.01, timeout = 20 }
+    local options = { timeout = 20 }
     for k, v in pairs(opts or {}) do options[k] = v end
-    return robloxsocial.new(options)
+    return support.client_via(front, options)
   end
 
   -- Sends n friends_count calls at once from a fresh client; returns how

@@ -10,26 +10,14 @@ local available, why = tls.available()
 local tls_describe = available and describe or function(name) pending(name .. " (" .. tostring(why) .. ")") end
 
 tls_describe("a client over HTTPS", function()
-  local sb, front, me
+  local sb, me = support.main()
+  local front
 
-  setup(function()
-    sb = support.sandbox()
-    front = tls.start(sb)
-  end)
-
+  setup(function() front = tls.start(sb) end)
   teardown(function() front.stop() end)
+  before_each(support.reset)
 
-  before_each(function()
-    support.reset()
-    me = sb.credentials.user_id
-  end)
-
-  local function client(opts)
-    local options = { base_url = front.base_url, cainfo = front.cainfo, cookie = sb.credentials.cookie,
-                      retry_delay = 0.01, timeout = 10 }
-    for k, v in pairs(opts or {}) do options[k] = v end
-    return robloxsocial.new(options)
-  end
+  local function client(opts) return support.client_via(front, opts) end
 
   it("negotiates HTTP/2 and multiplexes concurrent requests on one connection", function()
     local before = #front.log()

@@ -2,20 +2,13 @@
 -- README and the examples along, and a build against the headers of a Lua
 -- other than 5.4 stops at configure time with a message that says so.
 
+local proc = require "spec.proc"
+local exists = proc.exists
+
 -- Runs a build tool; under scripts/sanitize.sh, without the ASan preload
 -- (the tools are not what is tested, and their own leaks would fail them).
 local function run(command)
-  local p = assert(io.popen("env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS -u UBSAN_OPTIONS "
-                            .. command .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  return ok == true, out
-end
-
-local function exists(path)
-  local f = io.open(path)
-  if f then f:close() end
-  return f ~= nil
+  return proc.output(proc.CLEAN_ENV .. command .. " 2>&1")
 end
 
 local function temp_dir()

@@ -2,14 +2,11 @@
 -- state, pacing, challenges, cookie rotation, the on_response and
 -- on_cookie hooks, and client:request to any service.
 local support = require "spec.support"
+local rawserver = require "spec.rawserver"
 local robloxsocial = require "robloxsocial"
 
-local sb, me
-
-before_each(function()
-  sb = support.reset()
-  me = sb.credentials.user_id
-end)
+local sb, me = support.main()
+before_each(support.reset)
 
 local function count_path(id) return ("/v1/users/%d/friends/count"):format(id or me) end
 
@@ -310,6 +307,54 @@ describe("the on_response hook", function()
     end
   end)
 
+  -- The fields of client:rate_limit's table that do not move with the clock.
+  local function steady(rl)
+    return rl and { limit = rl.limit, remaining = rl.remaining, window = rl.window,
+                    windows = rl.windows, queued = rl.queued, shared = rl.shared }
+  end
+
+  it("sees as rate_limit the table client:rate_limit gives for the request's bucket, the answer taken in", function()
+    sb:configure{ rate_limits = { ["*"] = { limit = 10, window = 60, policy = true } } }
+    local seen = {}
+    local client
+    client = support.client{ on_response = function(info)
+      seen[#seen + 1] = { hook = info.rate_limit, client = client:rate_limit("friends", "friends_count") }
+    end }
+    local guard <close> = client
+    assert(client:friends_count(me))
+    assert(client:friends_count(me))
+    assert.equal(2, #seen)
+    for i, s in ipairs(seen) do
+      assert.same(steady(s.client), steady(s.hook))
+      assert.is_true(s.hook.reset > 0 and s.hook.reset <= 60)
+      assert.equal(10 - i, s.hook.remaining)
+    end
+    assert.same({ limit = 10, remaining = 8, window = 60, windows = { { 10, 60 } }, queued = 0, shared = false },
+                steady(seen[2].hook))
+  end)
+
+  it("sees a bucket that rate_limits seeded though the answer carried no header", function()
+    sb:configure{ rate_limit_default = false }
+    local infos = {}
+    local client <close> = support.client{ rate_limits = { friends_count = { 5, 60 } },
+                                           on_response = function(info) infos[#infos + 1] = info end }
+    assert(client:friends_count(me))
+    assert.equal(1, #infos)
+    assert.same(steady(client:rate_limit("friends", "friends_count")), steady(infos[1].rate_limit))
+    assert.equal(5, infos[1].rate_limit.limit)
+    assert.same({ { 5, 60 } }, infos[1].rate_limit.windows)
+  end)
+
+  it("has no rate_limit when the client knows no limit for the request's bucket", function()
+    sb:configure{ rate_limit_default = false }
+    local infos = {}
+    local client <close> = support.client{ on_response = function(info) infos[#infos + 1] = info end }
+    assert(client:friends_count(me))
+    assert.equal(1, #infos)
+    assert.is_nil(client:rate_limit("friends", "friends_count"))
+    assert.is_nil(infos[1].rate_limit)
+  end)
+
   it("raises its error from the call, once the request is settled", function()
     local client <close> = support.client{ on_response = function() error("hook broke") end }
     local ok, err = pcall(client.decline_all_friend_requests, client)
@@ -376,28 +421,10 @@ describe("client:request() to any service", function()
   end)
 
   it("sends opts.headers as given, after the client's own", function()
-    local socket = require "socket"
-    local server = assert(socket.bind("127.0.0.1", 0))
-    local port = select(2, server:getsockname())
-    server:settimeout(0.01)
-    local client <close> = robloxsocial.new{ base_url = "http://127.0.0.1:" .. port, cookie = "c00kie",
-                                             timeout = 5 }
-    local t = robloxsocial.spawn(function()
-      return client:request("GET", "users", "/v1/x", { headers = { ["X-Extra"] = "yes", ["X-Also"] = 2 } })
-    end)
-    local conn = support.step_until(function() return server:accept() end, "the client's connection")
-    conn:settimeout(0.01)
-    local head = {}
-    support.step_until(function()
-      local line = conn:receive("*l")
-      if line == "" then return true end
-      if line then head[#head + 1] = line end
-    end, "the request's head")
-    conn:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-    assert.same({}, support.wait(t))
-    conn:close()
-    server:close()
-    local text = table.concat(head, "\n")
+    local server <close> = rawserver.start(1)
+    local client <close> = robloxsocial.new{ base_url = server.base_url, cookie = "c00kie", timeout = 5 }
+    assert.same({}, client:request("GET", "users", "/v1/x", { headers = { ["X-Extra"] = "yes", ["X-Also"] = 2 } }))
+    local text = table.concat(server.next(), "\n")
     assert.truthy(text:find("\nX-Also: 2", 1, true))
     assert.truthy(text:find("\nX-Extra: yes", 1, true))
     assert.truthy(text:find("\nCookie: .ROBLOSECURITY=c00kie", 1, true))

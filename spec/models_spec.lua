@@ -9,8 +9,7 @@ local models = require "robloxsocial.models"
 local support = require "spec.support"
 
 local null = robloxsocial.null
-local sb = support.sandbox()
-local ME = sb.credentials.user_id
+local sb, ME = support.main()
 local SIDEKICK = 4398046511104
 local UNKNOWN = 99999999999
 local CONTACT = "c-1001"
@@ -18,10 +17,7 @@ local TOKEN, TOKEN_SENDER = "ft-alpha-0001", 7000000065
 
 local client
 
-before_each(function()
-  support.reset()
-  client = support.client()
-end)
+before_each(function() client = support.fresh_client() end)
 
 after_each(function() client:close() end)
 

@@ -10,12 +10,8 @@ local robloxsocial = require "robloxsocial"
 local COUNT_RULE = "GET /v1/users/{userId}/friends/count"
 local COUNT_KEY = "GET friends /v1/users/{id}/friends/count"
 
-local sb, me
-
-before_each(function()
-  sb = support.reset()
-  me = sb.credentials.user_id
-end)
+local sb, me = support.main()
+before_each(support.reset)
 
 local function count_path(id) return ("/v1/users/%d/friends/count"):format(id or me) end
 

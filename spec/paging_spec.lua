@@ -6,9 +6,8 @@
 local robloxsocial = require "robloxsocial"
 local support = require "spec.support"
 
-local sb = support.sandbox()
+local sb, ME = support.main()  -- 130 friends, 34 pending requests, 48 messages in the inbox
 
-local ME = sb.credentials.user_id        -- 130 friends, 34 pending requests, 48 messages in the inbox
 local LONER = 1                          -- exists, has no friends
 
 ---------------------------------------------------------------------------
@@ -51,10 +50,7 @@ end
 
 local client
 
-before_each(function()
-  support.reset()
-  client = support.client()
-end)
+before_each(function() client = support.fresh_client() end)
 
 after_each(function()
   client:close()

@@ -5,12 +5,8 @@
 -- client does.  client:request's POSTs stay writes.
 local support = require "spec.support"
 
-local sb, me
-
-before_each(function()
-  sb = support.reset()
-  me = sb.credentials.user_id
-end)
+local sb, me = support.main()
+before_each(support.reset)
 
 local READS = {
   { name = "presence", path = "/v1/presence/users",

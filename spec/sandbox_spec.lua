@@ -5,6 +5,7 @@
 local socket = require "socket"
 local sandbox = require "robloxsocial.sandbox"
 local json = require "robloxsocial.sandbox.json"
+local proc = require "spec.proc"
 
 local MAIN = 1234567890123456
 local SIDEKICK = 4398046511104
@@ -143,13 +144,7 @@ local function ids_of(list, field)
 end
 
 -- Has the process ended?  (A zombie has: this machine's init may never reap it.)
-local function gone_or_zombie(pid)
-  local f = io.open("/proc/" .. pid .. "/stat")
-  if not f then return true end
-  local state = f:read("a"):match("^%d+ %b() (%a)")
-  f:close()
-  return state == "Z"
-end
+local function gone_or_zombie(pid) return not proc.alive(math.tointeger(tonumber(pid))) end
 
 local function count(path, opts) return get(path, opts).data.count end
 
@@ -211,11 +206,8 @@ describe("robloxsocial.sandbox", function()
     end)
 
     it("exits by itself when the process that started it has gone", function()
-      local cmd = ("LUA_PATH_5_4=%q LUA_CPATH_5_4=%q lua5.4 -e %q"):format(package.path, package.cpath,
-        'io.write(require("robloxsocial.sandbox").start().pid) os.exit(0, false)')
-      local p = io.popen(cmd)
-      local pid = p:read("a")
-      p:close()
+      local _, pid = proc.output(proc.lua_command(
+        'io.write(require("robloxsocial.sandbox").start().pid) os.exit(0, false)'))
       assert.matches("^%d+$", pid)
       local deadline = socket.gettime() + 5
       while not gone_or_zombie(pid) and socket.gettime() < deadline do socket.sleep(0.1) end

@@ -3,30 +3,20 @@
 -- out-of-memory errors inside the scheduler.  What could crash runs in a
 -- child process, under a bounded wait, so that this file survives it.
 local support = require "spec.support"
+local proc = require "spec.proc"
 local robloxsocial = require "robloxsocial"
 local core = require "robloxsocial.core"
 
-local sb, me
+local sb, me = support.main()
+before_each(support.reset)
 
-before_each(function()
-  sb = support.reset()
-  me = sb.credentials.user_id
-end)
-
-after_each(function()
-  assert(robloxsocial.run(10), "tasks left running")
-  sb:configure{ latency = 0 }
-end)
+after_each(support.settle)           -- no task left running, no latency
 
 -- Runs chunk (no comments: it goes through the shell as one line) in a
 -- child Lua, killed after 60 seconds; returns whether it exited cleanly
 -- and what it wrote.
 local function child(chunk)
-  local cmd = ("LUA_PATH_5_4=%q LUA_CPATH_5_4=%q timeout 60 lua5.4 -e %q 2>&1"):format(package.path,
-    package.cpath, (chunk:gsub("\n%s*", " ")))
-  local p = io.popen(cmd)
-  local out = p:read("a")
-  return p:close(), out
+  return proc.output(proc.lua_command((chunk:gsub("\n%s*", " ")), { timeout = 60 }) .. " 2>&1")
 end
 
 describe("step, run and task:wait() called while the library is moving requests", function()

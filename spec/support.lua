@@ -14,6 +14,14 @@ function support.sandbox()
   return server
 end
 
+-- The shared sandbox and its main user's id, for a spec file's prelude:
+--   local sb, me = support.main()
+--   before_each(support.reset)
+function support.main()
+  local sb = support.sandbox()
+  return sb, sb.credentials.user_id
+end
+
 -- A client of the sandbox's main user with quick retries; opts override,
 -- and a credential set to false is left out (cookie = false: no cookie).
 function support.client(opts)
@@ -28,6 +36,21 @@ function support.client(opts)
     end
   end
   return robloxsocial.new(options)
+end
+
+-- Resets the sandbox (support.reset) and returns a new client of it
+-- (support.client(opts)): a test's fresh start.
+function support.fresh_client(opts)
+  support.reset()
+  return support.client(opts)
+end
+
+-- The same as support.client, through a TLS front of the sandbox (spec/tls.lua's nginx):
+-- its base_url, trusting its throwaway CA.
+function support.client_via(front, opts)
+  local options = { base_url = front.base_url, cainfo = front.cainfo }
+  for k, v in pairs(opts or {}) do options[k] = v end
+  return support.client(options)
 end
 
 -- Makes client hold a CSRF token, through a cookie write that changes
@@ -167,6 +190,13 @@ function support.run(seconds)
       :format(seconds or WAIT_SECONDS, support.stuck()), 2)
   end
   return true
+end
+
+-- Ends a test that may leave tasks or latency behind: runs the tasks
+-- left (raising past 10 s) and takes the sandbox's latency back to 0.
+function support.settle()
+  support.run(10)
+  support.sandbox():configure{ latency = 0 }
 end
 
 function support.stop()

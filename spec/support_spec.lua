@@ -4,17 +4,9 @@ local support = require "spec.support"
 local robloxsocial = require "robloxsocial"
 
 describe("support.step_until()", function()
-  local sb, me
-
-  before_each(function()
-    sb = support.reset()
-    me = sb.credentials.user_id
-  end)
-
-  after_each(function()
-    sb:configure{ latency = 0 }
-    support.run(10)
-  end)
+  local sb, me = support.main()
+  before_each(support.reset)
+  after_each(support.settle)
 
   it("returns the condition's value once it holds", function()
     local n = 0

@@ -3,20 +3,14 @@
 -- batches and prefetching iterators.  Concurrency is shown by what the
 -- server saw (how many connections, in what order), never by timing.
 local support = require "spec.support"
+local proc = require "spec.proc"
 local robloxsocial = require "robloxsocial"
 local core = require "robloxsocial.core"
 
-local sb, me
+local sb, me = support.main()
+before_each(support.reset)
 
-before_each(function()
-  sb = support.reset()
-  me = sb.credentials.user_id
-end)
-
-after_each(function()
-  support.run(10)                     -- no task left running
-  sb:configure{ latency = 0 }
-end)
+after_each(support.settle)           -- no task left running, no latency
 
 local function count_path(id) return ("/v1/users/%d/friends/count"):format(id) end
 
@@ -497,11 +491,8 @@ describe("a program that ends while tasks wait for their answers", function()
       io.write(rs.step(0), " ", require("robloxsocial.core").stats().in_flight)
       os.exit(0, true)
     ]]):format(sb.base_url, sb.credentials.cookie, sb.base_url, sb.credentials.cookie, me, me)
-    local cmd = ("LUA_PATH_5_4=%q LUA_CPATH_5_4=%q lua5.4 -e %q 2>&1"):format(package.path,
-      package.cpath, chunk:gsub("\n%s*", " "))
-    local p = io.popen(cmd)
-    local out = p:read("a")
-    assert(p:close(), "the child failed: " .. out)
+    local ok, out = proc.output(proc.lua_command((chunk:gsub("\n%s*", " "))) .. " 2>&1")
+    assert(ok, "the child failed: " .. out)
     assert.equal("20 20", out)
   end)
 end)

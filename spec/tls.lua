@@ -27,54 +27,17 @@
 -- gives nginx's own connection numbers ($connection), one per client
 -- connection on the HTTP listener.
 local socket = require "socket"
+local proc = require "spec.proc"
 
 local tls = {}
 
 local NGINX = "/usr/sbin/nginx"
 local STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 
--- Under scripts/sanitize.sh the ASan runtime is preloaded into every
--- child; openssl, nginx and curl are fixtures, not the code under test.
-tls.CLEAN_ENV = "env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS "
+local quote, read_all, write_file, exists = proc.quote, proc.read_file, proc.write_file, proc.exists
+local run = proc.run
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
-local function read_all(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
--- Runs a shell command; raises with its output when it fails.  The exit
--- status is the one the clean shell prints: io.popen's own shell may
--- carry the sanitizers and fail at its exit for reasons of its own.
-local function run(cmd)
-  local p = assert(io.popen(tls.CLEAN_ENV .. "sh -c " .. quote("{ " .. cmd .. "; } 2>&1; echo \"rc=$?\""), "r"))
-  local out = p:read("a")
-  p:close()
-  local text, rc = out:match("^(.-)rc=(%d+)\n?$")
-  if rc ~= "0" then error("spec.tls: command failed: " .. cmd .. "\n" .. (text or out), 3) end
-  return text
-end
-
-local util = require "robloxsocial.sandbox.util"
-local own_pid, alive = util.own_pid, util.process_alive
+tls.CLEAN_ENV = proc.CLEAN_ENV          -- bench/h2's
 
 -- Is everything the harness needs installed?  true, or nil and why not.
 function tls.available()
@@ -82,15 +45,8 @@ function tls.available()
   if not exists(STREAM_MODULE) then
     return nil, "nginx's stream module is not installed (apt-get install libnginx-mod-stream)"
   end
-  if not os.execute(tls.CLEAN_ENV .. "sh -c 'command -v openssl' >/dev/null 2>&1") then return nil, "openssl is not installed" end
+  if not os.execute(proc.CLEAN_ENV .. "sh -c 'command -v openssl' >/dev/null 2>&1") then return nil, "openssl is not installed" end
   return true
-end
-
-local function free_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return math.tointeger(tonumber(port))
 end
 
 -- A CA and a server certificate signed by it, for 127.0.0.1 and localhost.
@@ -175,12 +131,6 @@ stream {
                         HTTPS = tostring(https_port), STREAM = tostring(stream_port) }))
 end
 
-local function accepts(port)
-  local s = socket.connect("127.0.0.1", port)
-  if s then s:close() end
-  return s ~= nil
-end
-
 -- Parses the access log: {connection, protocol, method, uri, status}.
 local function parse_log(path)
   local out = {}
@@ -205,24 +155,18 @@ tls.make_certificates = make_certificates
 function tls.start(sb)
   local ok, why = tls.available()
   if not ok then error("spec.tls: " .. why, 2) end
-  local dir = run("mktemp -d /tmp/robloxsocial-tls.XXXXXX"):match("^(%S+)")
+  local dir = proc.temp_dir("tls")
   make_certificates(dir)
-  local https_port, stream_port = free_port(), free_port()
-  while stream_port == https_port do stream_port = free_port() end
+  local https_port, stream_port = proc.free_port(), proc.free_port()
+  while stream_port == https_port do stream_port = proc.free_port() end
   local upstream = assert(sb.base_url:match("^http://([^/]+)$"), "spec.tls: the sandbox's base_url")
   write_file(dir .. "/nginx.conf", config(dir, upstream, https_port, stream_port))
-  local p = assert(io.popen((tls.CLEAN_ENV .. "%s -p %s -c %s -e %s </dev/null >%s 2>&1 & echo $!"):format(NGINX,
-    quote(dir), quote(dir .. "/nginx.conf"), quote(dir .. "/error.log"), quote(dir .. "/stdout"))))
-  local pid = math.tointeger(tonumber(p:read("l")))
-  p:close()
-  -- A watchdog: ends nginx and removes the directory once the process
-  -- that started it has gone, whatever way it went.
-  local me = own_pid()
-  if me then
-    os.execute(tls.CLEAN_ENV .. ("sh -c %s </dev/null >/dev/null 2>&1 &"):format(quote(("while kill -0 %d 2>/dev/null && [ -e /proc/%d ]; do sleep 1; done;"
-      .. " grep -qx nginx /proc/%d/comm 2>/dev/null && kill %d 2>/dev/null; sleep 1; rm -rf %s")
-      :format(me, pid, pid, pid, quote(dir)))))
-  end
+  local pid = proc.spawn(("%s -p %s -c %s -e %s </dev/null >%s 2>&1"):format(NGINX,
+    quote(dir), quote(dir .. "/nginx.conf"), quote(dir .. "/error.log"), quote(dir .. "/stdout")))
+  -- Ends nginx (while it still is nginx) and removes the directory once
+  -- the process that started it has gone.
+  proc.watchdog(("grep -qx nginx /proc/%d/comm 2>/dev/null && kill %d 2>/dev/null; sleep 1; rm -rf %s")
+    :format(pid, pid, quote(dir)), ("[ -e /proc/%d ]"):format(pid))
   local front = { base_url = ("https://127.0.0.1:%d"):format(https_port),
                   base_url_stream = ("https://127.0.0.1:%d"):format(stream_port),
                   cainfo = dir .. "/ca.pem", dir = dir, pid = pid }
@@ -230,10 +174,8 @@ function tls.start(sb)
   function front.stop()
     if stopped then return end
     stopped = true
-    if alive(pid) then os.execute(tls.CLEAN_ENV .. "kill " .. pid .. " 2>/dev/null") end
-    local deadline = socket.gettime() + 5
-    while alive(pid) and socket.gettime() < deadline do socket.sleep(0.02) end
-    os.execute(tls.CLEAN_ENV .. "rm -rf " .. quote(dir))
+    proc.kill(pid)
+    proc.remove(dir)
   end
   function front.log(n)
     if type(n) ~= "number" then n = 0 end
@@ -246,14 +188,10 @@ function tls.start(sb)
     return entries
   end
   setmetatable(front, { __gc = front.stop, __close = front.stop })
-  local deadline = socket.gettime() + 10
-  while not (accepts(https_port) and accepts(stream_port)) do
-    if not alive(pid) or socket.gettime() > deadline then
-      local log = read_all(dir .. "/error.log") .. read_all(dir .. "/stdout")
-      front.stop()
-      error("spec.tls: nginx did not start:\n" .. log, 2)
-    end
-    socket.sleep(0.02)
+  if not proc.wait_ready(pid, function() return proc.accepts(https_port) and proc.accepts(stream_port) end, 10) then
+    local log = read_all(dir .. "/error.log") .. read_all(dir .. "/stdout")
+    front.stop()
+    error("spec.tls: nginx did not start:\n" .. log, 2)
   end
   return front
 end

@@ -4,6 +4,7 @@ local socket = require "socket"
 local sandbox = require "robloxsocial.sandbox"
 local json = require "robloxsocial.sandbox.json"
 local tls = require "spec.tls"
+local proc = require "spec.proc"
 
 local MAIN = 1234567890123456
 local FRIENDS_COUNT = "/v1/users/" .. MAIN .. "/friends/count"
@@ -12,9 +13,8 @@ local available, why = tls.available()
 
 -- Runs curl; returns its output (body, then the -w text) and success.
 local function curl(args)
-  local p = assert(io.popen(tls.CLEAN_ENV .. "curl -sS " .. args .. " 2>&1", "r"))
-  local out = p:read("a")
-  return out, p:close()
+  local ok, out = proc.output(proc.CLEAN_ENV .. "curl -sS " .. args .. " 2>&1")
+  return out, ok
 end
 
 describe("spec.tls", function()

@@ -3,8 +3,9 @@
 local support = require "spec.support"
 local robloxsocial = require "robloxsocial"
 local socket = require "socket"
+local proc = require "spec.proc"
 
-local sb, me
+local sb, me = support.main()
 local NOBODY = 999999999999          -- no such user in the default world
 
 local strings_of = support.strings_of
@@ -23,11 +24,7 @@ local function pending_requester(client)
   return page.data[1].id
 end
 
-before_each(function()
-  sb = support.reset()
-  sb:clear_faults()
-  me = sb.credentials.user_id
-end)
+before_each(support.reset)
 
 describe("the x-csrf-token handshake", function()
   it("answers a 403 challenge by sending the write once more with the token, then reuses it", function()
@@ -300,9 +297,7 @@ end)
 
 describe("failures", function()
   it("gives kind network for a refused connection", function()
-    local probe = assert(socket.bind("127.0.0.1", 0))
-    local _, port = probe:getsockname()
-    probe:close()                                   -- nothing listens there now
+    local port = proc.free_port()                   -- nothing listens there now
     local client <close> = robloxsocial.new{ base_url = "http://127.0.0.1:" .. port, max_retries = 0 }
     local answer, err = client:friends_count(5)
     assert.is_nil(answer)

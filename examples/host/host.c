@@ -2,8 +2,10 @@
  * host.c: a C program that embeds Lua 5.4 and robloxsocial the way a game
  * engine does (README "Embedding in a C host").  It runs a script that
  * spawns tasks, then drives them from a 60 Hz frame loop: each frame calls
- * robloxsocial.step(0), which never waits, and sleeps out the rest of the
- * frame, waking sooner when robloxsocial.next_timeout() asks for it.
+ * robloxsocial.step(0), which never waits, and spends the rest of the
+ * frame in poll(2) on robloxsocial.pollfd()'s descriptor, bounded by
+ * robloxsocial.timeout(), stepping again whenever it wakes before the
+ * frame is over (README "Inside a host's event loop").
  *
  *   build/host LUA_DIR SCRIPT                the core linked in
  *   build/host_module LUA_DIR SCRIPT CPATH   the core loaded from core.so
@@ -14,9 +16,13 @@
  * `make host-example` runs both against the sandbox.  The exit status is
  * non-zero when anything failed.
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, clock_nanosleep */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, poll */
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -37,6 +43,7 @@ struct frame_stats {
     long frames;        /* frames run */
     long steps;         /* step(0) calls: one a frame, more when next_timeout asked */
     long overruns;      /* frames whose work took longer than the frame */
+    long woken;         /* times poll() returned with the descriptor readable */
     double worst_step;  /* seconds: the longest step(0) */
     double worst_work;  /* seconds: the longest frame's own work (its first step(0) and the game's) */
 };
@@ -46,17 +53,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_until(double when)
-{
-    struct timespec ts;
-    ts.tv_sec = (time_t)when;
-    ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
-    if (ts.tv_nsec >= 1000000000L)
-        ts.tv_nsec = 999999999L;
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-        continue;
 }
 
 /* The message handler of every lua_pcall here: the error with a traceback. */
@@ -70,14 +66,14 @@ static int traceback(lua_State *L)
 }
 
 /* Calls the function under its nargs arguments at the top of the stack
- * with one result; on an error prints it and returns 0. */
-static int call(lua_State *L, int nargs, const char *what)
+ * with nresults results; on an error prints it and returns 0. */
+static int call_n(lua_State *L, int nargs, int nresults, const char *what)
 {
     int base = lua_gettop(L) - nargs;
     int rc;
     lua_pushcfunction(L, traceback);
     lua_insert(L, base);
-    rc = lua_pcall(L, nargs, 1, base);
+    rc = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);
     if (rc != LUA_OK) {
         fprintf(stderr, "host: %s: %s\n", what, lua_tostring(L, -1));
@@ -85,6 +81,12 @@ static int call(lua_State *L, int nargs, const char *what)
         return 0;
     }
     return 1;
+}
+
+/* The same with one result. */
+static int call(lua_State *L, int nargs, const char *what)
+{
+    return call_n(L, nargs, 1, what);
 }
 
 /* robloxsocial.step(0), timed.  Returns the number of tasks not done, or
@@ -109,41 +111,93 @@ static lua_Integer step(lua_State *L, int lib, struct frame_stats *st)
     return isnum ? pending : -1;
 }
 
-/* robloxsocial.next_timeout(): seconds until step has work; -1 when it
- * says nil (nothing in flight), -2 after an error. */
-static double next_timeout(lua_State *L, int lib)
+/* robloxsocial.timeout(): seconds until step has work even if the
+ * descriptor stays quiet; -1 when it says nil (no such time), -2 after an
+ * error. */
+static double lib_timeout(lua_State *L, int lib)
 {
     double seconds;
-    lua_getfield(L, lib, "next_timeout");
-    if (!call(L, 0, "robloxsocial.next_timeout"))
+    lua_getfield(L, lib, "timeout");
+    if (!call(L, 0, "robloxsocial.timeout"))
         return -2;
     seconds = lua_isnil(L, -1) ? -1 : lua_tonumber(L, -1);
     lua_pop(L, 1);
     return seconds;
 }
 
-/* Sleeps until the frame's deadline, or sooner when the library has work
- * before it: then steps and looks again.  Returns the tasks not done, or
- * -1 after an error. */
-static lua_Integer rest_of_frame(lua_State *L, int lib, double deadline,
+/* robloxsocial.pollfd(): the descriptor that is readable when step has
+ * work, or -1 after an error.  Asked once, before the first step: it
+ * moves the library to libcurl's socket interface.  Its second result
+ * (false: the portable fallback, whose descriptor does not show libcurl's
+ * sockets) needs nothing more here: timeout() bounds every wait. */
+static int lib_pollfd(lua_State *L, int lib)
+{
+    int isnum;
+    lua_Integer fd;
+    lua_getfield(L, lib, "pollfd");
+    if (!call_n(L, 0, 2, "robloxsocial.pollfd"))
+        return -1;
+    fd = lua_tointegerx(L, -2, &isnum);
+    if (!isnum || fd < 0 || fd > INT_MAX) {
+        fprintf(stderr, "host: robloxsocial.pollfd: %s\n",
+                lua_isstring(L, -1) ? lua_tostring(L, -1) : "no descriptor");
+        fd = -1;
+    }
+    lua_pop(L, 2);
+    return (int)fd;
+}
+
+/* Waits in poll(2) on fd until it is readable or seconds have passed
+ * (rounded up to poll's milliseconds, so that a wait ends after the time
+ * asked for, not just before it).  Returns 1 when fd is readable, 0 when
+ * the time passed, -1 on an error. */
+static int wait_readable(int fd, double seconds)
+{
+    struct pollfd pfd;
+    int ms = (int)ceil(seconds * 1e3), rc;
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    rc = poll(&pfd, 1, ms > 0 ? ms : 0);
+    if (rc < 0 && errno == EINTR)
+        return 0;               /* as if the time passed: the caller steps and asks again */
+    if (rc < 0) {
+        fprintf(stderr, "host: poll: %s\n", strerror(errno));
+        return -1;
+    }
+    return rc > 0;
+}
+
+/* Waits on the library's descriptor until the frame's deadline, bounded
+ * by robloxsocial.timeout() (the library's own timers, and libcurl's, or
+ * at most 5 ms in the portable fallback whose descriptor does not show
+ * libcurl's sockets); steps each time it wakes before the deadline.
+ * Returns the tasks not done, or -1 after an error. */
+static lua_Integer rest_of_frame(lua_State *L, int lib, int fd, double deadline,
                                  lua_Integer pending, struct frame_stats *st)
 {
     while (pending > 0) {
-        double wait = next_timeout(L, lib), t = now();
+        double wait = lib_timeout(L, lib), left = deadline - now();
+        int readable;
         if (wait < -1)
             return -1;
-        if (wait < 0 || t + wait >= deadline) {
-            sleep_until(deadline);
+        if (left <= 0)
             break;
-        }
-        sleep_until(t + wait);
+        if (wait < 0 || wait > left)
+            wait = left;
+        if ((readable = wait_readable(fd, wait)) < 0)
+            return -1;
+        st->woken += readable;
+        if (!readable && now() >= deadline)
+            break;
         pending = step(L, lib, st);
     }
     return pending;
 }
 
-/* The frame loop: returns 0 when every task is done, -1 otherwise. */
-static int frame_loop(lua_State *L, int lib, struct frame_stats *st)
+/* The frame loop, waiting on the descriptor fd between steps: returns 0
+ * when every task is done, -1 otherwise. */
+static int frame_loop(lua_State *L, int lib, int fd, struct frame_stats *st)
 {
     double frame_start = now();
     lua_Integer pending = 1;
@@ -162,7 +216,7 @@ static int frame_loop(lua_State *L, int lib, struct frame_stats *st)
             st->worst_work = work;
         if (work > FRAME_SECONDS)
             st->overruns++;
-        if ((pending = rest_of_frame(L, lib, deadline, pending, st)) < 0)
+        if ((pending = rest_of_frame(L, lib, fd, deadline, pending, st)) < 0)
             return -1;
         /* A frame that ran late does not make the next ones hurry. */
         t = now();
@@ -220,13 +274,15 @@ static int load(lua_State *L, int argc, char **argv)
  * process's exit status. */
 static int run(lua_State *L)
 {
-    struct frame_stats st = {0, 0, 0, 0, 0};
-    int looped = frame_loop(L, 1, &st);
+    struct frame_stats st = {0, 0, 0, 0, 0, 0};
+    int fd = lib_pollfd(L, 1);
+    int looped = fd < 0 ? -1 : frame_loop(L, 1, fd, &st);
     lua_Integer failures;
     int isnum;
     printf("host: %ld frames at 60 Hz, %ld step(0) calls, the longest %.2f ms; "
-           "the longest frame's work %.2f ms, %ld frames over budget\n",
-           st.frames, st.steps, st.worst_step * 1e3, st.worst_work * 1e3, st.overruns);
+           "the longest frame's work %.2f ms, %ld frames over budget; "
+           "woken %ld times by robloxsocial.pollfd()\n",
+           st.frames, st.steps, st.worst_step * 1e3, st.worst_work * 1e3, st.overruns, st.woken);
     /* The finishing function reports each task's result; it runs after a
      * failed loop too, so the output says which task did not finish. */
     if (!call(L, 0, "the script's finishing function"))

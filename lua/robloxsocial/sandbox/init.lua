@@ -17,26 +17,13 @@ local json = require "robloxsocial.sandbox.json"
 local world = require "robloxsocial.sandbox.world"
 local util = require "robloxsocial.sandbox.util"
 
-local alive = util.process_alive
+local alive, own_pid = util.process_alive, util.own_pid
+local shell_quote, read_all = util.shell_quote, util.read_file
 
 local sandbox = { _NAME = "robloxsocial.sandbox", _VERSION = "0.1.0" }
 
 local Sandbox = {}
 Sandbox.__index = Sandbox
-
-local function shell_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function read_all(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local own_pid = util.own_pid
 
 -- The interpreter running this launcher, when it looks like a Lua 5.4
 -- (busted and scripts run under one); else "lua5.4" from the PATH.  Read

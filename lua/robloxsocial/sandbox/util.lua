@@ -1,5 +1,6 @@
--- Small helpers shared by the sandbox's modules: query strings, ids,
--- times and base64 (for opaque paging cursors).
+-- Small helpers shared by the sandbox's modules (and the specs'
+-- fixtures, spec/proc.lua): query strings, ids, times, base64 (for
+-- opaque paging cursors), shell words, files and processes.
 local clock = require "robloxsocial.sandbox.clock"
 
 local util = {}
@@ -88,8 +89,20 @@ function util.b64decode(s)
   end))
 end
 
--- Is process pid still running?  A zombie (exited, not yet reaped by a
--- parent that may never reap it) counts as gone.
+-- s as one word for sh, inside single quotes.
+function util.shell_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- The whole content of the file at path, or "" when it cannot be read.
+function util.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
 -- The pid of this Lua process (from /proc: no child is spawned), or nil.
 function util.own_pid()
   local f = io.open("/proc/self/stat", "r")
@@ -99,6 +112,8 @@ function util.own_pid()
   return math.tointeger(pid)
 end
 
+-- Is process pid still running?  A zombie (exited, not yet reaped by a
+-- parent that may never reap it) counts as gone.
 function util.process_alive(pid)
   local f = io.open("/proc/" .. pid .. "/stat", "r")
   if f then
