@@ -16,6 +16,10 @@
  * of 60. */
 #define RESET_SLACK (1.0 / 30)
 
+/* How much of the fastest round trip the way back of any answer is taken
+ * to be (pacing.h): half, less a tenth of it for the spread of the ways. */
+#define WAY_BACK 0.45
+
 /* The smallest limit paced as a token bucket: the level keeps one token
  * spare and must leave room for one more. */
 #define TOKEN_LIMIT_MIN 4
@@ -79,6 +83,41 @@ static double log_recent(const rs_bucket *b, int m)
     return b->log[(b->log_head + b->log_len - m) % b->log_cap];
 }
 
+/* How long before its answer a request was counted at the latest: the
+ * shortest way back (0: no round trip heard yet).  Taken at the time of
+ * asking, so that a faster round trip heard later moves every answer. */
+static double way_back(const rs_bucket *b)
+{
+    return b->rtt_min * WAY_BACK;
+}
+
+static int in_ring(const rs_bucket *b, unsigned long long seq)
+{
+    return seq != 0 && seq <= b->sent && b->sent - seq < RS_PACE_RING;
+}
+
+static void took_rtt(rs_bucket *b, double rtt)
+{
+    if (rtt > 0 && (b->rtt_min <= 0 || rtt < b->rtt_min))
+        b->rtt_min = rtt;
+}
+
+void rs_bucket_round_trip(rs_bucket *b, unsigned long long seq, double rtt)
+{
+    if (!in_ring(b, seq))
+        return;
+    b->sent_at[seq % RS_PACE_RING] = -1;        /* told: its answer's time says nothing more */
+    took_rtt(b, rtt);
+}
+
+/* Request seq, answered at now with headers (the limiter saw it): its
+ * round trip, from its send, unless rs_bucket_round_trip told it. */
+static void heard_rtt(rs_bucket *b, unsigned long long seq, double now)
+{
+    if (in_ring(b, seq) && b->sent_at[seq % RS_PACE_RING] >= 0)
+        took_rtt(b, now - b->sent_at[seq % RS_PACE_RING]);
+}
+
 /* ---- the windows ------------------------------------------------------ */
 
 /* The windows that pace b: those announced, else those given, else the
@@ -111,7 +150,7 @@ static double window_delay(const rs_bucket *b, rs_window w, double now)
         return RS_PACE_ANSWER;
     if (b->log_len < m)
         return 0;
-    at = log_recent(b, m) + seconds;
+    at = log_recent(b, m) - way_back(b) + seconds;
     return at > now ? at - now : 0;
 }
 
@@ -233,7 +272,7 @@ double rs_bucket_delay(rs_bucket *b, double now)
     b->closed_until = 0;
     if (b->token)
         return token_delay(b, now);
-    if (b->has_cap && now >= b->cap_until) {
+    if (b->has_cap && now >= b->cap_until - way_back(b)) {
         b->has_cap = 0;         /* past its reset: spent, one request asks again */
         if (b->sent >= b->cap)
             b->probe = 1;
@@ -243,7 +282,7 @@ double rs_bucket_delay(rs_bucket *b, double now)
     if (b->probe)
         return b->probe_seq ? RS_PACE_ANSWER : 0;
     if (b->has_cap && b->sent >= b->cap)
-        return b->cap_until - now;
+        return b->cap_until - way_back(b) - now;
     settle(b);
     return 0;
 }
@@ -253,6 +292,7 @@ unsigned long long rs_bucket_send(rs_bucket *b, double now)
     b->in_flight++;
     b->sent++;
     b->flight_at[b->sent % RS_PACE_RING] = b->in_flight;
+    b->sent_at[b->sent % RS_PACE_RING] = now;
     if (b->first_sent <= 0)
         b->first_sent = now;
     if (b->probe && b->probe_seq == 0)
@@ -376,8 +416,10 @@ void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs
     }
     was_probe = seq != 0 && seq == b->probe_seq;
     settled_request(b, seq);
-    if (r && r->has)
+    if (r && r->has) {
+        heard_rtt(b, seq, now);
         took_rate(b, seq, now, r);      /* first: it may make the log */
+    }
     log_push(b, now);
     if (was_probe && !(r && r->has && r->limit < 1))
         b->probe = 0;           /* the probe's answer has spoken */

@@ -11,9 +11,9 @@
  *   - never more than L requests in any W seconds, for every window known
  *     (announced by x-ratelimit-limit "L;w=W", else given by rate_limits,
  *     else learnt from the 429s, then approached from below): a log of
- *     when each request was answered (the latest it can have been
- *     counted), requests in flight counting as now.  Safe for fixed
- *     windows, sliding ones and token buckets whatever their reset means;
+ *     when each request was counted at the latest (below), requests in
+ *     flight counting as now.  Safe for fixed windows, sliding ones and
+ *     token buckets whatever their reset means;
  *   - where nothing is known (no answer yet, a reopened bucket, a spent
  *     count past its reset) one request goes and the rest wait for its
  *     answer (a probe);
@@ -27,6 +27,20 @@
  *     rule and the ceiling give way to a level of tokens, taken from each
  *     answer's remaining count (less every request out, less one spare)
  *     and grown at L/W until full.  A 429 ends that for good.
+ *
+ * When a request was counted.  A server counts a request between its send
+ * and its answer; the log keeps the answer's time and the end of a
+ * remaining count the answer's time plus its reset, and both are read as
+ * that much earlier as the shortest way back from a count to its answer:
+ * taken as half the fastest round trip heard of an answer with headers
+ * (one the limiter saw; from when the request was on the network, after
+ * any connection was made), less a tenth of that for the spread of the
+ * ways.  That holds wherever the count is made no later than about half
+ * way through the server's part of a round trip, as a limiter in front of
+ * the work does, whatever the network does later: a faster round trip only
+ * shortens the way back taken, for every answer at once.  A request sent
+ * at a time is counted then or later.  So a window costs half a round
+ * trip more than W where the answer's time would cost a whole one.
  */
 #ifndef RS_PACING_H
 #define RS_PACING_H
@@ -93,6 +107,8 @@ typedef struct rs_bucket {
     double first_sent;          /* when its first request went, or 0 */
     unsigned long long uncounted;   /* requests refused or lost, all time */
     int flight_at[RS_PACE_RING];    /* in_flight when request seq went, by seq */
+    double sent_at[RS_PACE_RING];   /* when request seq went, by seq; -1: round trip told */
+    double rtt_min;             /* the fastest round trip of an answer with headers, or 0 */
     int token, token_banned;
     double tk_level, tk_at;     /* remaining heard at tk_at */
     unsigned long long tk_seq, tk_sent;     /* of that answer; sent then */
@@ -117,6 +133,11 @@ double rs_bucket_delay(rs_bucket *b, double now);
 
 /* A request of b goes now; returns its number, for the calls below. */
 unsigned long long rs_bucket_send(rs_bucket *b, double now);
+
+/* Request seq's answer, with headers, came rtt seconds after the request
+ * was on the network (the loop knows it better than from the send: a
+ * connection may have been made first).  Before rs_bucket_answer. */
+void rs_bucket_round_trip(rs_bucket *b, unsigned long long seq, double rtt);
 
 /* Request seq was answered (not 429) at now; r is what its headers said
  * (r->has 0: nothing); ok: the status was a success.  A free bucket told

@@ -186,8 +186,37 @@ describe("a bucket (csrc/pacing.c)", function()
       local q1, q2 = b:send(1), b:send(1)
       b:answer(q2, 1.1, { limit = "10, 10;w=60", remaining = "0", reset = "59" })
       b:answer(q1, 1.2, { limit = "10, 10;w=60", remaining = "5", reset = "59" })
-      assert.near(58.9, b:delay(1.2), 1e-9)
+      -- (counted by 0.045 s before its answer: half q2's round trip, but a tenth)
+      assert.near(58.9 - 0.045, b:delay(1.2), 1e-9)
       assert.equal(0, b:view(1.2).remaining)
+    end)
+
+    -- A request is counted between its send and its answer: half the
+    -- fastest round trip heard (1 s here) less a tenth of it, 0.45 s, is
+    -- taken off an answer's time, for the windows' log and for the end of
+    -- a remaining count.
+    it("counts a request from when it can have been counted, not from its answer", function()
+      local b = core.pacing_bucket(1)
+      local limit = "2, 2;w=10"
+      b:answer(b:send(0), 1, { limit = limit, remaining = "1", reset = "10" })
+      b:answer(b:send(1), 2, { limit = limit, remaining = "0", reset = "9" })
+      -- the first counted by 0.55: a request sent 10 s later is counted 10 s
+      -- after it or more (from its answer at 1, it would wait until 11)
+      assert.near(8.55, b:delay(2), 1e-9)
+      -- a faster round trip (0.1 s) moves every answer, the first one too
+      b = core.pacing_bucket(1)
+      b:answer(b:send(0), 1, { limit = limit, remaining = "1", reset = "10" })
+      b:answer(b:send(0.9), 1, { limit = limit, remaining = "0", reset = "9.1" })
+      assert.near(9.955, b:delay(1), 1e-9)
+    end)
+
+    it("takes the round trip the loop measured, from the request on the network", function()
+      local b = core.pacing_bucket(1)
+      local limit = "1, 1;w=10"
+      local q = b:send(0)
+      b:round_trip(q, 0.2)                      -- a connection was made first
+      b:answer(q, 1, { limit = limit, remaining = "0", reset = "10" })
+      assert.near(9.91, b:delay(1), 1e-9)       -- counted by 1 - 0.09
     end)
 
     it("past the reset of a spent count lets one request ask again", function()
