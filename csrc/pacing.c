@@ -262,6 +262,18 @@ static void token_end(rs_bucket *b)
    
 }
 
+/* The count is spent where the windows would let a request go: how
+ * long until its reset.  A wait past the reset's rounding shows others
+ * drawing on the budget (another client of the same account): then a
+ * reset is followed by a probe, as where no window is announced. */
+static double cap_delay(rs_bucket *b, double now)
+{
+    double d = b->cap_until - way_back(b) - now;
+    if (b->heards > 0 && d > b->heard[0].seconds * RESET_SLACK)
+        b->crowded = 1;
+    return d;
+}
+
 double rs_bucket_delay(rs_bucket *b, double now)
 {
     double d;
@@ -274,15 +286,15 @@ double rs_bucket_delay(rs_bucket *b, double now)
         return token_delay(b, now);
     if (b->has_cap && now >= b->cap_until - way_back(b)) {
         b->has_cap = 0;         /* past its reset: spent, one request asks again */
-        if (b->sent >= b->cap)
-            b->probe = 1;
+        if (b->sent >= b->cap && (b->heards == 0 || b->crowded))
+            b->probe = 1;       /* (unless the windows announced pace it alone) */
     }
     if ((d = windows_delay(b, now)) > 0)
         return d;
     if (b->probe)
         return b->probe_seq ? RS_PACE_ANSWER : 0;
     if (b->has_cap && b->sent >= b->cap)
-        return b->cap_until - way_back(b) - now;
+        return cap_delay(b, now);
     settle(b);
     return 0;
 }
@@ -434,6 +446,14 @@ void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs
     settle(b);
 }
 
+/* A 429: the bucket's budget is not what its answers said, or not its
+ * own: a probe after each spent count's reset from now on. */
+static void distrust(rs_bucket *b)
+{
+    if (b->heards > 0)
+        b->crowded = 1;
+}
+
 void rs_bucket_refused(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r,
                        double retry_after, double jitter)
 {
@@ -441,6 +461,7 @@ void rs_bucket_refused(rs_bucket *b, unsigned long long seq, double now, const r
     double reset = r && r->has ? believed_reset(r) : 0, wait;
     settled_request(b, seq);
     b->uncounted++;
+    distrust(b);
     if (b->token)
         token_end(b);           /* its level was wrong: the windows pace it */
     if (r && r->has) {

@@ -20,7 +20,10 @@
  *   - x-ratelimit-remaining R in the answer to the q-th request allows
  *     requests up to number R + q until its reset: an answer only lowers
  *     that ceiling (an older, higher count never reopens a closed gate);
- *     past the reset, one request asks again;
+ *     past the reset, one request asks again, unless windows are
+ *     announced and nothing showed others drawing on the budget (a 429,
+ *     or a ceiling that held a request the windows let go for longer
+ *     than a reset's rounding): then the windows pace it alone;
  *   - a bucket whose answers prove it is neither a fixed nor a sliding
  *     window (more requests let through since its window could have
  *     opened than L) is a token bucket refilled L per W: the windows'
@@ -79,6 +82,7 @@ typedef struct rs_bucket {
     int has_cap;
     unsigned long long cap;     /* requests up to this number may go */
     double cap_until;
+    int crowded;                /* others draw on it too (see cap_delay) */
     /* when each of the last requests was answered (a ring, oldest first) */
     double *log;
     int log_cap, log_len, log_head;

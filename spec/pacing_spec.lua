@@ -219,6 +219,45 @@ describe("a bucket (csrc/pacing.c)", function()
       assert.near(9.91, b:delay(1), 1e-9)       -- counted by 1 - 0.09
     end)
 
+    it("with a window announced, paces the requests past a spent count's reset by the windows", function()
+      local b = core.pacing_bucket(1)
+      local limit = "3, 3;w=10"
+      for i = 2, 0, -1 do
+        b:answer(b:send(0), 0, { limit = limit, remaining = tostring(i), reset = "10" })
+      end
+      assert.near(10, b:delay(0), 1e-9)
+      assert.equal(0, b:delay(10))
+      b:send(10)
+      assert.equal(0, b:delay(10))              -- no probe: the windows allow two more
+      b:send(10)
+      b:send(10)
+      assert.equal(HUGE, b:delay(10))           -- three out: the window is full
+    end)
+
+    it("with others drawing on the budget, still lets one request ask past the reset", function()
+      local b = core.pacing_bucket(1)
+      local limit = "10, 10;w=60"
+      b:answer(b:send(0), 0, { limit = limit, remaining = "9", reset = "60" })
+      b:answer(b:send(1), 1, { limit = limit, remaining = "0", reset = "59" })
+      assert.near(59, b:delay(1), 1e-9)         -- two sent, none remain: not ours alone
+      assert.equal(0, b:delay(60))
+      b:send(60)
+      assert.equal(HUGE, b:delay(60))
+    end)
+
+    it("after a 429, probes past each reset of a spent count", function()
+      local b = core.pacing_bucket(1)
+      local limit = "3, 3;w=10"
+      b:answer(b:send(0), 0, { limit = limit, remaining = "2", reset = "10" })
+      b:refused(b:send(0), 0, nil, 10)
+      assert.equal(0, b:delay(10))
+      b:answer(b:send(10), 10, { limit = limit, remaining = "0", reset = "0.2" })
+      assert.near(0.2, b:delay(10), 1e-9)       -- within a reset's rounding: no sign of others
+      assert.equal(0, b:delay(10.2))
+      b:send(10.2)
+      assert.equal(HUGE, b:delay(10.2))         -- its answer first: the 429 said the budget is not ours alone
+    end)
+
     it("past the reset of a spent count lets one request ask again", function()
       local b = core.pacing_bucket(1)
       b:answer(b:send(0), 0, { limit = "5", remaining = "0", reset = "2.5" })
