@@ -289,7 +289,7 @@ double rs_bucket_delay(rs_bucket *b, double now)
         if (b->sent >= b->cap && (b->heards == 0 || b->crowded))
             b->probe = 1;       /* (unless the windows announced pace it alone) */
     }
-    if ((d = windows_delay(b, now)) > 0)
+    if ((b->crowded || b->sent >= b->sure) && (d = windows_delay(b, now)) > 0)
         return d;
     if (b->probe)
         return b->probe_seq ? RS_PACE_ANSWER : 0;
@@ -330,6 +330,33 @@ static void took_windows(rs_bucket *b, const rs_rate *r)
         b->heards = n;
 }
 
+/* The ceiling of request seq's answer, less every request out when seq
+ * went (counted after it, they may take from its remaining count): a
+ * bound that holds whatever the window's kind, since a count only comes
+ * back after its reset (fixed), as requests leave it (sliding) or as
+ * tokens refill (a bucket).  Requests up to the highest such bound go
+ * without the windows' rule; only with one window announced, which the
+ * remaining count is of. */
+static void heard_sure(rs_bucket *b, unsigned long long seq, unsigned long long ceiling)
+{
+    unsigned long long out;
+    if (b->heards != 1 || !in_ring(b, seq))
+        return;
+    out = (unsigned long long)b->flight_at[seq % RS_PACE_RING] - 1;
+    if (ceiling > out && ceiling - out > b->sure)
+        b->sure = ceiling - out;
+}
+
+/* A 429 or a limit of 0: the bucket's budget is not what its answers said, or not its
+ * own.  The remaining counts bound nothing more, and the windows pace
+ * every request, with a probe after each spent count's reset. */
+static void distrust(rs_bucket *b)
+{
+    b->sure = 0;
+    if (b->heards > 0)
+        b->crowded = 1;
+}
+
 /* What an answer's x-ratelimit-* said, for request seq: its windows, and
  * the ceiling its remaining count sets until its reset. */
 static void took_rate(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r)
@@ -341,6 +368,7 @@ static void took_rate(rs_bucket *b, unsigned long long seq, double now, const rs
     b->rate.reset = reset;
     b->rate_at = now;
     if (r->limit < 1) {         /* believed until its reset, then asked again */
+        distrust(b);
         if (b->token)
             token_end(b);
         close_until(b, now + (reset > 0 ? reset : backoff(b, 0)));
@@ -356,6 +384,7 @@ static void took_rate(rs_bucket *b, unsigned long long seq, double now, const rs
     if (b->token && seq > b->tk_seq)
         token_heard(b, seq, now, remaining);
     ceiling = seq + (unsigned long long)remaining;
+    heard_sure(b, seq, ceiling);
     if (!b->has_cap || now >= b->cap_until) {
         b->has_cap = 1;
         b->cap = ceiling;
@@ -444,14 +473,6 @@ void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs
         b->episode_ok++;
     }
     settle(b);
-}
-
-/* A 429: the bucket's budget is not what its answers said, or not its
- * own: a probe after each spent count's reset from now on. */
-static void distrust(rs_bucket *b)
-{
-    if (b->heards > 0)
-        b->crowded = 1;
 }
 
 void rs_bucket_refused(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r,

@@ -23,7 +23,10 @@
  *     past the reset, one request asks again, unless windows are
  *     announced and nothing showed others drawing on the budget (a 429,
  *     or a ceiling that held a request the windows let go for longer
- *     than a reset's rounding): then the windows pace it alone;
+ *     than a reset's rounding): then the windows pace it alone.  With one
+ *     window announced, R + q less the requests out when q went is a bound
+ *     whatever the window's kind: requests up to the highest such bound go
+ *     whatever the windows say, until a 429 or others shown;
  *   - a bucket whose answers prove it is neither a fixed nor a sliding
  *     window (more requests let through since its window could have
  *     opened than L) is a token bucket refilled L per W: the windows'
@@ -83,6 +86,7 @@ typedef struct rs_bucket {
     unsigned long long cap;     /* requests up to this number may go */
     double cap_until;
     int crowded;                /* others draw on it too (see cap_delay) */
+    unsigned long long sure;    /* requests up to this number go whatever the windows say */
     /* when each of the last requests was answered (a ring, oldest first) */
     double *log;
     int log_cap, log_len, log_head;

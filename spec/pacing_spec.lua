@@ -245,6 +245,20 @@ describe("a bucket (csrc/pacing.c)", function()
       assert.equal(HUGE, b:delay(60))
     end)
 
+    it("lets the requests a remaining count allows go, whatever the windows say", function()
+      -- a fixed window of 2 per 10 s: two requests at 0 and 9, then the
+      -- next window opens at 10 and its first answer says one remains
+      local b = core.pacing_bucket(1)
+      local limit = "2, 2;w=10"
+      b:answer(b:send(0), 0, { limit = limit, remaining = "1", reset = "10" })
+      b:answer(b:send(9), 9, { limit = limit, remaining = "0", reset = "1" })
+      assert.equal(0, b:delay(10))
+      b:answer(b:send(10), 10, { limit = limit, remaining = "1", reset = "10" })
+      assert.equal(0, b:delay(10))              -- two in the last 10 s, yet one remains
+      b:send(10)
+      assert.near(10, b:delay(10), 1e-9)        -- then the windows again
+    end)
+
     it("after a 429, probes past each reset of a spent count", function()
       local b = core.pacing_bucket(1)
       local limit = "3, 3;w=10"
