@@ -26,7 +26,7 @@
  *     than a reset's rounding): then the windows pace it alone.  With one
  *     window announced, R + q less the requests out when q went is a bound
  *     whatever the window's kind: requests up to the highest such bound go
- *     whatever the windows say, until a 429 or others shown;
+ *     whatever the windows say (until a 429, a limit of 0, or others shown);
  *   - a bucket whose answers prove it is neither a fixed nor a sliding
  *     window (more requests let through since its window could have
  *     opened than L) is a token bucket refilled L per W: the windows'
@@ -35,18 +35,18 @@
  *     and grown at L/W until full.  A 429 ends that for good.
  *
  * When a request was counted.  A server counts a request between its send
- * and its answer; the log keeps the answer's time and the end of a
- * remaining count the answer's time plus its reset, and both are read as
- * that much earlier as the shortest way back from a count to its answer:
- * taken as half the fastest round trip heard of an answer with headers
- * (one the limiter saw; from when the request was on the network, after
- * any connection was made), less a tenth of that for the spread of the
- * ways.  That holds wherever the count is made no later than about half
- * way through the server's part of a round trip, as a limiter in front of
- * the work does, whatever the network does later: a faster round trip only
- * shortens the way back taken, for every answer at once.  A request sent
- * at a time is counted then or later.  So a window costs half a round
- * trip more than W where the answer's time would cost a whole one.
+ * and its answer.  The log keeps each answer's time, and a remaining
+ * count's end is its answer's time plus its reset; both are read earlier
+ * by the shortest way back from a count to an answer, taken as half the
+ * fastest round trip heard of an answer with headers (one the limiter
+ * saw; from when the request was on the network, after any connection
+ * was made), less a tenth of that for the spread of the ways.  That holds
+ * wherever the count is made no later than about half way through the
+ * server's part of a round trip, as a limiter in front of the work does,
+ * whatever the network does later: a faster round trip heard shortens
+ * the way back taken, for every answer at once.  A request sent at a time
+ * is counted then or later.  So a window costs half a round trip more
+ * than W, where the answer's time would cost a whole one.
  */
 #ifndef RS_PACING_H
 #define RS_PACING_H
