@@ -144,7 +144,8 @@ unsigned long long rs_bucket_send(rs_bucket *b, double now);
 
 /* Request seq's answer, with headers, came rtt seconds after the request
  * was on the network (the loop knows it better than from the send: a
- * connection may have been made first).  Before rs_bucket_answer. */
+ * connection may have been made first; 0: not known, none is taken).
+ * Before rs_bucket_answer, which otherwise takes its time less the send's. */
 void rs_bucket_round_trip(rs_bucket *b, unsigned long long seq, double rtt);
 
 /* Request seq was answered (not 429) at now; r is what its headers said

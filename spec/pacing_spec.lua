@@ -217,6 +217,11 @@ describe("a bucket (csrc/pacing.c)", function()
       b:round_trip(q, 0.2)                      -- a connection was made first
       b:answer(q, 1, { limit = limit, remaining = "0", reset = "10" })
       assert.near(9.91, b:delay(1), 1e-9)       -- counted by 1 - 0.09
+      b = core.pacing_bucket(1)
+      q = b:send(0)
+      b:round_trip(q, 0)                        -- the loop could not say: none taken
+      b:answer(q, 1, { limit = limit, remaining = "0", reset = "10" })
+      assert.near(10, b:delay(1), 1e-9)
     end)
 
     it("with a window announced, paces the requests past a spent count's reset by the windows", function()
