@@ -288,6 +288,12 @@ void rs_pace_sent(rs_pace_link *l, double now)
         l->seq = rs_bucket_send(&l->entry->b, now);
 }
 
+void rs_pace_round_trip(rs_pace_link *l, double rtt)
+{
+    if (l->entry && l->seq)
+        rs_bucket_round_trip(&l->entry->b, l->seq, rtt);
+}
+
 /* A number in [0, 1) for a backoff's jitter (xorshift64: no libc state). */
 static double jitter(rs_pace_table *pt)
 {

@@ -92,6 +92,10 @@ rs_pace_entry *rs_pace_worst(rs_pace_table *pt, const char *service, double now,
 /* l's attempt goes out now. */
 void rs_pace_sent(rs_pace_link *l, double now);
 
+/* l's attempt was answered, with rate-limit headers, rtt seconds after
+ * it was on the network (before rs_pace_settled). */
+void rs_pace_round_trip(rs_pace_link *l, double rtt);
+
 /* l's attempt is over at now (< 0: not read yet, as above): status 0 for
  * no answer (it may have been counted), 429 refused, anything else
  * answered; r what the headers said (or NULL), retry_after the 429's

@@ -16,6 +16,10 @@
  * of 60. */
 #define RESET_SLACK (1.0 / 30)
 
+/* How much of the fastest round trip the way back of any answer is taken
+ * to be (pacing.h): half, less a tenth of it for the spread of the ways. */
+#define WAY_BACK 0.45
+
 /* The smallest limit paced as a token bucket: the level keeps one token
  * spare and must leave room for one more. */
 #define TOKEN_LIMIT_MIN 4
@@ -79,6 +83,41 @@ static double log_recent(const rs_bucket *b, int m)
     return b->log[(b->log_head + b->log_len - m) % b->log_cap];
 }
 
+/* How long before its answer a request was counted at the latest: the
+ * shortest way back (0: no round trip heard yet).  Taken at the time of
+ * asking, so that a faster round trip heard later moves every answer. */
+static double way_back(const rs_bucket *b)
+{
+    return b->rtt_min * WAY_BACK;
+}
+
+static int in_ring(const rs_bucket *b, unsigned long long seq)
+{
+    return seq != 0 && seq <= b->sent && b->sent - seq < RS_PACE_RING;
+}
+
+static void took_rtt(rs_bucket *b, double rtt)
+{
+    if (rtt > 0 && (b->rtt_min <= 0 || rtt < b->rtt_min))
+        b->rtt_min = rtt;
+}
+
+void rs_bucket_round_trip(rs_bucket *b, unsigned long long seq, double rtt)
+{
+    if (!in_ring(b, seq))
+        return;
+    b->sent_at[seq % RS_PACE_RING] = -1;        /* told: its answer's time says nothing more */
+    took_rtt(b, rtt);
+}
+
+/* Request seq, answered at now with headers (the limiter saw it): its
+ * round trip, from its send, unless rs_bucket_round_trip told it. */
+static void heard_rtt(rs_bucket *b, unsigned long long seq, double now)
+{
+    if (in_ring(b, seq) && b->sent_at[seq % RS_PACE_RING] >= 0)
+        took_rtt(b, now - b->sent_at[seq % RS_PACE_RING]);
+}
+
 /* ---- the windows ------------------------------------------------------ */
 
 /* The windows that pace b: those announced, else those given, else the
@@ -111,7 +150,7 @@ static double window_delay(const rs_bucket *b, rs_window w, double now)
         return RS_PACE_ANSWER;
     if (b->log_len < m)
         return 0;
-    at = log_recent(b, m) + seconds;
+    at = log_recent(b, m) - way_back(b) + seconds;
     return at > now ? at - now : 0;
 }
 
@@ -223,6 +262,18 @@ static void token_end(rs_bucket *b)
    
 }
 
+/* The count is spent where the windows would let a request go: how
+ * long until its reset.  A wait past the reset's rounding shows others
+ * drawing on the budget (another client of the same account): then a
+ * reset is followed by a probe, as where no window is announced. */
+static double cap_delay(rs_bucket *b, double now)
+{
+    double d = b->cap_until - way_back(b) - now;
+    if (b->heards > 0 && d > b->heard[0].seconds * RESET_SLACK)
+        b->crowded = 1;
+    return d;
+}
+
 double rs_bucket_delay(rs_bucket *b, double now)
 {
     double d;
@@ -233,17 +284,17 @@ double rs_bucket_delay(rs_bucket *b, double now)
     b->closed_until = 0;
     if (b->token)
         return token_delay(b, now);
-    if (b->has_cap && now >= b->cap_until) {
+    if (b->has_cap && now >= b->cap_until - way_back(b)) {
         b->has_cap = 0;         /* past its reset: spent, one request asks again */
-        if (b->sent >= b->cap)
-            b->probe = 1;
+        if (b->sent >= b->cap && (b->heards == 0 || b->crowded))
+            b->probe = 1;       /* (unless the windows announced pace it alone) */
     }
-    if ((d = windows_delay(b, now)) > 0)
+    if ((b->crowded || b->sent >= b->sure) && (d = windows_delay(b, now)) > 0)
         return d;
     if (b->probe)
         return b->probe_seq ? RS_PACE_ANSWER : 0;
     if (b->has_cap && b->sent >= b->cap)
-        return b->cap_until - now;
+        return cap_delay(b, now);
     settle(b);
     return 0;
 }
@@ -253,6 +304,7 @@ unsigned long long rs_bucket_send(rs_bucket *b, double now)
     b->in_flight++;
     b->sent++;
     b->flight_at[b->sent % RS_PACE_RING] = b->in_flight;
+    b->sent_at[b->sent % RS_PACE_RING] = now;
     if (b->first_sent <= 0)
         b->first_sent = now;
     if (b->probe && b->probe_seq == 0)
@@ -278,6 +330,33 @@ static void took_windows(rs_bucket *b, const rs_rate *r)
         b->heards = n;
 }
 
+/* The ceiling of request seq's answer, less every request out when seq
+ * went (counted after it, they may take from its remaining count): a
+ * bound that holds whatever the window's kind, since a count only comes
+ * back after its reset (fixed), as requests leave it (sliding) or as
+ * tokens refill (a bucket).  Requests up to the highest such bound go
+ * without the windows' rule; only with one window announced, which the
+ * remaining count is of. */
+static void heard_sure(rs_bucket *b, unsigned long long seq, unsigned long long ceiling)
+{
+    unsigned long long out;
+    if (b->heards != 1 || !in_ring(b, seq))
+        return;
+    out = (unsigned long long)b->flight_at[seq % RS_PACE_RING] - 1;
+    if (ceiling > out && ceiling - out > b->sure)
+        b->sure = ceiling - out;
+}
+
+/* A 429 or a limit of 0: the bucket's budget is not what its answers said, or not its
+ * own.  The remaining counts bound nothing more, and the windows pace
+ * every request, with a probe after each spent count's reset. */
+static void distrust(rs_bucket *b)
+{
+    b->sure = 0;
+    if (b->heards > 0)
+        b->crowded = 1;
+}
+
 /* What an answer's x-ratelimit-* said, for request seq: its windows, and
  * the ceiling its remaining count sets until its reset. */
 static void took_rate(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r)
@@ -289,6 +368,7 @@ static void took_rate(rs_bucket *b, unsigned long long seq, double now, const rs
     b->rate.reset = reset;
     b->rate_at = now;
     if (r->limit < 1) {         /* believed until its reset, then asked again */
+        distrust(b);
         if (b->token)
             token_end(b);
         close_until(b, now + (reset > 0 ? reset : backoff(b, 0)));
@@ -304,6 +384,7 @@ static void took_rate(rs_bucket *b, unsigned long long seq, double now, const rs
     if (b->token && seq > b->tk_seq)
         token_heard(b, seq, now, remaining);
     ceiling = seq + (unsigned long long)remaining;
+    heard_sure(b, seq, ceiling);
     if (!b->has_cap || now >= b->cap_until) {
         b->has_cap = 1;
         b->cap = ceiling;
@@ -376,8 +457,10 @@ void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs
     }
     was_probe = seq != 0 && seq == b->probe_seq;
     settled_request(b, seq);
-    if (r && r->has)
+    if (r && r->has) {
+        heard_rtt(b, seq, now);
         took_rate(b, seq, now, r);      /* first: it may make the log */
+    }
     log_push(b, now);
     if (was_probe && !(r && r->has && r->limit < 1))
         b->probe = 0;           /* the probe's answer has spoken */
@@ -399,6 +482,7 @@ void rs_bucket_refused(rs_bucket *b, unsigned long long seq, double now, const r
     double reset = r && r->has ? believed_reset(r) : 0, wait;
     settled_request(b, seq);
     b->uncounted++;
+    distrust(b);
     if (b->token)
         token_end(b);           /* its level was wrong: the windows pace it */
     if (r && r->has) {

@@ -11,22 +11,42 @@
  *   - never more than L requests in any W seconds, for every window known
  *     (announced by x-ratelimit-limit "L;w=W", else given by rate_limits,
  *     else learnt from the 429s, then approached from below): a log of
- *     when each request was answered (the latest it can have been
- *     counted), requests in flight counting as now.  Safe for fixed
- *     windows, sliding ones and token buckets whatever their reset means;
+ *     when each request was counted at the latest (below), requests in
+ *     flight counting as now.  Safe for fixed windows, sliding ones and
+ *     token buckets whatever their reset means;
  *   - where nothing is known (no answer yet, a reopened bucket, a spent
  *     count past its reset) one request goes and the rest wait for its
  *     answer (a probe);
  *   - x-ratelimit-remaining R in the answer to the q-th request allows
  *     requests up to number R + q until its reset: an answer only lowers
  *     that ceiling (an older, higher count never reopens a closed gate);
- *     past the reset, one request asks again;
+ *     past the reset, one request asks again, unless windows are
+ *     announced and nothing showed others drawing on the budget (a 429,
+ *     or a ceiling that held a request the windows let go for longer
+ *     than a reset's rounding): then the windows pace it alone.  With one
+ *     window announced, R + q less the requests out when q went is a bound
+ *     whatever the window's kind: requests up to the highest such bound go
+ *     whatever the windows say (until a 429, a limit of 0, or others shown);
  *   - a bucket whose answers prove it is neither a fixed nor a sliding
  *     window (more requests let through since its window could have
  *     opened than L) is a token bucket refilled L per W: the windows'
  *     rule and the ceiling give way to a level of tokens, taken from each
  *     answer's remaining count (less every request out, less one spare)
  *     and grown at L/W until full.  A 429 ends that for good.
+ *
+ * When a request was counted.  A server counts a request between its send
+ * and its answer.  The log keeps each answer's time, and a remaining
+ * count's end is its answer's time plus its reset; both are read earlier
+ * by the shortest way back from a count to an answer, taken as half the
+ * fastest round trip heard of an answer with headers (one the limiter
+ * saw; from when the request was on the network, after any connection
+ * was made), less a tenth of that for the spread of the ways.  That holds
+ * wherever the count is made no later than about half way through the
+ * server's part of a round trip, as a limiter in front of the work does,
+ * whatever the network does later: a faster round trip heard shortens
+ * the way back taken, for every answer at once.  A request sent at a time
+ * is counted then or later.  So a window costs half a round trip more
+ * than W, where the answer's time would cost a whole one.
  */
 #ifndef RS_PACING_H
 #define RS_PACING_H
@@ -65,6 +85,8 @@ typedef struct rs_bucket {
     int has_cap;
     unsigned long long cap;     /* requests up to this number may go */
     double cap_until;
+    int crowded;                /* others draw on it too (see cap_delay) */
+    unsigned long long sure;    /* requests up to this number go whatever the windows say */
     /* when each of the last requests was answered (a ring, oldest first) */
     double *log;
     int log_cap, log_len, log_head;
@@ -93,6 +115,8 @@ typedef struct rs_bucket {
     double first_sent;          /* when its first request went, or 0 */
     unsigned long long uncounted;   /* requests refused or lost, all time */
     int flight_at[RS_PACE_RING];    /* in_flight when request seq went, by seq */
+    double sent_at[RS_PACE_RING];   /* when request seq went, by seq; -1: round trip told */
+    double rtt_min;             /* the fastest round trip of an answer with headers, or 0 */
     int token, token_banned;
     double tk_level, tk_at;     /* remaining heard at tk_at */
     unsigned long long tk_seq, tk_sent;     /* of that answer; sent then */
@@ -117,6 +141,12 @@ double rs_bucket_delay(rs_bucket *b, double now);
 
 /* A request of b goes now; returns its number, for the calls below. */
 unsigned long long rs_bucket_send(rs_bucket *b, double now);
+
+/* Request seq's answer, with headers, came rtt seconds after the request
+ * was on the network (the loop knows it better than from the send: a
+ * connection may have been made first; 0: not known, none is taken).
+ * Before rs_bucket_answer, which otherwise takes its time less the send's. */
+void rs_bucket_round_trip(rs_bucket *b, unsigned long long seq, double rtt);
 
 /* Request seq was answered (not 429) at now; r is what its headers said
  * (r->has 0: nothing); ok: the status was a success.  A free bucket told

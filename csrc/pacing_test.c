@@ -9,6 +9,7 @@
  *   b:answer(q, 0.1, { limit = "3, 3;w=10", remaining = "2", reset = "10" })
  *   b:refused(q, 0.2, headers_or_nil, retry_after_or_nil, jitter)
  *   b:lost(q, 0.3)
+ *   b:round_trip(q, 0.05)              -- before b:answer: the loop's measure
  *   b:view(now), b:state()
  */
 #include <string.h>
@@ -92,6 +93,12 @@ static int pt_answer(lua_State *L)
     rs_bucket *b = check_bucket(L);
     rs_bucket_answer(b, check_seq(L, 2), luaL_checknumber(L, 3), headers_at(L, 4, &r),
                      lua_isnoneornil(L, 5) || lua_toboolean(L, 5));
+    return 0;
+}
+
+static int pt_round_trip(lua_State *L)
+{
+    rs_bucket_round_trip(check_bucket(L), check_seq(L, 2), luaL_checknumber(L, 3));
     return 0;
 }
 
@@ -230,6 +237,7 @@ static int pt_keys(lua_State *L)
 static const luaL_Reg pt_methods[] = {
     {"seed", pt_seed}, {"delay", pt_delay}, {"send", pt_send}, {"answer", pt_answer},
     {"refused", pt_refused}, {"lost", pt_lost}, {"view", pt_view}, {"state", pt_state},
+    {"round_trip", pt_round_trip},
     {NULL, NULL}
 };
 

@@ -481,6 +481,24 @@ static void rs_transfer_count_connects(rs_transfer *t)
         rs_h2_count_connects(&t->session->hosts, t->host - 1, n);
 }
 
+/* An answer with rate-limit headers: its bucket hears the round trip
+ * from the request on the network to the answer's first byte, without
+ * the connection made before it nor the loop's turns (pacing.h); or 0
+ * when libcurl cannot say, and then it takes none (not the longer one
+ * from the send to now, which would move the counts too early). */
+static void tell_round_trip(rs_transfer *t)
+{
+    curl_off_t pre = 0, first = 0;
+    double rtt = 0;
+    if (t->pace.seq == 0 || !t->a->rate.has || t->outcome.status == 429)
+        return;
+    if (curl_easy_getinfo(t->easy, CURLINFO_PRETRANSFER_TIME_T, &pre) == CURLE_OK
+        && curl_easy_getinfo(t->easy, CURLINFO_STARTTRANSFER_TIME_T, &first) == CURLE_OK
+        && first > pre)
+        rtt = (double)(first - pre) / 1e6;
+    rs_pace_round_trip(&t->pace, rtt);
+}
+
 rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
 {
     rs_outcome *o = &t->outcome;
@@ -496,6 +514,7 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
     t->headers = NULL;
     next = decide(t, rc);
     /* its bucket hears how the attempt went (a free one reads no clock) */
+    tell_round_trip(t);
     rs_pace_settled(&t->session->buckets, &t->pace, -1, o->status,
                     t->a->rate.has ? &t->a->rate : NULL, o->retry_after);
     if (t->session->hooks & RS_HOOK_RESPONSE)

@@ -186,8 +186,95 @@ describe("a bucket (csrc/pacing.c)", function()
       local q1, q2 = b:send(1), b:send(1)
       b:answer(q2, 1.1, { limit = "10, 10;w=60", remaining = "0", reset = "59" })
       b:answer(q1, 1.2, { limit = "10, 10;w=60", remaining = "5", reset = "59" })
-      assert.near(58.9, b:delay(1.2), 1e-9)
+      -- (counted by 0.045 s before its answer: half q2's round trip, but a tenth)
+      assert.near(58.9 - 0.045, b:delay(1.2), 1e-9)
       assert.equal(0, b:view(1.2).remaining)
+    end)
+
+    -- A request is counted between its send and its answer: half the
+    -- fastest round trip heard (1 s here) less a tenth of it, 0.45 s, is
+    -- taken off an answer's time, for the windows' log and for the end of
+    -- a remaining count.
+    it("counts a request from when it can have been counted, not from its answer", function()
+      local b = core.pacing_bucket(1)
+      local limit = "2, 2;w=10"
+      b:answer(b:send(0), 1, { limit = limit, remaining = "1", reset = "10" })
+      b:answer(b:send(1), 2, { limit = limit, remaining = "0", reset = "9" })
+      -- the first counted by 0.55: a request sent 10 s later is counted 10 s
+      -- after it or more (from its answer at 1, it would wait until 11)
+      assert.near(8.55, b:delay(2), 1e-9)
+      -- a faster round trip (0.1 s) moves every answer, the first one too
+      b = core.pacing_bucket(1)
+      b:answer(b:send(0), 1, { limit = limit, remaining = "1", reset = "10" })
+      b:answer(b:send(0.9), 1, { limit = limit, remaining = "0", reset = "9.1" })
+      assert.near(9.955, b:delay(1), 1e-9)
+    end)
+
+    it("takes the round trip the loop measured, from the request on the network", function()
+      local b = core.pacing_bucket(1)
+      local limit = "1, 1;w=10"
+      local q = b:send(0)
+      b:round_trip(q, 0.2)                      -- a connection was made first
+      b:answer(q, 1, { limit = limit, remaining = "0", reset = "10" })
+      assert.near(9.91, b:delay(1), 1e-9)       -- counted by 1 - 0.09
+      b = core.pacing_bucket(1)
+      q = b:send(0)
+      b:round_trip(q, 0)                        -- the loop could not say: none taken
+      b:answer(q, 1, { limit = limit, remaining = "0", reset = "10" })
+      assert.near(10, b:delay(1), 1e-9)
+    end)
+
+    it("with a window announced, paces the requests past a spent count's reset by the windows", function()
+      local b = core.pacing_bucket(1)
+      local limit = "3, 3;w=10"
+      for i = 2, 0, -1 do
+        b:answer(b:send(0), 0, { limit = limit, remaining = tostring(i), reset = "10" })
+      end
+      assert.near(10, b:delay(0), 1e-9)
+      assert.equal(0, b:delay(10))
+      b:send(10)
+      assert.equal(0, b:delay(10))              -- no probe: the windows allow two more
+      b:send(10)
+      b:send(10)
+      assert.equal(HUGE, b:delay(10))           -- three out: the window is full
+    end)
+
+    it("with others drawing on the budget, still lets one request ask past the reset", function()
+      local b = core.pacing_bucket(1)
+      local limit = "10, 10;w=60"
+      b:answer(b:send(0), 0, { limit = limit, remaining = "9", reset = "60" })
+      b:answer(b:send(1), 1, { limit = limit, remaining = "0", reset = "59" })
+      assert.near(59, b:delay(1), 1e-9)         -- two sent, none remain: not ours alone
+      assert.equal(0, b:delay(60))
+      b:send(60)
+      assert.equal(HUGE, b:delay(60))
+    end)
+
+    it("lets the requests a remaining count allows go, whatever the windows say", function()
+      -- a fixed window of 2 per 10 s: two requests at 0 and 9, then the
+      -- next window opens at 10 and its first answer says one remains
+      local b = core.pacing_bucket(1)
+      local limit = "2, 2;w=10"
+      b:answer(b:send(0), 0, { limit = limit, remaining = "1", reset = "10" })
+      b:answer(b:send(9), 9, { limit = limit, remaining = "0", reset = "1" })
+      assert.equal(0, b:delay(10))
+      b:answer(b:send(10), 10, { limit = limit, remaining = "1", reset = "10" })
+      assert.equal(0, b:delay(10))              -- two in the last 10 s, yet one remains
+      b:send(10)
+      assert.near(10, b:delay(10), 1e-9)        -- then the windows again
+    end)
+
+    it("after a 429, probes past each reset of a spent count", function()
+      local b = core.pacing_bucket(1)
+      local limit = "3, 3;w=10"
+      b:answer(b:send(0), 0, { limit = limit, remaining = "2", reset = "10" })
+      b:refused(b:send(0), 0, nil, 10)
+      assert.equal(0, b:delay(10))
+      b:answer(b:send(10), 10, { limit = limit, remaining = "0", reset = "0.2" })
+      assert.near(0.2, b:delay(10), 1e-9)       -- within a reset's rounding: no sign of others
+      assert.equal(0, b:delay(10.2))
+      b:send(10.2)
+      assert.equal(HUGE, b:delay(10.2))         -- its answer first: the 429 said the budget is not ours alone
     end)
 
     it("past the reset of a spent count lets one request ask again", function()
