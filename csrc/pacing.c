@@ -530,6 +530,45 @@ int rs_bucket_seed(rs_bucket *b, double limit, double seconds)
 
 /* ---- what rate_limit() shows ------------------------------------------- */
 
+/* What window w leaves by the client's own count (no header said
+ * otherwise): its limit less the requests out and those answered in its
+ * last seconds (the log's rule, as window_delay reads it), and when the
+ * oldest of those leaves it (0: none counted; W: only requests out, which
+ * count as now).  A window larger than the log counts what the log holds. */
+static void window_left(const rs_bucket *b, rs_window w, double now, double *left, double *reset)
+{
+    double limit = floor(w.limit), counted = b->in_flight, leaves;
+    int m;
+    *reset = b->in_flight > 0 ? w.seconds : 0;
+    for (m = 1; m <= b->log_len; m++) {
+        leaves = log_recent(b, m) - way_back(b) + w.seconds;
+        if (leaves <= now)
+            break;              /* the log is in order of time: none older counts */
+        counted++;
+        *reset = leaves - now;
+    }
+    *left = counted < limit ? limit - counted : 0;
+}
+
+/* Without a header heard, the known windows by the client's own count:
+ * the one that leaves the fewest requests (on a tie, the first) gives
+ * the limit, remaining count, reset and window shown. */
+static void view_counted(const rs_bucket *b, const rs_window *w, int n, double now,
+                         rs_bucket_view *v)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        double left, reset;
+        window_left(b, w[i], now, &left, &reset);
+        if (i == 0 || left < v->remaining) {
+            v->limit = w[i].limit;
+            v->window = w[i].seconds;
+            v->remaining = left;
+            v->reset = reset;
+        }
+    }
+}
+
 void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v)
 {
     int i, n;
@@ -540,6 +579,8 @@ void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v)
     for (i = 0; i < n; i++)
         v->window_list[i] = w[i];
     v->windows = n;
+    if (n > 0)
+        v->window = w[0].seconds;
     if (b->rate.has) {
         v->known = 1;
         v->limit = b->rate.limit;
@@ -547,11 +588,8 @@ void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v)
         v->reset = b->rate_at + b->rate.reset - now;
     } else if (n > 0) {
         v->known = 1;
-        v->limit = w[0].limit;
-        v->remaining = w[0].limit;
+        view_counted(b, w, n, now, v);
     }
-    if (n > 0)
-        v->window = w[0].seconds;
     if (b->has_cap) {           /* what the client still lets go */
         double left = b->cap > b->sent ? (double)(b->cap - b->sent) : 0;
         if (!b->rate.has || left < v->remaining)

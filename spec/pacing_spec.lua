@@ -328,6 +328,33 @@ describe("a bucket (csrc/pacing.c)", function()
         assert.is_true(t < 80, "took " .. t)
       end)
     end
+
+    -- Without headers, what the client knows is its own count: the limit
+    -- given less the requests of the last W seconds (those out counting
+    -- as now), and a reset when the oldest of them leaves the window.
+    it("shows the limit given less the requests counted in the last window, without headers", function()
+      local b = core.pacing_bucket(1)
+      b:seed(5, 60)
+      local v = b:view(0)
+      assert.same({ 5, 5, 0, 60 }, { v.limit, v.remaining, v.reset, v.window })
+      local q = b:send(0)
+      v = b:view(0)
+      assert.same({ 4, 60 }, { v.remaining, v.reset })
+      b:answer(q, 0.2)
+      v = b:view(0.2)
+      assert.equal(4, v.remaining)
+      assert.near(60, v.reset, 1e-9)
+      b:answer(b:send(10), 10.1)
+      b:answer(b:send(10), 10.1)
+      v = b:view(10.1)
+      assert.equal(2, v.remaining)
+      assert.near(50.1, v.reset, 1e-9)
+      v = b:view(60.5)                          -- the first has left the window
+      assert.equal(3, v.remaining)
+      assert.near(9.6, v.reset, 1e-9)
+      v = b:view(70.1)
+      assert.same({ 5, 0 }, { v.remaining, v.reset })
+    end)
   end)
 
   describe("after a 429", function()
