@@ -446,8 +446,23 @@ static void settled_request(rs_bucket *b, unsigned long long seq)
         b->probe_seq = 0;
 }
 
+/* The rate an answer said, as the rule reads it: a remaining count said
+ * before counting (pacing.h) is taken one lower, into *own.  ok: the
+ * request went through, so it was counted. */
+static const rs_rate *counted_rate(rs_bucket *b, const rs_rate *r, int ok, rs_rate *own)
+{
+    if (ok && r->limit >= 1 && r->remaining >= r->limit)
+        b->counts_after = 1;
+    if (!b->counts_after)
+        return r;
+    *own = *r;
+    own->remaining = r->remaining >= 1 ? r->remaining - 1 : 0;
+    return own;
+}
+
 void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r, int ok)
 {
+    rs_rate own;
     int was_probe;
     if (b->free && !(r && r->has)) {    /* nothing to learn: the fast path (now unused) */
         if (b->in_flight > 0)
@@ -459,7 +474,7 @@ void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs
     settled_request(b, seq);
     if (r && r->has) {
         heard_rtt(b, seq, now);
-        took_rate(b, seq, now, r);      /* first: it may make the log */
+        took_rate(b, seq, now, counted_rate(b, r, ok, &own));   /* first: it may make the log */
     }
     log_push(b, now);
     if (was_probe && !(r && r->has && r->limit < 1))
