@@ -255,11 +255,12 @@ static int proves_token(const rs_bucket *b, unsigned long long seq, double now,
     return remaining + before + 1 > limit;
 }
 
-/* A token bucket no longer: back to the windows' rule, for good. */
+/* A token bucket no longer: back to the windows' rule, for good (the
+ * answers of its first window could prove it again). */
 static void token_end(rs_bucket *b)
 {
     b->token = 0;
-   
+    b->token_banned = 1;
 }
 
 /* The count is spent where the windows would let a request go: how

@@ -224,6 +224,18 @@ describe("a bucket (csrc/pacing.c)", function()
       assert.is_false(b:state().token)
     end)
 
+    -- Within the first window the answers could prove a token bucket
+    -- again: a 429 must keep them from it.
+    it("does not take a token bucket again after a 429 in its first window", function()
+      local s = server("bucket_next", 10, 10)
+      local b = core.pacing_bucket(1)
+      local t = drive(b, s, 6, 2, 1)
+      assert.is_true(t < 5 and b:state().token)
+      b:refused(b:send(t), t + 0.1, nil, 1)
+      drive(b, s, 20, 2, 1, { start = t + 1.2 })
+      assert.is_false(b:state().token)
+    end)
+
     it("keeps every window of the limit header", function()
       local b = core.pacing_bucket(1)
       b:answer(b:send(0), 0, { limit = "2, 2;w=1, 3;w=60", remaining = "1", reset = "1" })
