@@ -448,11 +448,12 @@ static void settled_request(rs_bucket *b, unsigned long long seq)
 }
 
 /* The rate an answer said, as the rule reads it: a remaining count said
- * before counting (pacing.h) is taken one lower, into *own.  ok: the
- * request went through, so it was counted. */
-static const rs_rate *counted_rate(rs_bucket *b, const rs_rate *r, int ok, rs_rate *own)
+ * before counting (pacing.h) is taken one lower, into *own.  Any answer
+ * but a 429 is of a request counted, as the proof of a token bucket
+ * takes it (a failure too: the limiter let it through). */
+static const rs_rate *counted_rate(rs_bucket *b, const rs_rate *r, rs_rate *own)
 {
-    if (ok && r->limit >= 1 && r->remaining >= r->limit)
+    if (r->limit >= 1 && r->remaining >= r->limit)
         b->counts_after = 1;
     if (!b->counts_after)
         return r;
@@ -475,7 +476,7 @@ void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs
     settled_request(b, seq);
     if (r && r->has) {
         heard_rtt(b, seq, now);
-        took_rate(b, seq, now, counted_rate(b, r, ok, &own));   /* first: it may make the log */
+        took_rate(b, seq, now, counted_rate(b, r, &own));   /* first: it may make the log */
     }
     log_push(b, now);
     if (was_probe && !(r && r->has && r->limit < 1))

@@ -36,10 +36,11 @@
  *
  * Some servers say remaining before counting the request it answers (the
  * first answer of a window of 10 says 10).  No other kind says as many
- * as the limit for a request it let through, so one answer that does
- * marks the bucket's server as such, for good: every remaining count of
- * it is then read one lower (else the ceiling would let one request too
- * many go, and the proof above would take a fixed window for a bucket).
+ * as the limit for a request it let through (any answer but a 429), so
+ * one answer that does marks the bucket's server as such, for good:
+ * every remaining count of it is then read one lower (else the ceiling
+ * would let one request too many go, and the proof above would take a
+ * fixed window for a bucket).
  *
  * When a request was counted.  A server counts a request between its send
  * and its answer.  The log keeps each answer's time, and a remaining

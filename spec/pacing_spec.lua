@@ -224,6 +224,18 @@ describe("a bucket (csrc/pacing.c)", function()
       assert.is_false(b:state().token)
     end)
 
+    it("reads remaining one lower once an answer, a success or not, says as many as the limit", function()
+      local b = core.pacing_bucket(1)
+      local limit = "10, 10;w=10"
+      b:answer(b:send(0), 0.1, { limit = limit, remaining = "10", reset = "10" }, false)
+      assert.equal(9, b:view(0.1).remaining)
+      b:answer(b:send(0.1), 0.2, { limit = limit, remaining = "9", reset = "9.9" })
+      assert.equal(8, b:view(0.2).remaining)
+      b = core.pacing_bucket(1)                 -- one that says it after counting
+      b:answer(b:send(0), 0.1, { limit = limit, remaining = "9", reset = "10" })
+      assert.equal(9, b:view(0.1).remaining)
+    end)
+
     -- Within the first window the answers could prove a token bucket
     -- again: a 429 must keep them from it.
     it("does not take a token bucket again after a 429 in its first window", function()
