@@ -255,11 +255,12 @@ static int proves_token(const rs_bucket *b, unsigned long long seq, double now,
     return remaining + before + 1 > limit;
 }
 
-/* A token bucket no longer: back to the windows' rule, for good. */
+/* A token bucket no longer: back to the windows' rule, for good (the
+ * answers of its first window could prove it again). */
 static void token_end(rs_bucket *b)
 {
     b->token = 0;
-   
+    b->token_banned = 1;
 }
 
 /* The count is spent where the windows would let a request go: how
@@ -446,8 +447,24 @@ static void settled_request(rs_bucket *b, unsigned long long seq)
         b->probe_seq = 0;
 }
 
+/* The rate an answer said, as the rule reads it: a remaining count said
+ * before counting (pacing.h) is taken one lower, into *own.  Any answer
+ * but a 429 is of a request counted, as the proof of a token bucket
+ * takes it (a failure too: the limiter let it through). */
+static const rs_rate *counted_rate(rs_bucket *b, const rs_rate *r, rs_rate *own)
+{
+    if (r->limit >= 1 && r->remaining >= r->limit)
+        b->counts_after = 1;
+    if (!b->counts_after)
+        return r;
+    *own = *r;
+    own->remaining = r->remaining >= 1 ? r->remaining - 1 : 0;
+    return own;
+}
+
 void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs_rate *r, int ok)
 {
+    rs_rate own;
     int was_probe;
     if (b->free && !(r && r->has)) {    /* nothing to learn: the fast path (now unused) */
         if (b->in_flight > 0)
@@ -459,7 +476,7 @@ void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs
     settled_request(b, seq);
     if (r && r->has) {
         heard_rtt(b, seq, now);
-        took_rate(b, seq, now, r);      /* first: it may make the log */
+        took_rate(b, seq, now, counted_rate(b, r, &own));   /* first: it may make the log */
     }
     log_push(b, now);
     if (was_probe && !(r && r->has && r->limit < 1))
@@ -530,6 +547,45 @@ int rs_bucket_seed(rs_bucket *b, double limit, double seconds)
 
 /* ---- what rate_limit() shows ------------------------------------------- */
 
+/* What window w leaves by the client's own count (no header said
+ * otherwise): its limit less the requests out and those answered in its
+ * last seconds (the log's rule, as window_delay reads it), and when the
+ * oldest of those leaves it (0: none counted; W: only requests out, which
+ * count as now).  A window larger than the log counts what the log holds. */
+static void window_left(const rs_bucket *b, rs_window w, double now, double *left, double *reset)
+{
+    double limit = floor(w.limit), counted = b->in_flight, leaves;
+    int m;
+    *reset = b->in_flight > 0 ? w.seconds : 0;
+    for (m = 1; m <= b->log_len; m++) {
+        leaves = log_recent(b, m) - way_back(b) + w.seconds;
+        if (leaves <= now)
+            break;              /* the log is in order of time: none older counts */
+        counted++;
+        *reset = leaves - now;
+    }
+    *left = counted < limit ? limit - counted : 0;
+}
+
+/* Without a header heard, the known windows by the client's own count:
+ * the one that leaves the fewest requests (on a tie, the first) gives
+ * the limit, remaining count, reset and window shown. */
+static void view_counted(const rs_bucket *b, const rs_window *w, int n, double now,
+                         rs_bucket_view *v)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        double left, reset;
+        window_left(b, w[i], now, &left, &reset);
+        if (i == 0 || left < v->remaining) {
+            v->limit = w[i].limit;
+            v->window = w[i].seconds;
+            v->remaining = left;
+            v->reset = reset;
+        }
+    }
+}
+
 void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v)
 {
     int i, n;
@@ -540,6 +596,8 @@ void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v)
     for (i = 0; i < n; i++)
         v->window_list[i] = w[i];
     v->windows = n;
+    if (n > 0)
+        v->window = w[0].seconds;
     if (b->rate.has) {
         v->known = 1;
         v->limit = b->rate.limit;
@@ -547,11 +605,8 @@ void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v)
         v->reset = b->rate_at + b->rate.reset - now;
     } else if (n > 0) {
         v->known = 1;
-        v->limit = w[0].limit;
-        v->remaining = w[0].limit;
+        view_counted(b, w, n, now, v);
     }
-    if (n > 0)
-        v->window = w[0].seconds;
     if (b->has_cap) {           /* what the client still lets go */
         double left = b->cap > b->sent ? (double)(b->cap - b->sent) : 0;
         if (!b->rate.has || left < v->remaining)

@@ -34,6 +34,14 @@
  *     answer's remaining count (less every request out, less one spare)
  *     and grown at L/W until full.  A 429 ends that for good.
  *
+ * Some servers say remaining before counting the request it answers (the
+ * first answer of a window of 10 says 10).  No other kind says as many
+ * as the limit for a request it let through (any answer but a 429), so
+ * one answer that does marks the bucket's server as such, for good:
+ * every remaining count of it is then read one lower (else the ceiling
+ * would let one request too many go, and the proof above would take a
+ * fixed window for a bucket).
+ *
  * When a request was counted.  A server counts a request between its send
  * and its answer.  The log keeps each answer's time, and a remaining
  * count's end is its answer's time plus its reset; both are read earlier
@@ -118,6 +126,7 @@ typedef struct rs_bucket {
     double sent_at[RS_PACE_RING];   /* when request seq went, by seq; -1: round trip told */
     double rtt_min;             /* the fastest round trip of an answer with headers, or 0 */
     int token, token_banned;
+    int counts_after;           /* its remaining counts are said before the request is counted */
     double tk_level, tk_at;     /* remaining heard at tk_at */
     unsigned long long tk_seq, tk_sent;     /* of that answer; sent then */
     int tk_flight;              /* out then */

@@ -343,6 +343,12 @@ describe("the on_response hook", function()
     assert.same(steady(client:rate_limit("friends", "friends_count")), steady(infos[1].rate_limit))
     assert.equal(5, infos[1].rate_limit.limit)
     assert.same({ { 5, 60 } }, infos[1].rate_limit.windows)
+    -- what the client counted: one of the five went in this window
+    assert.equal(4, infos[1].rate_limit.remaining)
+    assert.is_true(infos[1].rate_limit.reset > 0 and infos[1].rate_limit.reset <= 60)
+    assert(client:friends_count(me))
+    assert.equal(3, client:rate_limit("friends", "friends_count").remaining)
+    assert.equal(3, infos[2].rate_limit.remaining)
   end)
 
   it("has no rate_limit when the client knows no limit for the request's bucket", function()

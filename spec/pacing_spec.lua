@@ -12,9 +12,12 @@ local HUGE = math.huge
 -- as the sandbox does: headers (unless o.headers == false) with resets
 -- rounded up (whole seconds for windows, milliseconds for buckets), and a
 -- 429's Retry-After (unless o.retry_after == false).
+-- o.early: remaining is said as it was before the request was counted
+-- (one more than the others say), as some servers do.  style may be a
+-- style's table.
 local function server(style, L, W, o)
   o = o or {}
-  local st, c = styles[style], nil
+  local st, c = type(style) == "table" and style or styles[style], nil
   local s = { passed = 0, refused = 0 }
   local function round(x)
     if st.fraction then return math.ceil(x * 1000 - 1e-6) / 1000 end
@@ -22,7 +25,8 @@ local function server(style, L, W, o)
   end
   function s.handle(now)
     c = c or st.new(L, W, now)
-    local ok = st.remaining(c, L, W, now) >= 1
+    local before = st.remaining(c, L, W, now)
+    local ok = before >= 1
     if ok then
       st.take(c, L, W, now)
       s.passed = s.passed + 1
@@ -33,7 +37,7 @@ local function server(style, L, W, o)
     if o.headers ~= false then
       headers = {
         limit = string.format("%d, %d;w=%g", L, L, W),
-        remaining = tostring(math.max(0, st.remaining(c, L, W, now))),
+        remaining = tostring(math.max(0, o.early and before or st.remaining(c, L, W, now))),
         reset = tostring(round(math.max(0, st.reset(c, L, W, now)))),
       }
     end
@@ -42,6 +46,19 @@ local function server(style, L, W, o)
   end
   return s
 end
+
+-- A fixed window on the clock: one from each multiple of W seconds, so
+-- that it may have opened before the client's first request.
+local on_the_clock = {
+  new = function(_, W, now) return { start = W * math.floor(now / W), count = 0 } end,
+  remaining = function(c, L, W, now)
+    if now >= c.start + W then c.start, c.count = W * math.floor(now / W), 0 end
+    return L - c.count
+  end,
+  take = styles.fixed.take,
+  reset = styles.fixed.reset,
+  wait = styles.fixed.wait,
+}
 
 -- Sends n requests through bucket b to server s, at most conc at once,
 -- each answered rtt seconds after it went (counted by the server half
@@ -155,6 +172,47 @@ describe("a bucket (csrc/pacing.c)", function()
       end)
     end
 
+    -- A window that opened before the client's first request, whose
+    -- answers say remaining before counting: the first answer says 10 of
+    -- 10, which taken as said would mean that more came back since the
+    -- window opened than a fixed window lets, as a token bucket does.
+    for _, early in ipairs { false, true } do
+      local said = early and ", remaining said before counting" or ""
+      it("a fixed window on the clock" .. said .. ": no 429, never a token bucket", function()
+        for _, conc in ipairs { 1, 2, 8, 100 } do
+          for _, start in ipairs { 3, 9.5 } do
+            local s = server(on_the_clock, 10, 10, { early = early })
+            local b = core.pacing_bucket(1)
+            drive(b, s, 60, conc, 1, { start = start })
+            assert.equal(0, s.refused, conc .. " at once from " .. start)
+            assert.is_false(b:state().token, conc .. " at once from " .. start)
+          end
+        end
+      end)
+    end
+    for _, style in ipairs { "fixed", "sliding" } do
+      it(style .. ", remaining said before counting: no 429, never a token bucket", function()
+        for _, conc in ipairs { 1, 2, 8, 100 } do
+          local s = server(style, 10, 10, { early = true })
+          local b = core.pacing_bucket(1)
+          drive(b, s, 60, conc, 1)
+          drive(b, s, 30, conc, 0.1, { start = 61.3 })
+          assert.equal(0, s.refused, conc .. " at once")
+          assert.is_false(b:state().token, conc .. " at once")
+        end
+      end)
+    end
+    for _, style in ipairs { "bucket_next", "bucket_full" } do
+      it(style .. ", remaining said before counting: still a token bucket, no 429", function()
+        local s = server(style, 10, 10, { early = true })
+        local b = core.pacing_bucket(1)
+        local t = drive(b, s, 40, 2, 1)
+        assert.equal(0, s.refused)
+        assert.is_true(t < 34, "took " .. t)
+        assert.is_true(b:state().token)
+      end)
+    end
+
     it("leaves the token bucket's level for good after a 429", function()
       local s = server("bucket_next", 10, 10)
       local b = core.pacing_bucket(1)
@@ -162,6 +220,30 @@ describe("a bucket (csrc/pacing.c)", function()
       assert.is_true(b:state().token)
       b:refused(b:send(t), t + 0.1, nil, 1)
       assert.is_false(b:state().token)
+      drive(b, s, 20, 2, 1, { start = t + 1.2 })
+      assert.is_false(b:state().token)
+    end)
+
+    it("reads remaining one lower once an answer, a success or not, says as many as the limit", function()
+      local b = core.pacing_bucket(1)
+      local limit = "10, 10;w=10"
+      b:answer(b:send(0), 0.1, { limit = limit, remaining = "10", reset = "10" }, false)
+      assert.equal(9, b:view(0.1).remaining)
+      b:answer(b:send(0.1), 0.2, { limit = limit, remaining = "9", reset = "9.9" })
+      assert.equal(8, b:view(0.2).remaining)
+      b = core.pacing_bucket(1)                 -- one that says it after counting
+      b:answer(b:send(0), 0.1, { limit = limit, remaining = "9", reset = "10" })
+      assert.equal(9, b:view(0.1).remaining)
+    end)
+
+    -- Within the first window the answers could prove a token bucket
+    -- again: a 429 must keep them from it.
+    it("does not take a token bucket again after a 429 in its first window", function()
+      local s = server("bucket_next", 10, 10)
+      local b = core.pacing_bucket(1)
+      local t = drive(b, s, 6, 2, 1)
+      assert.is_true(t < 5 and b:state().token)
+      b:refused(b:send(t), t + 0.1, nil, 1)
       drive(b, s, 20, 2, 1, { start = t + 1.2 })
       assert.is_false(b:state().token)
     end)
@@ -328,6 +410,33 @@ describe("a bucket (csrc/pacing.c)", function()
         assert.is_true(t < 80, "took " .. t)
       end)
     end
+
+    -- Without headers, what the client knows is its own count: the limit
+    -- given less the requests of the last W seconds (those out counting
+    -- as now), and a reset when the oldest of them leaves the window.
+    it("shows the limit given less the requests counted in the last window, without headers", function()
+      local b = core.pacing_bucket(1)
+      b:seed(5, 60)
+      local v = b:view(0)
+      assert.same({ 5, 5, 0, 60 }, { v.limit, v.remaining, v.reset, v.window })
+      local q = b:send(0)
+      v = b:view(0)
+      assert.same({ 4, 60 }, { v.remaining, v.reset })
+      b:answer(q, 0.2)
+      v = b:view(0.2)
+      assert.equal(4, v.remaining)
+      assert.near(60, v.reset, 1e-9)
+      b:answer(b:send(10), 10.1)
+      b:answer(b:send(10), 10.1)
+      v = b:view(10.1)
+      assert.equal(2, v.remaining)
+      assert.near(50.1, v.reset, 1e-9)
+      v = b:view(60.5)                          -- the first has left the window
+      assert.equal(3, v.remaining)
+      assert.near(9.6, v.reset, 1e-9)
+      v = b:view(70.1)
+      assert.same({ 5, 0 }, { v.remaining, v.reset })
+    end)
   end)
 
   describe("after a 429", function()
