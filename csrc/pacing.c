@@ -300,6 +300,20 @@ static void fw_counted(rs_bucket *b, unsigned long long seq)
         b->fw_open = at;
 }
 
+/* What rate_limit() shows of the fixed window learnt. */
+static void fw_view(const rs_bucket *b, double now, rs_bucket_view *v)
+{
+    double left = floor(b->fw_limit) - b->fw_used;
+    v->known = 1;
+    v->limit = floor(b->fw_limit);
+    v->remaining = left > 0 ? left : 0;
+    v->reset = b->fw_open + b->fw_seconds - now;
+    v->window = b->fw_seconds;
+    v->windows = 1;
+    v->window_list[0].limit = v->limit;
+    v->window_list[0].seconds = b->fw_seconds;
+}
+
 static void fw_sent(rs_bucket *b, double now)
 {
     b->fw_used++;
@@ -670,6 +684,8 @@ void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v)
     }
     if (n > 0)
         v->window = w[0].seconds;
+    if (b->fw && n == 0)
+        fw_view(b, now, v);
     if (b->has_cap) {           /* what the client still lets go */
         double left = b->cap > b->sent ? (double)(b->cap - b->sent) : 0;
         if (!b->rate.has || left < v->remaining)

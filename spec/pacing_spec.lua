@@ -374,6 +374,16 @@ describe("a bucket (csrc/pacing.c)", function()
       end)
     end
 
+    it("with Retry-After: rate_limit's view is the window learnt", function()
+      local s = server("fixed", 5, 10, { headers = false })
+      local b = core.pacing_bucket(1)
+      local t = drive(b, s, 22, 8, 0.1)         -- the last 2 went in a window of 5
+      local fixed, v = b:state().fixed, b:view(t)
+      assert.same({ 5, 3, fixed.seconds }, { v.limit, v.remaining, v.window })
+      assert.same({ { 5, fixed.seconds } }, v.windows)
+      assert.near(fixed.open + fixed.seconds - t, v.reset, 1e-9)
+    end)
+
     it("with Retry-After: a window that draws a 429 says the count, which the next ones keep to", function()
       local b = core.pacing_bucket(1)
       local t = drive(b, server("fixed", 5, 10, { headers = false }), 30, 8, 0.1)
