@@ -623,6 +623,8 @@ void rs_bucket_refused(rs_bucket *b, unsigned long long seq, double now, const r
         settle(b);
         return;
     }
+    if (b->fw && fresh && retry_after < 0)
+        fw_give_up(b);          /* its windows end where Retry-After says */
     wait = retry_after >= 0 ? retry_after : reset > 0 ? reset : -1;
     if (!fresh) {               /* sent before the bucket closed: it says no more */
         if (wait > 0 && now + wait > b->closed_until)

@@ -459,6 +459,16 @@ describe("a bucket (csrc/pacing.c)", function()
       assert.equal(0, b:delay(10.6))
     end)
 
+    it("gives the fixed window up for the rate learnt at a 429 without Retry-After", function()
+      local b = core.pacing_bucket(1)
+      local t = drive(b, server("fixed", 5, 10, { headers = false }), 12, 8, 0.1)
+      assert.is_truthy(b:state().fixed)
+      b:refused(b:send(t), t + 0.1, nil, nil, 0)
+      assert.is_nil(b:state().fixed)
+      assert.is_true(b:state().fixed_given_up)
+      assert.near(1, b:delay(t + 0.1), 1e-9)    -- the backoff, then the rate learnt
+    end)
+
     it("with Retry-After: gives the fixed window up when its windows keep drawing 429s", function()
       -- a sliding window met with bursts of 60 at once: the window
       -- learnt is wrong again and again; the rate learnt then paces it
