@@ -253,9 +253,10 @@ static void fw_reopen(rs_bucket *b)
 
 /* Seconds until the fixed window learnt lets one more request go.  A
  * request sent in the last slack of a window counts in the next one
- * too: the window's end as learnt may be late by that much.  A window
- * whose start was foretold (no 429 said it) may have been foretold
- * early: RS_PACE_UNTOLD_FLIGHT go until one of them succeeds. */
+ * too: the window's end as learnt may be late by that much.  A window's
+ * start may be early (foretold by the length learnt, or said by a 429
+ * and met a round trip early, which a slower way back makes early):
+ * RS_PACE_UNTOLD_FLIGHT go until one of them succeeds. */
 static double fw_delay(rs_bucket *b, double now)
 {
     if (now >= b->fw_open + b->fw_seconds) {    /* a window that drew no 429 */
@@ -277,8 +278,8 @@ static double fw_delay(rs_bucket *b, double now)
     }
     if (b->probe)
         return b->probe_seq ? RS_PACE_ANSWER : 0;
-    if (b->fw_windows > 1 && b->fw_ok == 0 && b->in_flight >= RS_PACE_UNTOLD_FLIGHT)
-        return RS_PACE_ANSWER;  /* a start foretold, not said: it may be early */
+    if (b->fw_ok == 0 && b->in_flight >= RS_PACE_UNTOLD_FLIGHT)
+        return RS_PACE_ANSWER;  /* its start may be early */
     if (b->fw_used < floor(b->fw_limit))
         return 0;
     return b->fw_open + b->fw_seconds - now;

@@ -408,7 +408,7 @@ describe("a bucket (csrc/pacing.c)", function()
       assert.equal(before, s.refused)
     end)
 
-    it("with Retry-After: uses a window said by a 429 in full, and one foretold 8 at a time until one succeeds", function()
+    it("with Retry-After: each window lets 8 go until one of them succeeds, then its whole count", function()
       local b = core.pacing_bucket(1)
       local function ok_burst(k, at)
         local q = {}
@@ -421,20 +421,22 @@ describe("a bucket (csrc/pacing.c)", function()
       ok_burst(1, 0)                            -- the first success went at 0
       ok_burst(8, 0.1); ok_burst(8, 0.2); ok_burst(3, 0.3)
       b:refused(b:send(0.4), 0.5, nil, 9.6)     -- 20 in the window, which ends at 10 (sent)
-      local q = {}
-      for i = 1, 20 do
-        assert.equal(0, b:delay(10))
-        q[i] = b:send(10)
+      -- said by the 429, then foretold (a window used in full: one more)
+      for _, w in ipairs { { start = 10, count = 20 }, { start = 20, count = 21 } } do
+        local q = {}
+        for i = 1, 8 do
+          assert.equal(0, b:delay(w.start))
+          q[i] = b:send(w.start)
+        end
+        assert.equal(HUGE, b:delay(w.start))    -- it may not have opened yet
+        b:answer(q[1], w.start + 0.1)
+        for i = 9, w.count do
+          assert.equal(0, b:delay(w.start + 0.1))
+          q[i] = b:send(w.start + 0.1)
+        end
+        assert.near(9.9, b:delay(w.start + 0.1), 1e-9)  -- its count is taken
+        for i = 2, w.count do b:answer(q[i], w.start + 0.2) end
       end
-      assert.near(10, b:delay(10), 1e-9)        -- its count is taken
-      for i = 1, 20 do b:answer(q[i], 10.1) end
-      for i = 1, 8 do
-        assert.equal(0, b:delay(20))
-        q[i] = b:send(20)
-      end
-      assert.equal(HUGE, b:delay(20))           -- 20 foretold it: it may be early
-      b:answer(q[1], 20.1)
-      assert.equal(0, b:delay(20.1))
     end)
 
     it("with Retry-After: a window that opened early moves the windows later, and lets one ask first", function()
@@ -470,15 +472,21 @@ describe("a bucket (csrc/pacing.c)", function()
     end)
 
     it("with Retry-After: gives the fixed window up when its windows keep drawing 429s", function()
-      -- a sliding window met with bursts of 60 at once: the window
-      -- learnt is wrong again and again; the rate learnt then paces it
-      local s = server("sliding", 60, 10, { headers = false })
+      -- a Retry-After of 1 s whatever the window (10 s) says no window's
+      -- end: the windows learnt from it meet closed ones, again and
+      -- again; the rate learnt then paces it
+      local s = server("fixed", 5, 10, { headers = false })
+      local handle = s.handle
+      s.handle = function(now)
+        local ok, headers, retry_after = handle(now)
+        return ok, headers, retry_after and 1
+      end
       local b = core.pacing_bucket(1)
-      drive(b, s, 300, 100, 0.05)
+      drive(b, s, 100, 8, 0.1)
       assert.is_true(b:state().fixed_given_up)
       assert.is_nil(b:state().fixed)
       assert.is_truthy(b:state().learnt)
-      assert.is_true(s.refused < 102, s.refused .. " refused")     -- before: 102
+      assert.is_true(s.refused <= 40, s.refused .. " refused")     -- before: 27
     end)
   end)
 
