@@ -2,6 +2,7 @@
  * pacing.c: the rule of one endpoint's bucket (see pacing.h).  Plain C on
  * numbers and the times passed in: no clock, no libcurl, no Lua.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,8 @@ static double fw_delay(rs_bucket *b, double now)
         b->fw_tail = b->fw_ok = 0;
         b->fw_seq = b->sent;
         b->fw_windows += (int)(n < 1e6 ? n : 1e6);
+        if (b->fw_windows > 1000000)
+            b->fw_windows = 1000000;            /* a count, not a clock: no overflow */
         b->fw_strikes = 0;
     }
     if (b->probe)
@@ -294,7 +297,7 @@ static void fw_counted(rs_bucket *b, unsigned long long seq)
         return;
     if (seq > b->fw_seq)
         b->fw_ok++;
-    if (seq > b->fw_sync_seq)
+    if (seq > b->fw_sync_seq && b->fw_ok_since < INT_MAX)
         b->fw_ok_since++;
     at = sent_time(b, seq);
     if (!b->fw && !b->fw_closing && at >= 0 && (b->fw_open < 0 || at < b->fw_open))
