@@ -2,12 +2,12 @@
  * pacing.c: the rule of one endpoint's bucket (see pacing.h).  Plain C on
  * numbers and the times passed in: no clock, no libcurl, no Lua.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pacing.h"
+#include "pacing_untold.h"
 
 /* A reset above this is not believed (seconds: a day). */
 #define RESET_BELIEVED 86400.0
@@ -131,200 +131,6 @@ static double windows_delay(const rs_bucket *b, double now)
     return most;
 }
 
-/* ---- an endpoint that says nothing ------------------------------------ */
-
-/* Nothing announced its limit (no x-ratelimit-* yet) nor gave it. */
-static int untold(const rs_bucket *b)
-{
-    return !b->rate.has && b->seeds == 0;
-}
-
-/* Before its first 429 an endpoint that says nothing holds at most
- * RS_PACE_UNTOLD_FLIGHT requests out: every request out when its unknown
- * count runs out draws a 429, so that many and not the whole concurrency.
- * Lifted for good after RS_PACE_UNTOLD_LIFT successes without a 429. */
-static int untold_capped(const rs_bucket *b)
-{
-    return untold(b) && !b->untold_lifted && !b->has_learnt && !b->learning && !b->fw;
-}
-
-/* When request seq went, or -1 when it is no longer remembered. */
-static double sent_time(const rs_bucket *b, unsigned long long seq)
-{
-    if (seq == 0 || seq > b->sent || b->sent - seq >= RS_PACE_RING)
-        return -1;
-    return b->sent_at[seq % RS_PACE_RING];
-}
-
-static void heard_rtt(rs_bucket *b, unsigned long long seq, double now)
-{
-    double at = sent_time(b, seq);
-    if (at >= 0 && now >= at && (b->rtt_min < 0 || now - at < b->rtt_min))
-        b->rtt_min = now - at;
-}
-
-/* How many windows in a row may end in a 429 before the fixed window is
- * given up (the endpoint's limit is of another kind). */
-#define FW_STRIKES 4
-
-/* The fixed window is given up for good: the next 429 teaches a rate
- * (a log: at most L in any W), approached from below. */
-static void fw_give_up(rs_bucket *b)
-{
-    b->fw = 0;
-    b->fw_banned = 1;
-}
-
-/* A 429 with Retry-After of an endpoint that says nothing: the window
- * that refused it ends then.  A request sent a round trip before that
- * moment (as seen here: the answer's arrival plus Retry-After) reaches
- * the server when it said; of the 429s of one closure, each rounded up,
- * the earliest end is the nearest the truth.  Until then the bucket is
- * closed and its window's successes are counted. */
-static void fw_refused(rs_bucket *b, double now, double retry_after, int fresh)
-{
-    double end = now + retry_after - (b->rtt_min > 0 ? b->rtt_min : 0);
-    if (fresh && !b->fw_closing) {
-        b->fw_closing = 1;
-        b->fw_end = end;
-        b->closed_seq = b->sent;
-    } else if (!b->fw_closing) {
-        return;                 /* sent in a window already left: nothing new */
-    } else if (end < b->fw_end) {
-        b->fw_end = end;
-    }
-    b->closed_until = b->fw_end > now ? b->fw_end : 0;
-}
-
-/* A window that drew a 429 after some successes: its count ran out.
- * The end a 429 said last and this one are the ends of m windows, m the
- * nearest whole number of the windows learnt between them, unless a
- * window learnt since passed more than this one while no count had yet
- * run out (then the windows learnt from the first, which may have begun
- * before the first request, were too short and split one: m is 1).
- * One window: its count is every success since the last end; more: the
- * successes of the last window. */
-static void fw_ran_out(rs_bucket *b, double at)
-{
-    double span = at - b->fw_sync, m = floor(span / b->fw_seconds + 0.5);
-    if (m <= 1 || (!b->fw_exact && b->fw_ok < b->fw_ok_most)) {
-        b->fw_limit = b->fw_ok_since;
-        b->fw_seconds = span;
-    } else {
-        b->fw_limit = b->fw_ok;
-        b->fw_seconds = span / m;
-    }
-    b->fw_exact = 1;
-}
-
-/* The closure ended: a window opens at fw_end.  The first time, the
- * window learnt is the successes since the first request that succeeded
- * went, in the time from then to fw_end (a count that may have begun
- * before: until a window's count runs out, each window used in full
- * tries 1, 2, 4... more).  After that, a window met before it opened
- * (no success) moves the ends later, spread over the windows since the
- * last end a 429 said, and lets one request ask first. */
-static void fw_reopen(rs_bucket *b)
-{
-    double at = b->fw_end;
-    b->fw_closing = 0;
-    if (!b->fw) {
-        if (b->fw_ok >= 1 && b->fw_open >= 0 && at > b->fw_open) {
-            b->fw = 1;
-            b->fw_limit = b->fw_ok;
-            b->fw_seconds = at - b->fw_open;
-            b->fw_raise = 1;
-            b->probe = 0;
-        }
-    } else {
-        b->probe = b->fw_ok < 1;
-        b->probe_seq = 0;
-        if (b->fw_ok >= 1)
-            fw_ran_out(b, at);
-        else
-            b->fw_seconds += (at - b->fw_open) / (b->fw_windows > 0 ? b->fw_windows : 1);
-        if (++b->fw_strikes >= FW_STRIKES || b->fw_seconds <= 0 || b->fw_limit < 1)
-            fw_give_up(b);
-    }
-    b->fw_open = b->fw_sync = at;
-    b->fw_used = b->fw_tail = b->fw_ok = b->fw_ok_since = b->fw_ok_most = 0;
-    b->fw_seq = b->fw_sync_seq = b->sent;
-    b->fw_windows = 1;
-}
-
-/* Seconds until the fixed window learnt lets one more request go.  A
- * request sent in the last slack of a window counts in the next one
- * too: the window's end as learnt may be late by that much.  A window's
- * start may be early (foretold by the length learnt, or said by a 429
- * and met a round trip early, which a slower way back makes early):
- * RS_PACE_UNTOLD_FLIGHT go until one of them succeeds. */
-static double fw_delay(rs_bucket *b, double now)
-{
-    if (now >= b->fw_open + b->fw_seconds) {    /* a window that drew no 429 */
-        double n = floor((now - b->fw_open) / b->fw_seconds);
-        if (n < 1)
-            n = 1;              /* rounded below its end */
-        if (!b->fw_exact && b->fw_used >= floor(b->fw_limit)) {
-            b->fw_limit += b->fw_raise;         /* the count may be more: try */
-            b->fw_raise *= 2;
-        }
-        b->fw_open += n * b->fw_seconds;
-        b->fw_used = n == 1 ? b->fw_tail : 0;
-        if (b->fw_ok > b->fw_ok_most)
-            b->fw_ok_most = b->fw_ok;
-        b->fw_tail = b->fw_ok = 0;
-        b->fw_seq = b->sent;
-        b->fw_windows += (int)(n < 1e6 ? n : 1e6);
-        if (b->fw_windows > 1000000)
-            b->fw_windows = 1000000;            /* a count, not a clock: no overflow */
-        b->fw_strikes = 0;
-    }
-    if (b->probe)
-        return b->probe_seq ? RS_PACE_ANSWER : 0;
-    if (b->fw_ok == 0 && b->in_flight >= RS_PACE_UNTOLD_FLIGHT)
-        return RS_PACE_ANSWER;  /* its start may be early */
-    if (b->fw_used < floor(b->fw_limit))
-        return 0;
-    return b->fw_open + b->fw_seconds - now;
-}
-
-/* A success of request seq: one more of its window's count; before the
- * first window is learnt, the earliest that went is taken for its start. */
-static void fw_counted(rs_bucket *b, unsigned long long seq)
-{
-    double at;
-    if (!untold(b) || b->fw_banned)
-        return;
-    if (seq > b->fw_seq)
-        b->fw_ok++;
-    if (seq > b->fw_sync_seq && b->fw_ok_since < INT_MAX)
-        b->fw_ok_since++;
-    at = sent_time(b, seq);
-    if (!b->fw && !b->fw_closing && at >= 0 && (b->fw_open < 0 || at < b->fw_open))
-        b->fw_open = at;
-}
-
-/* What rate_limit() shows of the fixed window learnt. */
-static void fw_view(const rs_bucket *b, double now, rs_bucket_view *v)
-{
-    double left = floor(b->fw_limit) - b->fw_used;
-    v->known = 1;
-    v->limit = floor(b->fw_limit);
-    v->remaining = left > 0 ? left : 0;
-    v->reset = b->fw_open + b->fw_seconds - now;
-    v->window = b->fw_seconds;
-    v->windows = 1;
-    v->window_list[0].limit = v->limit;
-    v->window_list[0].seconds = b->fw_seconds;
-}
-
-static void fw_sent(rs_bucket *b, double now)
-{
-    b->fw_used++;
-    if (now >= b->fw_open + b->fw_seconds * (1 - RESET_SLACK))
-        b->fw_tail++;
-}
-
 /* ---- the state as a whole ---------------------------------------------- */
 
 /* Whether nothing limits b now: then rs_bucket_delay answers at once. */
@@ -333,7 +139,7 @@ static void settle(rs_bucket *b)
     int n;
     (void)windows_of(b, &n);
     b->free = !b->probe && !b->has_cap && b->closed_until == 0 && n == 0 && !b->learning
-              && !untold_capped(b) && !b->fw && !b->fw_closing;
+              && !rs_untold_holds(b);
 }
 
 /* Takes what a reset past its own window can mean: one above a day is
@@ -429,10 +235,8 @@ double rs_bucket_delay(rs_bucket *b, double now)
     if (b->closed_until > now)
         return b->closed_until - now;
     b->closed_until = 0;
-    if (b->fw_closing)
-        fw_reopen(b);
-    if (b->fw && untold(b))
-        return fw_delay(b, now);
+    if (rs_untold_delay(b, now, &d))
+        return d;
     if (b->token)
         return token_delay(b, now);
     if (b->has_cap && now >= b->cap_until) {
@@ -444,7 +248,7 @@ double rs_bucket_delay(rs_bucket *b, double now)
         return d;
     if (b->probe)
         return b->probe_seq ? RS_PACE_ANSWER : 0;
-    if (untold_capped(b) && b->in_flight >= RS_PACE_UNTOLD_FLIGHT)
+    if (rs_untold_capped(b) && b->in_flight >= RS_PACE_UNTOLD_FLIGHT)
         return RS_PACE_ANSWER;
     if (b->has_cap && b->sent >= b->cap)
         return b->cap_until - now;
@@ -457,9 +261,7 @@ unsigned long long rs_bucket_send(rs_bucket *b, double now)
     b->in_flight++;
     b->sent++;
     b->flight_at[b->sent % RS_PACE_RING] = b->in_flight;
-    b->sent_at[b->sent % RS_PACE_RING] = now;
-    if (b->fw)
-        fw_sent(b, now);
+    rs_untold_sent(b, now);
     if (b->first_sent <= 0)
         b->first_sent = now;
     if (b->probe && b->probe_seq == 0)
@@ -579,15 +381,12 @@ void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs
         if (b->in_flight > 0)
             b->in_flight--;
         b->episode_ok += ok;
-        if (ok)
-            fw_counted(b, seq);
+        rs_untold_answer(b, seq, -1, ok);
         return;
     }
     was_probe = seq != 0 && seq == b->probe_seq;
     settled_request(b, seq);
-    heard_rtt(b, seq, now);
-    if (ok)
-        fw_counted(b, seq);
+    rs_untold_answer(b, seq, now, ok);
     if (r && r->has)
         took_rate(b, seq, now, r);      /* first: it may make the log */
     log_push(b, now);
@@ -600,8 +399,6 @@ void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs
         else
             approach(b);
         b->episode_ok++;
-        if (b->episode_ok >= RS_PACE_UNTOLD_LIFT)
-            b->untold_lifted = 1;
     }
     settle(b);
 }
@@ -612,7 +409,6 @@ void rs_bucket_refused(rs_bucket *b, unsigned long long seq, double now, const r
     int fresh = seq > b->closed_seq;
     double reset = r && r->has ? believed_reset(r) : 0, wait;
     settled_request(b, seq);
-    heard_rtt(b, seq, now);
     b->uncounted++;
     if (b->token)
         token_end(b);           /* its level was wrong: the windows pace it */
@@ -622,13 +418,10 @@ void rs_bucket_refused(rs_bucket *b, unsigned long long seq, double now, const r
         b->rate.reset = reset;
         b->rate_at = now;
     }
-    if (retry_after >= 0 && untold(b) && !b->fw_banned && !b->has_learnt && !b->learning) {
-        fw_refused(b, now, retry_after, fresh);
+    if (rs_untold_refused(b, seq, now, retry_after, fresh)) {
         settle(b);
         return;
     }
-    if (b->fw && fresh && retry_after < 0)
-        fw_give_up(b);          /* its windows end where Retry-After says */
     wait = retry_after >= 0 ? retry_after : reset > 0 ? reset : -1;
     if (!fresh) {               /* sent before the bucket closed: it says no more */
         if (wait > 0 && now + wait > b->closed_until)
@@ -691,7 +484,7 @@ void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v)
     if (n > 0)
         v->window = w[0].seconds;
     if (b->fw && n == 0)
-        fw_view(b, now, v);
+        rs_untold_view(b, now, v);
     if (b->has_cap) {           /* what the client still lets go */
         double left = b->cap > b->sent ? (double)(b->cap - b->sent) : 0;
         if (!b->rate.has || left < v->remaining)
