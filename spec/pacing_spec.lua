@@ -1,4 +1,5 @@
--- The pacing rule of one endpoint's bucket (csrc/pacing.c), driven on a
+-- The pacing rule of one endpoint's bucket (csrc/pacing.c; for an
+-- endpoint that says nothing of its limit, csrc/pacing_untold.c), driven on a
 -- virtual clock through core.pacing_bucket: every time below is a number
 -- passed in, so windows of minutes cost nothing and nothing sleeps.  The
 -- servers are the sandbox's own rate-limit styles
@@ -437,6 +438,31 @@ describe("a bucket (csrc/pacing.c)", function()
         assert.near(9.9, b:delay(w.start + 0.1), 1e-9)  -- its count is taken
         for i = 2, w.count do b:answer(q[i], w.start + 0.2) end
       end
+    end)
+
+    it("with Retry-After: a request sent at the very end of a window counts in the next one too", function()
+      -- the end learnt may be late (Retry-After is rounded up): one sent
+      -- in its last thirtieth may be counted after it
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0.25)                 -- a round trip of 0.25
+      local qs = {}
+      for i = 1, 4 do qs[i] = b:send(0.25) end
+      for i = 1, 4 do b:answer(qs[i], 0.5) end
+      b:refused(b:send(0.5), 0.75, nil, 9.5)    -- 5 per 10 s, the next from 10
+      assert.equal(0, b:delay(10))
+      b:answer(b:send(10), 10.25)
+      for i = 1, 4 do                           -- in the window's last third of a second
+        assert.equal(0, b:delay(19.75))
+        qs[i] = b:send(19.75)
+      end
+      assert.equal(0.25, b:delay(19.75))
+      for i = 1, 4 do b:answer(qs[i], 20) end
+      local went = 0
+      while b:delay(20) == 0 do
+        b:send(20)
+        went = went + 1
+      end
+      assert.equal(b:state().fixed.limit - 4, went)
     end)
 
     it("with Retry-After: a window that opened early moves the windows later, and lets one ask first", function()
