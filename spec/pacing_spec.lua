@@ -440,6 +440,29 @@ describe("a bucket (csrc/pacing.c)", function()
       end
     end)
 
+    it("with Retry-After: a first window begun before the first request, windows on the clock: made up for", function()
+      -- windows of a minute on the server's clock (from -30), 40 of 60
+      -- taken before the client's first request: the first window counts
+      -- 20 in 30 s, and the windows learnt from it split the real ones
+      local s, start, count = { passed = 0, refused = 0 }, -30, 40
+      function s.handle(now)
+        if now >= start + 60 then
+          start, count = start + 60 * math.floor((now - start) / 60), 0
+        end
+        if count < 60 then
+          count, s.passed = count + 1, s.passed + 1
+          return true
+        end
+        s.refused = s.refused + 1
+        return false, nil, math.ceil(start + 60 - now)     -- whole seconds, as live
+      end
+      local b = core.pacing_bucket(1)
+      drive(b, s, 300, 8, 0.1)
+      assert.equal(60, b:state().fixed.limit)
+      assert.is_true(math.abs(b:state().fixed.seconds - 60) < 1, b:state().fixed.seconds)
+      assert.is_true(s.refused <= 24, s.refused .. " refused")
+    end)
+
     it("with Retry-After: a request sent at the very end of a window counts in the next one too", function()
       -- the end learnt may be late (Retry-After is rounded up): one sent
       -- in its last thirtieth may be counted after it
