@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pacing.h"
+#include "pacing_untold.h"
 
 /* A reset above this is not believed (seconds: a day). */
 #define RESET_BELIEVED 86400.0
@@ -29,6 +30,7 @@ void rs_bucket_init(rs_bucket *b, double retry_delay)
     b->probe = 1;
     b->retry_delay = retry_delay > 0 ? retry_delay : 1.0;
     b->step = 1.0 / 16;
+    b->fw_open = -1;            /* no success yet */
 }
 
 void rs_bucket_free(rs_bucket *b)
@@ -110,9 +112,10 @@ void rs_bucket_round_trip(rs_bucket *b, unsigned long long seq, double rtt)
     took_rtt(b, rtt);
 }
 
-/* Request seq, answered at now with headers (the limiter saw it): its
- * round trip, from its send, unless rs_bucket_round_trip told it. */
-static void heard_rtt(rs_bucket *b, unsigned long long seq, double now)
+/* Request seq, answered at now by the limiter (an answer with headers,
+ * or any answer of an endpoint that says nothing): its round trip, from
+ * its send, unless rs_bucket_round_trip told it. */
+void rs_bucket_heard_rtt(rs_bucket *b, unsigned long long seq, double now)
 {
     if (in_ring(b, seq) && b->sent_at[seq % RS_PACE_RING] >= 0)
         took_rtt(b, now - b->sent_at[seq % RS_PACE_RING]);
@@ -174,7 +177,8 @@ static void settle(rs_bucket *b)
 {
     int n;
     (void)windows_of(b, &n);
-    b->free = !b->probe && !b->has_cap && b->closed_until == 0 && n == 0 && !b->learning;
+    b->free = !b->probe && !b->has_cap && b->closed_until == 0 && n == 0 && !b->learning
+              && !rs_untold_holds(b);
 }
 
 /* Takes what a reset past its own window can mean: one above a day is
@@ -283,6 +287,8 @@ double rs_bucket_delay(rs_bucket *b, double now)
     if (b->closed_until > now)
         return b->closed_until - now;
     b->closed_until = 0;
+    if (rs_untold_delay(b, now, &d))
+        return d;
     if (b->token)
         return token_delay(b, now);
     if (b->has_cap && now >= b->cap_until - way_back(b)) {
@@ -294,6 +300,8 @@ double rs_bucket_delay(rs_bucket *b, double now)
         return d;
     if (b->probe)
         return b->probe_seq ? RS_PACE_ANSWER : 0;
+    if (rs_untold_capped(b) && b->in_flight >= RS_PACE_UNTOLD_FLIGHT)
+        return RS_PACE_ANSWER;
     if (b->has_cap && b->sent >= b->cap)
         return cap_delay(b, now);
     settle(b);
@@ -306,6 +314,7 @@ unsigned long long rs_bucket_send(rs_bucket *b, double now)
     b->sent++;
     b->flight_at[b->sent % RS_PACE_RING] = b->in_flight;
     b->sent_at[b->sent % RS_PACE_RING] = now;
+    rs_untold_sent(b, now);
     if (b->first_sent <= 0)
         b->first_sent = now;
     if (b->probe && b->probe_seq == 0)
@@ -470,12 +479,14 @@ void rs_bucket_answer(rs_bucket *b, unsigned long long seq, double now, const rs
         if (b->in_flight > 0)
             b->in_flight--;
         b->episode_ok += ok;
+        rs_untold_answer(b, seq, -1, ok);
         return;
     }
     was_probe = seq != 0 && seq == b->probe_seq;
     settled_request(b, seq);
+    rs_untold_answer(b, seq, now, ok);
     if (r && r->has) {
-        heard_rtt(b, seq, now);
+        rs_bucket_heard_rtt(b, seq, now);
         took_rate(b, seq, now, counted_rate(b, r, &own));   /* first: it may make the log */
     }
     log_push(b, now);
@@ -507,6 +518,10 @@ void rs_bucket_refused(rs_bucket *b, unsigned long long seq, double now, const r
         b->rate = *r;
         b->rate.reset = reset;
         b->rate_at = now;
+    }
+    if (rs_untold_refused(b, seq, now, retry_after, fresh)) {
+        settle(b);
+        return;
     }
     wait = retry_after >= 0 ? retry_after : reset > 0 ? reset : -1;
     if (!fresh) {               /* sent before the bucket closed: it says no more */
@@ -607,6 +622,8 @@ void rs_bucket_view_at(rs_bucket *b, double now, rs_bucket_view *v)
         v->known = 1;
         view_counted(b, w, n, now, v);
     }
+    if (b->fw && n == 0)
+        rs_untold_view(b, now, v);
     if (b->has_cap) {           /* what the client still lets go */
         double left = b->cap > b->sent ? (double)(b->cap - b->sent) : 0;
         if (!b->rate.has || left < v->remaining)

@@ -16,7 +16,19 @@
  *     token buckets whatever their reset means;
  *   - where nothing is known (no answer yet, a reopened bucket, a spent
  *     count past its reset) one request goes and the rest wait for its
- *     answer (a probe);
+ *     answer (a probe); an endpoint whose answers say nothing of its
+ *     limit then has at most RS_PACE_UNTOLD_FLIGHT requests out until its
+ *     first 429 (or RS_PACE_UNTOLD_LIFT successes without one);
+ *   - such an endpoint's 429 with Retry-After ends a window there: the
+ *     next opens a round trip before that (sent then, a request arrives
+ *     when the server said), with the successes of the one that ended as
+ *     its count, and as long as from the first success to then; each
+ *     window after it takes that count from its start (a fixed window),
+ *     RS_PACE_UNTOLD_FLIGHT at a time until one succeeds where no 429
+ *     said the start.  Until a window's count runs out, each window used
+ *     in full tries 1, 2, 4... more.  A window that draws a 429 again
+ *     corrects the count and the length; FW_STRIKES windows in a row
+ *     that draw one give it up, for the rate learnt below;
  *   - x-ratelimit-remaining R in the answer to the q-th request allows
  *     requests up to number R + q until its reset: an answer only lowers
  *     that ceiling (an older, higher count never reopens a closed gate);
@@ -79,6 +91,14 @@
  * went (for the proof of a token bucket). */
 #define RS_PACE_RING 128
 
+/* An endpoint that has said nothing of its limit: how many of its
+ * requests may be out before its first 429 (the first 429 is the only
+ * news of the limit, and every request out then draws one), and after
+ * how many successes without a 429 that cap is lifted for good (an
+ * endpoint without a limit is slowed only that long). */
+#define RS_PACE_UNTOLD_FLIGHT 8
+#define RS_PACE_UNTOLD_LIFT 256
+
 /* The state of one endpoint's limit.  Zeroed, then rs_bucket_init. */
 typedef struct rs_bucket {
     int free;                   /* nothing limits it: the fast path */
@@ -119,12 +139,31 @@ typedef struct rs_bucket {
     int since_adjust;           /* successes since the last shortening */
     double clean_seconds;       /* the last seconds that drew no 429, or 0 */
     double step;
+    /* an endpoint that says nothing (no x-ratelimit-*, no rate_limits):
+     * until its first 429, at most RS_PACE_UNTOLD_FLIGHT requests out;
+     * after it, paced as a fixed window learnt from its 429s (fw_*) */
+    int untold_lifted;          /* the cap above is lifted for good */
+    int fw, fw_banned, fw_closing;
+    double fw_limit, fw_seconds;    /* requests per window */
+    double fw_open;             /* when (sent) the current window opened */
+    double fw_end;              /* while closing: when (sent) the next one opens */
+    unsigned long long fw_seq;  /* the last request sent before fw_open */
+    int fw_used, fw_tail;       /* sent since fw_open; of them, in its last slack */
+    int fw_ok;                  /* successes of requests sent since fw_open */
+    double fw_sync;             /* the last end a 429 said (sent), where a window opened */
+    unsigned long long fw_sync_seq; /* the last request sent before it */
+    int fw_ok_since;            /* successes of requests sent since it */
+    int fw_ok_most;             /* the most successes of a window since it */
+    int fw_windows, fw_strikes; /* windows since a 429 said an end; 429s in a row */
+    int fw_exact;               /* a window's count ran out: its successes are the limit */
+    double fw_raise;            /* until then, what a window used in full adds to the next */
     /* a token bucket, once the answers prove it (see the top) */
     double first_sent;          /* when its first request went, or 0 */
     unsigned long long uncounted;   /* requests refused or lost, all time */
     int flight_at[RS_PACE_RING];    /* in_flight when request seq went, by seq */
     double sent_at[RS_PACE_RING];   /* when request seq went, by seq; -1: round trip told */
-    double rtt_min;             /* the fastest round trip of an answer with headers, or 0 */
+    double rtt_min;             /* the fastest round trip of an answer its limiter saw (with
+                                 * headers, or any of an endpoint that says nothing), or 0 */
     int token, token_banned;
     int counts_after;           /* its remaining counts are said before the request is counted */
     double tk_level, tk_at;     /* remaining heard at tk_at */

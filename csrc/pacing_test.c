@@ -179,6 +179,17 @@ static int pt_state(lua_State *L)
         lua_setfield(L, -2, "learnt");
     }
     set_num(L, "log", b->log_cap);
+    if (b->fw) {                /* the fixed window learnt of an endpoint that says nothing */
+        lua_createtable(L, 0, 4);
+        set_num(L, "limit", b->fw_limit);
+        set_num(L, "seconds", b->fw_seconds);
+        set_num(L, "open", b->fw_open);
+        set_num(L, "used", b->fw_used);
+        lua_setfield(L, -2, "fixed");
+    }
+    lua_pushboolean(L, b->fw_banned);
+    lua_setfield(L, -2, "fixed_given_up");
+    set_num(L, "rtt", b->rtt_min);
     return 1;
 }
 

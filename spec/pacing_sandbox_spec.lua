@@ -81,6 +81,33 @@ describe("pacing a bucket", function()
     assert.is_true(later <= 3, table.concat(statuses, " "))
   end)
 
+  it("without any header, with Retry-After: after the first window's 429s, one more in all", function()
+    -- 5 a second: the first burst meets the closed window; the window
+    -- learnt then takes 5 from each start (and tries a sixth once);
+    -- before, the rate learnt from below drew 6 more (and took 5 s, not 4)
+    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 5, window = 1, headers = false } } }
+    local client <close> = support.client{ concurrency = 8, max_retries = 5 }
+    assert.equal(0, counts(client, 25))
+    local statuses = {}
+    for _, r in ipairs(support.requests("GET")) do statuses[#statuses + 1] = r.status end
+    local i = 1
+    while statuses[i] == 200 do i = i + 1 end
+    while statuses[i] == 429 do i = i + 1 end          -- the first burst
+    local later = 0
+    for j = i, #statuses do if statuses[j] == 429 then later = later + 1 end end
+    assert.is_true(later <= 1, table.concat(statuses, " "))
+  end)
+
+  it("without any header, 32 at once: at most 8 out before the first 429, so at most 8 refused", function()
+    -- 10 a minute, Retry-After the window's end: every call left when the
+    -- first 429 closes the bucket would wait past its deadline, and fails
+    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 10, window = 60, headers = false } } }
+    local client <close> = support.client{ concurrency = 32, max_retries = 0, deadline = 1 }
+    counts(client, 40)
+    assert.equal(10, #support.requests("GET") - refused())
+    assert.is_true(refused() <= 8, refused() .. " refused")     -- before: 30
+  end)
+
   it("retries a 429 once its bucket reopens", function()
     sb:fault{ method = "GET", path = count_path(), kind = "status", status = 429, retry_after = 0 }
     local client <close> = support.client{ max_retries = 1 }

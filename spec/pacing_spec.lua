@@ -1,4 +1,5 @@
--- The pacing rule of one endpoint's bucket (csrc/pacing.c), driven on a
+-- The pacing rule of one endpoint's bucket (csrc/pacing.c; for an
+-- endpoint that says nothing of its limit, csrc/pacing_untold.c), driven on a
 -- virtual clock through core.pacing_bucket: every time below is a number
 -- passed in, so windows of minutes cost nothing and nothing sleeps.  The
 -- servers are the sandbox's own rate-limit styles
@@ -109,12 +110,28 @@ describe("a bucket (csrc/pacing.c)", function()
       assert.equal(0, b:delay(0.2))
     end)
 
-    it("is free once an answer announces nothing: every request goes at once", function()
+    it("once an answer announces nothing, lets 8 out at a time until a 429 or 256 successes", function()
+      -- a first 429 is the only news of an unknown limit, and every
+      -- request out when it runs out draws one: 8 of them, not 50
       local b = core.pacing_bucket(1)
       b:answer(b:send(0), 0.1)
-      for i = 1, 50 do
+      local out = {}
+      for i = 1, 8 do
         assert.equal(0, b:delay(0.1))
-        b:send(0.1)
+        out[i] = b:send(0.1)
+      end
+      assert.equal(HUGE, b:delay(0.1))
+      b:answer(out[1], 0.2)
+      assert.equal(0, b:delay(0.2))
+      -- an endpoint without a limit is slowed no longer than that
+      local now = 0.2
+      for i = 1, 256 do
+        now = now + 0.01
+        b:answer(b:send(now), now)
+      end
+      for i = 1, 50 do
+        assert.equal(0, b:delay(now))
+        b:send(now)
       end
       assert.is_true(b:state().free)
     end)
@@ -442,17 +459,17 @@ describe("a bucket (csrc/pacing.c)", function()
   describe("after a 429", function()
     it("holds every request of the bucket until Retry-After, then one", function()
       local b = core.pacing_bucket(1)
-      b:answer(b:send(0), 0)
+      b:answer(b:send(0), 0, { limit = "10, 10;w=60", remaining = "9", reset = "60" })
       local q1, q2, q3 = b:send(1), b:send(1), b:send(1)
-      b:refused(q1, 1.1, nil, 5)
-      assert.near(5, b:delay(1.1), 1e-9)
+      b:refused(q1, 1, nil, 5)
+      assert.near(5, b:delay(1), 1e-9)
       b:refused(q2, 1.2, nil, nil)              -- sent before it closed: no longer
-      assert.near(4.9, b:delay(1.2), 1e-9)
+      assert.near(4.8, b:delay(1.2), 1e-9)
       b:answer(q3, 1.3)
-      assert.near(4.8, b:delay(1.3), 1e-9)
-      assert.equal(0, b:delay(6.1))
-      b:send(6.1)
-      assert.equal(HUGE, b:delay(6.1))
+      assert.near(4.7, b:delay(1.3), 1e-9)
+      assert.equal(0, b:delay(6))
+      b:send(6)
+      assert.equal(HUGE, b:delay(6))
     end)
 
     it("without Retry-After waits for the reset the 429 announced", function()
@@ -524,6 +541,197 @@ describe("a bucket (csrc/pacing.c)", function()
       local b = core.pacing_bucket(1)
       drive(b, s, 100, 8, 0.1)
       assert.is_true(s.refused <= 12, s.refused .. " refused")
+    end)
+
+    it("with Retry-After: sends a round trip before the end it says, the earliest of a closure's 429s", function()
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0.1)                  -- a round trip of 0.1
+      local q1, q2 = b:send(0.1), b:send(0.1)
+      b:refused(q1, 0.2, nil, 5)                -- ends at 5.2 as seen here: sent at 5.1
+      assert.near(4.9, b:delay(0.2), 1e-9)
+      b:refused(q2, 0.25, nil, 4.9)             -- rounded up less: 5.15, sent at 5.05
+      assert.near(4.8, b:delay(0.25), 1e-9)
+    end)
+
+    for _, style in ipairs { "fixed", "sliding", "bucket_full", "bucket_next" } do
+      it(style .. " with Retry-After: learns the count and the end of a window from its 429s, and uses it in full", function()
+        -- 100 requests at 5 per 10 s, 8 at once: the first burst meets
+        -- the closed window; from then on each window takes its count
+        -- from its start (a token bucket: a token at each refill), and
+        -- none draws a 429 (before: 11-17, and 218 s for the windows)
+        local s = server(style, 5, 10, { headers = false })
+        local b = core.pacing_bucket(1)
+        local t = drive(b, s, 100, 8, 0.1)
+        assert.equal(100, s.passed)
+        assert.is_true(s.refused <= 12, s.refused .. " refused")
+        assert.is_true(t < 195, "took " .. t)   -- 20 windows: 190 s at the least
+        local before = s.refused
+        drive(b, s, 50, 8, 0.1, { start = t })
+        assert.equal(before, s.refused)
+      end)
+    end
+
+    it("with Retry-After: rate_limit's view is the window learnt", function()
+      local s = server("fixed", 5, 10, { headers = false })
+      local b = core.pacing_bucket(1)
+      local t = drive(b, s, 22, 8, 0.1)         -- the last 2 went in a window of 5
+      local fixed, v = b:state().fixed, b:view(t)
+      assert.same({ 5, 3, fixed.seconds }, { v.limit, v.remaining, v.window })
+      assert.same({ { 5, fixed.seconds } }, v.windows)
+      assert.near(fixed.open + fixed.seconds - t, v.reset, 1e-9)
+    end)
+
+    it("with Retry-After: a window that draws a 429 says the count, which the next ones keep to", function()
+      local b = core.pacing_bucket(1)
+      local t = drive(b, server("fixed", 5, 10, { headers = false }), 30, 8, 0.1)
+      assert.equal(5, b:state().fixed.limit)
+      local s = server("fixed", 3, 10, { headers = false })  -- the limit is lowered
+      drive(b, s, 30, 8, 0.1, { start = t })
+      assert.equal(3, b:state().fixed.limit)
+      assert.is_true(s.refused <= 2, s.refused .. " refused")
+    end)
+
+    it("with Retry-After: a first window that began before the first request is made up for", function()
+      -- 2 of the 5 were taken 3 s before: the first window counts 3 in 7 s
+      local s = server("fixed", 5, 10, { headers = false })
+      s.handle(-3)
+      s.handle(-3)
+      local b = core.pacing_bucket(1)
+      local t = drive(b, s, 100, 8, 0.1)
+      assert.equal(5, b:state().fixed.limit)
+      assert.is_true(s.refused <= 16, s.refused .. " refused")
+      local before = s.refused
+      drive(b, s, 50, 8, 0.1, { start = t })
+      assert.equal(before, s.refused)
+    end)
+
+    it("with Retry-After: each window lets 8 go until one of them succeeds, then its whole count", function()
+      local b = core.pacing_bucket(1)
+      local function ok_burst(k, at)
+        local q = {}
+        for i = 1, k do
+          assert.equal(0, b:delay(at))
+          q[i] = b:send(at)
+        end
+        for i = 1, k do b:answer(q[i], at + 0.1) end
+      end
+      ok_burst(1, 0)                            -- the first success went at 0
+      ok_burst(8, 0.1); ok_burst(8, 0.2); ok_burst(3, 0.3)
+      b:refused(b:send(0.4), 0.5, nil, 9.6)     -- 20 in the window, which ends at 10 (sent)
+      -- said by the 429, then foretold (a window used in full: one more)
+      for _, w in ipairs { { start = 10, count = 20 }, { start = 20, count = 21 } } do
+        local q = {}
+        for i = 1, 8 do
+          assert.equal(0, b:delay(w.start))
+          q[i] = b:send(w.start)
+        end
+        assert.equal(HUGE, b:delay(w.start))    -- it may not have opened yet
+        b:answer(q[1], w.start + 0.1)
+        for i = 9, w.count do
+          assert.equal(0, b:delay(w.start + 0.1))
+          q[i] = b:send(w.start + 0.1)
+        end
+        assert.near(9.9, b:delay(w.start + 0.1), 1e-9)  -- its count is taken
+        for i = 2, w.count do b:answer(q[i], w.start + 0.2) end
+      end
+    end)
+
+    it("with Retry-After: a first window begun before the first request, windows on the clock: made up for", function()
+      -- windows of a minute on the server's clock (from -30), 40 of 60
+      -- taken before the client's first request: the first window counts
+      -- 20 in 30 s, and the windows learnt from it split the real ones
+      local s, start, count = { passed = 0, refused = 0 }, -30, 40
+      function s.handle(now)
+        if now >= start + 60 then
+          start, count = start + 60 * math.floor((now - start) / 60), 0
+        end
+        if count < 60 then
+          count, s.passed = count + 1, s.passed + 1
+          return true
+        end
+        s.refused = s.refused + 1
+        return false, nil, math.ceil(start + 60 - now)     -- whole seconds, as live
+      end
+      local b = core.pacing_bucket(1)
+      drive(b, s, 300, 8, 0.1)
+      assert.equal(60, b:state().fixed.limit)
+      assert.is_true(math.abs(b:state().fixed.seconds - 60) < 1, b:state().fixed.seconds)
+      assert.is_true(s.refused <= 24, s.refused .. " refused")
+    end)
+
+    it("with Retry-After: a request sent at the very end of a window counts in the next one too", function()
+      -- the end learnt may be late (Retry-After is rounded up): one sent
+      -- in its last thirtieth may be counted after it
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0.25)                 -- a round trip of 0.25
+      local qs = {}
+      for i = 1, 4 do qs[i] = b:send(0.25) end
+      for i = 1, 4 do b:answer(qs[i], 0.5) end
+      b:refused(b:send(0.5), 0.75, nil, 9.5)    -- 5 per 10 s, the next from 10
+      assert.equal(0, b:delay(10))
+      b:answer(b:send(10), 10.25)
+      for i = 1, 4 do                           -- in the window's last third of a second
+        assert.equal(0, b:delay(19.75))
+        qs[i] = b:send(19.75)
+      end
+      assert.equal(0.25, b:delay(19.75))
+      for i = 1, 4 do b:answer(qs[i], 20) end
+      local went = 0
+      while b:delay(20) == 0 do
+        b:send(20)
+        went = went + 1
+      end
+      assert.equal(b:state().fixed.limit - 4, went)
+    end)
+
+    it("with Retry-After: a window that opened early moves the windows later, and lets one ask first", function()
+      local b = core.pacing_bucket(1)
+      b:answer(b:send(0), 0.1)                  -- the first success went at 0
+      local q = {}
+      for i = 1, 4 do q[i] = b:send(0.1) end
+      for i = 1, 3 do b:answer(q[i], 0.2) end
+      b:refused(q[4], 0.2, nil, 9.9)            -- the window ends at 10 (sent)
+      assert.near(9.8, b:delay(0.2), 1e-9)
+      assert.equal(0, b:delay(10))
+      assert.same({ 4, 10 }, { b:state().fixed.limit, b:state().fixed.seconds })
+      for i = 1, 4 do q[i] = b:send(10) end
+      assert.is_true(b:delay(10) > 9)           -- its count is taken
+      for i = 1, 4 do b:refused(q[i], 10.1, nil, 0.5) end  -- it had not opened
+      assert.near(0.4, b:delay(10.1), 1e-9)
+      assert.equal(0, b:delay(10.5))
+      assert.near(10.5, b:state().fixed.seconds, 1e-9)
+      local probe = b:send(10.5)
+      assert.equal(HUGE, b:delay(10.5))
+      b:answer(probe, 10.6)
+      assert.equal(0, b:delay(10.6))
+    end)
+
+    it("gives the fixed window up for the rate learnt at a 429 without Retry-After", function()
+      local b = core.pacing_bucket(1)
+      local t = drive(b, server("fixed", 5, 10, { headers = false }), 12, 8, 0.1)
+      assert.is_truthy(b:state().fixed)
+      b:refused(b:send(t), t + 0.1, nil, nil, 0)
+      assert.is_nil(b:state().fixed)
+      assert.is_true(b:state().fixed_given_up)
+      assert.near(1, b:delay(t + 0.1), 1e-9)    -- the backoff, then the rate learnt
+    end)
+
+    it("with Retry-After: gives the fixed window up when its windows keep drawing 429s", function()
+      -- a Retry-After of 1 s whatever the window (10 s) says no window's
+      -- end: the windows learnt from it meet closed ones, again and
+      -- again; the rate learnt then paces it
+      local s = server("fixed", 5, 10, { headers = false })
+      local handle = s.handle
+      s.handle = function(now)
+        local ok, headers, retry_after = handle(now)
+        return ok, headers, retry_after and 1
+      end
+      local b = core.pacing_bucket(1)
+      drive(b, s, 100, 8, 0.1)
+      assert.is_true(b:state().fixed_given_up)
+      assert.is_nil(b:state().fixed)
+      assert.is_truthy(b:state().learnt)
+      assert.is_true(s.refused <= 40, s.refused .. " refused")     -- before: 27
     end)
   end)
 
