@@ -15,9 +15,22 @@ local RULE = "POST /v1/presence/users"
 local sb = sandbox.start {}
 local r = redis.start()
 
+-- FLEET_TRACE=1: each request's time from the start, status and port, on stderr.
+local function trace(style, url, requests, t0)
+  io.stderr:write(("-- %s %s\n"):format(style, url))
+  for _, q in ipairs(requests) do
+    if q.method == "POST" then
+      local y, mo, d, h, mi, sec = q.time:match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):([%d.]+)Z$")
+      local t = os.time { year = y, month = mo, day = d, hour = h, min = mi, sec = 0 } + tonumber(sec)
+      io.stderr:write(("%.3f %s %s\n"):format(t - t0 - (os.time() - os.time(os.date("!*t"))), q.status, q.port))
+    end
+  end
+end
+
 local function run(style, url, kill)
   sb:reset(sb.world_path)
   sb:clear_requests()
+  r.cli("FLUSHALL")     -- the last run's shares: each run starts on a whole budget, as the oracle does
   sb:configure { rate_limits = { [RULE] = { limit = L, window = W, style = style, policy = true } } }
   local env = ("FLEET_COOKIE='%s' LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' ")
     :format((sb.credentials.cookie:gsub("'", "'\\''")))
@@ -47,6 +60,7 @@ local function run(style, url, kill)
       if q.status == 429 then refused = refused + 1 end
     end
   end
+  if os.getenv("FLEET_TRACE") then trace(style, url, sb:requests(), t0) end
   return { wall = wall, requests = requests, refused = refused, failed = failed, shared = shared }
 end
 
@@ -54,19 +68,31 @@ end
 local total = PROCESSES * math.ceil(IDS / 50)
 local oracle = (math.ceil(total / L) - 1) * W
 
+-- A subset, for a quick look (RESULTS.md is written by the whole run only):
+-- FLEET_STYLES="fixed,bucket_full", FLEET_CASES="off,on,kill", FLEET_FRAMES=0.
+local function wanted(var, name)
+  local v = os.getenv(var)
+  return v == nil or (("," .. v .. ","):find("," .. name .. ",", 1, true)) ~= nil
+end
+local whole = not (os.getenv("FLEET_STYLES") or os.getenv("FLEET_CASES") or os.getenv("FLEET_FRAMES"))
+
 local rows = {}
 for _, style in ipairs { "fixed", "bucket_full" } do
-  for _, case in ipairs { { "off", "none" }, { "on", r.url }, { "on, Redis killed 1.5 s in, restarted 1.5 s later", r.url, true } } do
-    local res = run(style, case[2], case[3])
-    rows[#rows + 1] = ("| %s | %s | %d | %d | %d | %d/%d | %.2f s | %.2fx |"):format(style, case[1],
-      res.requests, res.refused, res.failed, res.shared, PROCESSES, res.wall, res.wall / oracle)
-    io.stderr:write(rows[#rows], "\n")
+  for _, case in ipairs { { "off", "none", false, "off" }, { "on", r.url, false, "on" },
+                          { "on, Redis killed 1.5 s in, restarted 1.5 s later", r.url, true, "kill" } } do
+    if wanted("FLEET_STYLES", style) and wanted("FLEET_CASES", case[4]) then
+      local res = run(style, case[2], case[3])
+      rows[#rows + 1] = ("| %s | %s | %d | %d | %d | %d/%d | %.2f s | %.2fx |"):format(style, case[1],
+        res.requests, res.refused, res.failed, res.shared, PROCESSES, res.wall, res.wall / oracle)
+      io.stderr:write(rows[#rows], "\n")
+    end
   end
 end
 -- A frame host's step(0), shared_limits off and on (one process).
 local frames = {}
-for _, case in ipairs { { "off", "none" }, { "on", r.url } } do
+for _, case in ipairs(os.getenv("FLEET_FRAMES") == "0" and {} or { { "off", "none" }, { "on", r.url } }) do
   sb:reset(sb.world_path)
+  r.cli("FLUSHALL")
   sb:configure { rate_limits = { ["GET /v1/users/{userId}/friends/count"] = { limit = 20, window = 1, style = "fixed", policy = true } } }
   local env = ("FLEET_COOKIE='%s' LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' ")
     :format((sb.credentials.cookie:gsub("'", "'\\''")))
@@ -80,6 +106,7 @@ end
 r.stop()
 sb:stop()
 
+if not whole then return end
 local f = assert(io.open("bench/fleet/RESULTS.md", "w"))
 f:write(("# Fleet bench results (issue 22)\n\nWritten by `bench/fleet/fleet.lua` on %s UTC. "
   .. "%d processes sharing one cookie, each a presence job of %d ids (%d requests in all), against the sandbox "
