@@ -52,9 +52,14 @@ typedef struct rs_pace_table {
     unsigned long long jitter;  /* xorshift state for the backoffs' jitter */
     /* With shared_limits (fleet.c): asked after a head's own bucket and
      * may_start let it go; 0 and *wait (seconds, or RS_PACE_ANSWER) when
-     * it must wait for the fleet's budget.  settle hears each attempt. */
+     * it must wait for the fleet's budget.  While shared() says so, the
+     * own bucket holds a head back only for what the store does not
+     * apply (rs_bucket_delay_shared).  settle hears each attempt, r what
+     * its headers said (or NULL). */
     int (*gate)(void *fleet, rs_pace_entry *e, rs_pace_link *l, double now, double *wait);
-    void (*settle)(void *fleet, rs_pace_entry *e, rs_pace_link *l, long status, double retry_after);
+    int (*shared)(void *fleet);
+    void (*settle)(void *fleet, rs_pace_entry *e, rs_pace_link *l, long status,
+                   const rs_rate *r, double retry_after);
     void *fleet;
 } rs_pace_table;
 

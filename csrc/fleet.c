@@ -4,6 +4,12 @@
  * so a client paces no faster alone than it would in a fleet: the store
  * only holds it back further, for the requests of the others.
  *
+ * While the store is up, it applies the windows and the ceiling for the
+ * whole fleet (an answer's remaining count is the fleet's, and a bucket's
+ * log holds only its own requests): the bucket holds a head back only
+ * for a closure, a probe or a token bucket's level
+ * (rs_bucket_delay_shared), and never a share the store granted.
+ *
  * One take per bucket at a time: its answer either grants a share,
  * which the next head to go uses (its member kept on the link, for the
  * answer's record), or says how long to wait (the session's pace timer
@@ -84,18 +90,39 @@ static int gate(void *arg, rs_pace_entry *e, rs_pace_link *l, double now, double
     return 0;
 }
 
-static void settle(void *arg, rs_pace_entry *e, rs_pace_link *l, long status, double retry_after)
+static int shared(void *arg)
+{
+    const rs_fleet *f = arg;
+    return rs_store_up(f->store);
+}
+
+/* What r says remains and for how long, for the store (< 0: nothing): a
+ * limit of 0 leaves none; a reset past a day is not believed. */
+static void remaining_of(const rs_rate *r, double *remaining, double *reset)
+{
+    *remaining = *reset = -1;
+    if (r == NULL || !r->has || r->reset <= 0 || r->reset > 86400)
+        return;
+    *remaining = r->limit < 1 ? 0 : r->remaining;
+    *reset = r->reset;
+}
+
+static void settle(void *arg, rs_pace_entry *e, rs_pace_link *l, long status, const rs_rate *r,
+                   double retry_after)
 {
     rs_fleet *f = arg;
     const char *member = l->share[0] ? l->share : NULL;
     char key[RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX + 2];
+    double remaining, reset;
     if (member == NULL && (e->b.free || !rs_store_up(f->store)))
         return;                 /* nothing to share, or no one to tell */
     key_of(f, e, key, sizeof key);
     /* answered, or lost (it may have been counted); one that went without
      * a share (a CSRF handshake's resend, a probe, one sent while the
      * store was down) is counted from its answer, as pacing.c counts */
-    rs_store_record(f->store, key, member, status == 429, retry_after > 0 ? retry_after : 1);
+    remaining_of(status > 0 ? r : NULL, &remaining, &reset);
+    rs_store_record(f->store, key, member, status == 429, retry_after > 0 ? retry_after : 1,
+                    remaining, reset);
     l->share[0] = '\0';
 }
 
@@ -114,6 +141,7 @@ int rs_fleet_join(rs_session *s, rs_loop *lp, const char *url,
     f->s = s;
     s->buckets.fleet = f;
     s->buckets.gate = gate;
+    s->buckets.shared = shared;
     s->buckets.settle = settle;
     return 1;
 }
@@ -124,6 +152,7 @@ void rs_fleet_leave(rs_session *s)
     if (f == NULL)
         return;
     s->buckets.gate = NULL;     /* the store's last answers repump nothing */
+    s->buckets.shared = NULL;
     s->buckets.settle = NULL;
     f->lp = NULL;
     rs_store_close(f->store);

@@ -32,8 +32,13 @@
 
 /* KEYS[1]: the sorted set of shares by time; KEYS[2]: closed until.
  * ARGV: op, member, then take's flight and windows (limit, seconds)...,
- * or answered's and refused's seconds and "new" (a request that went
- * without a share: counted from its answer).  As pacing.c logs them, a share counts from
+ * or answered's and refused's seconds, "new" (a request that went
+ * without a share: counted from its answer) or "old", and the answer's
+ * remaining count and reset (-1: not said).  An answer that says none
+ * remain closes the endpoint until its reset, as a 429 until its
+ * Retry-After (for every style of window the budget has room again by
+ * then; counted from when the store heard it, later than the server
+ * said it).  As pacing.c logs them, a share counts from
  * when it was answered (the latest it can have been counted); one in
  * flight counts as now, its time put flight seconds ahead (the longest
  * it can be out: a process that dies leaves no share held longer), and
@@ -48,17 +53,18 @@ static const char SCRIPT[] =
     "  mode = 'NX'\n"
     "  if redis.call('PTTL', KEYS[1]) < 120000 then redis.call('PEXPIRE', KEYS[1], 120000) end\n"
     "end\n"
-    "if op == 'answered' then\n"
-    "  redis.call('ZADD', KEYS[1], mode, now, member)\n"
-    "  return {1, '0'}\n"
-    "end\n"
-    "if op == 'refused' then\n"
-    "  redis.call('ZADD', KEYS[1], mode, now, member)\n"
-    "  local ms = math.ceil(tonumber(ARGV[3]) * 1000)\n"
+    "local function close(secs)\n"
+    "  local ms = math.ceil(secs * 1000)\n"
     "  local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
     "  if ms > 0 and now + ms / 1000 > closed then\n"
     "    redis.call('SET', KEYS[2], tostring(now + ms / 1000), 'PX', ms)\n"
     "  end\n"
+    "end\n"
+    "if op == 'answered' or op == 'refused' then\n"
+    "  redis.call('ZADD', KEYS[1], mode, now, member)\n"
+    "  if op == 'refused' then close(tonumber(ARGV[3])) end\n"
+    "  local left, reset = tonumber(ARGV[5] or '-1'), tonumber(ARGV[6] or '-1')\n"
+    "  if left == 0 and reset and reset > 0 then close(reset) end\n"
     "  return {1, '0'}\n"
     "end\n"
     "local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
@@ -514,10 +520,10 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, doubl
 }
 
 void rs_store_record(rs_store *s, const char *key, const char *member, int refused,
-                     double retry_after)
+                     double retry_after, double remaining, double reset)
 {
-    const char *argv[4];
-    char secs[32];
+    const char *argv[6];
+    char secs[32], left[32], until[32];
     store_op *op;
     if (!rs_store_up(s) || (op = new_op(s, NULL, NULL)) == NULL)
         return;
@@ -530,6 +536,10 @@ void rs_store_record(rs_store *s, const char *key, const char *member, int refus
     argv[1] = op->member;
     argv[2] = secs;
     argv[3] = member == NULL ? "new" : "old";
-    if (run(s, op, key, 4, argv) != 0)
+    snprintf(left, sizeof left, "%.17g", remaining >= 0 ? floor(remaining) : -1.0);
+    snprintf(until, sizeof until, "%.17g", reset > 0 ? reset : -1.0);
+    argv[4] = left;
+    argv[5] = until;
+    if (run(s, op, key, 6, argv) != 0)
         end_op(op, RS_STORE_DOWN, 0);
 }

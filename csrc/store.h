@@ -11,7 +11,8 @@
  *             was answered (one in flight: now), trimmed; says go, or
  *             how long to wait;
  *   answered  the share's time becomes its answer's (the latest it can
- *             have been counted, as pacing.c logs it);
+ *             have been counted, as pacing.c logs it); an answer that
+ *             says none remain closes the endpoint until its reset;
  *   refused   a 429: the endpoint is closed for everyone until then.
  * Times are Redis's own clock (TIME), the same for every machine.
  *
@@ -72,9 +73,11 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, doubl
 /* The share member of key was answered (refused: a 429 closing the
  * endpoint for retry_after seconds); member NULL: a request that went
  * without a share (a CSRF handshake's second attempt, a probe, one sent
- * while the store was down), counted from now.  Nothing waits for it. */
+ * while the store was down), counted from now.  remaining and reset
+ * (seconds) are what the answer's headers said (< 0: nothing): none
+ * remaining closes the endpoint for reset seconds.  Nothing waits for it. */
 void rs_store_record(rs_store *s, const char *key, const char *member, int refused,
-                     double retry_after);
+                     double retry_after, double remaining, double reset);
 
 /* Gives up on what waited past its time and reconnects when due; returns
  * the seconds until it has something to do (HUGE_VAL: nothing). */

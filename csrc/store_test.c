@@ -1,8 +1,8 @@
 /*
  * store_test.c: core.fleet_store(url, timeout), a store (store.h) on
  * this state's loop for the specs: store:wait_up(seconds),
- * store:take(key, windows[, flight]), store:record(key, member, refused, seconds),
- * store:up(), store:close().  Each call drives the loop until the store
+ * store:take(key, windows[, flight]),
+ * store:record(key, member, refused, seconds[, remaining, reset]), store:up(), store:close().  Each call drives the loop until the store
  * has answered, bounded by the store's own timeout.
  */
 #include <math.h>
@@ -95,7 +95,8 @@ static int st_record(lua_State *L)
 {
     store_box *b = check_box(L);
     rs_store_record(b->s, luaL_checkstring(L, 2), luaL_checkstring(L, 3),
-                    lua_toboolean(L, 4), luaL_optnumber(L, 5, 1));
+                    lua_toboolean(L, 4), luaL_optnumber(L, 5, 1), luaL_optnumber(L, 6, -1),
+                    luaL_optnumber(L, 7, -1));
     drive(b, 0.2, NULL, 0);         /* lets it go out */
     return 0;
 }
