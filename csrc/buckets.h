@@ -34,6 +34,7 @@ typedef struct rs_pace_entry {
     /* a fleet's share of it (fleet.c), with shared_limits */
     int asking, granted;        /* a take out; a share taken, not yet used */
     double ask_after;           /* the store said wait until then */
+    double store_since;         /* its head waits for the store since then, or 0 */
     char member[40];            /* the share granted */
     void *fleet;
 } rs_pace_entry;

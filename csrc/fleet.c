@@ -24,11 +24,29 @@
 #include "loop.h"
 #include "session.h"
 
+/* e's head waits for the store (waiting), or no longer: a wait that
+ * ended is counted, and the longest kept. */
+static void store_wait(rs_fleet *f, rs_pace_entry *e, double now, int waiting)
+{
+    if (waiting) {
+        if (e->store_since <= 0)
+            e->store_since = now;
+        return;
+    }
+    if (e->store_since > 0) {
+        if (now - e->store_since > f->longest_store_wait)
+            f->longest_store_wait = now - e->store_since;
+        f->store_waits++;
+        e->store_since = 0;
+    }
+}
+
 static void on_share(void *arg, int verdict, double wait, const char *member)
 {
     rs_pace_entry *e = arg;
     rs_fleet *f = e->fleet;
     e->asking = 0;
+    store_wait(f, e, rs_now(), 0);      /* answered, or given up on */
     if (verdict == RS_STORE_GO) {
         e->granted = 1;
         snprintf(e->member, sizeof e->member, "%s", member);
@@ -52,9 +70,10 @@ static void key_of(const rs_fleet *f, const rs_pace_entry *e, char *out, size_t 
     snprintf(out, cap, "%s%s", f->prefix, e->key);
 }
 
-static int gate(void *arg, rs_pace_entry *e, rs_pace_link *l, double now, double *wait)
+/* gate's decision; *store set when the head waits for the store itself. */
+static int decide(rs_fleet *f, rs_pace_entry *e, rs_pace_link *l, double now, double *wait,
+                  int *store)
 {
-    rs_fleet *f = arg;
     double tick = rs_store_tick(f->store, now);
     rs_bucket_view v;
     char key[RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX + 2];
@@ -66,13 +85,13 @@ static int gate(void *arg, rs_pace_entry *e, rs_pace_link *l, double now, double
     }
     if (rs_store_connecting(f->store)) {
         *wait = tick;           /* its first connection: up to the timeout */
-        return 0;
+        return !(*store = 1);
     }
     if (!rs_store_up(f->store))
         return 1;               /* on its own until the store is back */
     if (e->asking) {
         *wait = tick;           /* the store's timeout: then it is down */
-        return 0;
+        return !(*store = 1);
     }
     if (now < e->ask_after) {
         *wait = e->ask_after - now;
@@ -87,7 +106,15 @@ static int gate(void *arg, rs_pace_entry *e, rs_pace_link *l, double now, double
         return 1;
     e->asking = 1;
     *wait = rs_store_tick(f->store, now);
-    return 0;
+    return !(*store = 1);
+}
+
+static int gate(void *arg, rs_pace_entry *e, rs_pace_link *l, double now, double *wait)
+{
+    rs_fleet *f = arg;
+    int store = 0, go = decide(f, e, l, now, wait, &store);
+    store_wait(f, e, now, store);
+    return go;
 }
 
 static int shared(void *arg)
@@ -164,4 +191,19 @@ int rs_fleet_shared(const rs_session *s)
 {
     const rs_fleet *f = s->buckets.fleet;
     return f != NULL && rs_store_up(f->store);
+}
+
+int rs_fleet_push_stats(lua_State *L, const rs_session *s)
+{
+    const rs_fleet *f = s->buckets.fleet;
+    if (f == NULL)
+        return 0;
+    lua_createtable(L, 0, 3);
+    lua_pushboolean(L, rs_store_up(f->store));
+    lua_setfield(L, -2, "up");
+    lua_pushinteger(L, (lua_Integer)f->store_waits);
+    lua_setfield(L, -2, "waits");
+    lua_pushnumber(L, f->longest_store_wait);
+    lua_setfield(L, -2, "longest_wait");
+    return 1;
 }

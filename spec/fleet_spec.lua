@@ -127,6 +127,10 @@ describe_redis("a fleet sharing one cookie", function()
     assert.equal(0, failed)
     assert.equal(6, #support.requests("GET"))
     assert.is_false(client:rate_limit("friends", "friends_count").shared)
+    local store = client:stats().store              -- the waits for the store are counted
+    assert.is_false(store.up)
+    assert.is_true(store.waits >= 1)
+    assert.equal("number", type(store.longest_wait))
   end)
 
   it("a host stepping by next_timeout() glances while a request waits for the store", function()
@@ -202,6 +206,14 @@ describe_redis("a fleet sharing one cookie", function()
     assert.is_false(t:done())                        -- b waits for the reset a's answer gave
     assert.equal(seen, #support.requests("GET"))
     assert.is_true(b:rate_limit("friends", "friends_count").shared)
+  end)
+
+  it("client:stats() has a store only with shared_limits", function()
+    local shared <close> = support.client { shared_limits = r.url, connect_timeout = 5 }
+    local alone <close> = support.client {}
+    assert.same({ "boolean", "number", "number" }, { type(shared:stats().store.up),
+      type(shared:stats().store.waits), type(shared:stats().store.longest_wait) })
+    assert.is_nil(alone:stats().store)
   end)
 
   it("refuses a URL that is not Redis's, and a fleet without a credential", function()
