@@ -32,10 +32,11 @@ typedef struct rs_pace_entry {
     rs_pace_link *head, *tail;  /* waiting, in the order made */
     int queued;                 /* how many */
     /* a fleet's share of it (fleet.c), with shared_limits */
-    int asking, granted;        /* a take out; a share taken, not yet used */
+    int asking, granted;        /* a take out; shares taken, not yet used */
+    int share_next;             /* the number of the last of them used */
     double ask_after;           /* the store said wait until then */
     double store_since;         /* its head waits for the store since then, or 0 */
-    char member[40];            /* the share granted */
+    char member[40];            /* the shares granted: member.1, member.2... */
     void *fleet;
 } rs_pace_entry;
 

@@ -10,8 +10,11 @@
  * for a closure, a probe or a token bucket's level
  * (rs_bucket_delay_shared), and never a share the store granted.
  *
- * One take per bucket at a time: its answer either grants a share,
- * which the next head to go uses (its member kept on the link, for the
+ * One take per bucket at a time, for as many shares as the line has
+ * requests, up to the client's concurrency (one round trip for a line: a
+ * frame host, which reads the store's answer at its next step, would
+ * otherwise send one request a frame): its answer either grants shares, which the
+ * next heads to go use (each one's name kept on its link, for the
  * answer's record), or says how long to wait (the session's pace timer
  * comes back then), or says the store is down (the bucket paces on its
  * own until the store is up again).  A bucket that knows no window yet
@@ -22,6 +25,7 @@
 
 #include "fleet.h"
 #include "loop.h"
+#include "queue.h"
 #include "session.h"
 
 /* e's head waits for the store (waiting), or no longer: a wait that
@@ -41,14 +45,15 @@ static void store_wait(rs_fleet *f, rs_pace_entry *e, double now, int waiting)
     }
 }
 
-static void on_share(void *arg, int verdict, double wait, const char *member)
+static void on_share(void *arg, int verdict, double wait, const char *member, int shares)
 {
     rs_pace_entry *e = arg;
     rs_fleet *f = e->fleet;
     e->asking = 0;
     store_wait(f, e, rs_now(), 0);      /* answered, or given up on */
     if (verdict == RS_STORE_GO) {
-        e->granted = 1;
+        e->granted = shares;
+        e->share_next = 0;
         snprintf(e->member, sizeof e->member, "%s", member);
     } else if (verdict == RS_STORE_WAIT)
         e->ask_after = rs_now() + wait;
@@ -70,6 +75,20 @@ static void key_of(const rs_fleet *f, const rs_pace_entry *e, char *out, size_t 
     snprintf(out, cap, "%s%s", f->prefix, e->key);
 }
 
+/* How many shares to ask for: e's line, up to the client's concurrency.
+ * Not only its free slots: a host that steps once a frame reads the
+ * store's answer a frame later, and a share asked for one slot at a time
+ * as answers free them costs a frame each.  A share waiting for a slot
+ * counts in the store as one in flight (as now): never more than the
+ * windows allow, at worst a share of a window spent late. */
+static int wanted(const rs_fleet *f, const rs_pace_entry *e)
+{
+    int n = e->queued;
+    if (n > f->s->queue->concurrency)
+        n = f->s->queue->concurrency;
+    return n < 1 ? 1 : n;
+}
+
 /* gate's decision; *store set when the head waits for the store itself. */
 static int decide(rs_fleet *f, rs_pace_entry *e, rs_pace_link *l, double now, double *wait,
                   int *store)
@@ -78,9 +97,11 @@ static int decide(rs_fleet *f, rs_pace_entry *e, rs_pace_link *l, double now, do
     rs_bucket_view v;
     char key[RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX + 2];
     l->share[0] = '\0';
-    if (e->granted) {
-        e->granted = 0;
-        memcpy(l->share, e->member, sizeof l->share);
+    if (e->granted > 0) {
+        e->granted--;
+        if (snprintf(l->share, sizeof l->share, "%s.%d", e->member, ++e->share_next)
+            >= (int)sizeof l->share)
+            l->share[0] = '\0';    /* cannot be: a member is short */
         return 1;
     }
     if (rs_store_connecting(f->store)) {
@@ -102,7 +123,8 @@ static int decide(rs_fleet *f, rs_pace_entry *e, rs_pace_link *l, double now, do
         return 1;               /* nothing known to share: its probe goes */
     key_of(f, e, key, sizeof key);
     e->fleet = f;
-    if (rs_store_take(f->store, key, v.window_list, v.windows, f->s->timeout, on_share, e) != 0)
+    if (rs_store_take(f->store, key, v.window_list, v.windows, f->s->timeout, wanted(f, e),
+                      on_share, e) != 0)
         return 1;
     e->asking = 1;
     *wait = rs_store_tick(f->store, now);

@@ -31,7 +31,9 @@
 #define RECONNECT_AFTER 1.0
 
 /* KEYS[1]: the sorted set of shares by time; KEYS[2]: closed until.
- * ARGV: op, member, then take's flight and windows (limit, seconds)...,
+ * ARGV: op, member, then take's flight, how many shares it wants and
+ * windows (limit, seconds)..., granting as many as every window has room
+ * for (at least one, or none and the wait), named member.1, member.2...;
  * or answered's and refused's seconds, "new" (a request that went
  * without a share: counted from its answer) or "old", and the answer's
  * remaining count and reset (-1: not said).  An answer that says none
@@ -69,12 +71,13 @@ static const char SCRIPT[] =
     "end\n"
     "local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
     "if closed > now then return {0, tostring(closed - now)} end\n"
-    "local flight = tonumber(ARGV[3])\n"
+    "local flight, room = tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local wait, longest = 0, 0\n"
-    "for i = 4, #ARGV - 1, 2 do\n"
+    "for i = 5, #ARGV - 1, 2 do\n"
     "  local L, W = tonumber(ARGV[i]), tonumber(ARGV[i + 1])\n"
     "  if W > longest then longest = W end\n"
     "  local n = redis.call('ZCOUNT', KEYS[1], '(' .. (now - W), '+inf')\n"
+    "  if L - n < room then room = L - n end\n"
     "  if n >= L then\n"
     "    local e = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. (now - W),\n"
     "                         'WITHSCORES', 'LIMIT', L - 1, 1)\n"
@@ -83,16 +86,22 @@ static const char SCRIPT[] =
     "    if w > wait then wait = w end\n"
     "  end\n"
     "end\n"
-    "if wait > 0 then return {0, tostring(wait)} end\n"
+    "if wait > 0 or room < 1 then return {0, tostring(math.max(wait, 0.001))} end\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)\n"
-    "redis.call('ZADD', KEYS[1], now + flight, member)\n"
+    "local shares = {}\n"
+    "for j = 1, room do\n"
+    "  shares[#shares + 1] = now + flight\n"
+    "  shares[#shares + 1] = member .. '.' .. j\n"
+    "end\n"
+    "redis.call('ZADD', KEYS[1], unpack(shares))\n"
     "redis.call('PEXPIRE', KEYS[1], math.ceil((longest + flight) * 1000) + 60000)\n"
-    "return {1, '0'}\n";
+    "return {room, '0'}\n";
 
 typedef struct store_op {
     struct store_op *next, *prev;
     rs_store *store;
     rs_store_fn fn;             /* NULL: a record, nothing waits */
+    int want;                   /* a take: the most shares it may be granted */
     void *arg;
     double deadline;
     char member[RS_STORE_MEMBER_MAX];
@@ -198,8 +207,9 @@ static store_op *new_op(rs_store *s, rs_store_fn fn, void *arg)
     return op;
 }
 
-/* Takes op off its store's list and tells its caller. */
-static void end_op(store_op *op, int verdict, double wait)
+/* Takes op off its store's list and tells its caller (shares granted:
+ * GO's count). */
+static void end_op(store_op *op, int verdict, double wait, int shares)
 {
     rs_store *s = op->store;
     if (op->prev)
@@ -211,7 +221,7 @@ static void end_op(store_op *op, int verdict, double wait)
     else
         s->tail = op->prev;
     if (op->fn)
-        op->fn(op->arg, verdict, wait, op->member);
+        op->fn(op->arg, verdict, wait, op->member, shares);
     free(op);
 }
 
@@ -235,7 +245,7 @@ static void fault(rs_store *s)
     if (ac)
         redisAsyncFree(ac);
     while (s->head)             /* sent nowhere (no context): none will answer */
-        end_op(s->head, RS_STORE_DOWN, 0);
+        end_op(s->head, RS_STORE_DOWN, 0, 0);
     if (was)
         tell(s);
 }
@@ -356,7 +366,7 @@ static void on_ready(void *arg, int got)
         fault(s);
     else if (s->ac == NULL)
         while (s->head)
-            end_op(s->head, RS_STORE_DOWN, 0);
+            end_op(s->head, RS_STORE_DOWN, 0, 0);
 }
 
 double rs_store_tick(rs_store *s, double now)
@@ -448,29 +458,30 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
     rs_store *s = op->store;
     (void)ac;
     if (reply == NULL) {        /* the connection went */
-        end_op(op, RS_STORE_DOWN, 0);
+        end_op(op, RS_STORE_DOWN, 0, 0);
         return;
     }
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
         && reply->element[0]->type == REDIS_REPLY_INTEGER
         && reply->element[1]->type == REDIS_REPLY_STRING) {
         double wait = strtod(reply->element[1]->str, NULL);
-        if (reply->element[0]->integer == 1) {
-            end_op(op, RS_STORE_GO, 0);
+        long long granted = reply->element[0]->integer;
+        if (granted >= 1 && granted <= (op->fn ? op->want : 1)) {
+            end_op(op, RS_STORE_GO, 0, (int)granted);
             return;
         }
-        if (wait > 0 && wait < 86400) {
-            end_op(op, RS_STORE_WAIT, wait);
+        if (granted == 0 && wait > 0 && wait < 86400) {
+            end_op(op, RS_STORE_WAIT, wait, 0);
             return;
         }
     }
     s->broken = 1;              /* garbage (a NOSCRIPT too: not our store any more) */
-    end_op(op, RS_STORE_DOWN, 0);
+    end_op(op, RS_STORE_DOWN, 0, 0);
 }
 
 static int run(rs_store *s, store_op *op, const char *key, int argc, const char **argv)
 {
-    const char *av[5 + 3 + 2 * RS_RATE_WINDOWS];
+    const char *av[5 + 4 + 2 * RS_RATE_WINDOWS];
     char closed[RS_PACE_KEY_MAX + 200];
     int i, n = 0;
     snprintf(closed, sizeof closed, "%s:closed", key);
@@ -492,19 +503,22 @@ static int run(rs_store *s, store_op *op, const char *key, int argc, const char 
 }
 
 int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, double flight,
-                  rs_store_fn fn, void *arg)
+                  int want, rs_store_fn fn, void *arg)
 {
-    const char *argv[3 + 2 * RS_RATE_WINDOWS];
-    char num[2 * RS_RATE_WINDOWS][32], out[32];
+    const char *argv[4 + 2 * RS_RATE_WINDOWS];
+    char num[2 * RS_RATE_WINDOWS][32], out[32], most[16];
     store_op *op;
     int i, argc = 0;
     if (!rs_store_up(s) || n < 1 || (op = new_op(s, fn, arg)) == NULL)
         return -1;
+    op->want = want < 1 ? 1 : want > RS_STORE_SHARES_MAX ? RS_STORE_SHARES_MAX : want;
     snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
     argv[argc++] = "take";
     argv[argc++] = op->member;
     snprintf(out, sizeof out, "%.17g", flight > 0 ? flight : 60.0);
     argv[argc++] = out;
+    snprintf(most, sizeof most, "%d", op->want);
+    argv[argc++] = most;
     for (i = 0; i < n && i < RS_RATE_WINDOWS; i++) {
         snprintf(num[2 * i], sizeof num[0], "%.17g", w[i].limit < 1 ? 1 : floor(w[i].limit));
         snprintf(num[2 * i + 1], sizeof num[0], "%.17g", w[i].seconds);
@@ -513,7 +527,7 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, doubl
     }
     if (run(s, op, key, argc, argv) != 0) {
         op->fn = NULL;
-        end_op(op, RS_STORE_DOWN, 0);
+        end_op(op, RS_STORE_DOWN, 0, 0);
         return -1;
     }
     return 0;
@@ -541,5 +555,5 @@ void rs_store_record(rs_store *s, const char *key, const char *member, int refus
     argv[4] = left;
     argv[5] = until;
     if (run(s, op, key, 6, argv) != 0)
-        end_op(op, RS_STORE_DOWN, 0);
+        end_op(op, RS_STORE_DOWN, 0, 0);
 }

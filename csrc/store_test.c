@@ -1,8 +1,10 @@
 /*
  * store_test.c: core.fleet_store(url, timeout), a store (store.h) on
  * this state's loop for the specs: store:wait_up(seconds),
- * store:take(key, windows[, flight]),
- * store:record(key, member, refused, seconds[, remaining, reset]), store:up(), store:close().  Each call drives the loop until the store
+ * store:take(key, windows[, flight[, want]]) ("go", the first share's name
+ * and how many were granted, or "wait", seconds, or "down"),
+ * store:record(key, member, refused, seconds[, remaining, reset]),
+ * store:up(), store:close().  Each call drives the loop until the store
  * has answered, bounded by the store's own timeout.
  */
 #include <math.h>
@@ -20,9 +22,9 @@ typedef struct {
 } store_box;
 
 typedef struct {
-    int done, verdict;
+    int done, verdict, shares;
     double wait;
-    char member[RS_STORE_MEMBER_MAX];
+    char member[RS_STORE_MEMBER_MAX + 8];
 } answer;
 
 static store_box *check_box(lua_State *L)
@@ -51,14 +53,15 @@ static int st_wait_up(lua_State *L)
     return 1;
 }
 
-static void on_answer(void *arg, int verdict, double wait, const char *member)
+static void on_answer(void *arg, int verdict, double wait, const char *member, int shares)
 {
     answer *a = arg;
     a->done = 1;
     a->verdict = verdict;
     a->wait = wait;
-    if (verdict == RS_STORE_GO)
-        snprintf(a->member, sizeof a->member, "%s", member);
+    a->shares = shares;
+    if (verdict == RS_STORE_GO)             /* the first share's name */
+        snprintf(a->member, sizeof a->member, "%s.1", member);
 }
 
 static int st_take(lua_State *L)
@@ -66,7 +69,7 @@ static int st_take(lua_State *L)
     store_box *b = check_box(L);
     const char *key = luaL_checkstring(L, 2);
     rs_window w[RS_RATE_WINDOWS];
-    answer a = {0, 0, 0, ""};
+    answer a = {0, 0, 0, 0, ""};
     int n = 0;
     luaL_checktype(L, 3, LUA_TTABLE);
     for (; n < RS_RATE_WINDOWS && lua_rawgeti(L, 3, n + 1) == LUA_TTABLE; n++) {
@@ -76,7 +79,8 @@ static int st_take(lua_State *L)
         w[n].seconds = luaL_checknumber(L, -1);
         lua_pop(L, 3);
     }
-    if (rs_store_take(b->s, key, w, n, luaL_optnumber(L, 4, 60), on_answer, &a) != 0) {
+    if (rs_store_take(b->s, key, w, n, luaL_optnumber(L, 4, 60), (int)luaL_optinteger(L, 5, 1),
+                      on_answer, &a) != 0) {
         lua_pushliteral(L, "down");
         return 1;
     }
@@ -88,7 +92,8 @@ static int st_take(lua_State *L)
         lua_pushnumber(L, a.wait);
     else
         lua_pushstring(L, a.member);
-    return 2;
+    lua_pushinteger(L, a.shares);
+    return 3;
 }
 
 static int st_record(lua_State *L)

@@ -44,6 +44,22 @@ describe_redis("fleet store", function()
     b:close()
   end)
 
+  it("grants a line's shares in one take, as many as the windows have room for", function()
+    local a = core.fleet_store(r.url, 2)
+    assert.is_true(a:wait_up(5))
+    local key = core.fleet_key("a batch's cookie", "GET friends /v1/users/{id}/friends/count")
+    local go, first, n = a:take(key, { { 5, 60 } }, 60, 3)
+    assert.same({ "go", 3 }, { go, n })
+    go, first, n = a:take(key, { { 5, 60 }, { 100, 600 } }, 60, 3)
+    assert.same({ "go", 2 }, { go, n })              -- the room left
+    assert.equal("wait", (a:take(key, { { 5, 60 } }, 60, 3)))
+    assert.equal("5", r.cli("ZCARD", key))
+    local second = first:gsub("%.1$", ".2")
+    a:record(key, first, false, 1)                   -- each share is answered by its own name
+    assert.is_true(tonumber(r.cli("ZSCORE", key, first)) < tonumber(r.cli("ZSCORE", key, second)))
+    a:close()
+  end)
+
   it("closes an endpoint for everyone until the reset of an answer that says none remain", function()
     local a, b = core.fleet_store(r.url, 2), core.fleet_store(r.url, 2)
     assert.is_true(a:wait_up(5))
