@@ -109,25 +109,36 @@ for _, style in ipairs { "fixed", "bucket_full" } do
     end
   end
 end
--- A frame host's step(0), shared_limits off and on (one process).
-local frames, worst_of = {}, {}
-for _, case in ipairs(os.getenv("FLEET_FRAMES") == "0" and {} or { { "off", "none" }, { "on", r.url } }) do
-  sb:reset(sb.world_path)
-  r.cli("FLUSHALL")
-  sb:configure { rate_limits = { ["GET /v1/users/{userId}/friends/count"] = { limit = 20, window = 1, style = "fixed", policy = true } } }
-  local env = ("FLEET_COOKIE='%s' LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' ")
-    :format((sb.credentials.cookie:gsub("'", "'\\''")))
-  local p = assert(io.popen(env .. ("lua5.4 bench/fleet/frame.lua %s %d %s 2>&1"):format(sb.base_url,
-    sb.credentials.user_id, case[2])))
-  local worst, median, n = p:read("a"):match("^(%S+) (%S+) (%d+)")
-  p:close()
-  worst_of[case[1]] = tonumber(worst)
-  frames[#frames + 1] = ("| %s | %s ms | %s ms | %s |"):format(case[1], worst, median, n)
-  io.stderr:write(frames[#frames], "\n")
+-- A frame host's step(0), shared_limits off and on (one process), FRAME_RUNS
+-- times each, alternating: a worst step(0) is one scheduling hiccup on a
+-- shared machine, so the target compares the median of the runs' worsts.
+local FRAME_RUNS = 3
+local frames, worsts = {}, { off = {}, on = {} }
+local frame_cases = os.getenv("FLEET_FRAMES") == "0" and {} or { { "off", "none" }, { "on", r.url } }
+for _ = 1, #frame_cases > 0 and FRAME_RUNS or 0 do
+  for _, case in ipairs(frame_cases) do
+    sb:reset(sb.world_path)
+    r.cli("FLUSHALL")
+    sb:configure { rate_limits = { ["GET /v1/users/{userId}/friends/count"] = { limit = 20, window = 1, style = "fixed", policy = true } } }
+    local env = ("FLEET_COOKIE='%s' LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' ")
+      :format((sb.credentials.cookie:gsub("'", "'\\''")))
+    local p = assert(io.popen(env .. ("lua5.4 bench/fleet/frame.lua %s %d %s 2>&1"):format(sb.base_url,
+      sb.credentials.user_id, case[2])))
+    local worst, median, n, cpu = p:read("a"):match("^(%S+) (%S+) (%d+) (%S+)")
+    p:close()
+    table.insert(worsts[case[1]], tonumber(worst))
+    frames[#frames + 1] = ("| %s | %s ms | %s ms | %s ms | %s |"):format(case[1], worst, cpu, median, n)
+    io.stderr:write(frames[#frames], "\n")
+  end
 end
-if worst_of.on and worst_of.off then
-  target("frame host: worst step(0) shared against not, no worse", worst_of.on <= worst_of.off,
-    ("%.3f ms against %.3f ms"):format(worst_of.on, worst_of.off))
+local function median_of(t)
+  table.sort(t)
+  return t[(#t + 1) // 2]
+end
+if #worsts.on > 0 then
+  local on, off = median_of(worsts.on), median_of(worsts.off)
+  target("frame host: worst step(0) shared against not (median of the runs), no worse", on <= off,
+    ("%.3f ms against %.3f ms"):format(on, off))
 end
 r.stop()
 sb:stop()
@@ -145,8 +156,10 @@ f:write(("# Fleet bench results (issue 22)\n\nWritten by `bench/fleet/fleet.lua`
   .. "|---|---|---|---|---|---|---|---|---|\n"):format(os.date("!%Y-%m-%dT%H:%M"), PROCESSES, IDS, total, L, W,
   CONNECT_TIMEOUT, total, L, W, oracle))
 f:write(table.concat(rows, "\n"), "\n")
-f:write("\nA frame host (`frame.lua`: step(0) every 16 ms, 60 friends_count tasks at 20 per second, one process):\n\n"
-  .. "| shared_limits | worst step(0) | median step(0) | frames |\n|---|---|---|---|\n")
+f:write(("\nA frame host (`frame.lua`: step(0) every 16 ms, 60 friends_count tasks at 20 per second, one process), "
+  .. "%d runs each, alternating:\n\n"):format(FRAME_RUNS)
+  .. "| shared_limits | worst step(0) | most processor time of a step(0) | median step(0) | frames |\n"
+  .. "|---|---|---|---|---|\n")
 f:write(table.concat(frames, "\n"), "\n")
 f:write("\nThe issue's targets, from this run:\n\n| target | seen | verdict |\n|---|---|---|\n")
 f:write(table.concat(targets, "\n"), "\n")
