@@ -36,7 +36,10 @@
  * for (at least one, or none and the wait), named member.1, member.2...;
  * or answered's and refused's seconds, "new" (a request that went
  * without a share: counted from its answer) or "old", and the answer's
- * remaining count and reset (-1: not said).  An answer that says none
+ * remaining count and reset (-1: not said).  An answer is counted
+ * whether its share is still held or not (trimmed while it waited for a
+ * slot, or lost with a Redis that restarted): the server counted it.
+ * An answer that says none
  * remain closes the endpoint until its reset, as a 429 until its
  * Retry-After (for every style of window the budget has room again by
  * then; counted from when the store heard it, later than the server
@@ -50,11 +53,6 @@ static const char SCRIPT[] =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
     "local op, member = ARGV[1], ARGV[2]\n"
-    "local mode = 'XX'\n"
-    "if ARGV[4] == 'new' then\n"
-    "  mode = 'NX'\n"
-    "  if redis.call('PTTL', KEYS[1]) < 120000 then redis.call('PEXPIRE', KEYS[1], 120000) end\n"
-    "end\n"
     "local function close(secs)\n"
     "  local ms = math.ceil(secs * 1000)\n"
     "  local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
@@ -63,7 +61,8 @@ static const char SCRIPT[] =
     "  end\n"
     "end\n"
     "if op == 'answered' or op == 'refused' then\n"
-    "  redis.call('ZADD', KEYS[1], mode, now, member)\n"
+    "  redis.call('ZADD', KEYS[1], now, member)\n"
+    "  if redis.call('PTTL', KEYS[1]) < 120000 then redis.call('PEXPIRE', KEYS[1], 120000) end\n"
     "  if op == 'refused' then close(tonumber(ARGV[3])) end\n"
     "  local left, reset = tonumber(ARGV[5] or '-1'), tonumber(ARGV[6] or '-1')\n"
     "  if left == 0 and reset and reset > 0 then close(reset) end\n"
