@@ -145,15 +145,20 @@ static int shared(void *arg)
     return rs_store_up(f->store);
 }
 
-/* What r says remains and for how long, for the store (< 0: nothing): a
- * limit of 0 leaves none; a reset past a day is not believed. */
-static void remaining_of(const rs_rate *r, double *remaining, double *reset)
+/* What an answer said, for the store: r's count, reset and limit when
+ * it said them (a limit of 0 leaves none; a reset past a day is not
+ * believed), and e's windows, which may explain a count of none. */
+static void answer_of(rs_pace_entry *e, const rs_rate *r, rs_bucket_view *v, rs_store_answer *a)
 {
-    *remaining = *reset = -1;
+    a->remaining = a->reset = a->limit = -1;
+    rs_bucket_view_at(&e->b, rs_now(), v);
+    a->window = v->window_list;
+    a->windows = v->windows;
     if (r == NULL || !r->has || r->reset <= 0 || r->reset > 86400)
         return;
-    *remaining = r->limit < 1 ? 0 : r->remaining;
-    *reset = r->reset;
+    a->remaining = r->limit < 1 ? 0 : r->remaining;
+    a->reset = r->reset;
+    a->limit = r->limit;
 }
 
 static void settle(void *arg, rs_pace_entry *e, rs_pace_link *l, long status, const rs_rate *r,
@@ -162,16 +167,18 @@ static void settle(void *arg, rs_pace_entry *e, rs_pace_link *l, long status, co
     rs_fleet *f = arg;
     const char *member = l->share[0] ? l->share : NULL;
     char key[RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX + 2];
-    double remaining, reset;
+    rs_bucket_view v;
+    rs_store_answer a;
     if (member == NULL && (e->b.free || !rs_store_up(f->store)))
         return;                 /* nothing to share, or no one to tell */
     key_of(f, e, key, sizeof key);
     /* answered, or lost (it may have been counted); one that went without
      * a share (a CSRF handshake's resend, a probe, one sent while the
      * store was down) is counted from its answer, as pacing.c counts */
-    remaining_of(status > 0 ? r : NULL, &remaining, &reset);
-    rs_store_record(f->store, key, member, status == 429, retry_after > 0 ? retry_after : 1,
-                    remaining, reset);
+    answer_of(e, status > 0 ? r : NULL, &v, &a);
+    a.refused = status == 429;
+    a.retry_after = retry_after > 0 ? retry_after : 1;
+    rs_store_record(f->store, key, member, &a);
     l->share[0] = '\0';
 }
 

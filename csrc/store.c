@@ -36,14 +36,18 @@
  * for (at least one, or none and the wait), named member.1, member.2...;
  * or answered's and refused's seconds, "new" (a request that went
  * without a share: counted from its answer) or "old", and the answer's
- * remaining count and reset (-1: not said).  An answer is counted
- * whether its share is still held or not (trimmed while it waited for a
- * slot, or lost with a Redis that restarted): the server counted it.
- * An answer that says none
- * remain closes the endpoint until its reset, as a 429 until its
- * Retry-After (for every style of window the budget has room again by
- * then; counted from when the store heard it, later than the server
- * said it).  As pacing.c logs them, a share counts from
+ * remaining count, reset and limit (-1: not said), then the bucket's
+ * windows.  An answer is counted whether its share is still held or not
+ * (trimmed while it waited for a slot, or lost with a Redis that
+ * restarted): the server counted it.  An answer that says none remain
+ * while the store still sees room in its window (requests it has not
+ * counted: another client of the account) closes the endpoint until its
+ * reset, as a 429 until its Retry-After (for every style of window the
+ * budget has room again by then; counted from when the store heard it,
+ * later than the server said it); one that the store's own count
+ * explains adds nothing to the windows, whose rule already holds the
+ * fleet back until that budget is back, and sooner than a reset rounded
+ * up to whole seconds.  As pacing.c logs them, a share counts from
  * when it was answered (the latest it can have been counted); one in
  * flight counts as now, its time put flight seconds ahead (the longest
  * it can be out: a process that dies leaves no share held longer), and
@@ -64,8 +68,16 @@ static const char SCRIPT[] =
     "  redis.call('ZADD', KEYS[1], now, member)\n"
     "  if redis.call('PTTL', KEYS[1]) < 120000 then redis.call('PEXPIRE', KEYS[1], 120000) end\n"
     "  if op == 'refused' then close(tonumber(ARGV[3])) end\n"
-    "  local left, reset = tonumber(ARGV[5] or '-1'), tonumber(ARGV[6] or '-1')\n"
-    "  if left == 0 and reset and reset > 0 then close(reset) end\n"
+    "  local left, reset, limit = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])\n"
+    "  if left == 0 and reset > 0 then\n"
+    "    local known = false\n"
+    "    for i = 8, #ARGV - 1, 2 do\n"
+    "      local L, W = math.floor(tonumber(ARGV[i])), tonumber(ARGV[i + 1])\n"
+    "      if (limit < 0 or L == math.floor(limit))\n"
+    "         and redis.call('ZCOUNT', KEYS[1], '(' .. (now - W), '+inf') >= L then known = true end\n"
+    "    end\n"
+    "    if not known then close(reset) end\n"
+    "  end\n"
     "  return {1, '0'}\n"
     "end\n"
     "local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
@@ -480,7 +492,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
 
 static int run(rs_store *s, store_op *op, const char *key, int argc, const char **argv)
 {
-    const char *av[5 + 4 + 2 * RS_RATE_WINDOWS];
+    const char *av[5 + 7 + 2 * RS_RATE_WINDOWS];
     char closed[RS_PACE_KEY_MAX + 200];
     int i, n = 0;
     snprintf(closed, sizeof closed, "%s:closed", key);
@@ -532,27 +544,36 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, doubl
     return 0;
 }
 
-void rs_store_record(rs_store *s, const char *key, const char *member, int refused,
-                     double retry_after, double remaining, double reset)
+void rs_store_record(rs_store *s, const char *key, const char *member,
+                     const rs_store_answer *a)
 {
-    const char *argv[6];
-    char secs[32], left[32], until[32];
+    const char *argv[7 + 2 * RS_RATE_WINDOWS];
+    char secs[32], left[32], until[32], limit[32], num[2 * RS_RATE_WINDOWS][32];
     store_op *op;
+    int i, argc = 0;
     if (!rs_store_up(s) || (op = new_op(s, NULL, NULL)) == NULL)
         return;
-    snprintf(secs, sizeof secs, "%.17g", retry_after > 0 ? retry_after : 1.0);
     if (member == NULL)         /* went without a share: a new one, counted now */
         snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
     else
         snprintf(op->member, sizeof op->member, "%s", member);
-    argv[0] = refused ? "refused" : "answered";
-    argv[1] = op->member;
-    argv[2] = secs;
-    argv[3] = member == NULL ? "new" : "old";
-    snprintf(left, sizeof left, "%.17g", remaining >= 0 ? floor(remaining) : -1.0);
-    snprintf(until, sizeof until, "%.17g", reset > 0 ? reset : -1.0);
-    argv[4] = left;
-    argv[5] = until;
-    if (run(s, op, key, 6, argv) != 0)
+    snprintf(secs, sizeof secs, "%.17g", a->retry_after > 0 ? a->retry_after : 1.0);
+    snprintf(left, sizeof left, "%.17g", a->remaining >= 0 ? floor(a->remaining) : -1.0);
+    snprintf(until, sizeof until, "%.17g", a->reset > 0 ? a->reset : -1.0);
+    snprintf(limit, sizeof limit, "%.17g", a->limit >= 0 ? a->limit : -1.0);
+    argv[argc++] = a->refused ? "refused" : "answered";
+    argv[argc++] = op->member;
+    argv[argc++] = secs;
+    argv[argc++] = member == NULL ? "new" : "old";
+    argv[argc++] = left;
+    argv[argc++] = until;
+    argv[argc++] = limit;
+    for (i = 0; i < a->windows && i < RS_RATE_WINDOWS; i++) {
+        snprintf(num[2 * i], sizeof num[0], "%.17g", a->window[i].limit);
+        snprintf(num[2 * i + 1], sizeof num[0], "%.17g", a->window[i].seconds);
+        argv[argc++] = num[2 * i];
+        argv[argc++] = num[2 * i + 1];
+    }
+    if (run(s, op, key, argc, argv) != 0)
         end_op(op, RS_STORE_DOWN, 0, 0);
 }

@@ -12,7 +12,8 @@
  *             the shares asked for, or says how long to wait;
  *   answered  the share's time becomes its answer's (the latest it can
  *             have been counted, as pacing.c logs it); an answer that
- *             says none remain closes the endpoint until its reset;
+ *             says none remain, where the store counted fewer, closes
+ *             the endpoint until its reset;
  *   refused   a 429: the endpoint is closed for everyone until then.
  * Times are Redis's own clock (TIME), the same for every machine.
  *
@@ -75,14 +76,22 @@ int rs_store_connecting(const rs_store *s);
 int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, double flight,
                   int want, rs_store_fn fn, void *arg);
 
-/* The share member of key was answered (refused: a 429 closing the
- * endpoint for retry_after seconds); member NULL: a request that went
- * without a share (a CSRF handshake's second attempt, a probe, one sent
- * while the store was down), counted from now.  remaining and reset
- * (seconds) are what the answer's headers said (< 0: nothing): none
- * remaining closes the endpoint for reset seconds.  Nothing waits for it. */
-void rs_store_record(rs_store *s, const char *key, const char *member, int refused,
-                     double retry_after, double remaining, double reset);
+/* What an answer said, for rs_store_record. */
+typedef struct rs_store_answer {
+    int refused;                /* a 429, closing the endpoint for retry_after seconds */
+    double retry_after;
+    double remaining, reset, limit;     /* its x-ratelimit-* (< 0: not said) */
+    const rs_window *window;    /* the bucket's windows, window[0..windows-1] */
+    int windows;
+} rs_store_answer;
+
+/* The share member of key was answered (a); member NULL: a request that
+ * went without a share (a CSRF handshake's second attempt, a probe, one
+ * sent while the store was down), counted from now.  None remaining
+ * closes the endpoint for reset seconds unless the store's own count in
+ * the window of that limit explains it.  Nothing waits for it. */
+void rs_store_record(rs_store *s, const char *key, const char *member,
+                     const rs_store_answer *a);
 
 /* Gives up on what waited past its time and reconnects when due; returns
  * the seconds until it has something to do (HUGE_VAL: nothing). */

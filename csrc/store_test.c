@@ -3,7 +3,7 @@
  * this state's loop for the specs: store:wait_up(seconds),
  * store:take(key, windows[, flight[, want]]) ("go", the first share's name
  * and how many were granted, or "wait", seconds, or "down"),
- * store:record(key, member, refused, seconds[, remaining, reset]),
+ * store:record(key, member, refused, seconds[, remaining, reset[, windows[, limit]]]),
  * store:up(), store:close().  Each call drives the loop until the store
  * has answered, bounded by the store's own timeout.
  */
@@ -64,21 +64,33 @@ static void on_answer(void *arg, int verdict, double wait, const char *member, i
         snprintf(a->member, sizeof a->member, "%s.1", member);
 }
 
-static int st_take(lua_State *L)
+/* The windows { {limit, seconds}, ... } at idx (none: nil) into w. */
+static int windows_of(lua_State *L, int idx, rs_window *w)
 {
-    store_box *b = check_box(L);
-    const char *key = luaL_checkstring(L, 2);
-    rs_window w[RS_RATE_WINDOWS];
-    answer a = {0, 0, 0, 0, ""};
     int n = 0;
-    luaL_checktype(L, 3, LUA_TTABLE);
-    for (; n < RS_RATE_WINDOWS && lua_rawgeti(L, 3, n + 1) == LUA_TTABLE; n++) {
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    for (; n < RS_RATE_WINDOWS && lua_rawgeti(L, idx, n + 1) == LUA_TTABLE; n++) {
         lua_rawgeti(L, -1, 1);
         lua_rawgeti(L, -2, 2);
         w[n].limit = luaL_checknumber(L, -2);
         w[n].seconds = luaL_checknumber(L, -1);
         lua_pop(L, 3);
     }
+    lua_pop(L, 1);
+    return n;
+}
+
+static int st_take(lua_State *L)
+{
+    store_box *b = check_box(L);
+    const char *key = luaL_checkstring(L, 2);
+    rs_window w[RS_RATE_WINDOWS];
+    answer a = {0, 0, 0, 0, ""};
+    int n;
+    luaL_checktype(L, 3, LUA_TTABLE);
+    n = windows_of(L, 3, w);
     if (rs_store_take(b->s, key, w, n, luaL_optnumber(L, 4, 60), (int)luaL_optinteger(L, 5, 1),
                       on_answer, &a) != 0) {
         lua_pushliteral(L, "down");
@@ -99,9 +111,15 @@ static int st_take(lua_State *L)
 static int st_record(lua_State *L)
 {
     store_box *b = check_box(L);
-    rs_store_record(b->s, luaL_checkstring(L, 2), luaL_checkstring(L, 3),
-                    lua_toboolean(L, 4), luaL_optnumber(L, 5, 1), luaL_optnumber(L, 6, -1),
-                    luaL_optnumber(L, 7, -1));
+    rs_window w[RS_RATE_WINDOWS];
+    rs_store_answer a = {0, 1, -1, -1, -1, w, 0};
+    a.refused = lua_toboolean(L, 4);
+    a.retry_after = luaL_optnumber(L, 5, 1);
+    a.remaining = luaL_optnumber(L, 6, -1);
+    a.reset = luaL_optnumber(L, 7, -1);
+    a.windows = windows_of(L, 8, w);
+    a.limit = luaL_optnumber(L, 9, -1);
+    rs_store_record(b->s, luaL_checkstring(L, 2), luaL_checkstring(L, 3), &a);
     drive(b, 0.2, NULL, 0);         /* lets it go out */
     return 0;
 }

@@ -83,12 +83,27 @@ describe_redis("fleet store", function()
     a:record(key, member, false, 1, 3, 30)           -- some remain: nothing closes
     assert.equal("go", (b:take(key, { { 100, 60 } })))
     go, member = a:take(key, { { 100, 60 } })
-    a:record(key, member, false, 1, 0, 30)           -- none remain for 30 s
+    a:record(key, member, false, 1, 0, 30, { { 100, 60 } }, 100)   -- none remain for 30 s
     local v, secs = b:take(key, { { 100, 60 } })
     assert.equal("wait", v)
     assert.is_true(secs > 25 and secs <= 30)
     a:close()
     b:close()
+  end)
+
+  it("does not close for an answer that says none remain when its own count says so too", function()
+    local a = core.fleet_store(r.url, 2)
+    assert.is_true(a:wait_up(5))
+    local key = core.fleet_key("a full window's cookie", "GET presence /v1/presence/users")
+    local go, first, n = a:take(key, { { 3, 10 } }, 60, 3)
+    assert.same({ "go", 3 }, { go, n })
+    for i = 1, 3 do                                  -- answered: 2, 1, then none remain, reset 30
+      a:record(key, (first:gsub("%.1$", "." .. i)), false, 1, 3 - i, 30, { { 3, 10 } }, 3)
+    end
+    local v, secs = a:take(key, { { 3, 10 } })
+    assert.equal("wait", v)
+    assert.is_true(secs <= 10, tostring(secs))       -- the window's rule, not the reset
+    a:close()
   end)
 
   it("says down, and never waits, when the store cannot be reached; is back once it answers", function()
