@@ -65,6 +65,11 @@ int rs_poll_watch(rs_poll *p, int fd, int want, void (*fn)(void *arg, int got), 
 /* Whether an extra descriptor is watched. */
 int rs_poll_has_extras(const rs_poll *p);
 
+/* Calls fn(arg, RS_POLL_OUT) for every extra descriptor waiting to write:
+ * what its owner queued while the loop judged a step's answers (a fleet's
+ * records of them) goes out in that step, in one write. */
+void rs_poll_flush_extras(rs_poll *p);
+
 /* Closes p's descriptors. */
 void rs_poll_free(rs_poll *p);
 

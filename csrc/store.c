@@ -22,6 +22,7 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
 #include <openssl/evp.h>
 
 #include "session.h"            /* rs_now */
@@ -455,6 +456,11 @@ int rs_store_up(const rs_store *s)
     return s != NULL && s->up && s->ac != NULL;
 }
 
+size_t rs_store_unsent(const rs_store *s)
+{
+    return s != NULL && s->ac != NULL && s->ac->c.obuf != NULL ? sdslen(s->ac->c.obuf) : 0;
+}
+
 int rs_store_connecting(const rs_store *s)
 {
     return s != NULL && s->first && s->ac != NULL;
@@ -505,10 +511,13 @@ static int run(rs_store *s, store_op *op, const char *key, int argc, const char 
         av[n++] = argv[i];
     if (redisAsyncCommandArgv(s->ac, on_reply, op, n, av, NULL) != REDIS_OK)
         return -1;
-    /* Out now rather than at the loop's next look at the descriptor (a
-     * frame host steps once a frame): never from a hiredis callback, where
-     * nothing here runs. */
-    if (s->want & RS_POLL_OUT)
+    /* A take goes out now rather than at the loop's next look at the
+     * descriptor (a frame host steps once a frame): never from a hiredis
+     * callback, where nothing here runs.  A record waits for the end of
+     * the loop's judging of the step's answers (rs_poll_flush_extras):
+     * the step's records go in one write, not one write (and its SIGPIPE
+     * guard's four system calls) each. */
+    if ((s->want & RS_POLL_OUT) && op->fn)
         write_quietly(s->ac);
     return 0;
 }

@@ -93,6 +93,10 @@ typedef struct rs_store_answer {
 void rs_store_record(rs_store *s, const char *key, const char *member,
                      const rs_store_answer *a);
 
+/* Bytes queued for Redis and not yet written (a record waits for
+ * rs_poll_flush_extras), for the specs. */
+size_t rs_store_unsent(const rs_store *s);
+
 /* Gives up on what waited past its time and reconnects when due; returns
  * the seconds until it has something to do (HUGE_VAL: nothing). */
 double rs_store_tick(rs_store *s, double now);

@@ -3,7 +3,8 @@
  * this state's loop for the specs: store:wait_up(seconds),
  * store:take(key, windows[, flight[, want]]) ("go", the first share's name
  * and how many were granted, or "wait", seconds, or "down"),
- * store:record(key, member, refused, seconds[, remaining, reset[, windows[, limit]]]),
+ * store:record(key, member, refused, seconds[, remaining, reset[, windows[, limit[, queued]]]])
+ * (with queued, the bytes unsent after the record and after the flush),
  * store:up(), store:close().  Each call drives the loop until the store
  * has answered, bounded by the store's own timeout.
  */
@@ -120,8 +121,14 @@ static int st_record(lua_State *L)
     a.windows = windows_of(L, 8, w);
     a.limit = luaL_optnumber(L, 9, -1);
     rs_store_record(b->s, luaL_checkstring(L, 2), luaL_checkstring(L, 3), &a);
-    drive(b, 0.2, NULL, 0);         /* lets it go out */
-    return 0;
+    if (lua_toboolean(L, 10))       /* queued: the bytes still unsent */
+        lua_pushinteger(L, (lua_Integer)rs_store_unsent(b->s));
+    rs_poll_flush_extras(&b->lp->poll);     /* as the loop's judging of a step's answers ends */
+    drive(b, 0.2, NULL, 0);         /* lets the answer come */
+    if (!lua_toboolean(L, 10))
+        lua_pushinteger(L, 0);
+    lua_pushinteger(L, (lua_Integer)rs_store_unsent(b->s));
+    return 2;
 }
 
 static int st_up(lua_State *L)

@@ -106,6 +106,19 @@ describe_redis("fleet store", function()
     a:close()
   end)
 
+  it("holds an answer's record for the loop's flush, which writes a step's records at once", function()
+    local a = core.fleet_store(r.url, 2)
+    assert.is_true(a:wait_up(5))
+    local key = core.fleet_key("a flushed cookie", "GET friends /v1/users/{id}/friends/count")
+    local go, first = a:take(key, { { 5, 60 } }, 60, 2)
+    assert.equal("go", go)
+    local queued, left = a:record(key, first, false, 1, 4, 60, { { 5, 60 } }, 5, true)
+    assert.is_true(queued > 0, tostring(queued))     -- not written by the record itself
+    assert.equal(0, left)                            -- written by the flush
+    assert.is_true(tonumber(r.cli("ZSCORE", key, first)) < tonumber(r.cli("ZSCORE", key, (first:gsub("%.1$", ".2")))))
+    a:close()
+  end)
+
   it("says down, and never waits, when the store cannot be reached; is back once it answers", function()
     local port = redis.free_port()
     local s = core.fleet_store(("redis://127.0.0.1:%d/0"):format(port), 1)
