@@ -1,24 +1,23 @@
 /*
  * fleet.c: a bucket's head asks the fleet's store before it goes
- * (fleet.h).  The gate runs after the bucket's own rule let the head go,
- * so a client paces no faster alone than it would in a fleet: the store
- * only holds it back further, for the requests of the others.
- *
- * While the store is up, it applies the windows and the ceiling for the
- * whole fleet (an answer's remaining count is the fleet's, and a bucket's
- * log holds only its own requests): the bucket holds a head back only
- * for a closure, a probe or a token bucket's level
- * (rs_bucket_delay_shared), and never a share the store granted.
+ * (fleet.h).  The gate runs after the bucket's own rule let the head go.
+ * While the store is up, the store applies the windows and the ceiling
+ * for the whole fleet, on everyone's answers (a bucket's log holds only
+ * its own requests, and an answer's remaining count is the fleet's,
+ * told against this client's request numbers): the bucket's own rule
+ * then holds a head back only for a closure, a probe or a token
+ * bucket's level (rs_bucket_delay_shared), and never a share the store
+ * granted.  A client alone with a store is paced by the same windows.
  *
  * One take per bucket at a time, for as many shares as the line has
- * requests, up to the client's concurrency (one round trip for a line: a
- * frame host, which reads the store's answer at its next step, would
- * otherwise send one request a frame): its answer either grants shares, which the
- * next heads to go use (each one's name kept on its link, for the
- * answer's record), or says how long to wait (the session's pace timer
- * comes back then), or says the store is down (the bucket paces on its
- * own until the store is up again).  A bucket that knows no window yet
- * (its first request, a probe) goes on its own.
+ * requests, up to the client's concurrency (one round trip for a line:
+ * a frame host, which reads the store's answer at its next step, would
+ * otherwise send one request a frame): its answer either grants shares,
+ * which the next heads to go use (each one's name kept on its link, for
+ * the answer's record), or says how long to wait (the session's pace
+ * timer comes back then), or says the store is down (the bucket paces
+ * on its own until the store is up again).  A bucket that knows no
+ * window yet (its first request, a probe) goes on its own.
  */
 #include <stdlib.h>
 #include <string.h>
