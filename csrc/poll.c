@@ -374,7 +374,7 @@ void rs_poll_flush_extras(rs_poll *p)
     for (int i = 0; i < RS_POLL_EXTRA; i++) {
         rs_poll_extra *x = &p->extra[i];
         if (x->fd >= 0 && (x->want & RS_POLL_OUT) && x->fn)
-            x->fn(x->arg, RS_POLL_OUT);
+            x->fn(x->arg, RS_POLL_FLUSH);
     }
 }
 

@@ -370,6 +370,11 @@ static void write_quietly(redisAsyncContext *ac)
 static void on_ready(void *arg, int got)
 {
     rs_store *s = arg;
+    if (got == RS_POLL_FLUSH) {         /* the step's records, once connected */
+        if (s->ac && (s->ac->c.flags & REDIS_CONNECTED) && !s->broken)
+            write_quietly(s->ac);
+        got = 0;                        /* then as after any look */
+    }
     if (s->ac && (got & RS_POLL_IN))
         redisAsyncHandleRead(s->ac);
     if (s->ac && (got & RS_POLL_OUT))
