@@ -19,6 +19,7 @@
  * on its own until the store is up again).  A bucket that knows no
  * window yet (its first request, a probe) goes on its own.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,18 +147,22 @@ static int shared(void *arg)
 
 /* What an answer said, for the store: r's count, reset and limit when
  * it said them (a limit of 0 leaves none; a reset past a day is not
- * believed), and e's windows, which may explain a count of none. */
+ * believed), and for a count of none e's windows, which may explain it. */
 static void answer_of(rs_pace_entry *e, const rs_rate *r, rs_bucket_view *v, rs_store_answer *a)
 {
     a->remaining = a->reset = a->limit = -1;
-    rs_bucket_view_at(&e->b, rs_now(), v);
-    a->window = v->window_list;
-    a->windows = v->windows;
+    a->window = NULL;
+    a->windows = 0;
     if (r == NULL || !r->has || r->reset <= 0 || r->reset > 86400)
         return;
     a->remaining = r->limit < 1 ? 0 : r->remaining;
     a->reset = r->reset;
     a->limit = r->limit;
+    if (floor(a->remaining) != 0)
+        return;
+    rs_bucket_view_at(&e->b, rs_now(), v);
+    a->window = v->window_list;
+    a->windows = v->windows;
 }
 
 static void settle(void *arg, rs_pace_entry *e, rs_pace_link *l, long status, const rs_rate *r,

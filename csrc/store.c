@@ -562,7 +562,8 @@ void rs_store_record(rs_store *s, const char *key, const char *member,
                      const rs_store_answer *a)
 {
     const char *argv[7 + 2 * RS_RATE_WINDOWS];
-    char secs[32], left[32], until[32], limit[32], num[2 * RS_RATE_WINDOWS][32];
+    char secs[32], left[32] = "-1", until[32] = "-1", limit[32] = "-1";
+    char num[2 * RS_RATE_WINDOWS][32];
     store_op *op;
     int i, argc = 0;
     if (!rs_store_up(s) || (op = new_op(s, NULL, NULL)) == NULL)
@@ -571,10 +572,7 @@ void rs_store_record(rs_store *s, const char *key, const char *member,
         snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
     else
         snprintf(op->member, sizeof op->member, "%s", member);
-    snprintf(secs, sizeof secs, "%.17g", a->retry_after > 0 ? a->retry_after : 1.0);
-    snprintf(left, sizeof left, "%.17g", a->remaining >= 0 ? floor(a->remaining) : -1.0);
-    snprintf(until, sizeof until, "%.17g", a->reset > 0 ? a->reset : -1.0);
-    snprintf(limit, sizeof limit, "%.17g", a->limit >= 0 ? a->limit : -1.0);
+    snprintf(secs, sizeof secs, "%.17g", a->refused && a->retry_after > 0 ? a->retry_after : 1.0);
     argv[argc++] = a->refused ? "refused" : "answered";
     argv[argc++] = op->member;
     argv[argc++] = secs;
@@ -582,11 +580,16 @@ void rs_store_record(rs_store *s, const char *key, const char *member,
     argv[argc++] = left;
     argv[argc++] = until;
     argv[argc++] = limit;
-    for (i = 0; i < a->windows && i < RS_RATE_WINDOWS; i++) {
-        snprintf(num[2 * i], sizeof num[0], "%.17g", a->window[i].limit);
-        snprintf(num[2 * i + 1], sizeof num[0], "%.17g", a->window[i].seconds);
-        argv[argc++] = num[2 * i];
-        argv[argc++] = num[2 * i + 1];
+    if (a->remaining >= 0 && floor(a->remaining) == 0) {   /* what only a count of none needs */
+        strcpy(left, "0");
+        snprintf(until, sizeof until, "%.17g", a->reset > 0 ? a->reset : -1.0);
+        snprintf(limit, sizeof limit, "%.17g", a->limit >= 0 ? a->limit : -1.0);
+        for (i = 0; i < a->windows && i < RS_RATE_WINDOWS; i++) {
+            snprintf(num[2 * i], sizeof num[0], "%.17g", a->window[i].limit);
+            snprintf(num[2 * i + 1], sizeof num[0], "%.17g", a->window[i].seconds);
+            argv[argc++] = num[2 * i];
+            argv[argc++] = num[2 * i + 1];
+        }
     }
     if (run(s, op, key, argc, argv) != 0)
         end_op(op, RS_STORE_DOWN, 0, 0);
