@@ -109,3 +109,8 @@ bench-hostloop: build
 	@bench/hostloop/run.sh
 	@bench/hostloop/callgrind.sh
 	@HOSTLOOP_WATCHED=1 bench/hostloop/callgrind.sh
+
+# The fleet bench (issue 22): bench/fleet/README.md (needs redis-server).
+.PHONY: bench-fleet
+bench-fleet: build
+	@lua5.4 bench/fleet/fleet.lua

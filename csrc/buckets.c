@@ -260,7 +260,8 @@ rs_pace_link *rs_pace_take(rs_pace_table *pt, double now, int pace,
         d = 0;
         if (pace && !e->b.free) {
             now = now_of(pt, now);
-            d = rs_bucket_delay(&e->b, now);
+            d = pt->shared && pt->shared(pt->fleet) ? rs_bucket_delay_shared(&e->b, now)
+                                                    : rs_bucket_delay(&e->b, now);
         }
         if (d > 0) {
             if (d < *soonest)
@@ -315,7 +316,7 @@ void rs_pace_settled(rs_pace_table *pt, rs_pace_link *l, double now, long status
         return;
     b = &l->entry->b;
     if (pt->settle)
-        pt->settle(pt->fleet, l->entry, l, status, retry_after);
+        pt->settle(pt->fleet, l->entry, l, status, r, retry_after);
     if (!(b->free && status > 0 && status != 429 && !(r && r->has)))
         now = now_of(pt, now);      /* a free bucket told nothing new needs no time */
     if (status == 429)

@@ -32,9 +32,11 @@ typedef struct rs_pace_entry {
     rs_pace_link *head, *tail;  /* waiting, in the order made */
     int queued;                 /* how many */
     /* a fleet's share of it (fleet.c), with shared_limits */
-    int asking, granted;        /* a take out; a share taken, not yet used */
+    int asking, granted;        /* a take out; shares taken, not yet used */
+    int share_next;             /* the number of the last of them used */
     double ask_after;           /* the store said wait until then */
-    char member[40];            /* the share granted */
+    double store_since;         /* its head waits for the store since then, or 0 */
+    char member[40];            /* the shares granted: member.1, member.2... */
     void *fleet;
 } rs_pace_entry;
 
@@ -52,9 +54,14 @@ typedef struct rs_pace_table {
     unsigned long long jitter;  /* xorshift state for the backoffs' jitter */
     /* With shared_limits (fleet.c): asked after a head's own bucket and
      * may_start let it go; 0 and *wait (seconds, or RS_PACE_ANSWER) when
-     * it must wait for the fleet's budget.  settle hears each attempt. */
+     * it must wait for the fleet's budget.  While shared() says so, the
+     * own bucket holds a head back only for what the store does not
+     * apply (rs_bucket_delay_shared).  settle hears each attempt, r what
+     * its headers said (or NULL). */
     int (*gate)(void *fleet, rs_pace_entry *e, rs_pace_link *l, double now, double *wait);
-    void (*settle)(void *fleet, rs_pace_entry *e, rs_pace_link *l, long status, double retry_after);
+    int (*shared)(void *fleet);
+    void (*settle)(void *fleet, rs_pace_entry *e, rs_pace_link *l, long status,
+                   const rs_rate *r, double retry_after);
     void *fleet;
 } rs_pace_table;
 

@@ -667,13 +667,16 @@ static int client_rate_limit(lua_State *L)
     return 1;
 }
 
-/* client:stats(): { connections = { [origin] = connections opened } }. */
+/* client:stats(): { connections = { [origin] = connections opened },
+ * store = { up, waits, longest_wait } with shared_limits }. */
 static int client_stats(lua_State *L)
 {
     rs_client *c = client_check(L, 1);
-    lua_createtable(L, 0, 1);
+    lua_createtable(L, 0, 2);
     rs_h2_push_connections(L, &c->session.hosts);
     lua_setfield(L, -2, "connections");
+    if (rs_fleet_push_stats(L, &c->session))
+        lua_setfield(L, -2, "store");
     return 1;
 }
 

@@ -1,30 +1,59 @@
 /*
  * fleet.c: a bucket's head asks the fleet's store before it goes
- * (fleet.h).  The gate runs after the bucket's own rule let the head go,
- * so a client paces no faster alone than it would in a fleet: the store
- * only holds it back further, for the requests of the others.
+ * (fleet.h).  The gate runs after the bucket's own rule let the head go.
+ * While the store is up, the store applies the windows and the ceiling
+ * for the whole fleet, on everyone's answers (a bucket's log holds only
+ * its own requests, and an answer's remaining count is the fleet's,
+ * told against this client's request numbers): the bucket's own rule
+ * then holds a head back only for a closure, a probe or a token
+ * bucket's level (rs_bucket_delay_shared), and never a share the store
+ * granted.  A client alone with a store is paced by the same windows.
  *
- * One take per bucket at a time: its answer either grants a share,
- * which the next head to go uses (its member kept on the link, for the
- * answer's record), or says how long to wait (the session's pace timer
- * comes back then), or says the store is down (the bucket paces on its
- * own until the store is up again).  A bucket that knows no window yet
- * (its first request, a probe) goes on its own.
+ * One take per bucket at a time, for as many shares as the line has
+ * requests, up to the client's concurrency (one round trip for a line:
+ * a frame host, which reads the store's answer at its next step, would
+ * otherwise send one request a frame): its answer either grants shares,
+ * which the next heads to go use (each one's name kept on its link, for
+ * the answer's record), or says how long to wait (the session's pace
+ * timer comes back then), or says the store is down (the bucket paces
+ * on its own until the store is up again).  A bucket that knows no
+ * window yet (its first request, a probe) goes on its own.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fleet.h"
 #include "loop.h"
+#include "queue.h"
 #include "session.h"
 
-static void on_share(void *arg, int verdict, double wait, const char *member)
+/* e's head waits for the store (waiting), or no longer: a wait that
+ * ended is counted, and the longest kept. */
+static void store_wait(rs_fleet *f, rs_pace_entry *e, double now, int waiting)
+{
+    if (waiting) {
+        if (e->store_since <= 0)
+            e->store_since = now;
+        return;
+    }
+    if (e->store_since > 0) {
+        if (now - e->store_since > f->longest_store_wait)
+            f->longest_store_wait = now - e->store_since;
+        f->store_waits++;
+        e->store_since = 0;
+    }
+}
+
+static void on_share(void *arg, int verdict, double wait, const char *member, int shares)
 {
     rs_pace_entry *e = arg;
     rs_fleet *f = e->fleet;
     e->asking = 0;
+    store_wait(f, e, rs_now(), 0);      /* answered, or given up on */
     if (verdict == RS_STORE_GO) {
-        e->granted = 1;
+        e->granted = shares;
+        e->share_next = 0;
         snprintf(e->member, sizeof e->member, "%s", member);
     } else if (verdict == RS_STORE_WAIT)
         e->ask_after = rs_now() + wait;
@@ -46,27 +75,44 @@ static void key_of(const rs_fleet *f, const rs_pace_entry *e, char *out, size_t 
     snprintf(out, cap, "%s%s", f->prefix, e->key);
 }
 
-static int gate(void *arg, rs_pace_entry *e, rs_pace_link *l, double now, double *wait)
+/* How many shares to ask for: e's line, up to the client's concurrency.
+ * Not only its free slots: a host that steps once a frame reads the
+ * store's answer a frame later, and a share asked for one slot at a time
+ * as answers free them costs a frame each.  A share waiting for a slot
+ * counts in the store as one in flight (as now): never more than the
+ * windows allow, at worst a share of a window spent late. */
+static int wanted(const rs_fleet *f, const rs_pace_entry *e)
 {
-    rs_fleet *f = arg;
+    int n = e->queued;
+    if (n > f->s->queue->concurrency)
+        n = f->s->queue->concurrency;
+    return n < 1 ? 1 : n;
+}
+
+/* gate's decision; *store set when the head waits for the store itself. */
+static int decide(rs_fleet *f, rs_pace_entry *e, rs_pace_link *l, double now, double *wait,
+                  int *store)
+{
     double tick = rs_store_tick(f->store, now);
     rs_bucket_view v;
     char key[RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX + 2];
     l->share[0] = '\0';
-    if (e->granted) {
-        e->granted = 0;
-        memcpy(l->share, e->member, sizeof l->share);
+    if (e->granted > 0) {
+        e->granted--;
+        if (snprintf(l->share, sizeof l->share, "%s.%d", e->member, ++e->share_next)
+            >= (int)sizeof l->share)
+            l->share[0] = '\0';    /* cannot be: a member is short */
         return 1;
     }
     if (rs_store_connecting(f->store)) {
         *wait = tick;           /* its first connection: up to the timeout */
-        return 0;
+        return !(*store = 1);
     }
     if (!rs_store_up(f->store))
         return 1;               /* on its own until the store is back */
     if (e->asking) {
         *wait = tick;           /* the store's timeout: then it is down */
-        return 0;
+        return !(*store = 1);
     }
     if (now < e->ask_after) {
         *wait = e->ask_after - now;
@@ -77,25 +123,66 @@ static int gate(void *arg, rs_pace_entry *e, rs_pace_link *l, double now, double
         return 1;               /* nothing known to share: its probe goes */
     key_of(f, e, key, sizeof key);
     e->fleet = f;
-    if (rs_store_take(f->store, key, v.window_list, v.windows, f->s->timeout, on_share, e) != 0)
+    if (rs_store_take(f->store, key, v.window_list, v.windows, f->s->timeout, wanted(f, e),
+                      on_share, e) != 0)
         return 1;
     e->asking = 1;
     *wait = rs_store_tick(f->store, now);
-    return 0;
+    return !(*store = 1);
 }
 
-static void settle(void *arg, rs_pace_entry *e, rs_pace_link *l, long status, double retry_after)
+static int gate(void *arg, rs_pace_entry *e, rs_pace_link *l, double now, double *wait)
+{
+    rs_fleet *f = arg;
+    int store = 0, go = decide(f, e, l, now, wait, &store);
+    store_wait(f, e, now, store);
+    return go;
+}
+
+static int shared(void *arg)
+{
+    const rs_fleet *f = arg;
+    return rs_store_up(f->store);
+}
+
+/* What an answer said, for the store: r's count, reset and limit when
+ * it said them (a limit of 0 leaves none; a reset past a day is not
+ * believed), and for a count of none e's windows, which may explain it. */
+static void answer_of(rs_pace_entry *e, const rs_rate *r, rs_bucket_view *v, rs_store_answer *a)
+{
+    a->remaining = a->reset = a->limit = -1;
+    a->window = NULL;
+    a->windows = 0;
+    if (r == NULL || !r->has || r->reset <= 0 || r->reset > 86400)
+        return;
+    a->remaining = r->limit < 1 ? 0 : r->remaining;
+    a->reset = r->reset;
+    a->limit = r->limit;
+    if (floor(a->remaining) != 0)
+        return;
+    rs_bucket_view_at(&e->b, rs_now(), v);
+    a->window = v->window_list;
+    a->windows = v->windows;
+}
+
+static void settle(void *arg, rs_pace_entry *e, rs_pace_link *l, long status, const rs_rate *r,
+                   double retry_after)
 {
     rs_fleet *f = arg;
     const char *member = l->share[0] ? l->share : NULL;
     char key[RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX + 2];
+    rs_bucket_view v;
+    rs_store_answer a;
     if (member == NULL && (e->b.free || !rs_store_up(f->store)))
         return;                 /* nothing to share, or no one to tell */
     key_of(f, e, key, sizeof key);
     /* answered, or lost (it may have been counted); one that went without
      * a share (a CSRF handshake's resend, a probe, one sent while the
      * store was down) is counted from its answer, as pacing.c counts */
-    rs_store_record(f->store, key, member, status == 429, retry_after > 0 ? retry_after : 1);
+    answer_of(e, status > 0 ? r : NULL, &v, &a);
+    a.refused = status == 429;
+    a.retry_after = retry_after > 0 ? retry_after : 1;
+    rs_store_record(f->store, key, member, &a);
     l->share[0] = '\0';
 }
 
@@ -114,6 +201,7 @@ int rs_fleet_join(rs_session *s, rs_loop *lp, const char *url,
     f->s = s;
     s->buckets.fleet = f;
     s->buckets.gate = gate;
+    s->buckets.shared = shared;
     s->buckets.settle = settle;
     return 1;
 }
@@ -124,6 +212,7 @@ void rs_fleet_leave(rs_session *s)
     if (f == NULL)
         return;
     s->buckets.gate = NULL;     /* the store's last answers repump nothing */
+    s->buckets.shared = NULL;
     s->buckets.settle = NULL;
     f->lp = NULL;
     rs_store_close(f->store);
@@ -135,4 +224,19 @@ int rs_fleet_shared(const rs_session *s)
 {
     const rs_fleet *f = s->buckets.fleet;
     return f != NULL && rs_store_up(f->store);
+}
+
+int rs_fleet_push_stats(lua_State *L, const rs_session *s)
+{
+    const rs_fleet *f = s->buckets.fleet;
+    if (f == NULL)
+        return 0;
+    lua_createtable(L, 0, 3);
+    lua_pushboolean(L, rs_store_up(f->store));
+    lua_setfield(L, -2, "up");
+    lua_pushinteger(L, (lua_Integer)f->store_waits);
+    lua_setfield(L, -2, "waits");
+    lua_pushnumber(L, f->longest_store_wait);
+    lua_setfield(L, -2, "longest_wait");
+    return 1;
 }

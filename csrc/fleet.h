@@ -20,6 +20,10 @@ typedef struct rs_fleet {
     struct rs_loop *lp;
     struct rs_session *s;
     char prefix[RS_FLEET_PREFIX_LEN + 1];   /* of the credential's hash */
+    /* waits for the store itself (its connection, a take's answer), not
+     * for the budget: how many, and the longest (client:stats().store) */
+    unsigned long store_waits;
+    double longest_store_wait;
 } rs_fleet;
 
 /* Joins s's buckets to the fleet of url under credential (len bytes),
@@ -33,5 +37,9 @@ void rs_fleet_leave(struct rs_session *s);
 
 /* Whether s's buckets are shared now (rate_limit().shared). */
 int rs_fleet_shared(const struct rs_session *s);
+
+/* Pushes client:stats().store for s: { up, waits, longest_wait }, or
+ * nothing (returns 0) without shared_limits.  May raise a memory error. */
+int rs_fleet_push_stats(lua_State *L, const struct rs_session *s);
 
 #endif

@@ -402,6 +402,7 @@ static int collect(rs_loop *lp)
         if (woken)
             (void)fire_timers(lp);          /* now, not after the next wait */
     }
+    rs_poll_flush_extras(&lp->poll);        /* a fleet's records of these answers */
     return ended;
 }
 

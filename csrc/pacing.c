@@ -560,6 +560,25 @@ int rs_bucket_seed(rs_bucket *b, double limit, double seconds)
     return log_room(b, limit);
 }
 
+/* ---- in a fleet ---------------------------------------------------------- */
+
+/* The windows and the ceiling are the fleet's store's to apply (fleet.c):
+ * the answers' remaining counts are the fleet's, told against this
+ * client's request numbers, and its own log holds only its own requests.
+ * What stays the bucket's: a closure, a probe, a token bucket's level. */
+double rs_bucket_delay_shared(rs_bucket *b, double now)
+{
+    if (b->free)
+        return 0;
+    if (b->closed_until > now)
+        return b->closed_until - now;
+    if (b->token)
+        return token_delay(b, now);
+    if (b->probe)
+        return b->probe_seq ? RS_PACE_ANSWER : 0;
+    return 0;
+}
+
 /* ---- what rate_limit() shows ------------------------------------------- */
 
 /* What window w leaves by the client's own count (no header said

@@ -187,6 +187,11 @@ int rs_bucket_seed(rs_bucket *b, double limit, double seconds);
  * that passed). */
 double rs_bucket_delay(rs_bucket *b, double now);
 
+/* As rs_bucket_delay, for a bucket whose windows and ceiling a fleet's
+ * store applies (shared_limits, the store up): only a closure, a probe
+ * and a token bucket's level hold it back. */
+double rs_bucket_delay_shared(rs_bucket *b, double now);
+
 /* A request of b goes now; returns its number, for the calls below. */
 unsigned long long rs_bucket_send(rs_bucket *b, double now);
 

@@ -369,6 +369,15 @@ int rs_poll_has_extras(const rs_poll *p)
     return 0;
 }
 
+void rs_poll_flush_extras(rs_poll *p)
+{
+    for (int i = 0; i < RS_POLL_EXTRA; i++) {
+        rs_poll_extra *x = &p->extra[i];
+        if (x->fd >= 0 && (x->want & RS_POLL_OUT) && x->fn)
+            x->fn(x->arg, RS_POLL_FLUSH);
+    }
+}
+
 /* Looks at the extra descriptors without waiting, where no wait of the
  * socket set did (curl_multi_perform, kqueue). */
 static void glance_extras(rs_poll *p)

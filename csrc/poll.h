@@ -30,6 +30,7 @@
 #define RS_POLL_EXTRA 4
 #define RS_POLL_IN 1
 #define RS_POLL_OUT 2
+#define RS_POLL_FLUSH 4         /* to fn, from rs_poll_flush_extras: not readiness */
 
 typedef struct rs_poll_extra {
     int fd;                     /* -1: a free slot */
@@ -64,6 +65,13 @@ int rs_poll_watch(rs_poll *p, int fd, int want, void (*fn)(void *arg, int got), 
 
 /* Whether an extra descriptor is watched. */
 int rs_poll_has_extras(const rs_poll *p);
+
+/* Calls fn(arg, RS_POLL_FLUSH) for every extra descriptor waiting to
+ * write: what its owner queued while the loop judged a step's answers (a
+ * fleet's records of them) goes out in that step, in one write, if the
+ * descriptor can take it (a connection still being made cannot: fn
+ * tells, since this is not readiness). */
+void rs_poll_flush_extras(rs_poll *p);
 
 /* Closes p's descriptors. */
 void rs_poll_free(rs_poll *p);

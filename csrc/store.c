@@ -22,6 +22,7 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
 #include <openssl/evp.h>
 
 #include "session.h"            /* rs_now */
@@ -31,9 +32,23 @@
 #define RECONNECT_AFTER 1.0
 
 /* KEYS[1]: the sorted set of shares by time; KEYS[2]: closed until.
- * ARGV: op, member, then take's flight and windows (limit, seconds)...,
- * or answered's and refused's seconds and "new" (a request that went
- * without a share: counted from its answer).  As pacing.c logs them, a share counts from
+ * ARGV: op, member, then take's flight, how many shares it wants and
+ * windows (limit, seconds)..., granting as many as every window has room
+ * for (at least one, or none and the wait), named member.1, member.2...;
+ * or answered's and refused's seconds, "new" (a request that went
+ * without a share: counted from its answer) or "old", and the answer's
+ * remaining count, reset and limit (-1: not said), then the bucket's
+ * windows.  An answer is counted whether its share is still held or not
+ * (trimmed while it waited for a slot, or lost with a Redis that
+ * restarted): the server counted it.  An answer that says none remain
+ * while the store still sees room in its window (requests it has not
+ * counted: another client of the account) closes the endpoint until its
+ * reset, as a 429 until its Retry-After (for every style of window the
+ * budget has room again by then; counted from when the store heard it,
+ * later than the server said it); one that the store's own count
+ * explains adds nothing to the windows, whose rule already holds the
+ * fleet back until that budget is back, and sooner than a reset rounded
+ * up to whole seconds.  As pacing.c logs them, a share counts from
  * when it was answered (the latest it can have been counted); one in
  * flight counts as now, its time put flight seconds ahead (the longest
  * it can be out: a process that dies leaves no share held longer), and
@@ -43,32 +58,38 @@ static const char SCRIPT[] =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
     "local op, member = ARGV[1], ARGV[2]\n"
-    "local mode = 'XX'\n"
-    "if ARGV[4] == 'new' then\n"
-    "  mode = 'NX'\n"
-    "  if redis.call('PTTL', KEYS[1]) < 120000 then redis.call('PEXPIRE', KEYS[1], 120000) end\n"
-    "end\n"
-    "if op == 'answered' then\n"
-    "  redis.call('ZADD', KEYS[1], mode, now, member)\n"
-    "  return {1, '0'}\n"
-    "end\n"
-    "if op == 'refused' then\n"
-    "  redis.call('ZADD', KEYS[1], mode, now, member)\n"
-    "  local ms = math.ceil(tonumber(ARGV[3]) * 1000)\n"
+    "local function close(secs)\n"
+    "  local ms = math.ceil(secs * 1000)\n"
     "  local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
     "  if ms > 0 and now + ms / 1000 > closed then\n"
     "    redis.call('SET', KEYS[2], tostring(now + ms / 1000), 'PX', ms)\n"
+    "  end\n"
+    "end\n"
+    "if op == 'answered' or op == 'refused' then\n"
+    "  redis.call('ZADD', KEYS[1], now, member)\n"
+    "  if redis.call('PTTL', KEYS[1]) < 120000 then redis.call('PEXPIRE', KEYS[1], 120000) end\n"
+    "  if op == 'refused' then close(tonumber(ARGV[3])) end\n"
+    "  local left, reset, limit = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])\n"
+    "  if left == 0 and reset > 0 then\n"
+    "    local known = false\n"
+    "    for i = 8, #ARGV - 1, 2 do\n"
+    "      local L, W = math.floor(tonumber(ARGV[i])), tonumber(ARGV[i + 1])\n"
+    "      local n = redis.call('ZCOUNT', KEYS[1], '(' .. (now - W), '+inf')\n"
+    "      if (limit < 0 or L == math.floor(limit)) and n >= L then known = true end\n"
+    "    end\n"
+    "    if not known then close(reset) end\n"
     "  end\n"
     "  return {1, '0'}\n"
     "end\n"
     "local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
     "if closed > now then return {0, tostring(closed - now)} end\n"
-    "local flight = tonumber(ARGV[3])\n"
+    "local flight, room = tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local wait, longest = 0, 0\n"
-    "for i = 4, #ARGV - 1, 2 do\n"
+    "for i = 5, #ARGV - 1, 2 do\n"
     "  local L, W = tonumber(ARGV[i]), tonumber(ARGV[i + 1])\n"
     "  if W > longest then longest = W end\n"
     "  local n = redis.call('ZCOUNT', KEYS[1], '(' .. (now - W), '+inf')\n"
+    "  if L - n < room then room = L - n end\n"
     "  if n >= L then\n"
     "    local e = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. (now - W),\n"
     "                         'WITHSCORES', 'LIMIT', L - 1, 1)\n"
@@ -77,16 +98,22 @@ static const char SCRIPT[] =
     "    if w > wait then wait = w end\n"
     "  end\n"
     "end\n"
-    "if wait > 0 then return {0, tostring(wait)} end\n"
+    "if wait > 0 or room < 1 then return {0, tostring(math.max(wait, 0.001))} end\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)\n"
-    "redis.call('ZADD', KEYS[1], now + flight, member)\n"
+    "local shares = {}\n"
+    "for j = 1, room do\n"
+    "  shares[#shares + 1] = now + flight\n"
+    "  shares[#shares + 1] = member .. '.' .. j\n"
+    "end\n"
+    "redis.call('ZADD', KEYS[1], unpack(shares))\n"
     "redis.call('PEXPIRE', KEYS[1], math.ceil((longest + flight) * 1000) + 60000)\n"
-    "return {1, '0'}\n";
+    "return {room, '0'}\n";
 
 typedef struct store_op {
     struct store_op *next, *prev;
     rs_store *store;
     rs_store_fn fn;             /* NULL: a record, nothing waits */
+    int want;                   /* a take: the most shares it may be granted */
     void *arg;
     double deadline;
     char member[RS_STORE_MEMBER_MAX];
@@ -192,8 +219,9 @@ static store_op *new_op(rs_store *s, rs_store_fn fn, void *arg)
     return op;
 }
 
-/* Takes op off its store's list and tells its caller. */
-static void end_op(store_op *op, int verdict, double wait)
+/* Takes op off its store's list and tells its caller (shares granted:
+ * GO's count). */
+static void end_op(store_op *op, int verdict, double wait, int shares)
 {
     rs_store *s = op->store;
     if (op->prev)
@@ -205,7 +233,7 @@ static void end_op(store_op *op, int verdict, double wait)
     else
         s->tail = op->prev;
     if (op->fn)
-        op->fn(op->arg, verdict, wait, op->member);
+        op->fn(op->arg, verdict, wait, op->member, shares);
     free(op);
 }
 
@@ -229,7 +257,7 @@ static void fault(rs_store *s)
     if (ac)
         redisAsyncFree(ac);
     while (s->head)             /* sent nowhere (no context): none will answer */
-        end_op(s->head, RS_STORE_DOWN, 0);
+        end_op(s->head, RS_STORE_DOWN, 0, 0);
     if (was)
         tell(s);
 }
@@ -342,6 +370,11 @@ static void write_quietly(redisAsyncContext *ac)
 static void on_ready(void *arg, int got)
 {
     rs_store *s = arg;
+    if (got == RS_POLL_FLUSH) {         /* the step's records, once connected */
+        if (s->ac && (s->ac->c.flags & REDIS_CONNECTED) && !s->broken)
+            write_quietly(s->ac);
+        got = 0;                        /* then as after any look */
+    }
     if (s->ac && (got & RS_POLL_IN))
         redisAsyncHandleRead(s->ac);
     if (s->ac && (got & RS_POLL_OUT))
@@ -350,7 +383,7 @@ static void on_ready(void *arg, int got)
         fault(s);
     else if (s->ac == NULL)
         while (s->head)
-            end_op(s->head, RS_STORE_DOWN, 0);
+            end_op(s->head, RS_STORE_DOWN, 0, 0);
 }
 
 double rs_store_tick(rs_store *s, double now)
@@ -428,6 +461,11 @@ int rs_store_up(const rs_store *s)
     return s != NULL && s->up && s->ac != NULL;
 }
 
+size_t rs_store_unsent(const rs_store *s)
+{
+    return s != NULL && s->ac != NULL && s->ac->c.obuf != NULL ? sdslen(s->ac->c.obuf) : 0;
+}
+
 int rs_store_connecting(const rs_store *s)
 {
     return s != NULL && s->first && s->ac != NULL;
@@ -442,29 +480,30 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
     rs_store *s = op->store;
     (void)ac;
     if (reply == NULL) {        /* the connection went */
-        end_op(op, RS_STORE_DOWN, 0);
+        end_op(op, RS_STORE_DOWN, 0, 0);
         return;
     }
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
         && reply->element[0]->type == REDIS_REPLY_INTEGER
         && reply->element[1]->type == REDIS_REPLY_STRING) {
         double wait = strtod(reply->element[1]->str, NULL);
-        if (reply->element[0]->integer == 1) {
-            end_op(op, RS_STORE_GO, 0);
+        long long granted = reply->element[0]->integer;
+        if (granted >= 1 && granted <= (op->fn ? op->want : 1)) {
+            end_op(op, RS_STORE_GO, 0, (int)granted);
             return;
         }
-        if (wait > 0 && wait < 86400) {
-            end_op(op, RS_STORE_WAIT, wait);
+        if (granted == 0 && wait > 0 && wait < 86400) {
+            end_op(op, RS_STORE_WAIT, wait, 0);
             return;
         }
     }
     s->broken = 1;              /* garbage (a NOSCRIPT too: not our store any more) */
-    end_op(op, RS_STORE_DOWN, 0);
+    end_op(op, RS_STORE_DOWN, 0, 0);
 }
 
 static int run(rs_store *s, store_op *op, const char *key, int argc, const char **argv)
 {
-    const char *av[5 + 3 + 2 * RS_RATE_WINDOWS];
+    const char *av[5 + 7 + 2 * RS_RATE_WINDOWS];
     char closed[RS_PACE_KEY_MAX + 200];
     int i, n = 0;
     snprintf(closed, sizeof closed, "%s:closed", key);
@@ -477,28 +516,34 @@ static int run(rs_store *s, store_op *op, const char *key, int argc, const char 
         av[n++] = argv[i];
     if (redisAsyncCommandArgv(s->ac, on_reply, op, n, av, NULL) != REDIS_OK)
         return -1;
-    /* Out now rather than at the loop's next look at the descriptor (a
-     * frame host steps once a frame): never from a hiredis callback, where
-     * nothing here runs. */
-    if (s->want & RS_POLL_OUT)
+    /* A take goes out now rather than at the loop's next look at the
+     * descriptor (a frame host steps once a frame): never from a hiredis
+     * callback, where nothing here runs.  A record waits for the end of
+     * the loop's judging of the step's answers (rs_poll_flush_extras):
+     * the step's records go in one write, not one write (and its SIGPIPE
+     * guard's four system calls) each. */
+    if ((s->want & RS_POLL_OUT) && op->fn)
         write_quietly(s->ac);
     return 0;
 }
 
 int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, double flight,
-                  rs_store_fn fn, void *arg)
+                  int want, rs_store_fn fn, void *arg)
 {
-    const char *argv[3 + 2 * RS_RATE_WINDOWS];
-    char num[2 * RS_RATE_WINDOWS][32], out[32];
+    const char *argv[4 + 2 * RS_RATE_WINDOWS];
+    char num[2 * RS_RATE_WINDOWS][32], out[32], most[16];
     store_op *op;
     int i, argc = 0;
     if (!rs_store_up(s) || n < 1 || (op = new_op(s, fn, arg)) == NULL)
         return -1;
+    op->want = want < 1 ? 1 : want > RS_STORE_SHARES_MAX ? RS_STORE_SHARES_MAX : want;
     snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
     argv[argc++] = "take";
     argv[argc++] = op->member;
     snprintf(out, sizeof out, "%.17g", flight > 0 ? flight : 60.0);
     argv[argc++] = out;
+    snprintf(most, sizeof most, "%d", op->want);
+    argv[argc++] = most;
     for (i = 0; i < n && i < RS_RATE_WINDOWS; i++) {
         snprintf(num[2 * i], sizeof num[0], "%.17g", w[i].limit < 1 ? 1 : floor(w[i].limit));
         snprintf(num[2 * i + 1], sizeof num[0], "%.17g", w[i].seconds);
@@ -507,29 +552,45 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, doubl
     }
     if (run(s, op, key, argc, argv) != 0) {
         op->fn = NULL;
-        end_op(op, RS_STORE_DOWN, 0);
+        end_op(op, RS_STORE_DOWN, 0, 0);
         return -1;
     }
     return 0;
 }
 
-void rs_store_record(rs_store *s, const char *key, const char *member, int refused,
-                     double retry_after)
+void rs_store_record(rs_store *s, const char *key, const char *member,
+                     const rs_store_answer *a)
 {
-    const char *argv[4];
-    char secs[32];
+    const char *argv[7 + 2 * RS_RATE_WINDOWS];
+    char secs[32], left[32] = "-1", until[32] = "-1", limit[32] = "-1";
+    char num[2 * RS_RATE_WINDOWS][32];
     store_op *op;
+    int i, argc = 0;
     if (!rs_store_up(s) || (op = new_op(s, NULL, NULL)) == NULL)
         return;
-    snprintf(secs, sizeof secs, "%.17g", retry_after > 0 ? retry_after : 1.0);
     if (member == NULL)         /* went without a share: a new one, counted now */
         snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
     else
         snprintf(op->member, sizeof op->member, "%s", member);
-    argv[0] = refused ? "refused" : "answered";
-    argv[1] = op->member;
-    argv[2] = secs;
-    argv[3] = member == NULL ? "new" : "old";
-    if (run(s, op, key, 4, argv) != 0)
-        end_op(op, RS_STORE_DOWN, 0);
+    snprintf(secs, sizeof secs, "%.17g", a->refused && a->retry_after > 0 ? a->retry_after : 1.0);
+    argv[argc++] = a->refused ? "refused" : "answered";
+    argv[argc++] = op->member;
+    argv[argc++] = secs;
+    argv[argc++] = member == NULL ? "new" : "old";
+    argv[argc++] = left;
+    argv[argc++] = until;
+    argv[argc++] = limit;
+    if (a->remaining >= 0 && floor(a->remaining) == 0) {   /* what only a count of none needs */
+        strcpy(left, "0");
+        snprintf(until, sizeof until, "%.17g", a->reset > 0 ? a->reset : -1.0);
+        snprintf(limit, sizeof limit, "%.17g", a->limit >= 0 ? a->limit : -1.0);
+        for (i = 0; i < a->windows && i < RS_RATE_WINDOWS; i++) {
+            snprintf(num[2 * i], sizeof num[0], "%.17g", a->window[i].limit);
+            snprintf(num[2 * i + 1], sizeof num[0], "%.17g", a->window[i].seconds);
+            argv[argc++] = num[2 * i];
+            argv[argc++] = num[2 * i + 1];
+        }
+    }
+    if (run(s, op, key, argc, argv) != 0)
+        end_op(op, RS_STORE_DOWN, 0, 0);
 }

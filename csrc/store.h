@@ -8,10 +8,12 @@
  *   take      never more than L requests in any W seconds for each
  *             window given, and none while a 429 keeps the endpoint
  *             closed: a sorted set of shares per key, by the time each
- *             was answered (one in flight: now), trimmed; says go, or
- *             how long to wait;
+ *             was answered (one in flight: now), trimmed; grants up to
+ *             the shares asked for, or says how long to wait;
  *   answered  the share's time becomes its answer's (the latest it can
- *             have been counted, as pacing.c logs it);
+ *             have been counted, as pacing.c logs it); an answer that
+ *             says none remain, where the store counted fewer, closes
+ *             the endpoint until its reset;
  *   refused   a 429: the endpoint is closed for everyone until then.
  * Times are Redis's own clock (TIME), the same for every machine.
  *
@@ -34,8 +36,12 @@
 /* The name of a share taken, for answered and refused. */
 #define RS_STORE_MEMBER_MAX 40
 
-/* Called once per take: verdict, wait (RS_STORE_WAIT), member (GO). */
-typedef void (*rs_store_fn)(void *arg, int verdict, double wait, const char *member);
+/* The most shares one take may be granted. */
+#define RS_STORE_SHARES_MAX 64
+
+/* Called once per take: verdict, wait (RS_STORE_WAIT), and for GO the
+ * shares granted: member.1 to member.<shares>. */
+typedef void (*rs_store_fn)(void *arg, int verdict, double wait, const char *member, int shares);
 
 typedef struct rs_store rs_store;
 
@@ -62,19 +68,34 @@ int rs_store_up(const rs_store *s);
  * start on their own at once. */
 int rs_store_connecting(const rs_store *s);
 
-/* Takes a share of key's budget under the windows w[0..n-1], for a
- * request out at most flight seconds; fn is called when the store
- * answers (or is given up on).  Returns 0, or -1 at once when the store
- * is not up (nothing will be called). */
+/* Takes up to want shares of key's budget (as many as every window has
+ * room for: one round trip for a line of requests) under the windows
+ * w[0..n-1], for requests out at most flight seconds each; fn is called
+ * when the store answers (or is given up on).  Returns 0, or -1 at once
+ * when the store is not up (nothing will be called). */
 int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, double flight,
-                  rs_store_fn fn, void *arg);
+                  int want, rs_store_fn fn, void *arg);
 
-/* The share member of key was answered (refused: a 429 closing the
- * endpoint for retry_after seconds); member NULL: a request that went
- * without a share (a CSRF handshake's second attempt, a probe, one sent
- * while the store was down), counted from now.  Nothing waits for it. */
-void rs_store_record(rs_store *s, const char *key, const char *member, int refused,
-                     double retry_after);
+/* What an answer said, for rs_store_record. */
+typedef struct rs_store_answer {
+    int refused;                /* a 429, closing the endpoint for retry_after seconds */
+    double retry_after;
+    double remaining, reset, limit;     /* its x-ratelimit-* (< 0: not said) */
+    const rs_window *window;    /* the bucket's windows, window[0..windows-1] */
+    int windows;
+} rs_store_answer;
+
+/* The share member of key was answered (a); member NULL: a request that
+ * went without a share (a CSRF handshake's second attempt, a probe, one
+ * sent while the store was down), counted from now.  None remaining
+ * closes the endpoint for reset seconds unless the store's own count in
+ * the window of that limit explains it.  Nothing waits for it. */
+void rs_store_record(rs_store *s, const char *key, const char *member,
+                     const rs_store_answer *a);
+
+/* Bytes queued for Redis and not yet written (a record waits for
+ * rs_poll_flush_extras), for the specs. */
+size_t rs_store_unsent(const rs_store *s);
 
 /* Gives up on what waited past its time and reconnects when due; returns
  * the seconds until it has something to do (HUGE_VAL: nothing). */

@@ -1,7 +1,10 @@
 /*
  * store_test.c: core.fleet_store(url, timeout), a store (store.h) on
  * this state's loop for the specs: store:wait_up(seconds),
- * store:take(key, windows[, flight]), store:record(key, member, refused, seconds),
+ * store:take(key, windows[, flight[, want]]) ("go", the first share's name
+ * and how many were granted, or "wait", seconds, or "down"),
+ * store:record(key, member, refused, seconds[, remaining, reset[, windows[, limit[, queued]]]])
+ * (with queued, the bytes unsent after the record and after the flush),
  * store:up(), store:close().  Each call drives the loop until the store
  * has answered, bounded by the store's own timeout.
  */
@@ -20,9 +23,9 @@ typedef struct {
 } store_box;
 
 typedef struct {
-    int done, verdict;
+    int done, verdict, shares;
     double wait;
-    char member[RS_STORE_MEMBER_MAX];
+    char member[RS_STORE_MEMBER_MAX + 8];
 } answer;
 
 static store_box *check_box(lua_State *L)
@@ -51,14 +54,33 @@ static int st_wait_up(lua_State *L)
     return 1;
 }
 
-static void on_answer(void *arg, int verdict, double wait, const char *member)
+static void on_answer(void *arg, int verdict, double wait, const char *member, int shares)
 {
     answer *a = arg;
     a->done = 1;
     a->verdict = verdict;
     a->wait = wait;
-    if (verdict == RS_STORE_GO)
-        snprintf(a->member, sizeof a->member, "%s", member);
+    a->shares = shares;
+    if (verdict == RS_STORE_GO)             /* the first share's name */
+        snprintf(a->member, sizeof a->member, "%s.1", member);
+}
+
+/* The windows { {limit, seconds}, ... } at idx (none: nil) into w. */
+static int windows_of(lua_State *L, int idx, rs_window *w)
+{
+    int n = 0;
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    for (; n < RS_RATE_WINDOWS && lua_rawgeti(L, idx, n + 1) == LUA_TTABLE; n++) {
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);
+        w[n].limit = luaL_checknumber(L, -2);
+        w[n].seconds = luaL_checknumber(L, -1);
+        lua_pop(L, 3);
+    }
+    lua_pop(L, 1);
+    return n;
 }
 
 static int st_take(lua_State *L)
@@ -66,17 +88,12 @@ static int st_take(lua_State *L)
     store_box *b = check_box(L);
     const char *key = luaL_checkstring(L, 2);
     rs_window w[RS_RATE_WINDOWS];
-    answer a = {0, 0, 0, ""};
-    int n = 0;
+    answer a = {0, 0, 0, 0, ""};
+    int n;
     luaL_checktype(L, 3, LUA_TTABLE);
-    for (; n < RS_RATE_WINDOWS && lua_rawgeti(L, 3, n + 1) == LUA_TTABLE; n++) {
-        lua_rawgeti(L, -1, 1);
-        lua_rawgeti(L, -2, 2);
-        w[n].limit = luaL_checknumber(L, -2);
-        w[n].seconds = luaL_checknumber(L, -1);
-        lua_pop(L, 3);
-    }
-    if (rs_store_take(b->s, key, w, n, luaL_optnumber(L, 4, 60), on_answer, &a) != 0) {
+    n = windows_of(L, 3, w);
+    if (rs_store_take(b->s, key, w, n, luaL_optnumber(L, 4, 60), (int)luaL_optinteger(L, 5, 1),
+                      on_answer, &a) != 0) {
         lua_pushliteral(L, "down");
         return 1;
     }
@@ -88,16 +105,30 @@ static int st_take(lua_State *L)
         lua_pushnumber(L, a.wait);
     else
         lua_pushstring(L, a.member);
-    return 2;
+    lua_pushinteger(L, a.shares);
+    return 3;
 }
 
 static int st_record(lua_State *L)
 {
     store_box *b = check_box(L);
-    rs_store_record(b->s, luaL_checkstring(L, 2), luaL_checkstring(L, 3),
-                    lua_toboolean(L, 4), luaL_optnumber(L, 5, 1));
-    drive(b, 0.2, NULL, 0);         /* lets it go out */
-    return 0;
+    rs_window w[RS_RATE_WINDOWS];
+    rs_store_answer a = {0, 1, -1, -1, -1, w, 0};
+    a.refused = lua_toboolean(L, 4);
+    a.retry_after = luaL_optnumber(L, 5, 1);
+    a.remaining = luaL_optnumber(L, 6, -1);
+    a.reset = luaL_optnumber(L, 7, -1);
+    a.windows = windows_of(L, 8, w);
+    a.limit = luaL_optnumber(L, 9, -1);
+    rs_store_record(b->s, luaL_checkstring(L, 2), luaL_checkstring(L, 3), &a);
+    if (lua_toboolean(L, 10))       /* queued: the bytes still unsent */
+        lua_pushinteger(L, (lua_Integer)rs_store_unsent(b->s));
+    rs_poll_flush_extras(&b->lp->poll);     /* as the loop's judging of a step's answers ends */
+    drive(b, 0.2, NULL, 0);         /* lets the answer come */
+    if (!lua_toboolean(L, 10))
+        lua_pushinteger(L, 0);
+    lua_pushinteger(L, (lua_Integer)rs_store_unsent(b->s));
+    return 2;
 }
 
 static int st_up(lua_State *L)

@@ -46,6 +46,7 @@ describe_redis("a fleet sharing one cookie", function()
   teardown(function() if r then r.stop() end end)
   before_each(function()
     support.reset()
+    r.cli("FLUSHALL")           -- a closure or shares an earlier test left under the same cookie
     support.sandbox():configure { rate_limits = { [COUNT_RULE] = { limit = 4, window = 0.5, style = "fixed", policy = true } } }
   end)
 
@@ -127,6 +128,10 @@ describe_redis("a fleet sharing one cookie", function()
     assert.equal(0, failed)
     assert.equal(6, #support.requests("GET"))
     assert.is_false(client:rate_limit("friends", "friends_count").shared)
+    local store = client:stats().store              -- the waits for the store are counted
+    assert.is_false(store.up)
+    assert.is_true(store.waits >= 1)
+    assert.equal("number", type(store.longest_wait))
   end)
 
   it("a host stepping by next_timeout() glances while a request waits for the store", function()
@@ -154,6 +159,86 @@ describe_redis("a fleet sharing one cookie", function()
     local _, err = client:friends_count(me)
     assert.equal(404, err.status)
     assert.is_true(err.rate_limit.shared)
+  end)
+
+  -- An answer's remaining count, told against the client's own request
+  -- numbers, says nothing of a fleet's (the others spend it too, and a
+  -- request numbered later may have been counted earlier): the store's
+  -- budget paces a shared client, not that ceiling until the reset.
+  it("an answer's remaining count below the requests already out does not hold a shared client back until its reset", function()
+    local sb = support.sandbox()
+    local me = sb.credentials.user_id
+    sb:configure { rate_limits = { [COUNT_RULE] = { limit = 100, window = 60, style = "fixed", policy = true } } }
+    local client <close> = support.client { shared_limits = r.url, connect_timeout = 5, concurrency = 4,
+      rate_limits = { friends_count = { 100, 60 } } }
+    assert(client:friends_count(me))                 -- the store up, the bucket known
+    sb:fault{ method = "GET", path = "/v1/users/" .. me .. "/friends/count", kind = "body", status = 200,
+              body = '{"count":0}', headers = { ["x-ratelimit-limit"] = "100, 100;w=60",
+                                                ["x-ratelimit-remaining"] = "1", ["x-ratelimit-reset"] = "60" } }
+    local failed = 0
+    for _ = 1, 6 do
+      robloxsocial.spawn(function()
+        if not client:friends_count(me) then failed = failed + 1 end
+      end)
+    end
+    assert.is_true(robloxsocial.run(10), support.stuck())   -- not a minute's wait for the reset
+    assert.equal(0, failed)
+    assert.equal(7, #support.requests("GET"))
+    assert.is_true(client:rate_limit("friends", "friends_count").shared)
+  end)
+
+  it("an answer that says none remain closes the endpoint for the whole fleet until its reset", function()
+    local sb = support.sandbox()
+    local me = sb.credentials.user_id
+    sb:configure { rate_limits = { [COUNT_RULE] = { limit = 100, window = 60, style = "fixed", policy = true } } }
+    local a <close> = support.client { shared_limits = r.url, connect_timeout = 5,
+      rate_limits = { friends_count = { 100, 60 } } }
+    local b <close> = support.client { shared_limits = r.url, connect_timeout = 5,
+      rate_limits = { friends_count = { 100, 60 } } }
+    assert(a:friends_count(me))                      -- both stores up
+    assert(b:friends_count(me))
+    sb:fault{ method = "GET", path = "/v1/users/" .. me .. "/friends/count", kind = "body", status = 200,
+              body = '{"count":0}', headers = { ["x-ratelimit-limit"] = "100, 100;w=60",
+                                                ["x-ratelimit-remaining"] = "0", ["x-ratelimit-reset"] = "60" } }
+    assert(a:friends_count(me))                      -- none remain, for 60 s
+    local seen = #support.requests("GET")
+    local t = robloxsocial.spawn(function() return b:friends_count(me) end)
+    robloxsocial.run(1)
+    assert.is_false(t:done())                        -- b waits for the reset a's answer gave
+    assert.equal(seen, #support.requests("GET"))
+    assert.is_true(b:rate_limit("friends", "friends_count").shared)
+  end)
+
+  -- One round trip a share would send one request a frame from a host
+  -- that steps once a frame (it reads the store's answer at its next step).
+  it("a line of requests takes its shares from the store in a few takes, not one each", function()
+    local sb = support.sandbox()
+    local me = sb.credentials.user_id
+    sb:configure { rate_limits = { [COUNT_RULE] = { limit = 100, window = 60, style = "fixed", policy = true } } }
+    local client <close> = support.client { shared_limits = r.url, connect_timeout = 5, concurrency = 8,
+      rate_limits = { friends_count = { 100, 60 } } }
+    assert(client:friends_count(me))                 -- the store up, the bucket known
+    local function scripts_run()
+      return tonumber(r.cli("INFO", "commandstats"):match("cmdstat_evalsha:calls=(%d+)"))
+    end
+    local before, failed = scripts_run(), 0
+    for _ = 1, 8 do
+      robloxsocial.spawn(function()
+        if not client:friends_count(me) then failed = failed + 1 end
+      end)
+    end
+    support.run(10)
+    assert.equal(0, failed)
+    local takes = scripts_run() - before - 8         -- less each answer's record
+    assert.is_true(takes >= 1 and takes <= 3, tostring(takes))
+  end)
+
+  it("client:stats() has a store only with shared_limits", function()
+    local shared <close> = support.client { shared_limits = r.url, connect_timeout = 5 }
+    local alone <close> = support.client {}
+    assert.same({ "boolean", "number", "number" }, { type(shared:stats().store.up),
+      type(shared:stats().store.waits), type(shared:stats().store.longest_wait) })
+    assert.is_nil(alone:stats().store)
   end)
 
   it("refuses a URL that is not Redis's, and a fleet without a credential", function()

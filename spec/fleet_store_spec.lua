@@ -44,6 +44,81 @@ describe_redis("fleet store", function()
     b:close()
   end)
 
+  it("grants a line's shares in one take, as many as the windows have room for", function()
+    local a = core.fleet_store(r.url, 2)
+    assert.is_true(a:wait_up(5))
+    local key = core.fleet_key("a batch's cookie", "GET friends /v1/users/{id}/friends/count")
+    local go, first, n = a:take(key, { { 5, 60 } }, 60, 3)
+    assert.same({ "go", 3 }, { go, n })
+    go, first, n = a:take(key, { { 5, 60 }, { 100, 600 } }, 60, 3)
+    assert.same({ "go", 2 }, { go, n })              -- the room left
+    assert.equal("wait", (a:take(key, { { 5, 60 } }, 60, 3)))
+    assert.equal("5", r.cli("ZCARD", key))
+    local second = first:gsub("%.1$", ".2")
+    a:record(key, first, false, 1)                   -- each share is answered by its own name
+    assert.is_true(tonumber(r.cli("ZSCORE", key, first)) < tonumber(r.cli("ZSCORE", key, second)))
+    a:close()
+  end)
+
+  it("counts an answer whose share it no longer holds (trimmed, or a Redis that restarted)", function()
+    local a = core.fleet_store(r.url, 2)
+    assert.is_true(a:wait_up(5))
+    local key = core.fleet_key("a lost share's cookie", "GET friends /v1/users/{id}/friends/count")
+    local go, member = a:take(key, { { 5, 60 } })
+    assert.equal("go", go)
+    r.cli("DEL", key)
+    a:record(key, member, false, 1)
+    assert.equal("1", r.cli("ZCARD", key))
+    assert.is_true(tonumber(r.cli("PTTL", key)) > 0)   -- and it expires
+    a:close()
+  end)
+
+  it("closes an endpoint for everyone until the reset of an answer that says none remain", function()
+    local a, b = core.fleet_store(r.url, 2), core.fleet_store(r.url, 2)
+    assert.is_true(a:wait_up(5))
+    assert.is_true(b:wait_up(5))
+    local key = core.fleet_key("a cookie", "GET presence /v1/presence/users")
+    local go, member = a:take(key, { { 100, 60 } })
+    assert.equal("go", go)
+    a:record(key, member, false, 1, 3, 30)           -- some remain: nothing closes
+    assert.equal("go", (b:take(key, { { 100, 60 } })))
+    go, member = a:take(key, { { 100, 60 } })
+    a:record(key, member, false, 1, 0, 30, { { 100, 60 } }, 100)   -- none remain for 30 s
+    local v, secs = b:take(key, { { 100, 60 } })
+    assert.equal("wait", v)
+    assert.is_true(secs > 25 and secs <= 30)
+    a:close()
+    b:close()
+  end)
+
+  it("does not close for an answer that says none remain when its own count says so too", function()
+    local a = core.fleet_store(r.url, 2)
+    assert.is_true(a:wait_up(5))
+    local key = core.fleet_key("a full window's cookie", "GET presence /v1/presence/users")
+    local go, first, n = a:take(key, { { 3, 10 } }, 60, 3)
+    assert.same({ "go", 3 }, { go, n })
+    for i = 1, 3 do                                  -- answered: 2, 1, then none remain, reset 30
+      a:record(key, (first:gsub("%.1$", "." .. i)), false, 1, 3 - i, 30, { { 3, 10 } }, 3)
+    end
+    local v, secs = a:take(key, { { 3, 10 } })
+    assert.equal("wait", v)
+    assert.is_true(secs <= 10, tostring(secs))       -- the window's rule, not the reset
+    a:close()
+  end)
+
+  it("holds an answer's record for the loop's flush, which writes a step's records at once", function()
+    local a = core.fleet_store(r.url, 2)
+    assert.is_true(a:wait_up(5))
+    local key = core.fleet_key("a flushed cookie", "GET friends /v1/users/{id}/friends/count")
+    local go, first = a:take(key, { { 5, 60 } }, 60, 2)
+    assert.equal("go", go)
+    local queued, left = a:record(key, first, false, 1, 4, 60, { { 5, 60 } }, 5, true)
+    assert.is_true(queued > 0, tostring(queued))     -- not written by the record itself
+    assert.equal(0, left)                            -- written by the flush
+    assert.is_true(tonumber(r.cli("ZSCORE", key, first)) < tonumber(r.cli("ZSCORE", key, (first:gsub("%.1$", ".2")))))
+    a:close()
+  end)
+
   it("says down, and never waits, when the store cannot be reached; is back once it answers", function()
     local port = redis.free_port()
     local s = core.fleet_store(("redis://127.0.0.1:%d/0"):format(port), 1)

@@ -1,6 +1,7 @@
 -- One process of the fleet bench: a presence job of n ids, the cookie
 -- from FLEET_COOKIE (never on a command line).  Prints
--- "ok|failed <seconds> shared <bool>".
+-- "ok|failed <seconds> shared <bool> store_wait <seconds>" (the longest a
+-- request waited for the store itself, client:stats().store).
 --   lua5.4 worker.lua base_url n first_id redis_url|none limit seconds
 local robloxsocial = require "robloxsocial"
 local socket = require "socket"
@@ -17,6 +18,7 @@ for i = 1, n do ids[i] = first + i end
 local t0 = socket.gettime()
 local answer = client:presence(ids)
 local view = client:rate_limit("presence", "presence")
-io.write(("%s %.3f shared %s\n"):format(answer and "ok" or "failed", socket.gettime() - t0,
-  tostring(view and view.shared)))
+local store = client:stats().store
+io.write(("%s %.3f shared %s store_wait %.4f\n"):format(answer and "ok" or "failed", socket.gettime() - t0,
+  tostring(view and view.shared), store and store.longest_wait or 0))
 client:close()

@@ -126,8 +126,8 @@ function Client:close() end
 ---@return { limit: number, remaining: number, reset: number, window: number, windows: number[][], queued: integer, shared: boolean }|nil
 function Client:rate_limit(service, method) end
 
---- Counts of the client's traffic: the connections opened to each host (origin) since it was made. An extension, not part of the API contract (README "The client").
----@return { connections: table<string, integer> }
+--- Counts of the client's traffic: the connections opened to each host (origin) since it was made, and with shared_limits the store's state and waits. An extension, not part of the API contract (README "The client").
+---@return { connections: table<string, integer>, store: { up: boolean, waits: integer, longest_wait: number }? }
 function Client:stats() end
 
 --- Sends any request to any service through the same machinery (auth, CSRF, retries, decoding, pacing, hooks).
