@@ -271,6 +271,19 @@ describe("a batch's opts.deadline", function()
     assert.is_nil(err.sent)
   end)
 
+  it("of the call wins over the client's, shorter or longer", function()
+    -- 6 requests of at least 0.1 s each, one at a time
+    sb:configure{ latency = 0.1 }
+    local long <close> = support.client{ concurrency = 1, deadline = 60, batch_sizes = { presence = 10 } }
+    local answer, err = long:presence(range(1, 60), { deadline = 0.25 })
+    assert.is_nil(answer)
+    assert.equal("timeout", err.kind)
+    local short <close> = support.client{ concurrency = 1, deadline = 0.25, batch_sizes = { presence = 10 } }
+    answer, err = short:presence(range(1, 60), { deadline = 60 })
+    assert.is_nil(err)
+    assert.equal(60, #answer.userPresences)
+  end)
+
   it("is a number of seconds on the client too", function()
     assert.has_error(function() robloxsocial.new{ base_url = sb.base_url, deadline = -1 } end,
       "bad argument #1 to 'new' (option 'deadline' must be a number of seconds from 0.001 to 86400)")
