@@ -519,6 +519,11 @@ rs_next rs_transfer_judge(rs_transfer *t, CURLcode rc)
                     t->a->rate.has ? &t->a->rate : NULL, o->retry_after);
     if (t->session->hooks & RS_HOOK_RESPONSE)
         record_attempt(t, next == RS_NEXT_FINISH ? -1 : t->timer.due - rs_now() > 0 ? t->timer.due - rs_now() : 0);
+    /* A write goes again only after an attempt that was not carried out
+     * (a 429, the csrf handshake, an unprocessed stream): cancelled before
+     * the next one starts, it was not sent. */
+    if (next != RS_NEXT_FINISH)
+        t->prereqs = 0;
     return next;
 }
 

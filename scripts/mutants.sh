@@ -1,7 +1,9 @@
 #!/bin/bash
 # Mutation testing of the engine: plants each bug of spec/mutants.txt, one
 # at a time, in a scratch copy of this tree, builds it, runs the specs and
-# says which spec killed it (or that none did).
+# says which spec killed it (or that none did).  A mutant may be in a C
+# file or in a Lua one (lua/robloxsocial/...): the specs load the copy's
+# ./lua, so a Lua mutant needs no build (cmake finds nothing to do).
 #
 #   scripts/mutants.sh [ID ...]        # no IDs: every mutant of the file
 #

@@ -242,6 +242,38 @@ describe("a batch of writes that fails", function()
     assert.equal(0, err.done)
     assert.is_false(err.sent)
   end)
+
+  -- The 429 was not carried out and nothing went out after it: the
+  -- cancelled error of the write, and so the batch's, says not sent.  The
+  -- single write waits for its retry (pace off), the batch's for its
+  -- bucket to reopen.
+  it("has err.sent = false when its write, answered 429, is cancelled before it goes again", function()
+    local archive = "/v1/messages/archive"
+    sb:fault{ method = "POST", path = archive, kind = "status", status = 429, count = -1 }
+    local options = { max_retries = 1, retry_delay = 5 }
+    local c1 = support.with_csrf_token(support.client{ max_retries = 1, retry_delay = 5, pace = false })
+    local c2 = support.with_csrf_token(support.client(options))
+    local single = robloxsocial.spawn(function()
+      return c1:request("POST", "privatemessages", archive, { body = { messageIds = { inbox[3] } } })
+    end)
+    local batch = robloxsocial.spawn(function() return c2:archive_messages{ inbox[1], inbox[2] } end)
+    support.step_until(function()
+      return #support.requests("POST", archive) == 2 and core.stats().on_network == 0
+    end, "both 429s")
+    for _ = 1, 5 do robloxsocial.step(0.01) end       -- taken, waiting to go again
+    c1:close()
+    c2:close()
+    local answer, err = support.wait(single)
+    assert.is_nil(answer)
+    assert.equal("cancelled", err.kind)
+    assert.is_false(err.sent)
+    answer, err = support.wait(batch)
+    assert.is_nil(answer)
+    assert.equal("cancelled", err.kind)
+    assert.equal(0, err.done)
+    assert.is_false(err.sent)
+    assert.equal(2, #support.requests("POST", archive))
+  end)
 end)
 
 describe("a batch's opts.deadline", function()
@@ -269,6 +301,19 @@ describe("a batch's opts.deadline", function()
     assert.equal("timeout", err.kind)
     assert.is_true(err.done < 200)
     assert.is_nil(err.sent)
+  end)
+
+  it("of the call wins over the client's, shorter or longer", function()
+    -- 6 requests of at least 0.1 s each, one at a time
+    sb:configure{ latency = 0.1 }
+    local long <close> = support.client{ concurrency = 1, deadline = 60, batch_sizes = { presence = 10 } }
+    local answer, err = long:presence(range(1, 60), { deadline = 0.25 })
+    assert.is_nil(answer)
+    assert.equal("timeout", err.kind)
+    local short <close> = support.client{ concurrency = 1, deadline = 0.25, batch_sizes = { presence = 10 } }
+    answer, err = short:presence(range(1, 60), { deadline = 60 })
+    assert.is_nil(err)
+    assert.equal(60, #answer.userPresences)
   end)
 
   it("is a number of seconds on the client too", function()

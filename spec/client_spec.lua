@@ -46,6 +46,21 @@ describe("robloxsocial.new()", function()
                  new_error{ retry_delay = -1 })
   end)
 
+  -- The Lua layer checks rate_limits by method name (pacing_spec); the
+  -- core checks the bucket keys it is given again, for a host that calls
+  -- it directly.
+  it("reaches a core that checks rate_limits itself: { requests >= 1, 0 < seconds <= 86400 } by key", function()
+    local WHY = "bad argument #1 to 'new' (option 'rate_limits' must map bucket keys to { requests, seconds })"
+    local KEY = "GET friends /v1/users/{id}/friends/count"
+    for _, bad in ipairs{ { [KEY] = { 0, 60 } }, { [KEY] = { 0.5, 60 } }, { [KEY] = { 1, 0 } },
+                          { [KEY] = { 1, 86401 } }, { [KEY] = { "1", 60 } }, { [KEY] = 5 }, { 5 } } do
+      local ok, err = pcall(core.new, { rate_limits = bad })
+      assert.is_false(ok)
+      assert.truthy(err:find(WHY, 1, true), err)
+    end
+    core.new{ rate_limits = { [KEY] = { 1, 86400 } } }:close()
+  end)
+
   it("raises on unknown option names, catching typos", function()
     assert.equal("bad argument #1 to 'new' (option 'time_out' is not an option of robloxsocial.new)",
                  new_error{ time_out = 3 })

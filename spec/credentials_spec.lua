@@ -124,6 +124,9 @@ describe("trust_domain", function()
       assert.equal(ORIGIN, new_error{ base_url = "https://proxy.example", [auth] = secret })
       assert.equal(ORIGIN, new_error{ base_url = "http://127.0.0.1.example:80", [auth] = secret })
       assert.equal(ORIGIN, new_error{ base_url = "http://[::2]:80", [auth] = secret })
+      -- [::1] is the whole address, not a prefix of one
+      assert.equal(ORIGIN, new_error{ base_url = "http://[::10]:80", [auth] = secret })
+      assert.equal(ORIGIN, new_error{ base_url = "http://[::1:2]:80", [auth] = secret })
     end
   end)
 
@@ -174,6 +177,18 @@ describe("credentials echoed by a server", function()
               reason = "Bad " .. cookie }
     local _, err = client:friends_count(me)
     same("HTTP 400 Bad <redacted>", err.message, "err.message")
+    assert.equal(0, leaks(err, { cookie:sub(1, 8) }))
+  end)
+
+  it("are redacted from a reason phrase cut to fit with only their first 8 bytes left", function()
+    local cookie = ("c0ok1e-"):rep(150)
+    local client <close> = support.client{ cookie = cookie }
+    -- the reason is kept to 255 bytes: 247 of padding, then 8 of the cookie
+    local pad = "Bad " .. ("x"):rep(243)
+    sb:fault{ method = "GET", path = "*", kind = "body", status = 400, body = "",
+              reason = pad .. cookie }
+    local _, err = client:friends_count(me)
+    same("HTTP 400 " .. pad .. "<redacted>", err.message, "err.message")
     assert.equal(0, leaks(err, { cookie:sub(1, 8) }))
   end)
 

@@ -114,6 +114,30 @@ describe("robloxsocial.pollfd()", function()
     assert.equal("woke", t:wait())
   end)
 
+  -- The one wake that comes from step itself: a step that leaves work for
+  -- now (a task answered that yields, ready again) with no socket, timer
+  -- or spawn to show it.  The stall lets the descriptor go quiet first.
+  it_complete("is readable after a step that leaves a task ready to go on", function()
+    stall(0.2)
+    local go, answered = false, false
+    local t = robloxsocial.spawn(function()
+      local count = client:friends_count(ME)
+      answered = true
+      while not go do coroutine.yield() end
+      return count
+    end)
+    assert.is_true(step_until_quiet(fd))
+    assert.is_true(becomes_readable(fd, 10))
+    support.step_until(function() return answered end, "the answer")
+    local ready, wait, shown = not t:done(), robloxsocial.next_timeout(), readable(fd)
+    go = true                           -- before the asserts: a failure leaves no task behind
+    assert.is_true(ready)
+    assert.equal(0, wait)
+    assert.is_true(shown)
+    support.step_until(function() return t:done() end, "the task")
+    assert.is_table(t:wait())
+  end)
+
   it("is readable after a blocking call moved the tasks' requests too", function()
     stall(0.3)
     local t = robloxsocial.spawn(function() return client:friends_count(ME) end)
@@ -209,6 +233,26 @@ print("answered", type(t:wait()))
     assert.is_number(wait, out)
     assert.is_true(wait <= 0.005, out)
     assert.matches("answered%s+table", out)
+  end)
+
+  -- The spawn came before the descriptor, so it could not wake it:
+  -- pollfd() itself makes it readable once.
+  it("asking for it with a task already spawned finds it readable at once", function()
+    local out = run_program(sb, [[
+local robloxsocial = require "robloxsocial"
+local uv = require "luv"
+local t = robloxsocial.spawn(function() return "ran" end)
+local fd = assert(robloxsocial.pollfd())
+local p, timer, readable = uv.new_poll(fd), uv.new_timer(), nil
+p:start("r", function() readable = true; p:stop(); timer:stop() end)
+timer:start(2000, 0, function() readable = false; p:stop() end)
+uv.run()
+print("readable", readable)
+robloxsocial.step(0)
+print("task", t:done() and t:wait())
+]])
+    assert.matches("readable%s+true", out)
+    assert.matches("task%s+ran", out)
   end)
 
   it_complete("asking for it with a request already on the network sees that request's answer", function()
