@@ -300,8 +300,6 @@ double rs_bucket_delay(rs_bucket *b, double now)
         return d;
     if (b->probe)
         return b->probe_seq ? RS_PACE_ANSWER : 0;
-    if (rs_untold_capped(b) && b->in_flight >= RS_PACE_UNTOLD_FLIGHT)
-        return RS_PACE_ANSWER;
     if (b->has_cap && b->sent >= b->cap)
         return cap_delay(b, now);
     settle(b);

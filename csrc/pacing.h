@@ -17,8 +17,8 @@
  *   - where nothing is known (no answer yet, a reopened bucket, a spent
  *     count past its reset) one request goes and the rest wait for its
  *     answer (a probe); an endpoint whose answers say nothing of its
- *     limit then has at most RS_PACE_UNTOLD_FLIGHT requests out until its
- *     first 429 (or RS_PACE_UNTOLD_LIFT successes without one);
+ *     limit is then free until its first 429 (a cap on what is out
+ *     before it would slow every endpoint without a limit for as long);
  *   - such an endpoint's 429 with Retry-After ends a window there: the
  *     next opens a round trip before that (sent then, a request arrives
  *     when the server said), with the successes of the one that ended as
@@ -91,13 +91,11 @@
  * went (for the proof of a token bucket). */
 #define RS_PACE_RING 128
 
-/* An endpoint that has said nothing of its limit: how many of its
- * requests may be out before its first 429 (the first 429 is the only
- * news of the limit, and every request out then draws one), and after
- * how many successes without a 429 that cap is lifted for good (an
- * endpoint without a limit is slowed only that long). */
+/* An endpoint that has said nothing of its limit, paced by a window
+ * learnt from its 429s: how many of its requests may be out at a window's
+ * start until one of them succeeds (the start may be early, and every
+ * request out then draws a 429). */
 #define RS_PACE_UNTOLD_FLIGHT 8
-#define RS_PACE_UNTOLD_LIFT 256
 
 /* The state of one endpoint's limit.  Zeroed, then rs_bucket_init. */
 typedef struct rs_bucket {
@@ -140,9 +138,7 @@ typedef struct rs_bucket {
     double clean_seconds;       /* the last seconds that drew no 429, or 0 */
     double step;
     /* an endpoint that says nothing (no x-ratelimit-*, no rate_limits):
-     * until its first 429, at most RS_PACE_UNTOLD_FLIGHT requests out;
-     * after it, paced as a fixed window learnt from its 429s (fw_*) */
-    int untold_lifted;          /* the cap above is lifted for good */
+     * after its first 429, paced as a fixed window learnt from its 429s (fw_*) */
     int fw, fw_banned, fw_closing;
     double fw_limit, fw_seconds;    /* requests per window */
     double fw_open;             /* when (sent) the current window opened */

@@ -1,8 +1,8 @@
 /*
  * pacing_untold.c: the rule of an endpoint that says nothing of its limit
  * (no x-ratelimit-* header, nothing in rate_limits), for pacing.c: at
- * most RS_PACE_UNTOLD_FLIGHT out before its first 429, then a fixed
- * window learnt from its 429s' Retry-After (see pacing.h).  Plain C on
+ * nothing until its first 429, then a fixed window learnt from its
+ * 429s' Retry-After (see pacing.h).  Plain C on
  * numbers and the times passed in.
  */
 #include <limits.h>
@@ -23,15 +23,6 @@
 static int untold(const rs_bucket *b)
 {
     return !b->rate.has && b->seeds == 0;
-}
-
-/* Before its first 429 an endpoint that says nothing holds at most
- * RS_PACE_UNTOLD_FLIGHT requests out: every request out when its unknown
- * count runs out draws a 429, so that many and not the whole concurrency.
- * Lifted for good after RS_PACE_UNTOLD_LIFT successes without a 429. */
-int rs_untold_capped(const rs_bucket *b)
-{
-    return untold(b) && !b->untold_lifted && !b->has_learnt && !b->learning && !b->fw;
 }
 
 /* When request seq went, or -1 when it is no longer remembered. */
@@ -212,7 +203,7 @@ static void fw_sent(rs_bucket *b, double now)
 
 int rs_untold_holds(const rs_bucket *b)
 {
-    return rs_untold_capped(b) || b->fw || b->fw_closing;
+    return b->fw || b->fw_closing;
 }
 
 int rs_untold_delay(rs_bucket *b, double now, double *d)
@@ -238,8 +229,6 @@ void rs_untold_answer(rs_bucket *b, unsigned long long seq, double now, int ok)
     if (!ok)
         return;
     fw_counted(b, seq);
-    if (rs_untold_capped(b) && b->fw_ok_since >= RS_PACE_UNTOLD_LIFT)
-        b->untold_lifted = 1;   /* before any 429: every success so far */
 }
 
 int rs_untold_refused(rs_bucket *b, unsigned long long seq, double now, double retry_after,

@@ -10,10 +10,6 @@
 /* Whether b is held to this rule now (then it is not free). */
 int rs_untold_holds(const rs_bucket *b);
 
-/* Whether b may have at most RS_PACE_UNTOLD_FLIGHT out (before its first
- * 429). */
-int rs_untold_capped(const rs_bucket *b);
-
 /* Once b is open: opens the window a closure of this rule waited for,
  * and returns 1 with *d (rs_bucket_delay's answer) when a fixed window
  * learnt paces b; 0 when the other rules do. */

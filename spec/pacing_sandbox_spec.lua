@@ -98,16 +98,6 @@ describe("pacing a bucket", function()
     assert.is_true(later <= 1, table.concat(statuses, " "))
   end)
 
-  it("without any header, 32 at once: at most 8 out before the first 429, so at most 8 refused", function()
-    -- 10 a minute, Retry-After the window's end: every call left when the
-    -- first 429 closes the bucket would wait past its deadline, and fails
-    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 10, window = 60, headers = false } } }
-    local client <close> = support.client{ concurrency = 32, max_retries = 0, deadline = 1 }
-    counts(client, 40)
-    assert.equal(10, #support.requests("GET") - refused())
-    assert.is_true(refused() <= 8, refused() .. " refused")     -- before: 30
-  end)
-
   it("retries a 429 once its bucket reopens", function()
     sb:fault{ method = "GET", path = count_path(), kind = "status", status = 429, retry_after = 0 }
     local client <close> = support.client{ max_retries = 1 }

@@ -110,28 +110,14 @@ describe("a bucket (csrc/pacing.c)", function()
       assert.equal(0, b:delay(0.2))
     end)
 
-    it("once an answer announces nothing, lets 8 out at a time until a 429 or 256 successes", function()
-      -- a first 429 is the only news of an unknown limit, and every
-      -- request out when it runs out draws one: 8 of them, not 50
+    it("is free once an answer announces nothing: every request goes at once", function()
+      -- no cap before a first 429: it would slow every endpoint without a
+      -- limit (bench/concurrency: 7.4x the C loop at 100 in flight)
       local b = core.pacing_bucket(1)
       b:answer(b:send(0), 0.1)
-      local out = {}
-      for i = 1, 8 do
-        assert.equal(0, b:delay(0.1))
-        out[i] = b:send(0.1)
-      end
-      assert.equal(HUGE, b:delay(0.1))
-      b:answer(out[1], 0.2)
-      assert.equal(0, b:delay(0.2))
-      -- an endpoint without a limit is slowed no longer than that
-      local now = 0.2
-      for i = 1, 256 do
-        now = now + 0.01
-        b:answer(b:send(now), now)
-      end
       for i = 1, 50 do
-        assert.equal(0, b:delay(now))
-        b:send(now)
+        assert.equal(0, b:delay(0.1))
+        b:send(0.1)
       end
       assert.is_true(b:state().free)
     end)
