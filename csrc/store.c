@@ -25,11 +25,16 @@
 #include <hiredis/sds.h>
 #include <openssl/evp.h>
 
+#include "resolve.h"
 #include "session.h"            /* rs_now */
 #include "store.h"
 
 /* Seconds between a fault and the next try to connect. */
 #define RECONNECT_AFTER 1.0
+
+/* While the host's name is looked up for a first connection, how often
+ * the requests waiting for it look again. */
+#define LOOKUP_GLANCE 0.01
 
 /* KEYS[1]: the sorted set of shares by time; KEYS[2]: closed until.
  * ARGV: op, member, then take's flight, how many shares it wants and
@@ -122,12 +127,14 @@ typedef struct store_op {
 struct rs_store {
     rs_poll *poll;
     redisAsyncContext *ac;      /* NULL: not connected */
+    rs_resolve *lookup;         /* the host's name being looked up, off the loop */
     int fd, want;               /* the descriptor as rs_poll watches it */
     char host[256];
     int port, db;
     double timeout;
     int up;                     /* connected and the script loaded */
     int first;                  /* its first connection under way */
+    double first_until;         /* when requests stop waiting for it */
     void (*changed)(void *arg); /* up went on or off, or the first try failed */
     void *changed_arg;
     int broken;                 /* garbage seen: drop the connection */
@@ -315,9 +322,10 @@ static void on_selected(redisAsyncContext *ac, void *r, void *priv)
         s->broken = 1;
 }
 
-static void connect_store(rs_store *s)
+/* Connects to addr, an address: hiredis looks nothing up. */
+static void connect_to(rs_store *s, const char *addr)
 {
-    redisAsyncContext *ac = redisAsyncConnect(s->host, s->port);
+    redisAsyncContext *ac = redisAsyncConnect(addr, s->port);
     s->retry_at = rs_now() + RECONNECT_AFTER;
     if (ac == NULL)
         return;
@@ -343,6 +351,41 @@ static void connect_store(rs_store *s)
         (void)redisAsyncCommand(ac, on_selected, NULL, "SELECT %d", s->db);
     (void)redisAsyncCommand(ac, on_loaded, NULL, "SCRIPT LOAD %s", SCRIPT);
     ev_add_write(s);            /* hiredis 0.14 waits for the connect's write */
+}
+
+/* A try to connect: at once to a host given as an address; a name is
+ * first looked up off the loop (hiredis would look it up with a blocking
+ * getaddrinfo inside this step), and the tick that finds its address
+ * connects to it.  One lookup at a time: a slow one is never doubled. */
+static void connect_store(rs_store *s)
+{
+    s->retry_at = rs_now() + RECONNECT_AFTER;
+    if (rs_resolve_numeric(s->host))
+        connect_to(s, s->host);
+    else if (s->lookup == NULL)
+        s->lookup = rs_resolve_start(s->host);  /* NULL: tried again at retry_at */
+}
+
+/* The lookup, when it has ended: its address is connected to; its
+ * failure is a failed connection, tried again a second later. */
+static void looked_up(rs_store *s, double now)
+{
+    char addr[RS_RESOLVE_ADDR_MAX];
+    int state;
+    if (s->lookup == NULL
+        || (state = rs_resolve_result(s->lookup, addr, sizeof addr)) == RS_RESOLVE_PENDING)
+        return;
+    rs_resolve_drop(s->lookup);
+    s->lookup = NULL;
+    if (state == RS_RESOLVE_DONE) {
+        connect_to(s, addr);
+        return;
+    }
+    s->retry_at = now + RECONNECT_AFTER;
+    if (s->first) {
+        s->first = 0;
+        tell(s);
+    }
 }
 
 /* hiredis writes with write(): to a Redis that has gone, that raises
@@ -394,14 +437,21 @@ double rs_store_tick(rs_store *s, double now)
     if (s->broken || (s->ac && !s->up && now >= s->connect_deadline)
         || (s->head && now >= s->head->deadline))
         fault(s);               /* garbage, or silent past the timeout */
-    if (s->ac == NULL && now >= s->retry_at)
+    looked_up(s, now);
+    if (s->first && now >= s->first_until) {
+        s->first = 0;           /* a lookup or a connection that takes too long: */
+        tell(s);                /* it goes on in the background, no one waits */
+    }
+    if (s->ac == NULL && s->lookup == NULL && now >= s->retry_at)
         connect_store(s);
     if (s->ac && !s->up)
         next = s->connect_deadline - now;
     if (s->head && s->head->deadline - now < next)
         next = s->head->deadline - now;
-    if (s->ac == NULL && s->retry_at - now < next)
+    if (s->ac == NULL && s->lookup == NULL && s->retry_at - now < next)
         next = s->retry_at - now;
+    if (s->lookup && s->first && LOOKUP_GLANCE < next)
+        next = LOOKUP_GLANCE;   /* its end is seen by looking */
     return next < 0 ? 0 : next;
 }
 
@@ -440,6 +490,7 @@ rs_store *rs_store_open(rs_poll *p, const char *url, double timeout,
     s->changed = changed;
     s->changed_arg = arg;
     s->timeout = timeout > 0 ? timeout : 10;
+    s->first_until = rs_now() + s->timeout;
     seed = (unsigned long long)getpid() * 0x9e3779b97f4a7c15ull
          ^ (unsigned long long)(rs_now() * 1e6) ^ (unsigned long long)(size_t)s;
     snprintf(s->id, sizeof s->id, "%016llx", seed);
@@ -453,6 +504,7 @@ void rs_store_close(rs_store *s)
         return;
     s->changed = NULL;
     fault(s);
+    rs_resolve_drop(s->lookup); /* a lookup running ends on its own */
     free(s);
 }
 
@@ -468,7 +520,7 @@ size_t rs_store_unsent(const rs_store *s)
 
 int rs_store_connecting(const rs_store *s)
 {
-    return s != NULL && s->first && s->ac != NULL;
+    return s != NULL && s->first && (s->ac != NULL || s->lookup != NULL);
 }
 
 /* ---- the operations --------------------------------------------------- */

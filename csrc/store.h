@@ -21,7 +21,8 @@
  * timeout) or answers garbage, the connection is dropped, every take
  * waiting on it is told RS_STORE_DOWN, and the client paces on its own;
  * a new connection is tried in the background a second later, and takes
- * go to the store again once it has answered.
+ * go to the store again once it has answered.  A host given by name is
+ * looked up off the loop before each connection (resolve.h).
  */
 #ifndef RS_STORE_H
 #define RS_STORE_H
