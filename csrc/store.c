@@ -11,6 +11,8 @@
  * descriptor's handler drops it after hiredis has returned.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -367,18 +370,49 @@ static void write_quietly(redisAsyncContext *ac)
     (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Sends what hiredis holds for the server once connected, with send()
+ * and MSG_NOSIGNAL: no SIGPIPE to guard against, one system call where
+ * write_quietly makes five (a take, and a step's records, go in a
+ * step's path).  hiredis's own write then finds nothing left and does
+ * its bookkeeping (stops watching for writing, watches for the answers);
+ * a part left over waits for the descriptor, and a failure other than a
+ * full socket is hiredis's to see again (write_quietly) and act on. */
+static void write_out(rs_store *s)
+{
+    redisContext *c = &s->ac->c;
+    size_t len = c->obuf != NULL ? sdslen(c->obuf) : 0;
+    ssize_t n;
+    if (!(c->flags & REDIS_CONNECTED) || c->err || len == 0 || len > INT_MAX) {
+        write_quietly(s->ac);           /* the connect's end, or hiredis's own case */
+        return;
+    }
+    n = send(c->fd, c->obuf, len, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;                         /* still watched for writing: hiredis asked */
+    if (n < 0) {
+        write_quietly(s->ac);
+        return;
+    }
+    if ((size_t)n < len) {
+        sdsrange(c->obuf, (int)n, -1);  /* the rest when the socket has room */
+        return;
+    }
+    sdsclear(c->obuf);
+    redisAsyncHandleWrite(s->ac);
+}
+
 static void on_ready(void *arg, int got)
 {
     rs_store *s = arg;
     if (got == RS_POLL_FLUSH) {         /* the step's records, once connected */
         if (s->ac && (s->ac->c.flags & REDIS_CONNECTED) && !s->broken)
-            write_quietly(s->ac);
+            write_out(s);
         got = 0;                        /* then as after any look */
     }
     if (s->ac && (got & RS_POLL_IN))
         redisAsyncHandleRead(s->ac);
     if (s->ac && (got & RS_POLL_OUT))
-        write_quietly(s->ac);
+        write_out(s);
     if (s->broken)
         fault(s);
     else if (s->ac == NULL)
@@ -520,10 +554,9 @@ static int run(rs_store *s, store_op *op, const char *key, int argc, const char 
      * descriptor (a frame host steps once a frame): never from a hiredis
      * callback, where nothing here runs.  A record waits for the end of
      * the loop's judging of the step's answers (rs_poll_flush_extras):
-     * the step's records go in one write, not one write (and its SIGPIPE
-     * guard's four system calls) each. */
+     * the step's records go in one system call, not one each. */
     if ((s->want & RS_POLL_OUT) && op->fn)
-        write_quietly(s->ac);
+        write_out(s);
     return 0;
 }
 
