@@ -550,13 +550,10 @@ static int run(rs_store *s, store_op *op, const char *key, int argc, const char 
         av[n++] = argv[i];
     if (redisAsyncCommandArgv(s->ac, on_reply, op, n, av, NULL) != REDIS_OK)
         return -1;
-    /* A take goes out now rather than at the loop's next look at the
-     * descriptor (a frame host steps once a frame): never from a hiredis
-     * callback, where nothing here runs.  A record waits for the end of
-     * the loop's judging of the step's answers (rs_poll_flush_extras):
-     * the step's records go in one system call, not one each. */
-    if ((s->want & RS_POLL_OUT) && op->fn)
-        write_out(s);
+    /* Written with the step's other writes at its end (rs_loop_flush:
+     * rs_poll_flush_extras), in one system call and after libcurl's work;
+     * a frame host reads the answer at its next step either way.  Outside
+     * a step, the loop's next look finds the descriptor writable. */
     return 0;
 }
 

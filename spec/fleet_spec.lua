@@ -279,6 +279,23 @@ print("answered", t:done() and type(t:wait()))
     assert.is_true(takes >= 1 and takes <= 3, tostring(takes))
   end)
 
+  -- A frame host's step: libcurl's work and the tasks' first, then the
+  -- store's writes (Redis, woken by them, may take the processor).
+  it("writes an answer's record at the end of the step that judged it, after its task ran", function()
+    local sb = support.sandbox()
+    local me = sb.credentials.user_id
+    local client <close> = support.client { shared_limits = r.url, connect_timeout = 5 }
+    local in_task
+    local t = robloxsocial.spawn(function()
+      local count = client:friends_count(me)
+      in_task = r.cli("DBSIZE")                      -- the step that answered it has not ended
+      return count
+    end)
+    assert(support.wait(t))
+    assert.equal("0", in_task)
+    support.step_until(function() return r.cli("DBSIZE") ~= "0" end, "the answer's record in Redis")
+  end)
+
   it("client:stats() has a store only with shared_limits", function()
     local shared <close> = support.client { shared_limits = r.url, connect_timeout = 5 }
     local alone <close> = support.client {}
