@@ -28,6 +28,34 @@
 #include "queue.h"
 #include "session.h"
 
+/* src into out (cap bytes) from at, cut to fit; the new end.  Copied,
+ * not printf'd: names and keys are made in a step's path. */
+static size_t put(char *out, size_t cap, size_t at, const char *src)
+{
+    size_t len = strlen(src);
+    if (at >= cap)
+        return at;
+    if (len > cap - 1 - at)
+        len = cap - 1 - at;
+    memcpy(out + at, src, len);
+    out[at + len] = '\0';
+    return at + len;
+}
+
+/* The name of the n-th share of the take named member: member.n. */
+static void share_name(char *out, size_t cap, const char *member, int n)
+{
+    char digits[16];
+    size_t k = sizeof digits - 1;
+    digits[k] = '\0';
+    do
+        digits[--k] = (char)('0' + n % 10);
+    while ((n /= 10) > 0 && k > 1);
+    digits[--k] = '.';
+    out[0] = '\0';
+    (void)put(out, cap, put(out, cap, 0, member), digits + k);
+}
+
 /* e's head waits for the store (waiting), or no longer: a wait that
  * ended is counted, and the longest kept. */
 static void store_wait(rs_fleet *f, rs_pace_entry *e, double now, int waiting)
@@ -54,7 +82,8 @@ static void on_share(void *arg, int verdict, double wait, const char *member, in
     if (verdict == RS_STORE_GO) {
         e->granted = shares;
         e->share_next = 0;
-        snprintf(e->member, sizeof e->member, "%s", member);
+        e->member[0] = '\0';
+        (void)put(e->member, sizeof e->member, 0, member);
     } else if (verdict == RS_STORE_WAIT)
         e->ask_after = rs_now() + wait;
     if (f->lp)                          /* not leaving: its line may go now, or wait its time */
@@ -72,7 +101,8 @@ static void on_changed(void *arg)
 /* The store's key of e: the credential's hash and the bucket's key. */
 static void key_of(const rs_fleet *f, const rs_pace_entry *e, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s%s", f->prefix, e->key);
+    out[0] = '\0';
+    (void)put(out, cap, put(out, cap, 0, f->prefix), e->key);
 }
 
 /* How many shares to ask for: e's line, up to the client's concurrency.
@@ -99,9 +129,7 @@ static int decide(rs_fleet *f, rs_pace_entry *e, rs_pace_link *l, double now, do
     l->share[0] = '\0';
     if (e->granted > 0) {
         e->granted--;
-        if (snprintf(l->share, sizeof l->share, "%s.%d", e->member, ++e->share_next)
-            >= (int)sizeof l->share)
-            l->share[0] = '\0';    /* cannot be: a member is short */
+        share_name(l->share, sizeof l->share, e->member, ++e->share_next);
         return 1;
     }
     if (rs_store_connecting(f->store)) {

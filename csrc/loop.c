@@ -402,7 +402,6 @@ static int collect(rs_loop *lp)
         if (woken)
             (void)fire_timers(lp);          /* now, not after the next wait */
     }
-    rs_poll_flush_extras(&lp->poll);        /* a fleet's records of these answers */
     return ended;
 }
 
@@ -467,15 +466,23 @@ void rs_loop_progress(rs_loop *lp, double timeout)
 void rs_loop_flush(rs_loop *lp)
 {
     int running;
-    if (lp->multi == NULL || lp->poll.sockets < 0 || lp->poll.curl_due > rs_now())
+    if (lp->multi == NULL)
         return;
-    /* Not collected here: a transfer's end would start the next in line,
-     * which the next step would send before resuming the task that may
-     * withdraw it.  Every transfer on the multi handle was running (collect
-     * takes the others off), so fewer running means one has completed. */
-    running = rs_poll_expire(&lp->poll);
-    if (running >= 0 && running < lp->on_network)
-        lp->unread = 1;
+    if (lp->poll.sockets >= 0 && lp->poll.curl_due <= rs_now()) {
+        /* Not collected here: a transfer's end would start the next in
+         * line, which the next step would send before resuming the task
+         * that may withdraw it.  Every transfer on the multi handle was
+         * running (collect takes the others off), so fewer running means
+         * one has completed. */
+        running = rs_poll_expire(&lp->poll);
+        if (running >= 0 && running < lp->on_network)
+            lp->unread = 1;
+    }
+    /* Then a fleet's writes of the step, its records and takes, in one
+     * system call, after libcurl's work and the tasks': Redis, woken by
+     * them, may take the processor from this one without holding up the
+     * step. */
+    rs_poll_flush_extras(&lp->poll);
 }
 
 int rs_loop_is_over(const rs_transfer *t)
@@ -489,6 +496,9 @@ void rs_loop_wait(rs_loop *lp, rs_transfer *t)
         return;
     while (!rs_loop_is_over(t))
         rs_loop_progress(lp, 1.0);
+    /* A fleet's writes of the answers judged (a program may not step
+     * again for a while); a wait's next turn writes them otherwise. */
+    rs_poll_flush_extras(&lp->poll);
     /* It moved other transfers too: a host's next step settles them. */
     rs_poll_wake(&lp->poll);
 }
@@ -708,7 +718,9 @@ rs_transfer *rs_loop_pop_done(lua_State *L, rs_loop *lp)
  * does; finished transfers stay listed for the scheduler. */
 static int loop_progress(lua_State *L)
 {
-    rs_loop_progress(rs_loop_get(L), opt_seconds(L, 1));
+    rs_loop *lp = rs_loop_get(L);
+    rs_loop_progress(lp, opt_seconds(L, 1));
+    rs_poll_flush_extras(&lp->poll);        /* a fleet's writes, as a step's end */
     return 0;
 }
 

@@ -67,10 +67,10 @@ int rs_poll_watch(rs_poll *p, int fd, int want, void (*fn)(void *arg, int got), 
 int rs_poll_has_extras(const rs_poll *p);
 
 /* Calls fn(arg, RS_POLL_FLUSH) for every extra descriptor waiting to
- * write: what its owner queued while the loop judged a step's answers (a
- * fleet's records of them) goes out in that step, in one write, if the
- * descriptor can take it (a connection still being made cannot: fn
- * tells, since this is not readiness). */
+ * write: what its owner queued during a step (a fleet's records of the
+ * step's answers, its takes) goes out at the step's end, in one write,
+ * if the descriptor can take it (a connection still being made cannot:
+ * fn tells, since this is not readiness). */
 void rs_poll_flush_extras(rs_poll *p);
 
 /* Closes p's descriptors. */

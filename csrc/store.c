@@ -11,6 +11,8 @@
  * descriptor's handler drops it after hiredis has returned.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -410,18 +413,49 @@ static void write_quietly(redisAsyncContext *ac)
     (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Sends what hiredis holds for the server once connected, with send()
+ * and MSG_NOSIGNAL: no SIGPIPE to guard against, one system call where
+ * write_quietly makes five (a take, and a step's records, go in a
+ * step's path).  hiredis's own write then finds nothing left and does
+ * its bookkeeping (stops watching for writing, watches for the answers);
+ * a part left over waits for the descriptor, and a failure other than a
+ * full socket is hiredis's to see again (write_quietly) and act on. */
+static void write_out(rs_store *s)
+{
+    redisContext *c = &s->ac->c;
+    size_t len = c->obuf != NULL ? sdslen(c->obuf) : 0;
+    ssize_t n;
+    if (!(c->flags & REDIS_CONNECTED) || c->err || len == 0 || len > INT_MAX) {
+        write_quietly(s->ac);           /* the connect's end, or hiredis's own case */
+        return;
+    }
+    n = send(c->fd, c->obuf, len, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;                         /* still watched for writing: hiredis asked */
+    if (n < 0) {
+        write_quietly(s->ac);
+        return;
+    }
+    if ((size_t)n < len) {
+        sdsrange(c->obuf, (int)n, -1);  /* the rest when the socket has room */
+        return;
+    }
+    sdsclear(c->obuf);
+    redisAsyncHandleWrite(s->ac);
+}
+
 static void on_ready(void *arg, int got)
 {
     rs_store *s = arg;
     if (got == RS_POLL_FLUSH) {         /* the step's records, once connected */
         if (s->ac && (s->ac->c.flags & REDIS_CONNECTED) && !s->broken)
-            write_quietly(s->ac);
+            write_out(s);
         got = 0;                        /* then as after any look */
     }
     if (s->ac && (got & RS_POLL_IN))
         redisAsyncHandleRead(s->ac);
     if (s->ac && (got & RS_POLL_OUT))
-        write_quietly(s->ac);
+        write_out(s);
     if (s->broken)
         fault(s);
     else if (s->ac == NULL)
@@ -553,12 +587,87 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
     end_op(op, RS_STORE_DOWN, 0, 0);
 }
 
+/* ---- the commands' text ----------------------------------------------- */
+
+/* Room for a command: the key twice (RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX
+ * at most), the script's hash and up to 28 short arguments. */
+#define COMMAND_MAX 4096
+
+/* v as the script reads a number: an integer's digits (a limit, a window
+ * of whole seconds, a Retry-After, the timeout: most of them), else
+ * %.17g, which costs snprintf some thousands of instructions. */
+static void format_number(char *out, size_t cap, double v)
+{
+    char digits[24];
+    unsigned long long n;
+    size_t k = 0, i = 0;
+    if (cap < 24 || v != floor(v) || fabs(v) >= 1e15) {
+        snprintf(out, cap, "%.17g", v);
+        return;
+    }
+    if (v < 0)
+        out[i++] = '-';
+    n = (unsigned long long)fabs(v);
+    do
+        digits[k++] = (char)('0' + n % 10);
+    while ((n /= 10) != 0);
+    while (k > 0)
+        out[i++] = digits[--k];
+    out[i] = '\0';
+}
+
+/* mark, n's digits and CRLF at p; NULL when they would pass end. */
+static char *put_count(char *p, const char *end, char mark, size_t n)
+{
+    char digits[24];
+    size_t k = 0;
+    do
+        digits[k++] = (char)('0' + n % 10);
+    while ((n /= 10) != 0);
+    if (p == NULL || (size_t)(end - p) < k + 3)
+        return NULL;
+    *p++ = mark;
+    while (k > 0)
+        *p++ = digits[--k];
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
+/* argv in Redis's protocol (an array of bulk strings) into buf: its
+ * length, or 0 when it does not fit.  hiredis's own formatting of an
+ * argv (sdscatfmt) cost some 8,000 instructions a command, most of a
+ * record's; hiredis still sends it (redisAsyncFormattedCommand), and
+ * reads and parses the answers. */
+static size_t format_command(char *buf, size_t cap, int argc, const char **argv)
+{
+    char *p = put_count(buf, buf + cap, '*', (size_t)argc);
+    int i;
+    for (i = 0; i < argc && p != NULL; i++) {
+        size_t len = strlen(argv[i]);
+        p = put_count(p, buf + cap, '$', len);
+        if (p == NULL || (size_t)(buf + cap - p) < len + 2)
+            return 0;
+        memcpy(p, argv[i], len);
+        p += len;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    return p == NULL ? 0 : (size_t)(p - buf);
+}
+
+/* ---- the operations' sending ------------------------------------------ */
+
 static int run(rs_store *s, store_op *op, const char *key, int argc, const char **argv)
 {
     const char *av[5 + 7 + 2 * RS_RATE_WINDOWS];
-    char closed[RS_PACE_KEY_MAX + 200];
+    char closed[RS_PACE_KEY_MAX + 200], cmd[COMMAND_MAX];
+    size_t klen = strlen(key), len;
     int i, n = 0;
-    snprintf(closed, sizeof closed, "%s:closed", key);
+    if (klen + sizeof ":closed" > sizeof closed)
+        return -1;              /* cannot be: a key is shorter */
+    memcpy(closed, key, klen);
+    memcpy(closed + klen, ":closed", sizeof ":closed");
     av[n++] = "EVALSHA";
     av[n++] = s->sha;
     av[n++] = "2";
@@ -566,16 +675,14 @@ static int run(rs_store *s, store_op *op, const char *key, int argc, const char 
     av[n++] = closed;
     for (i = 0; i < argc; i++)
         av[n++] = argv[i];
-    if (redisAsyncCommandArgv(s->ac, on_reply, op, n, av, NULL) != REDIS_OK)
+    len = format_command(cmd, sizeof cmd, n, av);
+    if ((len > 0 ? redisAsyncFormattedCommand(s->ac, on_reply, op, cmd, len)
+                 : redisAsyncCommandArgv(s->ac, on_reply, op, n, av, NULL)) != REDIS_OK)
         return -1;
-    /* A take goes out now rather than at the loop's next look at the
-     * descriptor (a frame host steps once a frame): never from a hiredis
-     * callback, where nothing here runs.  A record waits for the end of
-     * the loop's judging of the step's answers (rs_poll_flush_extras):
-     * the step's records go in one write, not one write (and its SIGPIPE
-     * guard's four system calls) each. */
-    if ((s->want & RS_POLL_OUT) && op->fn)
-        write_quietly(s->ac);
+    /* Written with the step's other writes at its end (rs_loop_flush:
+     * rs_poll_flush_extras), in one system call and after libcurl's work;
+     * a frame host reads the answer at its next step either way.  Outside
+     * a step, the loop's next look finds the descriptor writable. */
     return 0;
 }
 
@@ -592,13 +699,13 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, doubl
     snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
     argv[argc++] = "take";
     argv[argc++] = op->member;
-    snprintf(out, sizeof out, "%.17g", flight > 0 ? flight : 60.0);
+    format_number(out, sizeof out, flight > 0 ? flight : 60.0);
     argv[argc++] = out;
     snprintf(most, sizeof most, "%d", op->want);
     argv[argc++] = most;
     for (i = 0; i < n && i < RS_RATE_WINDOWS; i++) {
-        snprintf(num[2 * i], sizeof num[0], "%.17g", w[i].limit < 1 ? 1 : floor(w[i].limit));
-        snprintf(num[2 * i + 1], sizeof num[0], "%.17g", w[i].seconds);
+        format_number(num[2 * i], sizeof num[0], w[i].limit < 1 ? 1 : floor(w[i].limit));
+        format_number(num[2 * i + 1], sizeof num[0], w[i].seconds);
         argv[argc++] = num[2 * i];
         argv[argc++] = num[2 * i + 1];
     }
@@ -622,9 +729,12 @@ void rs_store_record(rs_store *s, const char *key, const char *member,
         return;
     if (member == NULL)         /* went without a share: a new one, counted now */
         snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
-    else
-        snprintf(op->member, sizeof op->member, "%s", member);
-    snprintf(secs, sizeof secs, "%.17g", a->refused && a->retry_after > 0 ? a->retry_after : 1.0);
+    else {                      /* a share's name, as the take made it: it fits */
+        size_t len = strnlen(member, sizeof op->member - 1);
+        memcpy(op->member, member, len);
+        op->member[len] = '\0';
+    }
+    format_number(secs, sizeof secs, a->refused && a->retry_after > 0 ? a->retry_after : 1.0);
     argv[argc++] = a->refused ? "refused" : "answered";
     argv[argc++] = op->member;
     argv[argc++] = secs;
@@ -634,11 +744,11 @@ void rs_store_record(rs_store *s, const char *key, const char *member,
     argv[argc++] = limit;
     if (a->remaining >= 0 && floor(a->remaining) == 0) {   /* what only a count of none needs */
         strcpy(left, "0");
-        snprintf(until, sizeof until, "%.17g", a->reset > 0 ? a->reset : -1.0);
-        snprintf(limit, sizeof limit, "%.17g", a->limit >= 0 ? a->limit : -1.0);
+        format_number(until, sizeof until, a->reset > 0 ? a->reset : -1.0);
+        format_number(limit, sizeof limit, a->limit >= 0 ? a->limit : -1.0);
         for (i = 0; i < a->windows && i < RS_RATE_WINDOWS; i++) {
-            snprintf(num[2 * i], sizeof num[0], "%.17g", a->window[i].limit);
-            snprintf(num[2 * i + 1], sizeof num[0], "%.17g", a->window[i].seconds);
+            format_number(num[2 * i], sizeof num[0], a->window[i].limit);
+            format_number(num[2 * i + 1], sizeof num[0], a->window[i].seconds);
             argv[argc++] = num[2 * i];
             argv[argc++] = num[2 * i + 1];
         }

@@ -2,6 +2,9 @@
 -- of the sandbox's main user, in tasks, or (method "presence") one
 -- presence call of n * 50 ids, with the cookie from the environment
 -- (never on a command line).  Prints "failed <n> shared <b> done <b>".
+-- Bounded: a call fails past 20 s (the client's deadline) and run() gives
+-- up then, so the spec's wait for this process ends (its coreutils
+-- timeout, 30 s, is the last resort).
 --   lua5.4 spec/fleet_child.lua base_url user_id n redis_url|none limit seconds [presence]
 local robloxsocial = require "robloxsocial"
 
@@ -9,7 +12,7 @@ local base_url, me, n, url, limit, seconds = arg[1], tonumber(arg[2]), tonumber(
   tonumber(arg[5]), tonumber(arg[6])
 local client = robloxsocial.new {
   base_url = base_url, cookie = os.getenv("FLEET_COOKIE"), concurrency = 4, timeout = 10,
-  retry_delay = 0.01, connect_timeout = 1,
+  retry_delay = 0.01, connect_timeout = 1, deadline = 20,
   shared_limits = url ~= "none" and url or nil,
   rate_limits = { friends_count = { limit, seconds }, presence = { limit, seconds } },
 }
@@ -28,7 +31,7 @@ for _ = 1, n do
     if not client:friends_count(me) then failed = failed + 1 end
   end)
 end
-local done = robloxsocial.run(60)
+local done = robloxsocial.run(20)
 local view = client:rate_limit("friends", "friends_count")
 io.write(("failed %d shared %s done %s\n"):format(failed, tostring(view and view.shared), tostring(done)))
 client:close()
