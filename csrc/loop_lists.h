@@ -1,7 +1,7 @@
 /*
- * loop_lists.h: the loop's own lists of transfers (loop.c only): those
- * on the multi handle, and those finished that the scheduler has not
- * taken.  Each list says whether a transfer is on it (its links, or its
+ * loop_lists.h: the loop's own lists of transfers (loop.c and loop_lua.c
+ * only): those on the multi handle, and those finished that the
+ * scheduler has not taken.  Each list says whether a transfer is on it (its links, or its
  * head), with no flag beside it; the length of the first, which the
  * loop's stats report, is kept by its add and remove alone.
  */

@@ -3,7 +3,7 @@
  * those let go of for the next ones (a free list): a task's own transfer
  * and the transfer of a core.start come from it and go back to it.  Lua
  * holds the latter in a userdata that only boxes its pointer, as luv
- * does with handles; the box's __gc (loop.c) releases it and gives it
+ * does with handles; the box's __gc (loop_lua.c) releases it and gives it
  * back.
  */
 #include <stdlib.h>
