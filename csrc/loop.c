@@ -18,6 +18,7 @@
 #include "hooks.h"
 #include "loop.h"
 #include "loop_lists.h"
+#include "pacing_spare.h"
 
 /* Registry key of the loop userdata.  The anchor table, which keeps
  * transfers alive while libcurl or a queue points at them, is in the
@@ -65,9 +66,29 @@ static void unlink_member(rs_transfer *t)
 
 static void start(rs_loop *lp, rs_transfer *t);
 
+/* Whether t, of a paced bucket, would take its client's last free slot
+ * while its bucket lets fewer requests go now than the client has slots:
+ * its own limit holds its requests back within a round anyway, and a
+ * call on another endpoint made meanwhile would wait up to a whole round
+ * trip for a slot (a batch sent in rounds holds every slot at once).  So
+ * t waits for the next answer (one of its bucket is out), at most a round
+ * trip, while its budget is not lost: a token bucket below full refills,
+ * a window's count stays.  A bucket paced at its rate has a few out and
+ * never reaches the last slot; one whose budget lets a whole round go (a
+ * burst) takes every slot, as before. */
+static int leaves_last_slot(const rs_transfer *t)
+{
+    const rs_session *s = t->session;
+    const rs_bucket *b = t->pace.entry ? &t->pace.entry->b : NULL;
+    if (!s->pace || b == NULL || b->free || b->in_flight == 0
+        || s->queue->active + 1 != s->queue->concurrency)
+        return 0;
+    return rs_bucket_spare(b, rs_now()) < s->queue->concurrency;
+}
+
 static int may_start(void *t)
 {
-    return rs_transfer_may_start(t);
+    return rs_transfer_may_start(t) && !leaves_last_slot(t);
 }
 
 /* Gives s's free slots to the heads of its lines whose buckets let a

@@ -153,6 +153,39 @@ describe("a request waiting for its bucket", function()
   end)
 end)
 
+describe("the last free slot", function()
+  after_each(support.settle)
+
+  it("is left to other endpoints while the batch's bucket lets fewer requests go than there are slots", function()
+    -- two slots; the counts' answers take 0.2 s, the messages' none.  The
+    -- probe's answer says 2 remain: the first count takes a slot, and
+    -- the second, which would leave no slot while its bucket can let
+    -- only one more go, waits for that answer.  So the messages call
+    -- made meanwhile goes at once (the sandbox sees it before the
+    -- counts), instead of waiting for a count's answer (before: the
+    -- sandbox saw count, count, count, messages)
+    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 3, window = 60, policy = true } } }
+    local client <close> = support.client{ concurrency = 2, max_retries = 0 }
+    assert(client:friends_count(me))
+    sb:configure{ latency = { ["*"] = 0.2, ["GET /v1/messages/unread/count"] = 0 } }
+    local batch = spawn_counts(client, 2)
+    robloxsocial.spawn(function()
+      robloxsocial.sleep(0.05)          -- the counts are out or waiting by now
+      assert(client:unread_messages_count())
+      batch.messages = true
+    end)
+    assert.is_true(support.run(20))
+    assert.equal(0, batch.failed)
+    assert.is_true(batch.messages)
+    local order = {}
+    for _, r in ipairs(support.requests()) do
+      order[#order + 1] = r.path:find("/messages/unread/count", 1, true) and "messages" or "count"
+    end
+    assert.same({ "count", "messages", "count", "count" }, order)
+    assert.equal(0, refused())
+  end)
+end)
+
 describe("client:rate_limit(service, method)", function()
   it("shows the endpoint's bucket: limit, remaining, reset, window, windows, queued, shared", function()
     sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 5, window = 60, policy = true } } }

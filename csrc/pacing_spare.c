@@ -1,0 +1,35 @@
+/*
+ * pacing_spare.c: how many more requests a bucket lets go now.  The loop
+ * asks before a paced bucket takes a client's last free slot (loop.c,
+ * leaves_last_slot).  Plain C on numbers and the time passed in.
+ */
+#include <limits.h>
+#include <math.h>
+
+#include "pacing_spare.h"
+
+/* n, floored, as an int of at least 0. */
+static int count_of(double n)
+{
+    if (!(n > 0))
+        return 0;
+    return n >= INT_MAX ? INT_MAX : (int)floor(n);
+}
+
+int rs_bucket_spare(const rs_bucket *b, double now)
+{
+    if (b->free)
+        return INT_MAX;
+    if (b->token && b->heards > 0 && b->heard[0].seconds > 0) {
+        /* as token_delay (pacing.c): the k-th request more needs a level
+         * of 1 + k + what was out or went since the level was heard */
+        double limit = floor(b->heard[0].limit);
+        double level = b->tk_level + (now - b->tk_at) * limit / b->heard[0].seconds;
+        if (level > limit)
+            level = limit;
+        return count_of(level - 1.0 - b->tk_flight - (double)(b->sent - b->tk_sent));
+    }
+    if (b->has_cap && now < b->cap_until)
+        return b->cap > b->sent ? count_of((double)(b->cap - b->sent)) : 0;
+    return INT_MAX;
+}
