@@ -18,18 +18,18 @@ static int count_of(double n)
 
 int rs_bucket_spare(const rs_bucket *b, double now)
 {
-    if (b->free)
+    double limit, level;
+    /* Only a token bucket: a window (fixed or sliding) counts a request
+     * when it goes, so one held back gives its place in the window back
+     * that much later, and the batch loses it (the pacing bench, sliding
+     * windows, both jobs at 8: 10.37 s, 10.63-11.47 s with windows too). */
+    if (b->free || !b->token || b->heards == 0 || b->heard[0].seconds <= 0)
         return INT_MAX;
-    if (b->token && b->heards > 0 && b->heard[0].seconds > 0) {
-        /* as token_delay (pacing.c): the k-th request more needs a level
-         * of 1 + k + what was out or went since the level was heard */
-        double limit = floor(b->heard[0].limit);
-        double level = b->tk_level + (now - b->tk_at) * limit / b->heard[0].seconds;
-        if (level > limit)
-            level = limit;
-        return count_of(level - 1.0 - b->tk_flight - (double)(b->sent - b->tk_sent));
-    }
-    if (b->has_cap && now < b->cap_until)
-        return b->cap > b->sent ? count_of((double)(b->cap - b->sent)) : 0;
-    return INT_MAX;
+    /* as token_delay (pacing.c): the k-th request more needs a level of
+     * 1 + k + what was out or went since the level was heard */
+    limit = floor(b->heard[0].limit);
+    level = b->tk_level + (now - b->tk_at) * limit / b->heard[0].seconds;
+    if (level > limit)
+        level = limit;
+    return count_of(level - 1.0 - b->tk_flight - (double)(b->sent - b->tk_sent));
 }

@@ -8,9 +8,9 @@
 #include "pacing.h"
 
 /* How many requests b lets go now, counting the next one, before its
- * limit holds one back: a token bucket's level less what went since it
- * was heard, else the ceiling x-ratelimit-remaining set; INT_MAX when
- * neither is known (nothing says the limit is near).  Changes nothing. */
+ * limit holds one back, when its answers proved it a token bucket: its
+ * level less what went since it was heard.  INT_MAX otherwise (a window,
+ * nothing known, free).  Changes nothing. */
 int rs_bucket_spare(const rs_bucket *b, double now);
 
 #endif
