@@ -66,25 +66,14 @@ static void unlink_member(rs_transfer *t)
 
 static void start(rs_loop *lp, rs_transfer *t);
 
-/* Whether t, of a paced bucket, would take its client's last free slot
- * while its bucket, a token bucket, lets fewer requests go now than the
- * client has slots: its own limit holds its requests back within a round
- * anyway, and a call on another endpoint made meanwhile would wait up to
- * a whole round trip for a slot (a batch sent in rounds holds every slot
- * at once).  So t waits for the next answer (one of its bucket is out),
- * at most a round trip, losing none of its budget: a token bucket below
- * full refills meanwhile (a window would not: see rs_bucket_spare).  A
- * bucket paced at its rate has a few out and never reaches the last
- * slot; one whose level lets a whole round go (a burst) takes every
- * slot, as before. */
+/* A paced bucket's request may not take the client's last free slot
+ * (pacing_spare.h: rs_bucket_keeps_last_slot). */
 static int leaves_last_slot(const rs_transfer *t)
 {
     const rs_session *s = t->session;
-    const rs_bucket *b = t->pace.entry ? &t->pace.entry->b : NULL;
-    if (!s->pace || b == NULL || b->free || b->in_flight == 0
-        || s->queue->active + 1 != s->queue->concurrency)
-        return 0;
-    return rs_bucket_spare(b, rs_now()) < s->queue->concurrency;
+    return s->pace && t->pace.entry && s->queue->active + 1 == s->queue->concurrency
+           && rs_bucket_keeps_last_slot(&t->pace.entry->b, s->queue->active,
+                                        s->queue->concurrency, rs_now());
 }
 
 static int may_start(void *t)

@@ -1,7 +1,8 @@
 /*
- * pacing_spare.c: how many more requests a bucket lets go now.  The loop
- * asks before a paced bucket takes a client's last free slot (loop.c,
- * leaves_last_slot).  Plain C on numbers and the time passed in.
+ * pacing_spare.c: how many more requests a bucket lets go now, and
+ * whether one of its requests must leave a client's last free slot to
+ * other endpoints (loop.c asks).  Plain C on numbers and the time passed
+ * in.
  */
 #include <limits.h>
 #include <math.h>
@@ -32,4 +33,11 @@ int rs_bucket_spare(const rs_bucket *b, double now)
     if (level > limit)
         level = limit;
     return count_of(level - 1.0 - b->tk_flight - (double)(b->sent - b->tk_sent));
+}
+
+int rs_bucket_keeps_last_slot(const rs_bucket *b, int active, int concurrency, double now)
+{
+    if (b->free || b->in_flight == 0 || active + 1 != concurrency)
+        return 0;
+    return rs_bucket_spare(b, now) < concurrency;
 }
