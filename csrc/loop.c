@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "loop_int.h"
 #include "loop_lists.h"
+#include "pacing_spare.h"
 
 /* Longest a host loop is told it may sleep while transfers are live but
  * none is on the network and no timer is set (it should not happen). */
@@ -50,9 +51,19 @@ void rs_loop_unlink_member(rs_transfer *t)
 
 static void start(rs_loop *lp, rs_transfer *t);
 
+/* A paced bucket's request may not take the client's last free slot
+ * (pacing_spare.h: rs_bucket_keeps_last_slot). */
+static int leaves_last_slot(const rs_transfer *t)
+{
+    const rs_session *s = t->session;
+    return s->pace && t->pace.entry && s->queue->active + 1 == s->queue->concurrency
+           && rs_bucket_keeps_last_slot(&t->pace.entry->b, s->queue->active,
+                                        s->queue->concurrency, rs_now());
+}
+
 static int may_start(void *t)
 {
-    return rs_transfer_may_start(t);
+    return rs_transfer_may_start(t) && !leaves_last_slot(t);
 }
 
 /* Gives s's free slots to the heads of its lines whose buckets let a

@@ -146,6 +146,46 @@ describe("a request waiting for its bucket", function()
   end)
 end)
 
+describe("the last free slot", function()
+  after_each(support.settle)
+
+  it("is left to other endpoints while the batch's token bucket lets fewer requests go than there are slots", function()
+    -- a token bucket of 20 refilled 20 a second; twelve slots.  Twenty
+    -- counts one after another (0.01 s each) prove it a token bucket;
+    -- once it is full again, eleven counts take a slot each and the
+    -- twelfth, which would leave no slot while its bucket can let only
+    -- eight more go, waits for an answer.  The counts' answers take
+    -- 0.2 s, the messages' none: the messages call made meanwhile goes
+    -- at once (the sandbox sees it before the twelve counts) instead of
+    -- waiting for a count's answer (before: twelve counts, then it)
+    sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 20, window = 1, style = "bucket_next", policy = true } },
+                  latency = 0.01 }
+    local client <close> = support.client{ concurrency = 12, max_retries = 0 }
+    for _ = 1, 20 do assert(client:friends_count(me)) end
+    robloxsocial.sleep(1.1)             -- full again
+    local proving = #support.requests()
+    sb:configure{ latency = { ["*"] = 0.2, ["GET /v1/messages/unread/count"] = 0 } }
+    local batch = spawn_counts(client, 12)
+    robloxsocial.spawn(function()
+      robloxsocial.sleep(0.05)          -- the counts are out or waiting by now
+      assert(client:unread_messages_count())
+      batch.messages = true
+    end)
+    assert.is_true(support.run(20))
+    assert.equal(0, batch.failed)
+    assert.is_true(batch.messages)
+    local order = {}
+    for i, r in ipairs(support.requests()) do
+      if i > proving then
+        order[#order + 1] = r.path:find("/messages/unread/count", 1, true) and "messages" or "count"
+      end
+    end
+    assert.equal(13, #order)
+    assert.equal("messages", order[1], table.concat(order, " "))
+    assert.equal(0, refused())
+  end)
+end)
+
 describe("client:rate_limit(service, method)", function()
   it("shows the endpoint's bucket: limit, remaining, reset, window, windows, queued, shared", function()
     sb:configure{ rate_limits = { [COUNT_RULE] = { limit = 5, window = 60, policy = true } } }
