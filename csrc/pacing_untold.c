@@ -194,6 +194,13 @@ void rs_untold_view(const rs_bucket *b, double now, rs_bucket_view *v)
 
 static void fw_sent(rs_bucket *b, double now)
 {
+    /* The first request of a window opens it, on a server whose window
+     * starts at the first request after the last one ended; one that
+     * goes late (the bucket had nothing to send, or the process did not
+     * run) moves the window with it.  On a server whose windows are on
+     * its clock, the end believed is then later than the true one: safe. */
+    if (b->fw_used == 0 && now > b->fw_open)
+        b->fw_open = now;
     b->fw_used++;
     if (now >= b->fw_open + b->fw_seconds * (1 - FW_TAIL))
         b->fw_tail++;

@@ -557,6 +557,21 @@ describe("a bucket (csrc/pacing.c)", function()
       end)
     end
 
+    it("with Retry-After: a window that opens at its first request, after a pause, draws no 429", function()
+      -- the sandbox's fixed window starts at the first request after the
+      -- last one ended: after a pause of 1.25 windows the next one ends
+      -- 10 s after that request, not on the grid of the windows before
+      -- (before: 5 refused, at the start believed)
+      local s = server("fixed", 5, 10, { headers = false })
+      local b = core.pacing_bucket(1)
+      local t = drive(b, s, 100, 8, 0.1)
+      assert.is_truthy(b:state().fixed)
+      local before = s.refused
+      t = drive(b, s, 3, 8, 0.1, { start = t + 12.5 })
+      drive(b, s, 20, 8, 0.1, { start = t })
+      assert.equal(before, s.refused)
+    end)
+
     it("with Retry-After: rate_limit's view is the window learnt", function()
       local s = server("fixed", 5, 10, { headers = false })
       local b = core.pacing_bucket(1)
