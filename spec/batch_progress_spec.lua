@@ -30,11 +30,7 @@ local function needs_core(name, fn)
   pending(name .. " (needs the core to enforce the 10th argument of core.send)")
 end
 
-local function range(first, last)
-  local out = {}
-  for i = first, last do out[#out + 1] = i end
-  return out
-end
+local range = support.range
 
 local client
 

@@ -27,11 +27,7 @@ local function query_ids(entry, key)
   return out
 end
 
-local function range(first, last)
-  local out = {}
-  for i = first, last do out[#out + 1] = i end
-  return out
-end
+local range = support.range
 
 local function concat(...)
   local out = {}

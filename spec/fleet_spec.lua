@@ -12,13 +12,7 @@ local COUNT_RULE = "GET /v1/users/{userId}/friends/count"
 local available, why = redis.available()
 local describe_redis = available and describe or function(name) pending(name .. ": " .. why) end
 
-local function refused()
-  local n = 0
-  for _, r in ipairs(support.requests("GET")) do
-    if r.status == 429 then n = n + 1 end
-  end
-  return n
-end
+local function refused() return support.refused("GET") end
 
 -- Seconds a child of fleet() may take: its own run() and call deadline
 -- end it first (it then says "done false" or a failure), coreutils'

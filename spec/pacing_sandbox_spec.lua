@@ -16,13 +16,7 @@ before_each(support.reset)
 local function count_path(id) return ("/v1/users/%d/friends/count"):format(id or me) end
 
 -- The sandbox's log of friends/count requests: how many it refused.
-local function refused()
-  local n = 0
-  for _, r in ipairs(support.requests("GET")) do
-    if r.status == 429 then n = n + 1 end
-  end
-  return n
-end
+local function refused() return support.refused("GET") end
 
 -- Spawns n friends_count calls, a task each; returns a table whose
 -- failed counts those that fail.

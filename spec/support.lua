@@ -86,6 +86,22 @@ function support.requests(method, path)
   return seen
 end
 
+-- How many of those requests the sandbox refused with a 429.
+function support.refused(method, path)
+  local n = 0
+  for _, r in ipairs(support.requests(method, path)) do
+    if r.status == 429 then n = n + 1 end
+  end
+  return n
+end
+
+-- The list first, first + 1, ..., last.
+function support.range(first, last)
+  local out = {}
+  for i = first, last do out[#out + 1] = i end
+  return out
+end
+
 -- The requests the sandbox processed for method and path, leaving out the
 -- first attempt of a CSRF handshake (a write answered 403 before it
 -- carried a token): it is the same request, sent again with the token.
