@@ -137,17 +137,6 @@ describe("pacing", function()
     assert.same(ids, seen)
   end)
 
-  it("does not wait past the call's deadline: the error says retry_after", function()
-    sb:configure{ rate_limits = { ["*"] = { limit = 1, window = 30 } } }
-    local client <close> = support.client{ deadline = 1 }
-    assert(client:friends_count(me))
-    local answer, err = client:friends_count(me)
-    assert.is_nil(answer)
-    assert.equal("timeout", err.kind)
-    assert.is_true(err.retry_after > 1)
-    assert.equal(1, #support.requests("GET", count_path()))
-  end)
-
   it("never reopens a closed gate on an older, higher remaining count", function()
     -- Two calls out at once: the later one's answer comes first and says
     -- none remain (another client spent the rest), then the earlier,
