@@ -26,6 +26,7 @@
 #include "fleet.h"
 #include "loop.h"
 #include "queue.h"
+#include "rs.h"
 #include "session.h"
 
 /* src into out (cap bytes) from at, cut to fit; the new end.  Copied,
@@ -45,15 +46,11 @@ static size_t put(char *out, size_t cap, size_t at, const char *src)
 /* The name of the n-th share of the take named member: member.n. */
 static void share_name(char *out, size_t cap, const char *member, int n)
 {
-    char digits[16];
-    size_t k = sizeof digits - 1;
-    digits[k] = '\0';
-    do
-        digits[--k] = (char)('0' + n % 10);
-    while ((n /= 10) > 0 && k > 1);
-    digits[--k] = '.';
+    char digits[22];
+    digits[0] = '.';
+    digits[1 + rs_put_decimal(digits + 1, (unsigned long long)(n > 0 ? n : 0))] = '\0';
     out[0] = '\0';
-    (void)put(out, cap, put(out, cap, 0, member), digits + k);
+    (void)put(out, cap, put(out, cap, 0, member), digits);
 }
 
 /* e's head waits for the store (waiting), or no longer: a wait that

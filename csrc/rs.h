@@ -137,4 +137,19 @@ void rs_testing_open(lua_State *L);
 /* Adds pacing_bucket and pace_key (pacing_test.c, for the specs). */
 void rs_pacing_test_open(lua_State *L);
 
+/* Writes n's decimal digits at out (room for 20, no terminator) and
+ * returns how many: for the hand-built texts (a URL's id, a Redis
+ * command's counts and numbers, a share's name), without snprintf. */
+static inline size_t rs_put_decimal(char *out, unsigned long long n)
+{
+    char rev[20];
+    size_t k = 0, i;
+    do
+        rev[k++] = (char)('0' + n % 10);
+    while ((n /= 10) != 0);
+    for (i = 0; i < k; i++)
+        out[i] = rev[k - 1 - i];
+    return k;
+}
+
 #endif

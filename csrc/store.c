@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include "resolve.h"
+#include "rs.h"
 #include "session.h"            /* rs_now */
 #include "store.h"
 
@@ -598,37 +599,27 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
  * %.17g, which costs snprintf some thousands of instructions. */
 static void format_number(char *out, size_t cap, double v)
 {
-    char digits[24];
-    unsigned long long n;
-    size_t k = 0, i = 0;
+    size_t i = 0;
     if (cap < 24 || v != floor(v) || fabs(v) >= 1e15) {
         snprintf(out, cap, "%.17g", v);
         return;
     }
     if (v < 0)
         out[i++] = '-';
-    n = (unsigned long long)fabs(v);
-    do
-        digits[k++] = (char)('0' + n % 10);
-    while ((n /= 10) != 0);
-    while (k > 0)
-        out[i++] = digits[--k];
+    i += rs_put_decimal(out + i, (unsigned long long)fabs(v));
     out[i] = '\0';
 }
 
 /* mark, n's digits and CRLF at p; NULL when they would pass end. */
 static char *put_count(char *p, const char *end, char mark, size_t n)
 {
-    char digits[24];
-    size_t k = 0;
-    do
-        digits[k++] = (char)('0' + n % 10);
-    while ((n /= 10) != 0);
+    char digits[20];
+    size_t k = rs_put_decimal(digits, n);
     if (p == NULL || (size_t)(end - p) < k + 3)
         return NULL;
     *p++ = mark;
-    while (k > 0)
-        *p++ = digits[--k];
+    memcpy(p, digits, k);
+    p += k;
     *p++ = '\r';
     *p++ = '\n';
     return p;

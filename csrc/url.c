@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "rs.h"
 
 /* What may stand in a URL here, by byte: 1 in a path and a query, 2 in
  * a query only.  Printable ASCII without space and '#' (0x23); '?'
@@ -109,14 +110,11 @@ const char *rs_url_build_id(lua_State *L, rs_client *c, const char *service,
     size_t head_len, tail_len, at = 0;
     const char *head = check_path(L, arg_head, &head_len, 0);
     const char *tail = check_path(L, arg_tail, &tail_len, 1);
-    char digits[24], *d = digits + sizeof digits;
-    lua_Unsigned v = (lua_Unsigned)id;          /* positive: checked by the caller */
-    do
-        *--d = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
+    char digits[20];
+    size_t n = rs_put_decimal(digits, (unsigned long long)id);   /* positive: checked by the caller */
     append_origin(L, c, &at, service);
     append(L, c, &at, head, head_len);
-    append(L, c, &at, d, (size_t)(digits + sizeof digits - d));
+    append(L, c, &at, digits, n);
     append(L, c, &at, tail, tail_len);
     return c->url;
 }
