@@ -7,6 +7,7 @@ local sandbox = require "robloxsocial.sandbox"
 local json = require "robloxsocial.sandbox.json"
 local proc = require "spec.proc"
 local rawclient = require "spec.rawclient"
+local support = require "spec.support"
 
 local MAIN = 1234567890123456
 local SIDEKICK = 4398046511104
@@ -274,26 +275,7 @@ describe("robloxsocial.sandbox", function()
     end)
 
     it("answers 401 without valid credentials on every endpoint that documents it", function()
-      local guarded = {
-        { "POST", "/v1/contacts/c-1001/request-friendship" }, { "GET", "/v1/my/friends/count" },
-        { "POST", "/v1/my/friends/refresh-qr-session" }, { "GET", "/v1/my/friends/requests" },
-        { "GET", u "/v1/my/friends/{id}/check-qr-session" }, { "DELETE", "/v1/my/new-friend-requests" },
-        { "GET", "/v1/my/new-friend-requests/count" }, { "GET", "/v1/user/friend-requests/count" },
-        { "POST", "/v1/user/friend-requests/decline-all" },
-        { "POST", u("/v1/users/{id}/accept-friend-request", REQUESTER) },
-        { "POST", u("/v1/users/{id}/decline-friend-request", REQUESTER) },
-        { "POST", u("/v1/users/{id}/accept-friend-request-with-token", STRANGER) },
-        { "POST", u("/v1/users/{id}/request-friendship", STRANGER) },
-        { "POST", u("/v1/users/{id}/unfriend", FRIEND_ONE) },
-        { "GET", u "/v1/users/{id}/friends/inactive" }, { "GET", u "/v1/users/{id}/friends/online" },
-        { "GET", u "/v1/users/{id}/friends/search" },
-        { "GET", "/v1/user/tag/validate" }, { "POST", "/v1/user/get-tags" }, { "POST", "/v1/user/tag" },
-        { "GET", "/v1/announcements" }, { "GET", "/v1/announcements/metadata" }, { "GET", "/v1/messages" },
-        { "GET", "/v1/messages/4503599627371473" }, { "GET", "/v1/messages/unread/count" },
-        { "POST", "/v1/messages/archive" }, { "POST", "/v1/messages/unarchive" },
-        { "POST", "/v1/messages/mark-read" }, { "POST", "/v1/messages/mark-unread" },
-      }
-      for _, e in ipairs(guarded) do
+      for _, e in ipairs(support.COOKIE_ONLY) do
         local r = call(e[1], e[2], { auth = "none" })
         assert.same({ e[1] .. " " .. e[2], 401,
                       { errors = { { code = 0, message = "Authorization has been denied for this request." } } } },
@@ -1036,10 +1018,8 @@ describe("robloxsocial.sandbox", function()
 end)
 
 describe("sandbox faults with after = N", function()
-  local sandbox_support = require "spec.support"
-
   it("let the first N matching requests through and break the next", function()
-    local sb = sandbox_support.reset()
+    local sb = support.reset()
     local http = require "socket.http"
     local path = "/v1/users/" .. sb.credentials.user_id .. "/friends/count"
     sb:fault{ method = "GET", path = path, kind = "status", status = 503, after = 2 }
@@ -1052,7 +1032,7 @@ describe("sandbox faults with after = N", function()
   end)
 
   it("refuses a negative after", function()
-    local sb = sandbox_support.reset()
+    local sb = support.reset()
     assert.has_error(function() sb:fault{ path = "*", kind = "status", after = -1 } end)
   end)
 end)
