@@ -3,15 +3,18 @@
 -- ROBLOX_BASE_URL, ROBLOSECURITY and ROBLOX_USER_ID pointing at it, stops the sandbox and
 -- exits with COMMAND's status.  SANDBOX_LATENCY (seconds) delays every
 -- answer, as the real services are tens of milliseconds away.
+-- The cookie reaches COMMAND's environment from a private file
+-- (spec/proc.lua's secret_env), never on a command line.
 local sandbox = require "robloxsocial.sandbox"
-local quote = require("robloxsocial.sandbox.util").shell_quote
+local proc = require "spec.proc"
+local quote = proc.quote
 
 local sb = sandbox.start{ latency = tonumber(os.getenv("SANDBOX_LATENCY") or "") }
 local words = {}
 for i = 1, #arg do words[#words + 1] = quote(arg[i]) end
-local env = ("ROBLOX_BASE_URL=%s ROBLOSECURITY=%s ROBLOX_USER_ID=%d LUA_PATH_5_4=%s LUA_CPATH_5_4=%s")
-  :format(quote(sb.base_url), quote(sb.credentials.cookie), sb.credentials.user_id,
-          quote(package.path), quote(package.cpath))
+local env = proc.secret_env { ROBLOSECURITY = sb.credentials.cookie }
+  .. ("ROBLOX_BASE_URL=%s ROBLOX_USER_ID=%d LUA_PATH_5_4=%s LUA_CPATH_5_4=%s")
+  :format(quote(sb.base_url), sb.credentials.user_id, quote(package.path), quote(package.cpath))
 local ok, how, code = os.execute(env .. " " .. table.concat(words, " "))
 sb:stop()
 if not ok then

@@ -310,9 +310,9 @@ describe("a network failure", function()
   it("says when the process is out of file descriptors", function()
     local chunk = ([[
       local rs = require "robloxsocial"
-      local warm = rs.new{ base_url = %q, cookie = %q, max_retries = 0 }
+      local warm = rs.new{ base_url = %q, cookie = os.getenv("COOKIE"), max_retries = 0 }
       assert(warm:friends_count(1))
-      local client = rs.new{ base_url = %q, cookie = %q, max_retries = 0 }
+      local client = rs.new{ base_url = %q, cookie = os.getenv("COOKIE"), max_retries = 0 }
       local files = {}
       while true do
         local f = io.open("/dev/null")
@@ -322,8 +322,9 @@ describe("a network failure", function()
       local _, err = client:friends_count(1)
       for _, f in ipairs(files) do f:close() end
       io.write(err and err.kind or "none", "|", err and err.message or "")
-    ]]):format(sb.base_url, sb.credentials.cookie, sb.base_url, sb.credentials.cookie)
-    local _, out = proc.output(proc.lua_command(chunk, { prefix = "ulimit -n 64 && " }) .. " 2>&1")
+    ]]):format(sb.base_url, sb.base_url)
+    local _, out = proc.output(proc.lua_command(chunk, { prefix = "ulimit -n 64 && ",
+                                                         secrets = { COOKIE = sb.credentials.cookie } }) .. " 2>&1")
     local kind, message = out:match("^(%w+)|(.*)$")
     assert(kind, "the child said: " .. out)
     assert.equal("network", kind)
@@ -410,15 +411,16 @@ void free(void *p)
     local chunk = ([[
       local rs = require "robloxsocial"
       local calls = 0
-      local client = rs.new{ base_url = %q, cookie = %q, max_retries = 0,
+      local client = rs.new{ base_url = %q, cookie = os.getenv("COOKIE"), max_retries = 0,
                              on_cookie = function() calls = calls + 1 end }
       local _, err = client:friends_count(%d)
       local after = client:my_friends_count()
       io.write(err and err.kind or "none", "|", err and err.message or "", "|", calls, "|",
                after and "kept" or "lost")
-    ]]):format(sb.base_url, sb.credentials.cookie, me)
+    ]]):format(sb.base_url, me)
     local ok, out = proc.output(proc.lua_command(chunk, {
-      prefix = ("SHIM_FILL=%d SHIM_FAIL=%d LD_PRELOAD=%s/shim.so "):format(#value + 1, #value + 32, dir) }) .. " 2>&1")
+      prefix = ("SHIM_FILL=%d SHIM_FAIL=%d LD_PRELOAD=%s/shim.so "):format(#value + 1, #value + 32, dir),
+      secrets = { COOKIE = sb.credentials.cookie } }) .. " 2>&1")
     os.execute("rm -rf " .. dir)
     assert.is_nil(out:find("CANARY OVERWRITTEN", 1, true), "the wipe ran past the new value")
     assert(ok, "the child failed: " .. out)

@@ -89,10 +89,10 @@ local function run_held(chunk)
   proc.write_file(dir .. "/shim.c", SHIM)
   proc.run(("cc -shared -fPIC -O1 -o %s/shim.so %s/shim.c -ldl"):format(proc.quote(dir), proc.quote(dir)))
   proc.write_file(dir .. "/hold", "")
-  local prefix = ("SHIM_DIR=%s SB_URL=%s SB_COOKIE=%s SB_ME=%d LD_PRELOAD=\"${LD_PRELOAD:+$LD_PRELOAD:}%s\" ")
-    :format(proc.quote(dir), proc.quote(sb.base_url), proc.quote(sb.credentials.cookie),
-            sb.credentials.user_id, dir .. "/shim.so")
-  local ok, out = proc.output(proc.lua_command((PRELUDE .. chunk):gsub("\n", " "), { prefix = prefix }) .. " 2>&1")
+  local prefix = ("SHIM_DIR=%s SB_URL=%s SB_ME=%d LD_PRELOAD=\"${LD_PRELOAD:+$LD_PRELOAD:}%s\" ")
+    :format(proc.quote(dir), proc.quote(sb.base_url), sb.credentials.user_id, dir .. "/shim.so")
+  local ok, out = proc.output(proc.lua_command((PRELUDE .. chunk):gsub("\n", " "),
+    { prefix = prefix, secrets = { SB_COOKIE = sb.credentials.cookie } }) .. " 2>&1")
   proc.remove(dir)
   return ok, out
 end

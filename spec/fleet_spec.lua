@@ -24,8 +24,8 @@ local CHILD_SECONDS = 30
 -- what it wrote, and that).
 local function fleet(processes, n, url, limit, seconds, method)
   local sb = support.sandbox()
-  local env = ("FLEET_COOKIE='%s' LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' ")
-    :format(sb.credentials.cookie:gsub("'", "'\\''"))
+  local env = proc.secret_env { FLEET_COOKIE = sb.credentials.cookie }
+    .. "LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' "
   local pipes = {}
   for i = 1, processes do
     pipes[i] = assert(io.popen(env .. ("timeout -k 5 %d lua5.4 spec/fleet_child.lua %s %d %d %s %g %g %s 2>&1")
@@ -54,18 +54,31 @@ end
 
 -- Runs a Lua program in a process of its own (a fresh library: no
 -- pollfd() asked yet) against the sandbox and the store at url, its
--- cookie from the environment; bounded by 30 s.  Returns its output.
+-- cookie from the environment (COOKIE); bounded by 30 s.  Returns its output.
 local function run_program(url, text)
-  local sb, q = support.sandbox(), proc.quote
-  local path = os.tmpname()
-  proc.write_file(path, text)
-  local _, out = proc.output(table.concat({
-    "env", "LUA_PATH_5_4=" .. q(package.path), "LUA_CPATH_5_4=" .. q(package.cpath),
-    "BASE=" .. q(sb.base_url), "COOKIE=" .. q(sb.credentials.cookie), "ME=" .. q(sb.credentials.user_id),
-    "REDIS=" .. q(url), "timeout", "30", "lua5.4", q(path), "2>&1" }, " "))
-  os.remove(path)
-  return out
+  local sb = support.sandbox()
+  return proc.lua_program(text, { BASE = sb.base_url, ME = sb.credentials.user_id, REDIS = url },
+                          { COOKIE = sb.credentials.cookie })
 end
+
+describe("a fleet's processes", function()
+  before_each(support.reset)
+
+  -- ps and /proc/<pid>/cmdline are open to every user of the machine: the
+  -- cookie is in no command line of the children, nor of the shells and
+  -- tools that start them, while they run (a call stalled holds them).
+  it("are handed the cookie in no command line", function()
+    local sb = support.sandbox()
+    sb:fault { method = "GET", path = "/v1/users/" .. sb.credentials.user_id .. "/friends/count",
+               kind = "stall", seconds = 1 }
+    local wait = fleet(2, 1, "none", 4, 0.5)
+    local started, holding = proc.watch_command_lines(sb.credentials.cookie, "\0spec/fleet_child.lua\0", 10)
+    local lines = wait()
+    assert.is_true(started, "no child was seen running")
+    assert.same({}, holding)
+    assert.same({ "failed 0 shared false done true\n", "failed 0 shared false done true\n" }, lines)
+  end)
+end)
 
 describe_redis("a fleet sharing one cookie", function()
   local r

@@ -327,12 +327,13 @@ describe("proxies from the environment", function()
     local proxy <close> = require("robloxsocial.sandbox").start{}
     local chunk = ([[
       local rs = require "robloxsocial"
-      local c = rs.new{ base_url = %q, cookie = %q }
+      local c = rs.new{ base_url = %q, cookie = os.getenv("COOKIE") }
       assert(c:friends_count(%d))
-    ]]):format(sb.base_url, sb.credentials.cookie, me)
+    ]]):format(sb.base_url, me)
     local env = ("http_proxy=%s HTTP_PROXY=%s https_proxy=%s ALL_PROXY=%s all_proxy=%s no_proxy= NO_PROXY= ")
       :format(proxy.base_url, proxy.base_url, proxy.base_url, proxy.base_url, proxy.base_url)
-    local ok, out = proc.output(proc.lua_command(chunk, { prefix = env }) .. " 2>&1")
+    local ok, out = proc.output(proc.lua_command(chunk, { prefix = env, secrets = { COOKIE = sb.credentials.cookie } })
+      .. " 2>&1")
     assert(ok, out)
     assert.same({}, proxy:requests())
     assert.equal(1, count("GET"))
@@ -359,7 +360,7 @@ describe("memory", function()
         return tonumber(kib)
       end
       local rs = require "robloxsocial"
-      local c = rs.new{ base_url = %q, cookie = %q }
+      local c = rs.new{ base_url = %q, cookie = os.getenv("COOKIE") }
       assert(c:friends_count(1))
       collectgarbage(); collectgarbage()
       local before = rss()
@@ -370,9 +371,10 @@ describe("memory", function()
       local out = assert(io.open(%q, "w"))
       out:write(rss() - before, " ", require("robloxsocial.core").stats().in_flight)
       out:close()
-    ]]):format(sb.base_url, sb.credentials.cookie, size, report)
+    ]]):format(sb.base_url, size, report)
     sb:fault{ method = "GET", path = "*", kind = "body", body = '"' .. ("a"):rep(size) .. '"', after = 1 }
-    local ok, log = proc.output(proc.lua_command(chunk, { prefix = "MALLOC_MMAP_THRESHOLD_=65536 " }) .. " 2>&1")
+    local ok, log = proc.output(proc.lua_command(chunk, { prefix = "MALLOC_MMAP_THRESHOLD_=65536 ",
+                                                          secrets = { COOKIE = sb.credentials.cookie } }) .. " 2>&1")
     assert(ok, "the child failed: " .. log)
     local f = assert(io.open(report))
     local out = f:read("a")

@@ -8,13 +8,17 @@ local BUILD = "./build/"
 
 local exists, quote = proc.exists, proc.quote
 
--- Runs a host with the environment env (a table); returns whether it
+-- Runs a host with the environment env (a table; its ROBLOSECURITY, a
+-- cookie, from a private file: see proc.secret_env); returns whether it
 -- exited 0, and its output and error output together.
 local function run(env, words)
+  local secret = env.ROBLOSECURITY and proc.secret_env { ROBLOSECURITY = env.ROBLOSECURITY } or ""
   local parts = { "env", "-u", "LD_PRELOAD" }
-  for k, v in pairs(env) do parts[#parts + 1] = k .. "=" .. quote(v) end
+  for k, v in pairs(env) do
+    if k ~= "ROBLOSECURITY" then parts[#parts + 1] = k .. "=" .. quote(v) end
+  end
   for _, w in ipairs(words) do parts[#parts + 1] = quote(w) end
-  return proc.output(table.concat(parts, " ") .. " 2>&1")
+  return proc.output(secret .. table.concat(parts, " ") .. " 2>&1")
 end
 
 -- A script for the host, in a temporary file.

@@ -196,17 +196,11 @@ describe("next_timeout()", function()
 end)
 
 -- Runs a Lua program in a process of its own (a fresh library: no pollfd
--- asked yet) against the sandbox; returns its output.
+-- asked yet) against the sandbox, its cookie from the environment
+-- (COOKIE); returns its output.
 local function run_program(sb, text)
-  local path = os.tmpname()
-  proc.write_file(path, text)
-  local q = proc.quote
-  local _, out = proc.output(table.concat({
-    "env", "LUA_PATH_5_4=" .. q(package.path), "LUA_CPATH_5_4=" .. q(package.cpath),
-    "BASE=" .. q(sb.base_url), "COOKIE=" .. q(sb.credentials.cookie), "ME=" .. q(sb.credentials.user_id),
-    "timeout", "30", "lua5.4", q(path), "2>&1" }, " "))
-  os.remove(path)
-  return out
+  return proc.lua_program(text, { BASE = sb.base_url, ME = sb.credentials.user_id },
+                          { COOKIE = sb.credentials.cookie })
 end
 
 local PROGRAM_HEAD = [[

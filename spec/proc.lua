@@ -15,6 +15,12 @@
 --   proc.free_port()  proc.accepts(port)
 --   proc.lua_command(chunk[, opts])       -- a child lua5.4 with this process's paths
 --   proc.output(cmd)                      -- whether cmd exited 0, and its output
+--   proc.secret_file(value)               -- a private file holding value (mode 0600)
+--   proc.secret_env{ NAME = value }       -- shell words: NAME from its file, not the command line
+--   proc.lua_program(text, vars, secrets) -- a Lua program in a process of its own, bounded
+--   proc.lineage(pid)  proc.family(pid)   -- pid and its ancestors; pid and its descendants
+--   proc.command_lines_holding(text, pids) -- those of pids whose command line holds text
+--   proc.watch_command_lines(secret, marker, seconds)  -- of this process's descendants
 local socket = require "socket"
 local util = require "robloxsocial.sandbox.util"
 
@@ -135,11 +141,15 @@ end
 -- module paths.  The words are quoted with %q, which the shell reads as a
 -- double-quoted word: a chunk goes as one line, with no comments.  opts:
 -- prefix (shell text put before it: "A=1 B=2 ", "ulimit -n 64 && "),
--- timeout (seconds: coreutils' timeout ends the child then).
+-- timeout (seconds: coreutils' timeout ends the child then), secrets
+-- ({ NAME = value }: in the child's environment, see proc.secret_env; a
+-- chunk names them with os.getenv and never holds a cookie itself, as
+-- the chunk is on the command line).
 function proc.lua_command(chunk, opts)
   opts = opts or {}
-  return ("%sLUA_PATH_5_4=%q LUA_CPATH_5_4=%q %slua5.4 -e %q"):format(opts.prefix or "", package.path,
-    package.cpath, opts.timeout and ("timeout %d "):format(opts.timeout) or "", chunk)
+  return ("%s%sLUA_PATH_5_4=%q LUA_CPATH_5_4=%q %slua5.4 -e %q"):format(opts.prefix or "",
+    opts.secrets and proc.secret_env(opts.secrets) or "", package.path, package.cpath,
+    opts.timeout and ("timeout %d "):format(opts.timeout) or "", chunk)
 end
 
 -- Runs cmd; returns whether it exited 0, and what it wrote.
@@ -147,6 +157,122 @@ function proc.output(cmd)
   local p = assert(io.popen(cmd))
   local out = p:read("a")
   return p:close() == true, out
+end
+
+-- Secrets (a cookie) for children.  A command line is no place for
+-- one: every user of the machine reads it in ps and /proc/<pid>/cmdline,
+-- for as long as the process (a popen's sh -c, env, timeout) lives.  A
+-- secret goes in a file of mode 0600 (mktemp's) in a directory of mode
+-- 0700 (mktemp -d's) of this process, removed once this process has gone;
+-- a command line holds the file's path only.  One file a value.
+local secrets_dir, secret_files = nil, {}
+
+function proc.secret_file(value)
+  assert(type(value) == "string", "spec: a secret is a string")
+  if secret_files[value] then return secret_files[value] end
+  if not secrets_dir then
+    secrets_dir = proc.temp_dir("secrets")
+    proc.watchdog("rm -rf " .. proc.quote(secrets_dir))
+  end
+  local path = proc.run("mktemp " .. proc.quote(secrets_dir .. "/secret.XXXXXX")):match("^(%S+)")
+  proc.write_file(path, value)          -- opened for writing, the file keeps mktemp's mode
+  secret_files[value] = path
+  return path
+end
+
+-- Shell words to put before a command (as "A=1 " is) that set each NAME
+-- of vars to its secret value in that command's environment: the shell
+-- reads the value from its file (NAME="$(cat FILE)"), so it is in no
+-- command line, the shell's own included.  A process's environment is
+-- readable by its user only.
+function proc.secret_env(vars)
+  local words = {}
+  for name, value in pairs(vars) do
+    assert(name:match("^[%a_][%w_]*$"), "spec: a variable's name")
+    words[#words + 1] = ('%s="$(cat %s)" '):format(name, proc.quote(proc.secret_file(value)))
+  end
+  table.sort(words)
+  return table.concat(words)
+end
+
+-- Runs text, a Lua program, in a lua5.4 process of its own with this
+-- process's module paths, vars ({ NAME = value }) and secrets (see
+-- proc.secret_env) in its environment; bounded by 30 s (coreutils'
+-- timeout).  Returns its output and error output.
+function proc.lua_program(text, vars, secrets)
+  local path = os.tmpname()
+  proc.write_file(path, text)
+  local words = { "LUA_PATH_5_4=" .. proc.quote(package.path), "LUA_CPATH_5_4=" .. proc.quote(package.cpath) }
+  for name, value in pairs(vars or {}) do words[#words + 1] = name .. "=" .. proc.quote(tostring(value)) end
+  local _, out = proc.output(proc.secret_env(secrets or {}) .. table.concat(words, " ")
+    .. " timeout 30 lua5.4 " .. proc.quote(path) .. " 2>&1")
+  os.remove(path)
+  return out
+end
+
+-- The parent of process pid (from /proc/<pid>/stat: its name, in
+-- parentheses, may hold spaces), or nil once it has gone.
+local function parent_of(pid)
+  return math.tointeger(tonumber(proc.read_file("/proc/" .. pid .. "/stat"):match(".*%) %S+ (%d+)")))
+end
+
+-- Process pid and its ancestors, up to init.
+function proc.lineage(pid)
+  local pids = {}
+  while pid and pid > 1 do
+    pids[#pids + 1] = pid
+    pid = parent_of(pid)
+  end
+  return pids
+end
+
+-- Process pid and all its descendants running now.
+function proc.family(pid)
+  local parent = {}
+  for p in proc.read_cmd("ls /proc"):gmatch("%f[%w](%d+)%f[%W]") do
+    parent[math.tointeger(tonumber(p))] = parent_of(p)
+  end
+  local pids = {}
+  for p in pairs(parent) do
+    local q = p
+    while q and q > 1 and q ~= pid do q = parent[q] end
+    if q == pid then pids[#pids + 1] = p end
+  end
+  return pids
+end
+
+-- Those of the processes pids whose command line holds text, each as
+-- "<pid> <name>" (its name from /proc/<pid>/comm: what a spec says of
+-- one never holds the text itself).  Processes outside a spec's own (a
+-- fixture of someone else's) may hold the sandbox's cookie, which is the
+-- same in every sandbox: look at the ones a spec started.
+function proc.command_lines_holding(text, pids)
+  local found = {}
+  for _, pid in ipairs(pids) do
+    if proc.read_file("/proc/" .. pid .. "/cmdline"):find(text, 1, true) then
+      found[#found + 1] = pid .. " " .. proc.read_file("/proc/" .. pid .. "/comm"):gsub("\n$", "")
+    end
+  end
+  return found
+end
+
+-- Watches the command lines of this process's descendants until one
+-- holds marker (the child a spec started is running, and so are the
+-- shells and tools between it and the spec) or seconds have passed.
+-- Returns whether marker was seen, and the processes seen holding secret
+-- meanwhile.
+function proc.watch_command_lines(secret, marker, seconds)
+  local deadline, holding = socket.gettime() + seconds, {}
+  repeat
+    local family = proc.family(proc.own_pid())
+    local started = #proc.command_lines_holding(marker, family) > 0    -- then one more look for secret
+    for _, p in ipairs(proc.command_lines_holding(secret, proc.family(proc.own_pid()))) do
+      holding[#holding + 1] = p
+    end
+    if started then return true, holding end
+    socket.sleep(0.01)
+  until socket.gettime() > deadline
+  return false, holding
 end
 
 return proc

@@ -8,6 +8,7 @@ local socket = require "socket"
 local sandbox = require "robloxsocial.sandbox"
 local json = require "robloxsocial.sandbox.json"
 local util = require "robloxsocial.sandbox.util"
+local rawclient = require "spec.rawclient"
 
 local MAIN = 1234567890123456
 local SIDEKICK = 4398046511104
@@ -16,76 +17,13 @@ local FRIENDS_COUNT = "/v1/users/" .. MAIN .. "/friends/count"
 local sb, creds
 
 ---------------------------------------------------------------------------
--- A raw HTTP/1.1 client that keeps the bytes of the head.
+-- A raw HTTP/1.1 client of sb (spec/rawclient.lua), made in setup: each
+-- request says Connection: close unless its opts.keep.
 
-local function connect()
-  local s = assert(socket.connect("127.0.0.1", sb.port))
-  s:settimeout(10)
-  return s
-end
+local raw
 
-local AUTH_HEADERS = {
-  api_key = function(c) return "x-api-key: " .. c.api_key end,
-  bearer = function(c) return "Authorization: Bearer " .. c.access_token end,
-  cookie = function(c) return "Cookie: .ROBLOSECURITY=" .. c.cookie end,
-}
-
--- opts: auth ("cookie" default, "api_key", "bearer", "none"), as (a
--- credentials table), body (table -> JSON), headers (list of lines),
--- host, keep (no Connection: close).
-local function send_request(s, method, path, opts)
-  opts = opts or {}
-  local lines = { ("%s %s HTTP/1.1"):format(method, path), "Host: " .. (opts.host or "127.0.0.1") }
-  local auth = opts.auth or "cookie"
-  if auth ~= "none" then lines[#lines + 1] = AUTH_HEADERS[auth](opts.as or creds) end
-  local body = opts.body and json.encode(opts.body)
-  if method == "POST" then
-    body = body or ""
-    lines[#lines + 1] = "Content-Type: application/json"
-    lines[#lines + 1] = "Content-Length: " .. #body
-  end
-  for _, h in ipairs(opts.headers or {}) do lines[#lines + 1] = h end
-  if not opts.keep then lines[#lines + 1] = "Connection: close" end
-  assert(s:send(table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")))
-end
-
--- Reads one response: { status, reason, head (the raw bytes up to the
--- blank line), headers (lower-case names, last one wins), body, data }, or
--- nil and LuaSocket's error.
-local function read_response(s)
-  local head = {}
-  while true do
-    local line, err = s:receive("*l")
-    if not line then
-      if #head == 0 then return nil, err end
-      error("the head ended early: " .. err)
-    end
-    if line == "" then break end
-    head[#head + 1] = line
-  end
-  local status, reason = head[1]:match("^HTTP/1%.1 (%d+) (.*)$")
-  local r = { status = math.tointeger(tonumber(status)), reason = reason, headers = {},
-              head = table.concat(head, "\n") .. "\n" }
-  for i = 2, #head do
-    local k, v = head[i]:match("^([^:]+):%s*(.*)$")
-    r.headers[k:lower()] = v
-  end
-  local n = tonumber(r.headers["content-length"] or "0")
-  r.body = n > 0 and assert(s:receive(n)) or ""
-  r.data = json.decode(r.body)
-  return r
-end
-
-local function call(method, path, opts)
-  local s = connect()
-  send_request(s, method, path, opts)
-  local r = assert(read_response(s))
-  s:close()
-  return r
-end
-
-local function get(path, opts) return call("GET", path, opts) end
-local function post(path, opts) return call("POST", path, opts) end
+local function get(path, opts) return raw.call("GET", path, opts) end
+local function post(path, opts) return raw.call("POST", path, opts) end
 
 local function has(text, part) return text ~= nil and text:find(part, 1, true) ~= nil end
 
@@ -119,6 +57,7 @@ describe("the sandbox's transport faults", function()
   setup(function()
     sb = sandbox.start()
     creds = sb.credentials
+    raw = rawclient.new(sb, { close = true })
   end)
   teardown(function() sb:stop() end)
   before_each(function() sb:reset() end)
@@ -128,12 +67,12 @@ describe("the sandbox's transport faults", function()
       sb:configure { latency = 0.05 }
       local socks = {}
       for i = 1, 100 do
-        socks[i] = connect()
-        send_request(socks[i], "GET", FRIENDS_COUNT, { auth = "none" })
+        socks[i] = raw.connect()
+        raw.send(socks[i], "GET", FRIENDS_COUNT, { auth = "none" })
       end
       local answered = 0
       for i = 1, 100 do
-        local r = read_response(socks[i])
+        local r = raw.read(socks[i])
         socks[i]:close()
         if r and r.status == 200 and r.data.count == 130 then answered = answered + 1 end
       end
@@ -149,12 +88,12 @@ describe("the sandbox's transport faults", function()
 
     it("serves other connections while one answer waits", function()
       sb:configure { latency = { ["*"] = 0, ["POST /v1/presence/users"] = 1 } }
-      local slow = connect()
-      send_request(slow, "POST", "/v1/presence/users", { auth = "none", body = { userIds = { MAIN } } })
+      local slow = raw.connect()
+      raw.send(slow, "POST", "/v1/presence/users", { auth = "none", body = { userIds = { MAIN } } })
       assert.equal(130, get(FRIENDS_COUNT).data.count)   -- answered while the other waits
       local ready = socket.select({ slow }, nil, 0)
       assert.equal(0, #ready)
-      local r = read_response(slow)
+      local r = raw.read(slow)
       slow:close()
       assert.equal(200, r.status)
       local log = sb:requests()
@@ -184,11 +123,11 @@ describe("the sandbox's transport faults", function()
 
   describe("the request log", function()
     it("numbers the TCP connections and gives each request's client port", function()
-      local s = connect()
-      send_request(s, "GET", FRIENDS_COUNT, { keep = true })
-      assert.equal(200, read_response(s).status)
-      send_request(s, "GET", FRIENDS_COUNT, { keep = true })
-      assert.equal(200, read_response(s).status)
+      local s = raw.connect()
+      raw.send(s, "GET", FRIENDS_COUNT, { keep = true })
+      assert.equal(200, raw.read(s).status)
+      raw.send(s, "GET", FRIENDS_COUNT, { keep = true })
+      assert.equal(200, raw.read(s).status)
       local _, port = s:getsockname()
       s:close()
       get(FRIENDS_COUNT)
@@ -241,8 +180,8 @@ describe("the sandbox's transport faults", function()
       for _, kind in ipairs { "status", "body" } do
         sb:fault { path = FRIENDS_COUNT, kind = kind, status = 403,
                    headers = { { "x-csrf-token", "abc\rdef" }, { "X-Odd", "v" } } }
-        local s = connect()
-        send_request(s, "GET", FRIENDS_COUNT)
+        local s = raw.connect()
+        raw.send(s, "GET", FRIENDS_COUNT)
         local raw = s:receive("*a")
         s:close()
         local head = raw:sub(1, raw:find("\r\n\r\n", 1, true) + 3)
@@ -256,8 +195,8 @@ describe("the sandbox's transport faults", function()
       local token = csrf_header()
       sb:clear_requests()
       sb:fault { method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "drop" }
-      local s = connect()
-      send_request(s, "POST", "/v1/user/friend-requests/decline-all", { headers = { token } })
+      local s = raw.connect()
+      raw.send(s, "POST", "/v1/user/friend-requests/decline-all", { headers = { token } })
       local data, err, partial = s:receive("*a")
       s:close()
       assert.same({ nil, "closed", "" }, { data, err, partial })
@@ -270,8 +209,8 @@ describe("the sandbox's transport faults", function()
       sb:fault { { path = FRIENDS_COUNT, kind = "drop", rst = true }, { path = FRIENDS_COUNT, kind = "drop" } }
       local results = {}
       for i = 1, 2 do
-        local s = connect()
-        send_request(s, "GET", FRIENDS_COUNT)
+        local s = raw.connect()
+        raw.send(s, "GET", FRIENDS_COUNT)
         results[i] = { ending(s), s:receive("*a") }
         s:close()
       end
@@ -280,8 +219,8 @@ describe("the sandbox's transport faults", function()
 
     it("differs from reset, which reads the write but never processes it", function()
       sb:fault { method = "POST", path = "/v1/user/friend-requests/decline-all", kind = "reset" }
-      local s = connect()
-      send_request(s, "POST", "/v1/user/friend-requests/decline-all")
+      local s = raw.connect()
+      raw.send(s, "POST", "/v1/user/friend-requests/decline-all")
       assert.same({ "fin", nil, "closed", "" }, { ending(s), s:receive("*a") })
       s:close()
       assert.equal(34, pending_requests())

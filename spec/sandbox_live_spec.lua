@@ -10,11 +10,10 @@ local socket_http = require "socket.http"
 local ltn12 = require "ltn12"
 local sandbox = require "robloxsocial.sandbox"
 local json = require "robloxsocial.sandbox.json"
+local support = require "spec.support"
 
 local MAIN = 1234567890123456
 local SIDEKICK = 4398046511104
-local REQUESTER = 2000000003434
-local STRANGER = 7000000039
 local FRIEND_ONE = 1234567890200037
 
 local sb, creds
@@ -51,25 +50,7 @@ local function only_bearer() return { bearer = creds.access_token } end
 local function cookie() return { cookie = creds.cookie } end
 
 -- The 29 endpoints that take only the cookie.
-local COOKIE_ONLY = {
-  { "POST", "/v1/contacts/c-1001/request-friendship" }, { "GET", "/v1/my/friends/count" },
-  { "POST", "/v1/my/friends/refresh-qr-session" }, { "GET", "/v1/my/friends/requests" },
-  { "GET", u "/v1/my/friends/{id}/check-qr-session" }, { "DELETE", "/v1/my/new-friend-requests" },
-  { "GET", "/v1/my/new-friend-requests/count" }, { "GET", "/v1/user/friend-requests/count" },
-  { "POST", "/v1/user/friend-requests/decline-all" },
-  { "POST", u("/v1/users/{id}/accept-friend-request", REQUESTER) },
-  { "POST", u("/v1/users/{id}/decline-friend-request", REQUESTER) },
-  { "POST", u("/v1/users/{id}/accept-friend-request-with-token", STRANGER) },
-  { "POST", u("/v1/users/{id}/request-friendship", STRANGER) },
-  { "POST", u("/v1/users/{id}/unfriend", FRIEND_ONE) },
-  { "GET", u "/v1/users/{id}/friends/inactive" }, { "GET", u "/v1/users/{id}/friends/online" },
-  { "GET", u "/v1/users/{id}/friends/search" },
-  { "GET", "/v1/user/tag/validate" }, { "POST", "/v1/user/get-tags" }, { "POST", "/v1/user/tag" },
-  { "GET", "/v1/announcements" }, { "GET", "/v1/announcements/metadata" }, { "GET", "/v1/messages" },
-  { "GET", "/v1/messages/4503599627371473" }, { "GET", "/v1/messages/unread/count" },
-  { "POST", "/v1/messages/archive" }, { "POST", "/v1/messages/unarchive" },
-  { "POST", "/v1/messages/mark-read" }, { "POST", "/v1/messages/mark-unread" },
-}
+local COOKIE_ONLY = support.COOKIE_ONLY
 
 -- A user in a game, for the presence privacy specs.
 local function gamer(id, privacy)

@@ -6,6 +6,8 @@ local socket = require "socket"
 local sandbox = require "robloxsocial.sandbox"
 local json = require "robloxsocial.sandbox.json"
 local proc = require "spec.proc"
+local rawclient = require "spec.rawclient"
+local support = require "spec.support"
 
 local MAIN = 1234567890123456
 local SIDEKICK = 4398046511104
@@ -30,69 +32,9 @@ local function world_friends()
 end
 
 ---------------------------------------------------------------------------
--- A raw HTTP/1.1 client.
+-- A raw HTTP/1.1 client of sb (spec/rawclient.lua), made in setup.
 
-local function connect()
-  local s = assert(socket.connect("127.0.0.1", sb.port))
-  s:settimeout(10)
-  return s
-end
-
-local AUTH_HEADERS = {
-  api_key = function(c) return "x-api-key: " .. c.api_key end,
-  bearer = function(c) return "Authorization: Bearer " .. c.access_token end,
-  cookie = function(c) return "Cookie: .ROBLOSECURITY=" .. c.cookie end,
-}
-
--- Writes one request.  opts: auth ("cookie" default, "api_key", "bearer",
--- "none"), as (account table), body (table -> JSON, or raw string),
--- headers (list of "Name: value"), query (raw string), close (bool).
-local function send_request(s, method, path, opts)
-  opts = opts or {}
-  local lines = { ("%s %s%s HTTP/1.1"):format(method, path, opts.query and ("?" .. opts.query) or ""),
-                  "Host: " .. (opts.host or ("127.0.0.1:" .. sb.port)), "User-Agent: sandbox-spec/1" }
-  local auth = opts.auth or "cookie"
-  if auth ~= "none" then lines[#lines + 1] = AUTH_HEADERS[auth](opts.as or creds) end
-  local body = opts.body
-  if type(body) == "table" then body = json.encode(body) end
-  if body then
-    lines[#lines + 1] = "Content-Type: application/json"
-    lines[#lines + 1] = "Content-Length: " .. #body
-  end
-  for _, h in ipairs(opts.headers or {}) do lines[#lines + 1] = h end
-  if opts.close then lines[#lines + 1] = "Connection: close" end
-  assert(s:send(table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")))
-end
-
--- Reads one response: {status, headers (lower-case), body, data (decoded
--- JSON or nil), complete (bool)} or nil, err.
-local function read_response(s)
-  local line, err = s:receive("*l")
-  if not line then return nil, err end
-  local r = { status = math.tointeger(tonumber(line:match("^HTTP/1%.1 (%d+)"))), headers = {} }
-  while true do
-    local h = assert(s:receive("*l"))
-    if h == "" then break end
-    local k, v = h:match("^([^:]+):%s*(.*)$")
-    r.headers[k:lower()] = v
-  end
-  local n = tonumber(r.headers["content-length"] or "0")
-  if n == 0 then r.body, r.complete, r.data = "", true, json.decode("") return r end
-  local body, _, partial = s:receive(n)
-  r.body = body or partial or ""
-  r.complete = body ~= nil
-  r.data = json.decode(r.body)
-  return r
-end
-
-local function call_once(method, path, opts)
-  local s = connect()
-  opts.close = true
-  send_request(s, method, path, opts)
-  local r = assert(read_response(s))
-  s:close()
-  return r
-end
+local raw
 
 -- The CSRF token of the last handshake, kept as a client keeps it.
 local csrf_token
@@ -103,7 +45,7 @@ local csrf_token
 local function call(method, path, opts)
   opts = opts or {}
   local handshake = (opts.auth or "cookie") == "cookie" and method ~= "GET" and opts.csrf ~= false
-  if not handshake then return call_once(method, path, opts) end
+  if not handshake then return raw.call(method, path, opts) end
   local given = opts.headers or {}
   local function with_token()
     local h = { table.unpack(given) }
@@ -111,11 +53,11 @@ local function call(method, path, opts)
     return h
   end
   opts.headers = with_token()
-  local r = call_once(method, path, opts)
+  local r = raw.call(method, path, opts)
   if r.status == 403 and r.headers["x-csrf-token"] then
     csrf_token = r.headers["x-csrf-token"]
     opts.headers = with_token()
-    r = call_once(method, path, opts)
+    r = raw.call(method, path, opts)
   end
   return r
 end
@@ -154,6 +96,7 @@ describe("robloxsocial.sandbox", function()
   setup(function()
     sb = sandbox.start()
     creds = sb.credentials
+    raw = rawclient.new(sb, { user_agent = "sandbox-spec/1" })
   end)
   teardown(function() sb:stop() end)
   before_each(function() sb:reset() end)
@@ -190,10 +133,7 @@ describe("robloxsocial.sandbox", function()
       local tiny = sandbox.start { world = path }
       local s = socket.connect("127.0.0.1", tiny.port)
       s:send("GET /v1/users/5000000002/friends HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-      local saved = sb
-      sb = tiny
-      local r = read_response(s)
-      sb = saved
+      local r = raw.read(s)
       tiny:stop()
       assert.equal(200, r.status)
       assert.same({ 5000000001 }, ids_of(r.data.data))
@@ -228,20 +168,20 @@ describe("robloxsocial.sandbox", function()
 
   describe("HTTP", function()
     it("keeps a connection alive for a second request", function()
-      local s = connect()
-      send_request(s, "GET", u "/v1/users/{id}/friends/count")
-      local a = assert(read_response(s))
-      send_request(s, "GET", "/v1/my/friends/count")
-      local b = assert(read_response(s))
+      local s = raw.connect()
+      raw.send(s, "GET", u "/v1/users/{id}/friends/count")
+      local a = assert(raw.read(s))
+      raw.send(s, "GET", "/v1/my/friends/count")
+      local b = assert(raw.read(s))
       s:close()
       assert.equal("keep-alive", a.headers["connection"])
       assert.same({ 130, 130 }, { a.data.count, b.data.count })
     end)
 
     it("closes the connection after a request that says Connection: close", function()
-      local s = connect()
-      send_request(s, "GET", "/v1/my/friends/count", { close = true })
-      local r = assert(read_response(s))
+      local s = raw.connect()
+      raw.send(s, "GET", "/v1/my/friends/count", { close = true })
+      local r = assert(raw.read(s))
       assert.equal("close", r.headers["connection"])
       local data, err = s:receive(1)
       assert.same({ nil, "closed" }, { data, err })
@@ -255,25 +195,25 @@ describe("robloxsocial.sandbox", function()
     end)
 
     it("reads chunked request bodies", function()
-      local s = connect()
+      local s = raw.connect()
       local body = json.encode { userIds = { MAIN, EDGE } }
       s:send("POST /v1/presence/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         .. "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
         .. ("%x\r\n%s\r\n"):format(10, body:sub(1, 10))
         .. ("%x\r\n%s\r\n0\r\n\r\n"):format(#body - 10, body:sub(11)))
-      local r = assert(read_response(s))
+      local r = assert(raw.read(s))
       s:close()
       assert.same({ MAIN, EDGE }, ids_of(r.data.userPresences, "userId"))
     end)
 
     it("answers Expect: 100-continue before the body is sent", function()
-      local s = connect()
+      local s = raw.connect()
       local body = json.encode { userIds = { MAIN } }
       s:send("POST /v1/presence/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         .. "Expect: 100-continue\r\nContent-Length: " .. #body .. "\r\nConnection: close\r\n\r\n")
-      local interim = read_response(s)
+      local interim = raw.read(s)
       s:send(body)
-      local r = assert(read_response(s))
+      local r = assert(raw.read(s))
       s:close()
       assert.equal(100, interim.status)
       assert.equal(200, r.status)
@@ -287,13 +227,13 @@ describe("robloxsocial.sandbox", function()
 
     it("serves another connection while one is stalled", function()
       sb:fault { path = "/v1/my/friends/count", kind = "stall", seconds = 2 }
-      local slow = connect()
-      send_request(slow, "GET", "/v1/my/friends/count")
+      local slow = raw.connect()
+      raw.send(slow, "GET", "/v1/my/friends/count")
       socket.sleep(0.1)
       local t0 = socket.gettime()
       local quick = get(u "/v1/users/{id}/friends/count")
       local quick_time = socket.gettime() - t0
-      local r = assert(read_response(slow))
+      local r = assert(raw.read(slow))
       local slow_time = socket.gettime() - t0
       slow:close()
       assert.equal(200, quick.status)
@@ -318,9 +258,9 @@ describe("robloxsocial.sandbox", function()
     end)
 
     it("answers a malformed request 400 and closes", function()
-      local s = connect()
+      local s = raw.connect()
       s:send("NONSENSE\r\n\r\n")
-      local r = assert(read_response(s))
+      local r = assert(raw.read(s))
       s:close()
       assert.equal(400, r.status)
     end)
@@ -335,26 +275,7 @@ describe("robloxsocial.sandbox", function()
     end)
 
     it("answers 401 without valid credentials on every endpoint that documents it", function()
-      local guarded = {
-        { "POST", "/v1/contacts/c-1001/request-friendship" }, { "GET", "/v1/my/friends/count" },
-        { "POST", "/v1/my/friends/refresh-qr-session" }, { "GET", "/v1/my/friends/requests" },
-        { "GET", u "/v1/my/friends/{id}/check-qr-session" }, { "DELETE", "/v1/my/new-friend-requests" },
-        { "GET", "/v1/my/new-friend-requests/count" }, { "GET", "/v1/user/friend-requests/count" },
-        { "POST", "/v1/user/friend-requests/decline-all" },
-        { "POST", u("/v1/users/{id}/accept-friend-request", REQUESTER) },
-        { "POST", u("/v1/users/{id}/decline-friend-request", REQUESTER) },
-        { "POST", u("/v1/users/{id}/accept-friend-request-with-token", STRANGER) },
-        { "POST", u("/v1/users/{id}/request-friendship", STRANGER) },
-        { "POST", u("/v1/users/{id}/unfriend", FRIEND_ONE) },
-        { "GET", u "/v1/users/{id}/friends/inactive" }, { "GET", u "/v1/users/{id}/friends/online" },
-        { "GET", u "/v1/users/{id}/friends/search" },
-        { "GET", "/v1/user/tag/validate" }, { "POST", "/v1/user/get-tags" }, { "POST", "/v1/user/tag" },
-        { "GET", "/v1/announcements" }, { "GET", "/v1/announcements/metadata" }, { "GET", "/v1/messages" },
-        { "GET", "/v1/messages/4503599627371473" }, { "GET", "/v1/messages/unread/count" },
-        { "POST", "/v1/messages/archive" }, { "POST", "/v1/messages/unarchive" },
-        { "POST", "/v1/messages/mark-read" }, { "POST", "/v1/messages/mark-unread" },
-      }
-      for _, e in ipairs(guarded) do
+      for _, e in ipairs(support.COOKIE_ONLY) do
         local r = call(e[1], e[2], { auth = "none" })
         assert.same({ e[1] .. " " .. e[2], 401,
                       { errors = { { code = 0, message = "Authorization has been denied for this request." } } } },
@@ -970,8 +891,8 @@ describe("robloxsocial.sandbox", function()
 
     it("resets the connection without answering", function()
       sb:fault { path = path, kind = "reset" }
-      local s = connect()
-      send_request(s, "GET", path)
+      local s = raw.connect()
+      raw.send(s, "GET", path)
       local line, err = s:receive("*l")
       s:close()
       assert.same({ nil, "closed" }, { line, err })
@@ -1097,10 +1018,8 @@ describe("robloxsocial.sandbox", function()
 end)
 
 describe("sandbox faults with after = N", function()
-  local sandbox_support = require "spec.support"
-
   it("let the first N matching requests through and break the next", function()
-    local sb = sandbox_support.reset()
+    local sb = support.reset()
     local http = require "socket.http"
     local path = "/v1/users/" .. sb.credentials.user_id .. "/friends/count"
     sb:fault{ method = "GET", path = path, kind = "status", status = 503, after = 2 }
@@ -1113,7 +1032,7 @@ describe("sandbox faults with after = N", function()
   end)
 
   it("refuses a negative after", function()
-    local sb = sandbox_support.reset()
+    local sb = support.reset()
     assert.has_error(function() sb:fault{ path = "*", kind = "status", after = -1 } end)
   end)
 end)

@@ -13,10 +13,12 @@ before_each(support.reset)
 after_each(support.settle)           -- no task left running, no latency
 
 -- Runs chunk (no comments: it goes through the shell as one line) in a
--- child Lua, killed after 60 seconds; returns whether it exited cleanly
+-- child Lua, killed after 60 seconds, the sandbox's cookie in its
+-- environment (os.getenv "COOKIE"); returns whether it exited cleanly
 -- and what it wrote.
 local function child(chunk)
-  return proc.output(proc.lua_command((chunk:gsub("\n%s*", " ")), { timeout = 60 }) .. " 2>&1")
+  return proc.output(proc.lua_command((chunk:gsub("\n%s*", " ")),
+    { timeout = 60, secrets = { COOKIE = sb.credentials.cookie } }) .. " 2>&1")
 end
 
 describe("step, run and task:wait() called while the library is moving requests", function()
@@ -185,7 +187,7 @@ describe("a task's coroutine that the program resumes itself", function()
   it("refuses step() inside it, makes its calls block, and the task ends once it has", function()
     local ok, out = child(([[
       local rs = require "robloxsocial"
-      local client = rs.new{ base_url = %q, cookie = %q }
+      local client = rs.new{ base_url = %q, cookie = os.getenv("COOKIE") }
       local co
       local t = rs.spawn(function()
         co = coroutine.running()
@@ -201,7 +203,7 @@ describe("a task's coroutine that the program resumes itself", function()
         require("robloxsocial.core").live(), "\n")
       local again = rs.spawn(function() coroutine.yield(); return "again" end)
       io.write(again:wait(), "\n")
-    ]]):format(sb.base_url, sb.credentials.cookie, me))
+    ]]):format(sb.base_url, me))
     assert(ok, "the child failed: " .. out)
     assert.equal("false robloxsocial: step called in a task's coroutine that the program resumed itself\n"
       .. "nil 130\n" .. "true dead\n" .. "true robloxsocial.Task (done) 0 0\n" .. "again\n", out)
@@ -291,7 +293,7 @@ describe("an out-of-memory error inside the scheduler", function()
     local ok, out = child(([[
       local rs = require "robloxsocial"
       local core = require "robloxsocial.core"
-      local client = rs.new{ base_url = %q, cookie = %q }
+      local client = rs.new{ base_url = %q, cookie = os.getenv("COOKIE") }
       local ops = {
         { "spawn", function() rs.spawn(function() coroutine.yield(); return 1, 2 end); rs.step(0) end },
         { "sleep", function() for i = 1, 3 do rs.spawn(function() rs.sleep(0) end) end; rs.step(0); rs.step(0) end },
@@ -322,7 +324,7 @@ describe("an out-of-memory error inside the scheduler", function()
         end
         io.write(op[1], " ", n > 5 and "swept" or "too few", "\n")
       end
-    ]]):format(sb.base_url, sb.credentials.cookie, me, me))
+    ]]):format(sb.base_url, me, me))
     assert(ok, "the child failed: " .. out)
     assert.equal("spawn swept\nsleep swept\njoin swept\ncancel swept\nresults swept\n"
       .. "wait swept\ncall swept\nbatch swept\n", out)

@@ -38,6 +38,36 @@ function support.client(opts)
   return robloxsocial.new(options)
 end
 
+-- The 29 endpoints that take only the cookie (api/drift-2026.md), each
+-- { method, path } with ids of the default world: what the sandbox specs
+-- call with other credentials or none, and expect 401 from.  One list for
+-- them all; a spec does not change it.
+do
+  local MAIN, REQUESTER = 1234567890123456, 2000000003434      -- the newest of the 34 requesters
+  local STRANGER, FRIEND_ONE = 7000000039, 1234567890200037      -- no relation; the first friend
+  local function u(path, id) return (path:gsub("{id}", tostring(id or MAIN))) end
+  support.COOKIE_ONLY = {
+    { "POST", "/v1/contacts/c-1001/request-friendship" }, { "GET", "/v1/my/friends/count" },
+    { "POST", "/v1/my/friends/refresh-qr-session" }, { "GET", "/v1/my/friends/requests" },
+    { "GET", u "/v1/my/friends/{id}/check-qr-session" }, { "DELETE", "/v1/my/new-friend-requests" },
+    { "GET", "/v1/my/new-friend-requests/count" }, { "GET", "/v1/user/friend-requests/count" },
+    { "POST", "/v1/user/friend-requests/decline-all" },
+    { "POST", u("/v1/users/{id}/accept-friend-request", REQUESTER) },
+    { "POST", u("/v1/users/{id}/decline-friend-request", REQUESTER) },
+    { "POST", u("/v1/users/{id}/accept-friend-request-with-token", STRANGER) },
+    { "POST", u("/v1/users/{id}/request-friendship", STRANGER) },
+    { "POST", u("/v1/users/{id}/unfriend", FRIEND_ONE) },
+    { "GET", u "/v1/users/{id}/friends/inactive" }, { "GET", u "/v1/users/{id}/friends/online" },
+    { "GET", u "/v1/users/{id}/friends/search" },
+    { "GET", "/v1/user/tag/validate" }, { "POST", "/v1/user/get-tags" }, { "POST", "/v1/user/tag" },
+    { "GET", "/v1/announcements" }, { "GET", "/v1/announcements/metadata" }, { "GET", "/v1/messages" },
+    { "GET", "/v1/messages/4503599627371473" }, { "GET", "/v1/messages/unread/count" },
+    { "POST", "/v1/messages/archive" }, { "POST", "/v1/messages/unarchive" },
+    { "POST", "/v1/messages/mark-read" }, { "POST", "/v1/messages/mark-unread" },
+  
+  }
+end
+
 -- Resets the sandbox (support.reset) and returns a new client of it
 -- (support.client(opts)): a test's fresh start.
 function support.fresh_client(opts)

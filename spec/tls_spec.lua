@@ -17,6 +17,12 @@ local function curl(args)
   return out, ok
 end
 
+-- A file that holds the sandbox's cookie header, for curl's -H @FILE: the
+-- cookie in no command line (see proc.secret_env).
+local function cookie_header(sb)
+  return proc.quote(proc.secret_file("Cookie: .ROBLOSECURITY=" .. sb.credentials.cookie))
+end
+
 describe("spec.tls", function()
   if not available then
     pending("skipped: " .. why)
@@ -109,8 +115,8 @@ describe("spec.tls", function()
   it("lets a spec count client connections: nginx's log on HTTP, the sandbox's conn on the stream", function()
     local twice = function(url) return ("%q %q"):format(url .. FRIENDS_COUNT, url .. "/v1/my/friends/count") end
     local before = #front.log()
-    local _, ok = curl(("--cacert %q --http2 -o /dev/null -o /dev/null -b '.ROBLOSECURITY=%s' %s")
-      :format(front.cainfo, sb.credentials.cookie, twice(front.base_url)))
+    local _, ok = curl(("--cacert %q --http2 -o /dev/null -o /dev/null -H @%s %s")
+      :format(front.cainfo, cookie_header(sb), twice(front.base_url)))
     assert.is_true(ok)
     -- nginx logs an entry once its answer has gone, maybe after curl ended:
     -- wait for both of these, not any two.
@@ -118,8 +124,8 @@ describe("spec.tls", function()
     assert.equal(before + 2, #log)
     assert.equal(log[#log - 1].connection, log[#log].connection)
     sb:clear_requests()
-    _, ok = curl(("--cacert %q -o /dev/null -o /dev/null -b '.ROBLOSECURITY=%s' %s")
-      :format(front.cainfo, sb.credentials.cookie, twice(front.base_url_stream)))
+    _, ok = curl(("--cacert %q -o /dev/null -o /dev/null -H @%s %s")
+      :format(front.cainfo, cookie_header(sb), twice(front.base_url_stream)))
     assert.is_true(ok)
     _, ok = curl(("--cacert %q -o /dev/null %q"):format(front.cainfo, front.base_url_stream .. FRIENDS_COUNT))
     assert.is_true(ok)

@@ -7,6 +7,7 @@ package.path = "./lua/?.lua;./lua/?/init.lua;./?.lua;" .. package.path
 package.cpath = "./build/?.so;" .. package.cpath
 local sandbox = require "robloxsocial.sandbox"
 local redis = require "spec.redis"
+local proc = require "spec.proc"
 local socket = require "socket"
 
 local PROCESSES, IDS, L, W = 4, 1200, 20, 1          -- 50 ids a request: 24 requests each, 96 in all
@@ -29,16 +30,23 @@ local function trace(style, url, requests, t0)
   end
 end
 
+-- The environment of a worker or a frame host: the module paths, and the
+-- cookie as FLEET_COOKIE from a private file (spec/proc.lua's
+-- secret_env), never on a command line, which every user of the machine
+-- can read.
+local function child_env()
+  return proc.secret_env { FLEET_COOKIE = sb.credentials.cookie }
+    .. "LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' "
+end
+
 local function run(style, url, kill)
   sb:reset(sb.world_path)
   sb:clear_requests()
   r.cli("FLUSHALL")     -- the last run's shares: each run starts on a whole budget, as the oracle does
   sb:configure { rate_limits = { [RULE] = { limit = L, window = W, style = style, policy = true } } }
-  local env = ("FLEET_COOKIE='%s' LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' ")
-    :format((sb.credentials.cookie:gsub("'", "'\\''")))
   local t0, pipes = socket.gettime(), {}
   for i = 1, PROCESSES do
-    pipes[i] = assert(io.popen(env .. ("lua5.4 bench/fleet/worker.lua %s %d %d %s %d %g 2>&1")
+    pipes[i] = assert(io.popen(child_env() .. ("lua5.4 bench/fleet/worker.lua %s %d %d %s %d %g 2>&1")
       :format(sb.base_url, IDS, 1000000 + i * IDS, url, L, W)))
   end
   if kill then
@@ -130,9 +138,7 @@ for _ = 1, #frame_cases > 0 and FRAME_RUNS or 0 do
     sb:reset(sb.world_path)
     r.cli("FLUSHALL")
     sb:configure { rate_limits = { ["GET /v1/users/{userId}/friends/count"] = { limit = 20, window = 1, style = "fixed", policy = true } } }
-    local env = ("FLEET_COOKIE='%s' LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' ")
-      :format((sb.credentials.cookie:gsub("'", "'\\''")))
-    local p = assert(io.popen(env .. ((pin and "taskset -c 0 " or "") .. "lua5.4 bench/fleet/frame.lua %s %d %s 2>&1"):format(sb.base_url,
+    local p = assert(io.popen(child_env() .. ((pin and "taskset -c 0 " or "") .. "lua5.4 bench/fleet/frame.lua %s %d %s 2>&1"):format(sb.base_url,
       sb.credentials.user_id, case[2])))
     local worst, median, n, cpu = p:read("a"):match("^(%S+) (%S+) (%d+) (%S+)")
     p:close()

@@ -44,9 +44,11 @@ function rateLimitsArg(style) {
   return Object.entries(limitsOf(style)).map(([ep, l]) => `${ep}=${l.limit}/${l.window}`).join(",");
 }
 
-function runChild(cmd, args) {
+// The child's cookie goes in its environment (BENCH_COOKIE), never in its
+// arguments: a command line is open to every user of the machine.
+function runChild(cmd, args, cookie) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...env, BENCH_COOKIE: cookie } });
     let out = "", err = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
@@ -64,12 +66,12 @@ async function runOne(server, port, style, jobName, client) {
   const job = JOBS[jobName];
   let result;
   if (client.name === "robloxsocial" || client.name === "rs+rate_limits") {
-    result = await runChild(LUA, [path.join(here, "rs_job.lua"), jobName, `http://127.0.0.1:${port}`, cookie,
+    result = await runChild(LUA, [path.join(here, "rs_job.lua"), jobName, `http://127.0.0.1:${port}`,
       String(client.conc), String(job.ids || 0), String(job.tasks || 0), String(job.at || 0),
-      client.name === "rs+rate_limits" ? rateLimitsArg(style) : ""]);
+      client.name === "rs+rate_limits" ? rateLimitsArg(style) : ""], cookie);
   } else {
     result = await runChild(NODE, [path.join(here, "peers.mjs"), client.name, jobName, style, String(client.conc),
-      String(port), cookie]);
+      String(port)], cookie);
   }
   const seen = server.stats(cookie);
   server.forget(cookie);

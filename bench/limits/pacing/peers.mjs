@@ -2,7 +2,7 @@
 // the bench's server with one rule for rate limits, printing one JSON line
 // { wall, failed_calls, failed_requests, msg_latency, seen_429 }.
 //
-//   node peers.mjs RULE JOB STYLE CONCURRENCY PORT COOKIE
+//   BENCH_COOKIE=... node peers.mjs RULE JOB STYLE CONCURRENCY PORT
 //
 // RULE:
 //   oracle     knows each endpoint's limiter (limiter.mjs) and the 25 ms to
@@ -36,7 +36,8 @@ import pLimit from "p-limit";
 import { makeLimiter } from "./limiter.mjs";
 import { JOBS, LATENCY, STYLES, limitsOf } from "./styles.mjs";
 
-const [rule, jobName, styleName, concArg, port, cookie] = process.argv.slice(2);
+const [rule, jobName, styleName, concArg, port] = process.argv.slice(2);
+const cookie = process.env.BENCH_COOKIE;      // not an argument: see pacing.mjs's runChild
 const concurrency = Number(concArg);
 const base = `http://127.0.0.1:${port}`;
 const FIRST_ID = 4294967297;

@@ -1,9 +1,10 @@
 -- robloxsocial's side of the pacing bench (issue 20): one job against the
 -- bench's server, with the client's defaults but base_url, cookie and
 -- concurrency; prints one JSON line like peers.mjs:
--- { wall, failed_calls, failed_requests, msg_latency, seen_429 }.
+-- { wall, failed_calls, failed_requests, msg_latency, seen_429 }.  The
+-- cookie comes from BENCH_COOKIE, never from the command line.
 --
---   lua5.4 rs_job.lua JOB BASE_URL COOKIE CONCURRENCY IDS TASKS AT [LIMITS]
+--   BENCH_COOKIE=... lua5.4 rs_job.lua JOB BASE_URL CONCURRENCY IDS TASKS AT [LIMITS]
 --
 -- JOB: presence (one presence call of IDS ids), friends (TASKS tasks of one
 -- friends_count each), both (the two at once), messages (a presence call
@@ -15,14 +16,14 @@
 local robloxsocial = require "robloxsocial"
 local now = require("robloxsocial.core").now
 
-local job, base_url, cookie = arg[1], arg[2], arg[3]
-local concurrency, n_ids, n_tasks, at = tonumber(arg[4]), tonumber(arg[5]), tonumber(arg[6]), tonumber(arg[7])
+local job, base_url, cookie = arg[1], arg[2], os.getenv("BENCH_COOKIE")
+local concurrency, n_ids, n_tasks, at = tonumber(arg[3]), tonumber(arg[4]), tonumber(arg[5]), tonumber(arg[6])
 local FIRST_ID = 4294967297
 
 local options = { base_url = base_url, cookie = cookie, concurrency = concurrency }
-if arg[8] and arg[8] ~= "" then
+if arg[7] and arg[7] ~= "" then
   local limits = {}
-  for name, n, w in arg[8]:gmatch("([%w_]+)=([%d.]+)/([%d.]+)") do limits[name] = { tonumber(n), tonumber(w) } end
+  for name, n, w in arg[7]:gmatch("([%w_]+)=([%d.]+)/([%d.]+)") do limits[name] = { tonumber(n), tonumber(w) } end
   options.rate_limits = limits
 end
 
