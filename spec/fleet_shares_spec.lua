@@ -81,6 +81,21 @@ describe_redis("a fleet's shares that their requests no longer need", function()
     assert.equal(5, shares(COUNT_KEY))
   end)
 
+  it("a deadline that passed while the take was out: the shares go back to Redis", function()
+    sb:configure { rate_limits = { [COUNT_RULE] = { limit = 5, window = 60, style = "fixed", policy = true } } }
+    local a <close> = counting_client { deadline = 1 }
+    local tasks = {}
+    for i = 1, 3 do tasks[i] = robloxsocial.spawn(function() return a:friends_count(me) end) end
+    require("socket").sleep(1.2)                     -- their deadline passes before the loop runs
+    support.step_until(function() return calls("zrem") >= 1 end, "a's shares given back")
+    assert.equal(1, shares(COUNT_KEY))
+    for _, t in ipairs(tasks) do
+      local answer, err = support.wait(t)
+      assert.same({ nil, "timeout" }, { answer, err.kind })
+    end
+    assert.equal(1, #support.requests("GET"))
+  end)
+
   it("client:close() with a take out: its shares go back to Redis", function()
     sb:configure { rate_limits = { [COUNT_RULE] = { limit = 5, window = 60, style = "fixed", policy = true } } }
     local a = counting_client()
