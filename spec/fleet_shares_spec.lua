@@ -81,6 +81,46 @@ describe_redis("a fleet's shares that their requests no longer need", function()
     assert.equal(5, shares(COUNT_KEY))
   end)
 
+  -- Five calls of a client of two slots, the sandbox holding each
+  -- request: two on the network, three waiting for a slot, the bucket
+  -- holding the share its take got for the first of them.  Returns the
+  -- client and the calls' tasks.
+  local function two_out_three_waiting()
+    sb:configure { rate_limits = { [COUNT_RULE] = { limit = 5, window = 60, style = "fixed", policy = true } } }
+    local a = counting_client { concurrency = 2 }
+    sb:fault { method = "GET", path = "/v1/users/" .. me .. "/friends/count", kind = "stall", seconds = 2, count = -1 }
+    local tasks = {}
+    for i = 1, 5 do tasks[i] = robloxsocial.spawn(function() return a:friends_count(me) end) end
+    support.step_until(function()
+      return a:rate_limit("friends", "friends_count").queued == 3 and core.stats().on_network == 2
+    end, "two calls out, three waiting")
+    return a, tasks
+  end
+
+  it("calls waiting for a slot cancelled: the next one waiting goes on the share the bucket held, used once", function()
+    local a <close>, tasks = two_out_three_waiting()
+    tasks[3]:cancel()                                -- the share it was to use
+    tasks[4]:cancel()
+    robloxsocial.run(10)
+    for _, i in ipairs { 1, 2, 5 } do assert.truthy((tasks[i]:wait()), "call " .. i) end
+    assert.equal(4, #support.requests("GET"))
+    assert.equal(0, support.refused("GET"))
+    assert.equal(4, shares(COUNT_KEY))               -- one each, none left in flight
+    assert.equal(0, calls("zrem"))                   -- kept for the call still waiting
+  end)
+
+  it("calls waiting for a slot cancelled: the bucket's shares beyond the calls still waiting go back", function()
+    local a <close>, tasks = two_out_three_waiting()
+    for i = 3, 5 do tasks[i]:cancel() end            -- none waits now
+    support.step_until(function() return calls("zrem") >= 1 end, "the bucket's share given back")
+    assert.equal(3, shares(COUNT_KEY))               -- the first call's, and the two out
+    robloxsocial.run(10)
+    assert.truthy(tasks[1]:wait())
+    assert.truthy(tasks[2]:wait())
+    assert.equal(3, #support.requests("GET"))
+    assert.equal(3, shares(COUNT_KEY))
+  end)
+
   it("a deadline that passed while the take was out: the shares go back to Redis", function()
     sb:configure { rate_limits = { [COUNT_RULE] = { limit = 5, window = 60, style = "fixed", policy = true } } }
     local a <close> = counting_client { deadline = 1 }
