@@ -136,6 +136,23 @@ describe_redis("a fleet's shares that their requests no longer need", function()
     assert.equal(1, #support.requests("GET"))
   end)
 
+  -- A new client's calls wait for its store's first connection; then
+  -- the bucket's first take is for the whole line (the batch's three
+  -- requests), and the first request goes alone (the bucket's probe).
+  it("a batch that failed withdrew its waiting requests: the shares taken for them go back", function()
+    sb:configure { rate_limits = { [PRESENCE_RULE] = { limit = 10, window = 60, style = "fixed", policy = true } } }
+    local client <close> = support.client { shared_limits = r.url, connect_timeout = 5, concurrency = 3,
+      rate_limits = { presence = { 10, 60 } } }
+    sb:fault { method = "POST", path = "/v1/presence/users", kind = "status", status = 400 }
+    local ids = support.range(1000001, 1000150)      -- three requests of 50, three slots
+    local answer, err = support.wait(robloxsocial.spawn(function() return client:presence(ids) end))
+    assert.is_nil(answer)
+    assert.equal(400, err.status)
+    assert.equal(1, #support.requests("POST", "/v1/presence/users"))   -- the others withdrawn
+    support.step_until(function() return calls("zrem") >= 1 end, "the withdrawn requests' shares given back")
+    assert.equal(1, shares(PRESENCE_KEY))            -- the failed request's, answered
+  end)
+
   it("client:close() with a take out: its shares go back to Redis", function()
     sb:configure { rate_limits = { [COUNT_RULE] = { limit = 5, window = 60, style = "fixed", policy = true } } }
     local a = counting_client()
