@@ -328,6 +328,13 @@ void rs_pace_settled(rs_pace_table *pt, rs_pace_link *l, double now, long status
     l->seq = 0;
 }
 
+void rs_pace_ended(rs_pace_table *pt, rs_pace_link *l)
+{
+    rs_pace_line_remove(pt, l);
+    if (pt->ended && l->entry)
+        pt->ended(pt->fleet, l->entry, l);
+}
+
 /* Whether service is the second word of key. */
 static int of_service(const rs_pace_entry *e, const char *service)
 {

@@ -57,11 +57,13 @@ typedef struct rs_pace_table {
      * it must wait for the fleet's budget.  While shared() says so, the
      * own bucket holds a head back only for what the store does not
      * apply (rs_bucket_delay_shared).  settle hears each attempt, r what
-     * its headers said (or NULL). */
+     * its headers said (or NULL); ended, each transfer's end (a share
+     * that went unused goes where it is useful). */
     int (*gate)(void *fleet, rs_pace_entry *e, rs_pace_link *l, double now, double *wait);
     int (*shared)(void *fleet);
     void (*settle)(void *fleet, rs_pace_entry *e, rs_pace_link *l, long status,
                    const rs_rate *r, double retry_after);
+    void (*ended)(void *fleet, rs_pace_entry *e, rs_pace_link *l);
     void *fleet;
 } rs_pace_table;
 
@@ -109,6 +111,10 @@ void rs_pace_round_trip(rs_pace_link *l, double rtt);
  * Retry-After (< 0: none).  Nothing happens when l has no attempt out. */
 void rs_pace_settled(rs_pace_table *pt, rs_pace_link *l, double now, long status,
                      const rs_rate *r, double retry_after);
+
+/* l's transfer ended (answered, failed, cancelled; its attempt settled
+ * first): out of its line if it waited, and the fleet told (ended). */
+void rs_pace_ended(rs_pace_table *pt, rs_pace_link *l);
 
 /* Frees every entry (their lines must be empty or detached). */
 void rs_pace_release(rs_pace_table *pt);

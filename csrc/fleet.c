@@ -18,6 +18,18 @@
  * timer comes back then), or says the store is down (the bucket paces
  * on its own until the store is up again).  A bucket that knows no
  * window yet (its first request, a probe) goes on its own.
+ *
+ * Who holds a share: the bucket, from the take's answer until a head
+ * goes on it (e->granted, the heads using them in turn); then the
+ * request's link (l->share) until its answer is recorded.  A share
+ * whose request ends before it went (cancelled, a deadline, a closing
+ * client, a batch that withdrew it, a launch that failed) would stay
+ * counted in the store until its flight ends, and the fleet wait for
+ * it: it goes on at once to a request waiting on the same bucket that
+ * none covers (no round trip), else back to the store (a release,
+ * written with the step's other writes); the bucket's own shares that
+ * outnumber the requests waiting go back too.  A share is held by one
+ * bucket or one link at a time, so no two requests go on one.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -70,6 +82,8 @@ static void store_wait(rs_fleet *f, rs_pace_entry *e, double now, int waiting)
     }
 }
 
+static void trim_pool(rs_fleet *f, rs_pace_entry *e);
+
 static void on_share(void *arg, int verdict, double wait, const char *member, int shares)
 {
     rs_pace_entry *e = arg;
@@ -81,6 +95,7 @@ static void on_share(void *arg, int verdict, double wait, const char *member, in
         e->share_next = 0;
         e->member[0] = '\0';
         (void)put(e->member, sizeof e->member, 0, member);
+        trim_pool(f, e);        /* the line may have shrunk while it asked */
     } else if (verdict == RS_STORE_WAIT)
         e->ask_after = rs_now() + wait;
     if (f->lp)                          /* not leaving: its line may go now, or wait its time */
@@ -102,7 +117,8 @@ static void key_of(const rs_fleet *f, const rs_pace_entry *e, char *out, size_t 
     (void)put(out, cap, put(out, cap, 0, f->prefix), e->key);
 }
 
-/* How many shares to ask for: e's line, up to the client's concurrency.
+/* How many shares to ask for: e's line, up to the client's concurrency,
+ * less the requests holding a share given on to them (pass_on).
  * Not only its free slots: a host that steps once a frame reads the
  * store's answer a frame later, and a share asked for one slot at a time
  * as answers free them costs a frame each.  A share waiting for a slot
@@ -110,10 +126,66 @@ static void key_of(const rs_fleet *f, const rs_pace_entry *e, char *out, size_t 
  * windows allow, at worst a share of a window spent late. */
 static int wanted(const rs_fleet *f, const rs_pace_entry *e)
 {
-    int n = e->queued;
-    if (n > f->s->queue->concurrency)
-        n = f->s->queue->concurrency;
+    const rs_pace_link *l;
+    int n = 0;
+    for (l = e->head; l != NULL && n < f->s->queue->concurrency; l = l->next)
+        n += l->share[0] == '\0';
     return n < 1 ? 1 : n;
+}
+
+/* Gives back to the store the shares first to last of e's take member. */
+static void give_back(rs_fleet *f, rs_pace_entry *e, const char *member, int first, int last)
+{
+    char key[RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX + 2];
+    key_of(f, e, key, sizeof key);
+    rs_store_release(f->store, key, member, first, last);
+}
+
+/* The first request waiting on e that no share covers: past those
+ * holding one given on to them and the first e->granted of the others
+ * (the bucket's, which the heads use in turn); NULL when none.  It walks
+ * the shares held, never a whole long line. */
+static rs_pace_link *uncovered(const rs_pace_entry *e)
+{
+    rs_pace_link *l;
+    int left = e->granted;
+    for (l = e->head; l != NULL; l = l->next)
+        if (l->share[0] == '\0' && left-- == 0)
+            return l;
+    return NULL;
+}
+
+/* The bucket's shares that outnumber the requests waiting without one
+ * (requests left the line, or all of it while the take was out) go back
+ * to the store: the last of them, the heads using the first. */
+static void trim_pool(rs_fleet *f, rs_pace_entry *e)
+{
+    const rs_pace_link *l;
+    int waiting = 0;
+    for (l = e->head; l != NULL && waiting < e->granted; l = l->next)
+        waiting += l->share[0] == '\0';
+    if (waiting >= e->granted)
+        return;
+    give_back(f, e, e->member, e->share_next + waiting + 1, e->share_next + e->granted);
+    e->granted = waiting;
+}
+
+/* l's share, which its request will not use (it ended before it went):
+ * to the first request waiting on e that no share covers, which goes on
+ * it without a round trip, else back to the store.  A name that is not
+ * member.n cannot be: it stays to time out in the store. */
+static void pass_on(rs_fleet *f, rs_pace_entry *e, rs_pace_link *l)
+{
+    rs_pace_link *to = uncovered(e);
+    char *dot = strrchr(l->share, '.');
+    if (to != NULL)
+        memcpy(to->share, l->share, sizeof to->share);
+    else if (dot != NULL && dot[1] >= '1' && dot[1] <= '9') {
+        int n = atoi(dot + 1);
+        *dot = '\0';
+        give_back(f, e, l->share, n, n);
+    }
+    l->share[0] = '\0';
 }
 
 /* gate's decision; *store set when the head waits for the store itself. */
@@ -123,7 +195,8 @@ static int decide(rs_fleet *f, rs_pace_entry *e, rs_pace_link *l, double now, do
     double tick = rs_store_tick(f->store, now);
     rs_bucket_view v;
     char key[RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX + 2];
-    l->share[0] = '\0';
+    if (l->share[0] != '\0')
+        return 1;               /* a share given on to it while it waited (pass_on) */
     if (e->granted > 0) {
         e->granted--;
         share_name(l->share, sizeof l->share, e->member, ++e->share_next);
@@ -211,6 +284,18 @@ static void settle(void *arg, rs_pace_entry *e, rs_pace_link *l, long status, co
     l->share[0] = '\0';
 }
 
+/* l's transfer ended, out of its line: a share it took and never sent
+ * on goes on (pass_on), and the bucket keeps no more shares than the
+ * requests still waiting need.  Settled attempts hold none (settle). */
+static void ended(void *arg, rs_pace_entry *e, rs_pace_link *l)
+{
+    rs_fleet *f = arg;
+    if (l->share[0] != '\0')
+        pass_on(f, e, l);
+    if (e->granted > 0)
+        trim_pool(f, e);
+}
+
 int rs_fleet_join(rs_session *s, rs_loop *lp, const char *url,
                   const char *credential, size_t len, double timeout)
 {
@@ -228,6 +313,7 @@ int rs_fleet_join(rs_session *s, rs_loop *lp, const char *url,
     s->buckets.gate = gate;
     s->buckets.shared = shared;
     s->buckets.settle = settle;
+    s->buckets.ended = ended;
     return 1;
 }
 
@@ -239,6 +325,7 @@ void rs_fleet_leave(rs_session *s)
     s->buckets.gate = NULL;     /* the store's last answers repump nothing */
     s->buckets.shared = NULL;
     s->buckets.settle = NULL;
+    s->buckets.ended = NULL;
     f->lp = NULL;
     rs_store_close(f->store);
     s->buckets.fleet = NULL;

@@ -27,14 +27,6 @@
 
 /* ---- lists ------------------------------------------------------------- */
 
-/* A transfer waits for a slot and for its endpoint's bucket in that
- * bucket's line (buckets.c), doubly linked: a call cancelled anywhere in
- * a long line leaves it at once (close() cancels every one). */
-static void unlink_waiting(rs_session *s, rs_transfer *t)
-{
-    rs_pace_line_remove(&s->buckets, &t->pace);
-}
-
 void rs_loop_unlink_member(rs_transfer *t)
 {
     rs_session *s = t->session;
@@ -124,10 +116,14 @@ static void end_transfer(rs_loop *lp, rs_transfer *t, rs_transfer_state state)
     off_multi(lp, t);
     if (t->timer.slot)                  /* delayed, or queued with a deadline */
         rs_timers_remove(&lp->timers, &t->timer);
-    if (t->state == RS_T_QUEUED && s)
-        unlink_waiting(s, t);
     if (s && t->pace.seq)       /* abandoned on the network: it may have been counted */
         rs_pace_settled(&s->buckets, &t->pace, -1, 0, NULL, -1);
+    /* A transfer waits for a slot and for its endpoint's bucket in that
+     * bucket's line (buckets.c), doubly linked: a call cancelled anywhere
+     * in a long line leaves it at once (close() cancels every one); a
+     * fleet's share it took and did not send on goes on. */
+    if (s)
+        rs_pace_ended(&s->buckets, &t->pace);
     if (rs_csrf_is_probe(s, t))
         (void)rs_csrf_probe_over(s, &lp->timers, t, 0);   /* they go at the loop's next turn */
     if (t->easy)

@@ -44,6 +44,9 @@
  * ARGV: op, member, then take's flight, how many shares it wants and
  * windows (limit, seconds)..., granting as many as every window has room
  * for (at least one, or none and the wait), named member.1, member.2...;
+ * or release's first and last: the shares member.first to member.last,
+ * granted and never used (their requests ended before they went), leave
+ * the count at once, not when their flight ends;
  * or answered's and refused's seconds, "new" (a request that went
  * without a share: counted from its answer) or "old", and the answer's
  * remaining count, reset and limit (-1: not said), then the bucket's
@@ -73,6 +76,12 @@ static const char SCRIPT[] =
     "  if ms > 0 and now + ms / 1000 > closed then\n"
     "    redis.call('SET', KEYS[2], tostring(now + ms / 1000), 'PX', ms)\n"
     "  end\n"
+    "end\n"
+    "if op == 'release' then\n"
+    "  local names = {}\n"
+    "  for j = tonumber(ARGV[3]), tonumber(ARGV[4]) do names[#names + 1] = member .. '.' .. j end\n"
+    "  if #names > 0 then redis.call('ZREM', KEYS[1], unpack(names)) end\n"
+    "  return {1, '0'}\n"
     "end\n"
     "if op == 'answered' or op == 'refused' then\n"
     "  redis.call('ZADD', KEYS[1], now, member)\n"
@@ -126,6 +135,7 @@ typedef struct store_op {
     void *arg;
     double deadline;
     char member[RS_STORE_MEMBER_MAX];
+    char key[];                 /* a take's key: a client that closes gives its shares back */
 } store_op;
 
 struct rs_store {
@@ -212,15 +222,18 @@ static void ev_cleanup(void *d)
 
 /* ---- the waiting ops -------------------------------------------------- */
 
-static store_op *new_op(rs_store *s, rs_store_fn fn, void *arg)
+static store_op *new_op(rs_store *s, rs_store_fn fn, void *arg, const char *key)
 {
-    store_op *op = calloc(1, sizeof *op);
+    size_t len = key ? strlen(key) : 0;
+    store_op *op = calloc(1, sizeof *op + len + 1);
     if (op == NULL)
         return NULL;
     op->store = s;
     op->fn = fn;
     op->arg = arg;
     op->deadline = rs_now() + s->timeout;
+    if (key)
+        memcpy(op->key, key, len + 1);
     op->prev = s->tail;
     if (s->tail)
         s->tail->next = op;
@@ -533,11 +546,30 @@ rs_store *rs_store_open(rs_poll *p, const char *url, double timeout,
     return s;
 }
 
+/* A closing client's takes still out are answered to no one: each one's
+ * shares are given back behind it (Redis runs a connection's commands in
+ * order), and what is queued, records too, goes in one send that does
+ * not wait; else the fleet would wait for those shares' flights to end. */
+static void give_back_takes(rs_store *s)
+{
+    store_op *op, *last = s->tail;
+    if (!rs_store_up(s) || s->broken)
+        return;
+    for (op = s->head; op != NULL; op = op->next) {
+        if (op->fn)                     /* a take (the releases go after the last op) */
+            rs_store_release(s, op->key, op->member, 1, op->want);
+        if (op == last)
+            break;
+    }
+    write_out(s);
+}
+
 void rs_store_close(rs_store *s)
 {
     if (s == NULL)
         return;
     s->changed = NULL;
+    give_back_takes(s);
     fault(s);
     rs_resolve_drop(s->lookup); /* a lookup running ends on its own */
     free(s);
@@ -684,7 +716,7 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, doubl
     char num[2 * RS_RATE_WINDOWS][32], out[32], most[16];
     store_op *op;
     int i, argc = 0;
-    if (!rs_store_up(s) || n < 1 || (op = new_op(s, fn, arg)) == NULL)
+    if (!rs_store_up(s) || n < 1 || (op = new_op(s, fn, arg, key)) == NULL)
         return -1;
     op->want = want < 1 ? 1 : want > RS_STORE_SHARES_MAX ? RS_STORE_SHARES_MAX : want;
     snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
@@ -716,7 +748,7 @@ void rs_store_record(rs_store *s, const char *key, const char *member,
     char num[2 * RS_RATE_WINDOWS][32];
     store_op *op;
     int i, argc = 0;
-    if (!rs_store_up(s) || (op = new_op(s, NULL, NULL)) == NULL)
+    if (!rs_store_up(s) || (op = new_op(s, NULL, NULL, NULL)) == NULL)
         return;
     if (member == NULL)         /* went without a share: a new one, counted now */
         snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
@@ -745,5 +777,23 @@ void rs_store_record(rs_store *s, const char *key, const char *member,
         }
     }
     if (run(s, op, key, argc, argv) != 0)
+        end_op(op, RS_STORE_DOWN, 0, 0);
+}
+
+void rs_store_release(rs_store *s, const char *key, const char *member, int first, int last)
+{
+    const char *argv[4];
+    char from[32], to[32];
+    store_op *op;
+    if (first < 1 || last < first || !rs_store_up(s) || (op = new_op(s, NULL, NULL, NULL)) == NULL)
+        return;
+    snprintf(op->member, sizeof op->member, "%s", member);
+    format_number(from, sizeof from, first);
+    format_number(to, sizeof to, last);
+    argv[0] = "release";
+    argv[1] = op->member;
+    argv[2] = from;
+    argv[3] = to;
+    if (run(s, op, key, 4, argv) != 0)
         end_op(op, RS_STORE_DOWN, 0, 0);
 }

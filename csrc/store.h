@@ -14,7 +14,8 @@
  *             have been counted, as pacing.c logs it); an answer that
  *             says none remain, where the store counted fewer, closes
  *             the endpoint until its reset;
- *   refused   a 429: the endpoint is closed for everyone until then.
+ *   refused   a 429: the endpoint is closed for everyone until then;
+ *   release   shares granted and never used leave the count at once.
  * Times are Redis's own clock (TIME), the same for every machine.
  *
  * When the store cannot be reached, is slow (no answer within the
@@ -58,7 +59,8 @@ rs_store *rs_store_open(rs_poll *p, const char *url, double timeout,
                         void (*changed)(void *arg), void *arg);
 
 /* Drops the connection (every take waiting is told RS_STORE_DOWN) and
- * frees s.  NULL is fine. */
+ * frees s, after a last send that does not wait: what is queued, and for
+ * each take still out, its shares given back.  NULL is fine. */
 void rs_store_close(rs_store *s);
 
 /* Whether the store is connected and has answered: budgets are shared. */
@@ -93,6 +95,13 @@ typedef struct rs_store_answer {
  * the window of that limit explains it.  Nothing waits for it. */
 void rs_store_record(rs_store *s, const char *key, const char *member,
                      const rs_store_answer *a);
+
+/* Gives back the shares member.first to member.last of key, granted by a
+ * take and never used (their requests ended before they went): Redis
+ * counts them no more, at once, where they would count until their
+ * flight ends.  Written with the step's other writes; nothing waits for
+ * it.  Nothing happens when the store is not up (they time out there). */
+void rs_store_release(rs_store *s, const char *key, const char *member, int first, int last);
 
 /* Bytes queued for Redis and not yet written (a record waits for
  * rs_poll_flush_extras), for the specs. */
