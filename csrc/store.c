@@ -8,7 +8,9 @@
  * connection goes (an error, or our redisAsyncFree), so every take is
  * answered exactly once.  The context is freed only from outside its
  * callbacks: one that finds garbage marks the store broken, and the
- * descriptor's handler drops it after hiredis has returned.
+ * descriptor's handler drops it after hiredis has returned.  What the
+ * store says to Redis, the script and its calls' text, is
+ * store_script.c's.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -32,6 +34,7 @@
 #include "rs.h"
 #include "session.h"            /* rs_now */
 #include "store.h"
+#include "store_script.h"
 
 /* Seconds between a fault and the next try to connect. */
 #define RECONNECT_AFTER 1.0
@@ -40,92 +43,6 @@
  * the requests waiting for it look again. */
 #define LOOKUP_GLANCE 0.01
 
-/* KEYS[1]: the sorted set of shares by time; KEYS[2]: closed until.
- * ARGV: op, member, then take's flight, how many shares it wants and
- * windows (limit, seconds)..., granting as many as every window has room
- * for (at least one, or none and the wait), named member.1, member.2...;
- * or release's first and last: the shares member.first to member.last,
- * granted and never used (their requests ended before they went), leave
- * the count at once, not when their flight ends;
- * or answered's and refused's seconds, "new" (a request that went
- * without a share: counted from its answer) or "old", and the answer's
- * remaining count, reset and limit (-1: not said), then the bucket's
- * windows.  An answer is counted whether its share is still held or not
- * (trimmed while it waited for a slot, or lost with a Redis that
- * restarted): the server counted it.  An answer that says none remain
- * while the store still sees room in its window (requests it has not
- * counted: another client of the account) closes the endpoint until its
- * reset, as a 429 until its Retry-After (for every style of window the
- * budget has room again by then; counted from when the store heard it,
- * later than the server said it); one that the store's own count
- * explains adds nothing to the windows, whose rule already holds the
- * fleet back until that budget is back, and sooner than a reset rounded
- * up to whole seconds.  As pacing.c logs them, a share counts from
- * when it was answered (the latest it can have been counted); one in
- * flight counts as now, its time put flight seconds ahead (the longest
- * it can be out: a process that dies leaves no share held longer), and
- * a window whose L-th share is in flight is asked again shortly.  Floats
- * go back as strings (Redis truncates numbers a script returns). */
-static const char SCRIPT[] =
-    "local t = redis.call('TIME')\n"
-    "local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
-    "local op, member = ARGV[1], ARGV[2]\n"
-    "local function close(secs)\n"
-    "  local ms = math.ceil(secs * 1000)\n"
-    "  local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
-    "  if ms > 0 and now + ms / 1000 > closed then\n"
-    "    redis.call('SET', KEYS[2], tostring(now + ms / 1000), 'PX', ms)\n"
-    "  end\n"
-    "end\n"
-    "if op == 'release' then\n"
-    "  local names = {}\n"
-    "  for j = tonumber(ARGV[3]), tonumber(ARGV[4]) do names[#names + 1] = member .. '.' .. j end\n"
-    "  if #names > 0 then redis.call('ZREM', KEYS[1], unpack(names)) end\n"
-    "  return {1, '0'}\n"
-    "end\n"
-    "if op == 'answered' or op == 'refused' then\n"
-    "  redis.call('ZADD', KEYS[1], now, member)\n"
-    "  if redis.call('PTTL', KEYS[1]) < 120000 then redis.call('PEXPIRE', KEYS[1], 120000) end\n"
-    "  if op == 'refused' then close(tonumber(ARGV[3])) end\n"
-    "  local left, reset, limit = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])\n"
-    "  if left == 0 and reset > 0 then\n"
-    "    local known = false\n"
-    "    for i = 8, #ARGV - 1, 2 do\n"
-    "      local L, W = math.floor(tonumber(ARGV[i])), tonumber(ARGV[i + 1])\n"
-    "      local n = redis.call('ZCOUNT', KEYS[1], '(' .. (now - W), '+inf')\n"
-    "      if (limit < 0 or L == math.floor(limit)) and n >= L then known = true end\n"
-    "    end\n"
-    "    if not known then close(reset) end\n"
-    "  end\n"
-    "  return {1, '0'}\n"
-    "end\n"
-    "local closed = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
-    "if closed > now then return {0, tostring(closed - now)} end\n"
-    "local flight, room = tonumber(ARGV[3]), tonumber(ARGV[4])\n"
-    "local wait, longest = 0, 0\n"
-    "for i = 5, #ARGV - 1, 2 do\n"
-    "  local L, W = tonumber(ARGV[i]), tonumber(ARGV[i + 1])\n"
-    "  if W > longest then longest = W end\n"
-    "  local n = redis.call('ZCOUNT', KEYS[1], '(' .. (now - W), '+inf')\n"
-    "  if L - n < room then room = L - n end\n"
-    "  if n >= L then\n"
-    "    local e = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. (now - W),\n"
-    "                         'WITHSCORES', 'LIMIT', L - 1, 1)\n"
-    "    local at = tonumber(e[2])\n"
-    "    local w = at > now and math.min(math.max(W / 8, 0.02), 0.25) or at + W - now\n"
-    "    if w > wait then wait = w end\n"
-    "  end\n"
-    "end\n"
-    "if wait > 0 or room < 1 then return {0, tostring(math.max(wait, 0.001))} end\n"
-    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)\n"
-    "local shares = {}\n"
-    "for j = 1, room do\n"
-    "  shares[#shares + 1] = now + flight\n"
-    "  shares[#shares + 1] = member .. '.' .. j\n"
-    "end\n"
-    "redis.call('ZADD', KEYS[1], unpack(shares))\n"
-    "redis.call('PEXPIRE', KEYS[1], math.ceil((longest + flight) * 1000) + 60000)\n"
-    "return {room, '0'}\n";
 
 typedef struct store_op {
     struct store_op *next, *prev;
@@ -366,7 +283,7 @@ static void connect_to(rs_store *s, const char *addr)
     /* Sent once connected, in this order, before any take. */
     if (s->db != 0)
         (void)redisAsyncCommand(ac, on_selected, NULL, "SELECT %d", s->db);
-    (void)redisAsyncCommand(ac, on_loaded, NULL, "SCRIPT LOAD %s", SCRIPT);
+    (void)redisAsyncCommand(ac, on_loaded, NULL, "SCRIPT LOAD %s", rs_store_script);
     ev_add_write(s);            /* hiredis 0.14 waits for the connect's write */
 }
 
@@ -528,7 +445,7 @@ rs_store *rs_store_open(rs_poll *p, const char *url, double timeout,
     if (s == NULL)
         return NULL;
     if (!rs_store_parse_url(url, s->host, sizeof s->host, &s->port, &s->db)
-        || !sha1_hex(SCRIPT, s->sha)) {
+        || !sha1_hex(rs_store_script, s->sha)) {
         free(s);
         return NULL;
     }
@@ -620,71 +537,12 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
     end_op(op, RS_STORE_DOWN, 0, 0);
 }
 
-/* ---- the commands' text ----------------------------------------------- */
-
-/* Room for a command: the key twice (RS_FLEET_PREFIX_LEN + RS_PACE_KEY_MAX
- * at most), the script's hash and up to 28 short arguments. */
-#define COMMAND_MAX 4096
-
-/* v as the script reads a number: an integer's digits (a limit, a window
- * of whole seconds, a Retry-After, the timeout: most of them), else
- * %.17g, which costs snprintf some thousands of instructions. */
-static void format_number(char *out, size_t cap, double v)
-{
-    size_t i = 0;
-    if (cap < 24 || v != floor(v) || fabs(v) >= 1e15) {
-        snprintf(out, cap, "%.17g", v);
-        return;
-    }
-    if (v < 0)
-        out[i++] = '-';
-    i += rs_put_decimal(out + i, (unsigned long long)fabs(v));
-    out[i] = '\0';
-}
-
-/* mark, n's digits and CRLF at p; NULL when they would pass end. */
-static char *put_count(char *p, const char *end, char mark, size_t n)
-{
-    char digits[20];
-    size_t k = rs_put_decimal(digits, n);
-    if (p == NULL || (size_t)(end - p) < k + 3)
-        return NULL;
-    *p++ = mark;
-    memcpy(p, digits, k);
-    p += k;
-    *p++ = '\r';
-    *p++ = '\n';
-    return p;
-}
-
-/* argv in Redis's protocol (an array of bulk strings) into buf: its
- * length, or 0 when it does not fit.  hiredis's own formatting of an
- * argv (sdscatfmt) cost some 8,000 instructions a command, most of a
- * record's; hiredis still sends it (redisAsyncFormattedCommand), and
- * reads and parses the answers. */
-static size_t format_command(char *buf, size_t cap, int argc, const char **argv)
-{
-    char *p = put_count(buf, buf + cap, '*', (size_t)argc);
-    int i;
-    for (i = 0; i < argc && p != NULL; i++) {
-        size_t len = strlen(argv[i]);
-        p = put_count(p, buf + cap, '$', len);
-        if (p == NULL || (size_t)(buf + cap - p) < len + 2)
-            return 0;
-        memcpy(p, argv[i], len);
-        p += len;
-        *p++ = '\r';
-        *p++ = '\n';
-    }
-    return p == NULL ? 0 : (size_t)(p - buf);
-}
-
 /* ---- the operations' sending ------------------------------------------ */
 
 static int run(rs_store *s, store_op *op, const char *key, int argc, const char **argv)
 {
     const char *av[5 + 7 + 2 * RS_RATE_WINDOWS];
-    char closed[RS_PACE_KEY_MAX + 200], cmd[COMMAND_MAX];
+    char closed[RS_PACE_KEY_MAX + 200], cmd[RS_STORE_COMMAND_MAX];
     size_t klen = strlen(key), len;
     int i, n = 0;
     if (klen + sizeof ":closed" > sizeof closed)
@@ -698,7 +556,7 @@ static int run(rs_store *s, store_op *op, const char *key, int argc, const char 
     av[n++] = closed;
     for (i = 0; i < argc; i++)
         av[n++] = argv[i];
-    len = format_command(cmd, sizeof cmd, n, av);
+    len = rs_store_command(cmd, sizeof cmd, n, av);
     if ((len > 0 ? redisAsyncFormattedCommand(s->ac, on_reply, op, cmd, len)
                  : redisAsyncCommandArgv(s->ac, on_reply, op, n, av, NULL)) != REDIS_OK)
         return -1;
@@ -722,13 +580,13 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, doubl
     snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
     argv[argc++] = "take";
     argv[argc++] = op->member;
-    format_number(out, sizeof out, flight > 0 ? flight : 60.0);
+    rs_store_number(out, sizeof out, flight > 0 ? flight : 60.0);
     argv[argc++] = out;
     snprintf(most, sizeof most, "%d", op->want);
     argv[argc++] = most;
     for (i = 0; i < n && i < RS_RATE_WINDOWS; i++) {
-        format_number(num[2 * i], sizeof num[0], w[i].limit < 1 ? 1 : floor(w[i].limit));
-        format_number(num[2 * i + 1], sizeof num[0], w[i].seconds);
+        rs_store_number(num[2 * i], sizeof num[0], w[i].limit < 1 ? 1 : floor(w[i].limit));
+        rs_store_number(num[2 * i + 1], sizeof num[0], w[i].seconds);
         argv[argc++] = num[2 * i];
         argv[argc++] = num[2 * i + 1];
     }
@@ -757,7 +615,7 @@ void rs_store_record(rs_store *s, const char *key, const char *member,
         memcpy(op->member, member, len);
         op->member[len] = '\0';
     }
-    format_number(secs, sizeof secs, a->refused && a->retry_after > 0 ? a->retry_after : 1.0);
+    rs_store_number(secs, sizeof secs, a->refused && a->retry_after > 0 ? a->retry_after : 1.0);
     argv[argc++] = a->refused ? "refused" : "answered";
     argv[argc++] = op->member;
     argv[argc++] = secs;
@@ -767,11 +625,11 @@ void rs_store_record(rs_store *s, const char *key, const char *member,
     argv[argc++] = limit;
     if (a->remaining >= 0 && floor(a->remaining) == 0) {   /* what only a count of none needs */
         strcpy(left, "0");
-        format_number(until, sizeof until, a->reset > 0 ? a->reset : -1.0);
-        format_number(limit, sizeof limit, a->limit >= 0 ? a->limit : -1.0);
+        rs_store_number(until, sizeof until, a->reset > 0 ? a->reset : -1.0);
+        rs_store_number(limit, sizeof limit, a->limit >= 0 ? a->limit : -1.0);
         for (i = 0; i < a->windows && i < RS_RATE_WINDOWS; i++) {
-            format_number(num[2 * i], sizeof num[0], a->window[i].limit);
-            format_number(num[2 * i + 1], sizeof num[0], a->window[i].seconds);
+            rs_store_number(num[2 * i], sizeof num[0], a->window[i].limit);
+            rs_store_number(num[2 * i + 1], sizeof num[0], a->window[i].seconds);
             argv[argc++] = num[2 * i];
             argv[argc++] = num[2 * i + 1];
         }
@@ -788,8 +646,8 @@ void rs_store_release(rs_store *s, const char *key, const char *member, int firs
     if (first < 1 || last < first || !rs_store_up(s) || (op = new_op(s, NULL, NULL, NULL)) == NULL)
         return;
     snprintf(op->member, sizeof op->member, "%s", member);
-    format_number(from, sizeof from, first);
-    format_number(to, sizeof to, last);
+    rs_store_number(from, sizeof from, first);
+    rs_store_number(to, sizeof to, last);
     argv[0] = "release";
     argv[1] = op->member;
     argv[2] = from;
