@@ -1,5 +1,5 @@
 -- Recipe: a community dashboard for one user's friends.
---   ROBLOSECURITY=... ROBLOX_USER_ID=... lua5.4 examples/dashboard.lua
+--   ROBLOSECURITY="$(cat ~/.roblosecurity)" ROBLOX_USER_ID=... lua5.4 examples/dashboard.lua
 -- Who is online and where, the most frequent friends, and the groups most
 -- of them are in.  Read-only.
 local robloxsocial = require "robloxsocial"

@@ -1,6 +1,6 @@
 -- Calls from a game's frame loop: robloxsocial.step(0) once a frame never
 -- blocks, so the frame rate holds while requests are in flight.
---   ROBLOSECURITY=... ROBLOX_USER_ID=... lua5.4 examples/game_loop.lua
+--   ROBLOSECURITY="$(cat ~/.roblosecurity)" ROBLOX_USER_ID=... lua5.4 examples/game_loop.lua
 local robloxsocial = require "robloxsocial"
 
 local client <close> = robloxsocial.new{

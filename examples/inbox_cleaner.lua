@@ -1,5 +1,5 @@
 -- Recipe: an inbox cleaner.
---   ROBLOSECURITY=... lua5.4 examples/inbox_cleaner.lua [YYYY-MM-DD]
+--   ROBLOSECURITY="$(cat ~/.roblosecurity)" lua5.4 examples/inbox_cleaner.lua [YYYY-MM-DD]
 -- Marks the messages from Roblox itself read, and archives every read
 -- message older than the given day (default 2026-06-01).  Times are ISO
 -- 8601 strings in UTC, so comparing them as strings compares the times.

@@ -1,5 +1,5 @@
 -- Recipe: a long job with a progress line.
---   ROBLOSECURITY=... lua5.4 examples/long_job.lua
+--   ROBLOSECURITY="$(cat ~/.roblosecurity)" lua5.4 examples/long_job.lua
 -- The presence of 20,000 users: 400 requests of 50 ids.  Under the live
 -- services' rate limit (about 60 presence requests a minute) that takes
 -- minutes; the call neither fails for it nor holds other calls back, and

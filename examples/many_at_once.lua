@@ -1,6 +1,6 @@
 -- Many requests at once, without threads: the same job done one request at
 -- a time and then concurrently, with the time each took.
---   ROBLOSECURITY=... ROBLOX_USER_ID=... lua5.4 examples/many_at_once.lua
+--   ROBLOSECURITY="$(cat ~/.roblosecurity)" ROBLOX_USER_ID=... lua5.4 examples/many_at_once.lua
 -- `make demo` runs it against the local sandbox, 50 ms away.
 local robloxsocial = require "robloxsocial"
 

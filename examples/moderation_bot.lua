@@ -1,5 +1,5 @@
 -- Recipe: a moderation bot for friend requests.
---   ROBLOSECURITY=... lua5.4 examples/moderation_bot.lua
+--   ROBLOSECURITY="$(cat ~/.roblosecurity)" lua5.4 examples/moderation_bot.lua
 -- Declines requests from banned accounts, requests whose nickname or name
 -- holds a blocked word and stale ones (sent before a day, no mutual
 -- friends); accepts those that come with mutual friends; leaves the rest

@@ -1,5 +1,5 @@
 -- A read-only tour of the social APIs for the authenticated user.
---   ROBLOSECURITY=... ROBLOX_USER_ID=... lua5.4 examples/tour.lua
+--   ROBLOSECURITY="$(cat ~/.roblosecurity)" ROBLOX_USER_ID=... lua5.4 examples/tour.lua
 -- `make demo` runs it against the local sandbox (ROBLOX_BASE_URL set).
 local robloxsocial = require "robloxsocial"
 

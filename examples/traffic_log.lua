@@ -2,7 +2,7 @@
 -- CSRF handshake and retries included) without credentials, and the
 -- client paces itself by the services' rate limits.  Also: who am I, from
 -- the users service through client:request.
---   ROBLOSECURITY=... lua5.4 examples/traffic_log.lua
+--   ROBLOSECURITY="$(cat ~/.roblosecurity)" lua5.4 examples/traffic_log.lua
 local robloxsocial = require "robloxsocial"
 
 local function log(info)
