@@ -43,12 +43,17 @@
  * the requests waiting for it look again. */
 #define LOOKUP_GLANCE 0.01
 
+/* The most lost takes remembered (lost_share): beyond them the oldest
+ * are forgotten, and their shares time out in Redis as before. */
+#define LOST_MAX 64
+
 
 typedef struct store_op {
     struct store_op *next, *prev;
     rs_store *store;
     rs_store_fn fn;             /* NULL: a record, nothing waits */
     int want;                   /* a take: the most shares it may be granted */
+    int first;                  /* a take or a release: its shares are first..want (0: neither) */
     void *arg;
     double deadline;
     char member[RS_STORE_MEMBER_MAX];
@@ -75,7 +80,23 @@ struct rs_store {
     char id[17];                /* this store's name in members */
     unsigned long long takes;
     store_op *head, *tail;      /* waiting for an answer, oldest first */
+    struct lost_share *lost, *lost_tail;        /* given back once up again, oldest first */
+    int lost_count;
 };
+
+/* The shares of a take (or a release) whose answer was lost: the
+ * connection went (a fault, a timeout) after it was written.  Redis may
+ * have run it all the same (slow, it answers late; a Redis with
+ * persistence killed after running it restarts with them), and then the
+ * fleet counts those shares for flight + W seconds with no request
+ * behind them.  Released once the store is up again: a ZREM of names
+ * Redis does not hold is harmless, so it is safe whether it ran or not. */
+typedef struct lost_share {
+    struct lost_share *next;
+    int first, last;
+    char member[RS_STORE_MEMBER_MAX];
+    char key[];
+} lost_share;
 
 /* ---- the URL ---------------------------------------------------------- */
 
@@ -160,11 +181,41 @@ static store_op *new_op(rs_store *s, rs_store_fn fn, void *arg, const char *key)
     return op;
 }
 
+/* Remembers op's shares, lost, for give_back_lost; the oldest dropped
+ * past LOST_MAX (and all of them when memory runs out: they time out in
+ * Redis, as without this). */
+static void remember_lost(rs_store *s, const store_op *op)
+{
+    size_t len = strlen(op->key);
+    lost_share *l = malloc(sizeof *l + len + 1);
+    if (l == NULL)
+        return;
+    l->next = NULL;
+    l->first = op->first;
+    l->last = op->want;
+    memcpy(l->member, op->member, sizeof l->member);
+    memcpy(l->key, op->key, len + 1);
+    if (s->lost_tail)
+        s->lost_tail->next = l;
+    else
+        s->lost = l;
+    s->lost_tail = l;
+    if (++s->lost_count > LOST_MAX) {
+        lost_share *oldest = s->lost;
+        s->lost = oldest->next;
+        s->lost_count--;
+        free(oldest);
+    }
+}
+
 /* Takes op off its store's list and tells its caller (shares granted:
- * GO's count). */
+ * GO's count).  A take or release told DOWN had no answer: what it did
+ * in Redis is unknown, its shares are remembered. */
 static void end_op(store_op *op, int verdict, double wait, int shares)
 {
     rs_store *s = op->store;
+    if (verdict == RS_STORE_DOWN && op->first > 0)
+        remember_lost(s, op);
     if (op->prev)
         op->prev->next = op->next;
     else
@@ -230,6 +281,23 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     }
 }
 
+/* The lost shares, released (queued before any take the store comes up
+ * for, and Redis runs a connection's commands in order: that take sees
+ * them gone).  A release lost again is remembered again (end_op).  A
+ * take still on its way to Redis on a connection dropped mid-network
+ * could land after its release: then its shares time out, as before. */
+static void give_back_lost(rs_store *s)
+{
+    while (s->lost) {
+        lost_share *l = s->lost;
+        s->lost = l->next;
+        s->lost_count--;
+        rs_store_release(s, l->key, l->member, l->first, l->last);
+        free(l);
+    }
+    s->lost_tail = NULL;
+}
+
 /* The script loaded (or SELECT answered): the store is up once both are. */
 static void on_loaded(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -242,6 +310,7 @@ static void on_loaded(redisAsyncContext *ac, void *r, void *priv)
         && memcmp(reply->str, s->sha, 40) == 0) {
         s->up = 1;
         s->first = 0;
+        give_back_lost(s);
         tell(s);
     } else
         s->broken = 1;          /* not our script's hash: not a store to trust */
@@ -488,6 +557,11 @@ void rs_store_close(rs_store *s)
     s->changed = NULL;
     give_back_takes(s);
     fault(s);
+    while (s->lost) {           /* its own fault's (give_back_takes released them), or a store down */
+        lost_share *l = s->lost;
+        s->lost = l->next;
+        free(l);
+    }
     rs_resolve_drop(s->lookup); /* a lookup running ends on its own */
     free(s);
 }
@@ -534,6 +608,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
         }
     }
     s->broken = 1;              /* garbage (a NOSCRIPT too: not our store any more) */
+    op->first = 0;              /* answered: not lost (its release would be garbage too) */
     end_op(op, RS_STORE_DOWN, 0, 0);
 }
 
@@ -577,6 +652,7 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, doubl
     if (!rs_store_up(s) || n < 1 || (op = new_op(s, fn, arg, key)) == NULL)
         return -1;
     op->want = want < 1 ? 1 : want > RS_STORE_SHARES_MAX ? RS_STORE_SHARES_MAX : want;
+    op->first = 1;
     snprintf(op->member, sizeof op->member, "%s:%llu", s->id, ++s->takes);
     argv[argc++] = "take";
     argv[argc++] = op->member;
@@ -592,6 +668,7 @@ int rs_store_take(rs_store *s, const char *key, const rs_window *w, int n, doubl
     }
     if (run(s, op, key, argc, argv) != 0) {
         op->fn = NULL;
+        op->first = 0;          /* never queued: nothing to give back */
         end_op(op, RS_STORE_DOWN, 0, 0);
         return -1;
     }
@@ -643,15 +720,19 @@ void rs_store_release(rs_store *s, const char *key, const char *member, int firs
     const char *argv[4];
     char from[32], to[32];
     store_op *op;
-    if (first < 1 || last < first || !rs_store_up(s) || (op = new_op(s, NULL, NULL, NULL)) == NULL)
+    if (first < 1 || last < first || !rs_store_up(s) || (op = new_op(s, NULL, NULL, key)) == NULL)
         return;
     snprintf(op->member, sizeof op->member, "%s", member);
+    op->first = first;          /* remembered if lost (end_op) */
+    op->want = last;
     rs_store_number(from, sizeof from, first);
     rs_store_number(to, sizeof to, last);
     argv[0] = "release";
     argv[1] = op->member;
     argv[2] = from;
     argv[3] = to;
-    if (run(s, op, key, 4, argv) != 0)
+    if (run(s, op, key, 4, argv) != 0) {
+        op->first = 0;
         end_op(op, RS_STORE_DOWN, 0, 0);
+    }
 }

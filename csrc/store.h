@@ -22,7 +22,9 @@
  * timeout) or answers garbage, the connection is dropped, every take
  * waiting on it is told RS_STORE_DOWN, and the client paces on its own;
  * a new connection is tried in the background a second later, and takes
- * go to the store again once it has answered.  A host given by name is
+ * go to the store again once it has answered.  The shares of a take (or
+ * a release) whose answer was lost so, which Redis may have granted all
+ * the same, are given back then, before any new take (the last 64).  A host given by name is
  * looked up off the loop before each connection (resolve.h).
  */
 #ifndef RS_STORE_H
@@ -100,7 +102,8 @@ void rs_store_record(rs_store *s, const char *key, const char *member,
  * take and never used (their requests ended before they went): Redis
  * counts them no more, at once, where they would count until their
  * flight ends.  Written with the step's other writes; nothing waits for
- * it.  Nothing happens when the store is not up (they time out there). */
+ * it (lost with the connection: again once the store is up again).
+ * Nothing happens when the store is not up (they time out there). */
 void rs_store_release(rs_store *s, const char *key, const char *member, int first, int last);
 
 /* Bytes queued for Redis and not yet written (a record waits for

@@ -148,6 +148,37 @@ describe_redis("fleet store", function()
     s:close()
   end)
 
+  it("gives back, once up again, the shares of a take whose answer it lost to a slow Redis", function()
+    local s = core.fleet_store(r.url, 0.3)
+    assert.is_true(s:wait_up(5))
+    local key = core.fleet_key("a lost take's cookie", "GET friends /v1/users/{id}/friends/count")
+    -- Redis asleep for 2 s, asked on a connection of our own (no process to start)
+    local socket = require "socket"
+    local sleeper = assert(socket.connect("127.0.0.1", r.port))
+    assert(sleeper:send("DEBUG SLEEP 2\r\n"))
+    socket.sleep(0.1)
+    assert.equal("down", (s:take(key, { { 5, 60 } }, 60, 5)))   -- silent past its timeout
+    sleeper:settimeout(10)
+    assert.equal("+OK", sleeper:receive("*l"))        -- awake
+    sleeper:close()
+    -- then it runs the take all the same: its five shares are held
+    for _ = 1, 50 do
+      if r.cli("ZCARD", key) == "5" then break end
+      socket.sleep(0.1)
+    end
+    assert.equal("5", r.cli("ZCARD", key))
+    local lost = r.cli("ZRANGE", key, "0", "-1")
+    assert.is_true(s:wait_up(5))
+    -- the first take after the store is up again finds the whole budget
+    local go, _, n = s:take(key, { { 5, 60 } }, 60, 5)
+    assert.same({ "go", 5 }, { go, n })
+    for name in lost:gmatch("[^\n]+") do
+      assert.equal("", r.cli("ZSCORE", key, name))
+    end
+    assert.equal("5", r.cli("ZCARD", key))
+    s:close()
+  end)
+
   it("treats garbage from the store as the store's fault", function()
     local s = core.fleet_store(r.url, 1)
     assert.is_true(s:wait_up(5))
@@ -155,8 +186,13 @@ describe_redis("fleet store", function()
     r.cli("SET", key, "not a sorted set")
     assert.equal("down", (s:take(key, { { 1, 60 } })))
     assert.is_false(s:up())
-    r.cli("DEL", key)
+    -- an answer, if garbage, is no lost take: nothing to give back once up
+    -- again (a release of that key would be garbage too, and down again)
     assert.is_true(s:wait_up(5))
+    assert.equal("go", (s:take("robloxsocial:v1:not garbage", { { 2, 60 } })))
+    assert.is_true(s:up())
+    assert.equal("go", (s:take("robloxsocial:v1:not garbage", { { 2, 60 } })))
+    r.cli("DEL", key)
     s:close()
   end)
 
