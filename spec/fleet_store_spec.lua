@@ -139,8 +139,7 @@ describe_redis("fleet store", function()
   it("gives up on a store silent past its timeout: down, then back once it answers", function()
     local s = core.fleet_store(r.url, 0.3)
     assert.is_true(s:wait_up(5))
-    os.execute(("redis-cli -p %d DEBUG SLEEP 1 >/dev/null 2>&1 &"):format(r.port))
-    require("socket").sleep(0.1)
+    r.cli("CLIENT", "PAUSE", "1000", "ALL")     -- answered once every other client waits
     assert.equal("down", (s:take("k3", { { 10, 1 } })))
     assert.is_false(s:up())
     assert.is_true(s:wait_up(5))
@@ -152,15 +151,25 @@ describe_redis("fleet store", function()
     local s = core.fleet_store(r.url, 0.3)
     assert.is_true(s:wait_up(5))
     local key = core.fleet_key("a lost take's cookie", "GET friends /v1/users/{id}/friends/count")
-    -- Redis asleep for 2 s, asked on a connection of our own (no process to start)
+    -- Redis asleep for 2 s (DEBUG SLEEP, on a connection of our own: a
+    -- paused client's commands are dropped with its connection, a
+    -- sleeping Redis reads them and runs them when it wakes).  A take
+    -- that came before the sleep began is answered: then again, bounded.
     local socket = require "socket"
-    local sleeper = assert(socket.connect("127.0.0.1", r.port))
-    assert(sleeper:send("DEBUG SLEEP 2\r\n"))
-    socket.sleep(0.1)
-    assert.equal("down", (s:take(key, { { 5, 60 } }, 60, 5)))   -- silent past its timeout
-    sleeper:settimeout(10)
-    assert.equal("+OK", sleeper:receive("*l"))        -- awake
-    sleeper:close()
+    local verdict
+    for _ = 1, 3 do
+      local sleeper = assert(socket.connect("127.0.0.1", r.port))
+      assert(sleeper:send("DEBUG SLEEP 2\r\n"))
+      socket.sleep(0.1)
+      verdict = s:take(key, { { 5, 60 } }, 60, 5)
+      sleeper:settimeout(10)
+      assert.equal("+OK", sleeper:receive("*l"))      -- awake
+      sleeper:close()
+      if verdict == "down" then break end             -- silent past its timeout
+      r.cli("DEL", key)
+      assert.is_true(s:wait_up(5))
+    end
+    assert.equal("down", verdict)
     -- then it runs the take all the same: its five shares are held
     for _ = 1, 50 do
       if r.cli("ZCARD", key) == "5" then break end
