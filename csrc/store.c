@@ -181,20 +181,20 @@ static store_op *new_op(rs_store *s, rs_store_fn fn, void *arg, const char *key)
     return op;
 }
 
-/* Remembers op's shares, lost, for give_back_lost; the oldest dropped
- * past LOST_MAX (and all of them when memory runs out: they time out in
- * Redis, as without this). */
-static void remember_lost(rs_store *s, const store_op *op)
+/* Remembers the shares member.first to member.last of key, lost, for
+ * give_back_lost; the oldest dropped past LOST_MAX (and all of them when
+ * memory runs out: they time out in Redis, as without this). */
+static void remember(rs_store *s, const char *key, const char *member, int first, int last)
 {
-    size_t len = strlen(op->key);
+    size_t len = strlen(key);
     lost_share *l = malloc(sizeof *l + len + 1);
     if (l == NULL)
         return;
     l->next = NULL;
-    l->first = op->first;
-    l->last = op->want;
-    memcpy(l->member, op->member, sizeof l->member);
-    memcpy(l->key, op->key, len + 1);
+    l->first = first;
+    l->last = last;
+    snprintf(l->member, sizeof l->member, "%s", member);
+    memcpy(l->key, key, len + 1);
     if (s->lost_tail)
         s->lost_tail->next = l;
     else
@@ -215,7 +215,7 @@ static void end_op(store_op *op, int verdict, double wait, int shares)
 {
     rs_store *s = op->store;
     if (verdict == RS_STORE_DOWN && op->first > 0)
-        remember_lost(s, op);
+        remember(s, op->key, op->member, op->first, op->want);
     if (op->prev)
         op->prev->next = op->next;
     else
@@ -720,7 +720,13 @@ void rs_store_release(rs_store *s, const char *key, const char *member, int firs
     const char *argv[4];
     char from[32], to[32];
     store_op *op;
-    if (first < 1 || last < first || !rs_store_up(s) || (op = new_op(s, NULL, NULL, key)) == NULL)
+    if (first < 1 || last < first || s == NULL)
+        return;
+    if (!rs_store_up(s)) {      /* given back once it is up again, as a lost take's */
+        remember(s, key, member, first, last);
+        return;
+    }
+    if ((op = new_op(s, NULL, NULL, key)) == NULL)
         return;
     snprintf(op->member, sizeof op->member, "%s", member);
     op->first = first;          /* remembered if lost (end_op) */

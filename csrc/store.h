@@ -103,7 +103,8 @@ void rs_store_record(rs_store *s, const char *key, const char *member,
  * counts them no more, at once, where they would count until their
  * flight ends.  Written with the step's other writes; nothing waits for
  * it (lost with the connection: again once the store is up again).
- * Nothing happens when the store is not up (they time out there). */
+ * When the store is not up, they are given back once it is up again
+ * (the last 64 lost or released meanwhile; older ones time out there). */
 void rs_store_release(rs_store *s, const char *key, const char *member, int first, int last);
 
 /* Bytes queued for Redis and not yet written (a record waits for

@@ -5,7 +5,7 @@
  * and how many were granted, or "wait", seconds, or "down"),
  * store:record(key, member, refused, seconds[, remaining, reset[, windows[, limit[, queued]]]])
  * (with queued, the bytes unsent after the record and after the flush),
- * store:up(), store:close().  Each call drives the loop until the store
+ * store:release(key, member, first, last), store:up(), store:close().  Each call drives the loop until the store
  * has answered, bounded by the store's own timeout.
  */
 #include <math.h>
@@ -131,6 +131,16 @@ static int st_record(lua_State *L)
     return 2;
 }
 
+static int st_release(lua_State *L)
+{
+    store_box *b = check_box(L);
+    rs_store_release(b->s, luaL_checkstring(L, 2), luaL_checkstring(L, 3),
+                     (int)luaL_checkinteger(L, 4), (int)luaL_checkinteger(L, 5));
+    rs_poll_flush_extras(&b->lp->poll);     /* as a step's end */
+    drive(b, 0.2, NULL, 0);
+    return 0;
+}
+
 static int st_up(lua_State *L)
 {
     lua_pushboolean(L, rs_store_up(check_box(L)->s));
@@ -162,6 +172,7 @@ void rs_store_open_test(lua_State *L)
 {
     static const luaL_Reg methods[] = {
         {"wait_up", st_wait_up}, {"take", st_take}, {"record", st_record},
+        {"release", st_release},
         {"up", st_up}, {"close", st_close}, {NULL, NULL}};
     if (luaL_newmetatable(L, STORE_TEST_MT)) {
         luaL_newlib(L, methods);

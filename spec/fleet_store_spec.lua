@@ -188,6 +188,22 @@ describe_redis("fleet store", function()
     s:close()
   end)
 
+  it("gives back, once up again, shares released while it was down", function()
+    local s = core.fleet_store(r.url, 0.3)
+    assert.is_true(s:wait_up(5))
+    local key = core.fleet_key("a cookie released while down", "GET friends /v1/users/{id}/friends/count")
+    local go, first, n = s:take(key, { { 5, 60 } }, 60, 3)
+    assert.same({ "go", 3 }, { go, n })
+    r.cli("CLIENT", "PAUSE", "1000", "ALL")          -- answered once every other client waits
+    assert.equal("down", (s:take("robloxsocial:v1:another key", { { 5, 60 } })))
+    assert.is_false(s:up())
+    s:release(key, (first:gsub("%.1$", "")), 1, 3)  -- their requests ended while the store was down
+    assert.is_true(s:wait_up(5))
+    assert.equal("go", (s:take("robloxsocial:v1:a third key", { { 5, 60 } })))   -- written behind the releases
+    assert.equal("0", r.cli("ZCARD", key))
+    s:close()
+  end)
+
   it("treats garbage from the store as the store's fault", function()
     local s = core.fleet_store(r.url, 1)
     assert.is_true(s:wait_up(5))
