@@ -52,12 +52,12 @@ typedef struct store_op {
     struct store_op *next, *prev;
     rs_store *store;
     rs_store_fn fn;             /* NULL: a record, nothing waits */
-    int want;                   /* a take: the most shares it may be granted */
+    int want;                   /* a take: the most shares it may be granted; a release: its last */
     int first;                  /* a take or a release: its shares are first..want (0: neither) */
     void *arg;
     double deadline;
     char member[RS_STORE_MEMBER_MAX];
-    char key[];                 /* a take's key: a client that closes gives its shares back */
+    char key[];                 /* a take's or a release's: what is lost is given back (lost_share) */
 } store_op;
 
 struct rs_store {
@@ -281,6 +281,16 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     }
 }
 
+/* s's lost shares, oldest first, taken off it: a release that finds the
+ * store down again remembers its shares anew, on a list of its own. */
+static lost_share *take_lost(rs_store *s)
+{
+    lost_share *l = s->lost;
+    s->lost = s->lost_tail = NULL;
+    s->lost_count = 0;
+    return l;
+}
+
 /* The lost shares, released (queued before any take the store comes up
  * for, and Redis runs a connection's commands in order: that take sees
  * them gone).  A release lost again is remembered again (end_op).  A
@@ -288,14 +298,12 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
  * could land after its release: then its shares time out, as before. */
 static void give_back_lost(rs_store *s)
 {
-    while (s->lost) {
-        lost_share *l = s->lost;
-        s->lost = l->next;
-        s->lost_count--;
+    lost_share *l = take_lost(s), *next;
+    for (; l != NULL; l = next) {
+        next = l->next;
         rs_store_release(s, l->key, l->member, l->first, l->last);
         free(l);
     }
-    s->lost_tail = NULL;
 }
 
 /* The script loaded (or SELECT answered): the store is up once both are. */
@@ -552,14 +560,14 @@ static void give_back_takes(rs_store *s)
 
 void rs_store_close(rs_store *s)
 {
+    lost_share *l, *next;
     if (s == NULL)
         return;
     s->changed = NULL;
     give_back_takes(s);
     fault(s);
-    while (s->lost) {           /* its own fault's (give_back_takes released them), or a store down */
-        lost_share *l = s->lost;
-        s->lost = l->next;
+    for (l = take_lost(s); l != NULL; l = next) {  /* its own fault's (released above), or a store down */
+        next = l->next;
         free(l);
     }
     rs_resolve_drop(s->lookup); /* a lookup running ends on its own */
