@@ -138,13 +138,7 @@ describe_redis("a fleet sharing one cookie", function()
     local client <close> = support.client { concurrency = 4, max_retries = 0, connect_timeout = 1,
       shared_limits = ("redis://127.0.0.1:%d/0"):format(redis.free_port()),
       rate_limits = { friends_count = { 4, 0.5 } } }
-    local failed = 0
-    for _ = 1, 6 do
-      robloxsocial.spawn(function()
-        if not client:friends_count(sb.credentials.user_id) then failed = failed + 1 end
-      end)
-    end
-    assert.is_true(support.run(10))
+    local failed = support.failed_calls(6, function() return client:friends_count(sb.credentials.user_id) end, 10)
     assert.equal(0, failed)
     assert.equal(0, refused())
     assert.is_false(client:rate_limit("friends", "friends_count").shared)
@@ -157,13 +151,7 @@ describe_redis("a fleet sharing one cookie", function()
     local client <close> = support.client { concurrency = 4, max_retries = 0, connect_timeout = 0.2,
       shared_limits = ("redis://127.0.0.1:%d/0"):format(port),
       rate_limits = { friends_count = { 4, 0.5 } } }
-    local failed = 0
-    for _ = 1, 6 do
-      robloxsocial.spawn(function()
-        if not client:friends_count(sb.credentials.user_id) then failed = failed + 1 end
-      end)
-    end
-    assert.is_true(support.run(10))
+    local failed = support.failed_calls(6, function() return client:friends_count(sb.credentials.user_id) end, 10)
     mute:close()
     assert.equal(0, failed)
     assert.equal(6, #support.requests("GET"))
@@ -228,14 +216,8 @@ print("answered", t:done() and type(t:wait()))
     sb:fault{ method = "GET", path = "/v1/users/" .. me .. "/friends/count", kind = "body", status = 200,
               body = '{"count":0}', headers = { ["x-ratelimit-limit"] = "100, 100;w=60",
                                                 ["x-ratelimit-remaining"] = "1", ["x-ratelimit-reset"] = "60" } }
-    local failed = 0
-    for _ = 1, 6 do
-      robloxsocial.spawn(function()
-        if not client:friends_count(me) then failed = failed + 1 end
-      end)
-    end
-    support.run(10)                                  -- not a minute's wait for the reset
-    assert.equal(0, failed)
+    local failed = support.failed_calls(6, function() return client:friends_count(me) end, 10)
+    assert.equal(0, failed)                          -- in 10 s: not a minute's wait for the reset
     assert.equal(7, #support.requests("GET"))
     assert.is_true(client:rate_limit("friends", "friends_count").shared)
   end)
@@ -274,14 +256,8 @@ print("answered", t:done() and type(t:wait()))
     local function scripts_run()
       return tonumber(r.cli("INFO", "commandstats"):match("cmdstat_evalsha:calls=(%d+)"))
     end
-    local before, failed = scripts_run(), 0
-    for _ = 1, 8 do
-      robloxsocial.spawn(function()
-        if not client:friends_count(me) then failed = failed + 1 end
-      end)
-    end
-    support.run(10)
-    assert.equal(0, failed)
+    local before = scripts_run()
+    assert.equal(0, support.failed_calls(8, function() return client:friends_count(me) end, 10))
     local takes = scripts_run() - before - 8         -- less each answer's record
     assert.is_true(takes >= 1 and takes <= 3, tostring(takes))
   end)

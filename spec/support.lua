@@ -238,6 +238,19 @@ function support.run(seconds)
   return true
 end
 
+-- Runs call() in n tasks at once, bounded as support.run(seconds);
+-- returns how many of them returned no answer.
+function support.failed_calls(n, call, seconds)
+  local failed = 0
+  for _ = 1, n do
+    robloxsocial.spawn(function()
+      if not call() then failed = failed + 1 end
+    end)
+  end
+  support.run(seconds)
+  return failed
+end
+
 -- Ends a test that may leave tasks or latency behind: runs the tasks
 -- left (raising past 10 s) and takes the sandbox's latency back to 0.
 function support.settle()
