@@ -90,6 +90,25 @@ describe_redis("a fleet sharing one cookie", function()
     support.sandbox():configure { rate_limits = { [COUNT_RULE] = { limit = 4, window = 0.5, style = "fixed", policy = true } } }
   end)
 
+  -- The sandbox's friends count at 100 a minute per cookie, and a client
+  -- sharing that budget through the store (opts added).
+  local function minute_budget(sb)
+    sb:configure { rate_limits = { [COUNT_RULE] = { limit = 100, window = 60, style = "fixed", policy = true } } }
+  end
+  local function minute_client(opts)
+    opts = opts or {}
+    opts.shared_limits, opts.connect_timeout = r.url, 5
+    opts.rate_limits = { friends_count = { 100, 60 } }
+    return support.client(opts)
+  end
+  -- The friends count's answers say `remaining` of that minute's budget.
+  local function answers_say(sb, remaining)
+    sb:fault{ method = "GET", path = "/v1/users/" .. sb.credentials.user_id .. "/friends/count", kind = "body",
+              status = 200, body = '{"count":0}', headers = { ["x-ratelimit-limit"] = "100, 100;w=60",
+                                                              ["x-ratelimit-remaining"] = remaining,
+                                                              ["x-ratelimit-reset"] = "60" } }
+  end
+
   it("with shared_limits: four processes, no 429, every call succeeds, the budget shared", function()
     local lines = fleet(4, 6, r.url, 4, 0.5)()
     for _, line in ipairs(lines) do
@@ -209,13 +228,10 @@ print("answered", t:done() and type(t:wait()))
   it("an answer's remaining count below the requests already out does not hold a shared client back until its reset", function()
     local sb = support.sandbox()
     local me = sb.credentials.user_id
-    sb:configure { rate_limits = { [COUNT_RULE] = { limit = 100, window = 60, style = "fixed", policy = true } } }
-    local client <close> = support.client { shared_limits = r.url, connect_timeout = 5, concurrency = 4,
-      rate_limits = { friends_count = { 100, 60 } } }
+    minute_budget(sb)
+    local client <close> = minute_client { concurrency = 4 }
     assert(call(function() return client:friends_count(me) end))   -- the store up, the bucket known
-    sb:fault{ method = "GET", path = "/v1/users/" .. me .. "/friends/count", kind = "body", status = 200,
-              body = '{"count":0}', headers = { ["x-ratelimit-limit"] = "100, 100;w=60",
-                                                ["x-ratelimit-remaining"] = "1", ["x-ratelimit-reset"] = "60" } }
+    answers_say(sb, "1")
     local failed = support.failed_calls(6, function() return client:friends_count(me) end, 10)
     assert.equal(0, failed)                          -- in 10 s: not a minute's wait for the reset
     assert.equal(7, #support.requests("GET"))
@@ -225,16 +241,12 @@ print("answered", t:done() and type(t:wait()))
   it("an answer that says none remain closes the endpoint for the whole fleet until its reset", function()
     local sb = support.sandbox()
     local me = sb.credentials.user_id
-    sb:configure { rate_limits = { [COUNT_RULE] = { limit = 100, window = 60, style = "fixed", policy = true } } }
-    local a <close> = support.client { shared_limits = r.url, connect_timeout = 5,
-      rate_limits = { friends_count = { 100, 60 } } }
-    local b <close> = support.client { shared_limits = r.url, connect_timeout = 5,
-      rate_limits = { friends_count = { 100, 60 } } }
+    minute_budget(sb)
+    local a <close> = minute_client()
+    local b <close> = minute_client()
     assert(call(function() return a:friends_count(me) end))        -- both stores up
     assert(call(function() return b:friends_count(me) end))
-    sb:fault{ method = "GET", path = "/v1/users/" .. me .. "/friends/count", kind = "body", status = 200,
-              body = '{"count":0}', headers = { ["x-ratelimit-limit"] = "100, 100;w=60",
-                                                ["x-ratelimit-remaining"] = "0", ["x-ratelimit-reset"] = "60" } }
+    answers_say(sb, "0")
     assert(call(function() return a:friends_count(me) end))        -- none remain, for 60 s
     local seen = #support.requests("GET")
     local t = robloxsocial.spawn(function() return b:friends_count(me) end)
@@ -249,9 +261,8 @@ print("answered", t:done() and type(t:wait()))
   it("a line of requests takes its shares from the store in a few takes, not one each", function()
     local sb = support.sandbox()
     local me = sb.credentials.user_id
-    sb:configure { rate_limits = { [COUNT_RULE] = { limit = 100, window = 60, style = "fixed", policy = true } } }
-    local client <close> = support.client { shared_limits = r.url, connect_timeout = 5, concurrency = 8,
-      rate_limits = { friends_count = { 100, 60 } } }
+    minute_budget(sb)
+    local client <close> = minute_client { concurrency = 8 }
     assert(call(function() return client:friends_count(me) end))   -- the store up, the bucket known
     local function scripts_run()
       return tonumber(r.cli("INFO", "commandstats"):match("cmdstat_evalsha:calls=(%d+)"))
