@@ -117,6 +117,17 @@ static void key_of(const rs_fleet *f, const rs_pace_entry *e, char *out, size_t 
     (void)put(out, cap, put(out, cap, 0, f->prefix), e->key);
 }
 
+/* How many requests waiting on e hold no share given on to them,
+ * counted up to most: the walk stops there. */
+static int unshared(const rs_pace_entry *e, int most)
+{
+    const rs_pace_link *l;
+    int n = 0;
+    for (l = e->head; l != NULL && n < most; l = l->next)
+        n += l->share[0] == '\0';
+    return n;
+}
+
 /* How many shares to ask for: e's line, up to the client's concurrency,
  * less the requests holding a share given on to them (pass_on).
  * Not only its free slots: a host that steps once a frame reads the
@@ -126,10 +137,7 @@ static void key_of(const rs_fleet *f, const rs_pace_entry *e, char *out, size_t 
  * windows allow, at worst a share of a window spent late. */
 static int wanted(const rs_fleet *f, const rs_pace_entry *e)
 {
-    const rs_pace_link *l;
-    int n = 0;
-    for (l = e->head; l != NULL && n < f->s->queue->concurrency; l = l->next)
-        n += l->share[0] == '\0';
+    int n = unshared(e, f->s->queue->concurrency);
     return n < 1 ? 1 : n;
 }
 
@@ -160,10 +168,7 @@ static rs_pace_link *uncovered(const rs_pace_entry *e)
  * to the store: the last of them, the heads using the first. */
 static void trim_pool(rs_fleet *f, rs_pace_entry *e)
 {
-    const rs_pace_link *l;
-    int waiting = 0;
-    for (l = e->head; l != NULL && waiting < e->granted; l = l->next)
-        waiting += l->share[0] == '\0';
+    int waiting = unshared(e, e->granted);
     if (waiting >= e->granted)
         return;
     give_back(f, e, e->member, e->share_next + waiting + 1, e->share_next + e->granted);
